@@ -1,0 +1,8 @@
+"""pybackprop: backpropagation from scratch, for the Backprop bookclub.
+
+The scalar engine (`Value`, `MLP`, graph drawing) follows micrograd; the array half
+(`functional`, `nn`, `init`, `optim`, `train`) follows fast.ai's lesson 13 with PyTorch's
+names. numpy is the only dependency: nothing here imports torch or matplotlib at import time.
+"""
+
+__version__ = "0.1.0"

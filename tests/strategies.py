@@ -1,0 +1,39 @@
+"""Hypothesis strategies and tolerances shared by the test files.
+
+Tolerances are stated once here. Each test file draws its inputs from these strategies;
+add new ones at the end of this file.
+"""
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+# Relative tolerance against PyTorch (float64) for scalar Values: the same formula in the same
+# precision, so only the last bits may differ.
+SCALAR_RTOL = 1e-12
+# Array functions and modules against PyTorch.
+F64_RTOL, F64_ATOL = 1e-10, 1e-12
+F32_RTOL, F32_ATOL = 1e-5, 1e-6
+
+small_floats = st.floats(min_value=-100, max_value=100, allow_nan=False, allow_infinity=False)
+positive_floats = st.floats(min_value=1e-3, max_value=100, allow_nan=False, allow_infinity=False)
+unit_floats = st.floats(min_value=-1, max_value=1, allow_nan=False, allow_infinity=False)
+
+batch_sizes = st.integers(min_value=1, max_value=64)
+widths = st.integers(min_value=1, max_value=100)
+float_dtypes = st.sampled_from([np.float32, np.float64])
+
+
+def arrays(shape, dtype=np.float64, lo: float = -10.0, hi: float = 10.0):
+    """Finite arrays of `shape` (a tuple or a strategy of tuples) with values in [lo, hi]."""
+    elements = st.floats(
+        min_value=lo, max_value=hi, allow_nan=False, allow_infinity=False,
+        width=32 if dtype == np.float32 else 64,
+    )
+    return hnp.arrays(dtype, shape, elements=elements)
+
+
+@st.composite
+def seeds(draw):
+    """A seed for numpy's default_rng: random values without hypothesis shrinking floats."""
+    return draw(st.integers(min_value=0, max_value=2**32 - 1))
