@@ -1,0 +1,228 @@
+"""Optimisers and a learning-rate schedule, defined exactly as PyTorch defines them.
+
+An optimiser holds a list of parameters (anything with `.data` and `.grad`, numpy arrays of
+the same shape, such as `nn.Parameter`) and changes `p.data` *in place* in `step()`, so the
+modules that own the arrays see the new values. Buffers (momentum, Adam's moments) have the
+parameter's dtype: float32 parameters stay float32.
+
+    opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    loss = loss_fn(model(xb), yb)
+    model.backward(loss_fn.backward())
+    opt.step(); opt.zero_grad()
+
+The schedule is one-cycle (`OneCycleLR`), fast.ai's favourite and torch's
+`torch.optim.lr_scheduler.OneCycleLR` with cosine annealing.
+"""
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+
+__all__ = ["Adam", "OneCycleLR", "Optimizer", "SGD"]
+
+
+def _check_hyper(name: str, value: float, lo: float = 0.0, hi: float | None = None) -> float:
+    """`value` as a Python float (so it never upcasts float32 arrays) in [lo, hi)."""
+    value = float(value)
+    ok = value >= lo and (hi is None or value < hi)  # also False for NaN
+    if not ok:
+        expected = f">= {lo}" if hi is None else f"in [{lo}, {hi})"
+        raise ValueError(f"{name} must be {expected}, got {value}")
+    return value
+
+
+class Optimizer:
+    """Holds the parameters and the learning rate `lr`; subclasses define `step()`."""
+
+    def __init__(self, params: Iterable, lr: float):
+        if hasattr(params, "parameters"):
+            raise TypeError(
+                f"an optimiser takes parameters, got a {type(params).__name__}: "
+                "pass model.parameters()"
+            )
+        self.params = list(params)
+        if not self.params:
+            raise ValueError("the optimiser got an empty parameter list; expected at least one")
+        for i, p in enumerate(self.params):
+            data, grad = getattr(p, "data", None), getattr(p, "grad", None)
+            if not (isinstance(data, np.ndarray) and isinstance(grad, np.ndarray)):
+                raise TypeError(
+                    f"parameter {i} must have numpy arrays .data and .grad "
+                    f"(like nn.Parameter), got {type(p).__name__}"
+                )
+            if data.shape != grad.shape:
+                raise ValueError(
+                    f"parameter {i}: .grad has shape {grad.shape} but .data has {data.shape}"
+                )
+        if len({id(p) for p in self.params}) != len(self.params):
+            # a parameter listed twice would be updated twice per step
+            raise ValueError("some parameters appear more than once in the parameter list")
+        self.lr = _check_hyper("lr", lr)
+
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to zero (gradients accumulate until then)."""
+        for p in self.params:
+            p.grad[...] = 0
+
+    def step(self) -> None:
+        raise NotImplementedError
+
+    def _grad(self, p, weight_decay: float) -> np.ndarray:
+        """The gradient with torch's L2 weight decay folded in: grad + weight_decay * data."""
+        return p.grad + weight_decay * p.data if weight_decay else p.grad
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum and L2 weight decay (torch's SGD).
+
+    With g = grad + weight_decay * p, each step does
+        buf = g                    on the first step (torch's convention, not buf = (1-m) g)
+        buf = momentum * buf + g   afterwards
+        p  -= lr * buf             (p -= lr * g when momentum is 0)
+    """
+
+    def __init__(self, params: Iterable, lr: float, momentum: float = 0.0,
+                 weight_decay: float = 0.0):
+        super().__init__(params, lr)
+        self.momentum = _check_hyper("momentum", momentum)
+        self.weight_decay = _check_hyper("weight_decay", weight_decay)
+        self.bufs: list[np.ndarray | None] = [None] * len(self.params)
+
+    def step(self) -> None:
+        for i, p in enumerate(self.params):
+            g = self._grad(p, self.weight_decay)
+            if self.momentum:
+                if self.bufs[i] is None:
+                    self.bufs[i] = g.copy()
+                else:
+                    self.bufs[i] *= self.momentum
+                    self.bufs[i] += g
+                g = self.bufs[i]
+            p.data -= self.lr * g
+
+    def __repr__(self) -> str:
+        return (f"SGD(lr={self.lr:g}, momentum={self.momentum:g}, "
+                f"weight_decay={self.weight_decay:g}, params={len(self.params)})")
+
+
+class Adam(Optimizer):
+    """Adam with bias correction and L2 weight decay added to the gradient (torch's Adam).
+
+    With g = grad + weight_decay * p and t the step number (1, 2, ...), each step does
+        m = beta1 * m + (1 - beta1) * g          first moment, starts at 0
+        v = beta2 * v + (1 - beta2) * g**2       second moment, starts at 0
+        p -= lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
+    Dividing by 1 - beta**t undoes the pull towards the zero start in the first steps.
+    """
+
+    def __init__(self, params: Iterable, lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0):
+        super().__init__(params, lr)
+        if len(betas) != 2:
+            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+        self.betas = (_check_hyper("betas[0]", betas[0], 0.0, 1.0),
+                      _check_hyper("betas[1]", betas[1], 0.0, 1.0))
+        self.eps = _check_hyper("eps", eps)
+        self.weight_decay = _check_hyper("weight_decay", weight_decay)
+        self.t = 0
+        self.ms = [np.zeros_like(p.data) for p in self.params]
+        self.vs = [np.zeros_like(p.data) for p in self.params]
+
+    def step(self) -> None:
+        self.t += 1
+        beta1, beta2 = self.betas
+        step_size = self.lr / (1 - beta1**self.t)
+        sqrt_bc2 = math.sqrt(1 - beta2**self.t)
+        for p, m, v in zip(self.params, self.ms, self.vs, strict=True):
+            g = self._grad(p, self.weight_decay)
+            m *= beta1
+            m += (1 - beta1) * g
+            v *= beta2
+            v += (1 - beta2) * g * g
+            p.data -= step_size * (m / (np.sqrt(v) / sqrt_bc2 + self.eps))
+
+    def __repr__(self) -> str:
+        return (f"Adam(lr={self.lr:g}, betas=({self.betas[0]:g}, {self.betas[1]:g}), "
+                f"eps={self.eps:g}, weight_decay={self.weight_decay:g}, "
+                f"params={len(self.params)})")
+
+
+class OneCycleLR:
+    """The one-cycle schedule: `lr` warms up, then anneals far below where it started.
+
+    Exactly torch's `OneCycleLR` with `anneal_strategy="cos"`. Over `total_steps` calls of
+    `step()` (one per optimiser step), the learning rate follows two cosine half-waves:
+        max_lr / div_factor  ->  max_lr          over the first pct_start of the steps
+        max_lr  ->  max_lr / div_factor / final_div_factor    over the rest
+    With `cycle_momentum` the momentum (SGD's `momentum`, Adam's beta1) moves the opposite
+    way, max_momentum -> base_momentum -> max_momentum: high momentum is safe while the
+    learning rate is small. Like torch, this sets the momentum of an SGD built with
+    momentum=0 too; pass cycle_momentum=False to leave it alone.
+
+    Creating the schedule sets the optimiser's starting learning rate. Use it by hand,
+        sched = OneCycleLR(opt, max_lr=0.1, total_steps=epochs * len(train_dl))
+        ... opt.step(); sched.step(); opt.zero_grad()
+    or give it to `train.fit(..., sched=sched)`, which calls `sched.step()` after every step.
+    """
+
+    def __init__(self, optimizer: Optimizer, max_lr: float, total_steps: int,
+                 pct_start: float = 0.3, div_factor: float = 25.0,
+                 final_div_factor: float = 1e4, cycle_momentum: bool = True,
+                 base_momentum: float = 0.85, max_momentum: float = 0.95):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"OneCycleLR needs a pybackprop optimiser, got "
+                            f"{type(optimizer).__name__}")
+        if isinstance(total_steps, bool) or not isinstance(total_steps, int | np.integer) \
+                or total_steps <= 0:
+            raise ValueError(f"total_steps must be a positive integer, got {total_steps!r}")
+        self.optimizer = optimizer
+        self.total_steps = int(total_steps)
+        self.max_lr = _check_hyper("max_lr", max_lr)
+        if not 0.0 <= pct_start <= 1.0:
+            raise ValueError(f"pct_start must be in [0, 1], got {pct_start}")
+        self.initial_lr = self.max_lr / _check_hyper("div_factor", div_factor, 1e-300)
+        self.min_lr = self.initial_lr / _check_hyper("final_div_factor", final_div_factor, 1e-300)
+        # the step at which the warm-up ends; a float, as in torch
+        self.warmup_end = pct_start * self.total_steps - 1
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum and not isinstance(optimizer, SGD | Adam):
+            raise TypeError("cycle_momentum needs SGD or Adam (momentum or beta1 to cycle)")
+        self.base_momentum = _check_hyper("base_momentum", base_momentum)
+        self.max_momentum = _check_hyper("max_momentum", max_momentum)
+        self.step_num = -1
+        self.step()
+
+    @staticmethod
+    def _anneal(start: float, end: float, pct: float) -> float:
+        """Cosine from `start` (pct = 0) to `end` (pct = 1)."""
+        return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+
+    def step(self) -> None:
+        """Move to the next step and set the optimiser's lr (and momentum)."""
+        self.step_num += 1
+        t = self.step_num
+        if t > self.total_steps:
+            raise ValueError(f"OneCycleLR stepped {t} times, but total_steps is "
+                             f"{self.total_steps}: make total_steps = epochs * len(train_dl)")
+        lo_m, hi_m = self.base_momentum, self.max_momentum
+        if t <= self.warmup_end:
+            start, end = 0.0, self.warmup_end
+            lrs, moms = (self.initial_lr, self.max_lr), (hi_m, lo_m)
+        else:
+            start, end = self.warmup_end, self.total_steps - 1
+            lrs, moms = (self.max_lr, self.min_lr), (lo_m, hi_m)
+        # a phase of length 0 (torch divides by zero there) is already at its end
+        pct = (t - start) / (end - start) if end > start else 1.0
+        self.optimizer.lr = self._anneal(*lrs, pct)
+        if self.cycle_momentum:
+            m = self._anneal(*moms, pct)
+            if isinstance(self.optimizer, Adam):
+                self.optimizer.betas = (m, self.optimizer.betas[1])
+            else:
+                self.optimizer.momentum = m
+
+    def __repr__(self) -> str:
+        return (f"OneCycleLR(max_lr={self.max_lr:g}, total_steps={self.total_steps}, "
+                f"step={self.step_num}, lr={self.optimizer.lr:g})")
