@@ -1,0 +1,340 @@
+"""MNIST: the bundled sample, and the full files found on disk or downloaded and verified.
+
+MNIST is by Yann LeCun, Corinna Cortes and Christopher J.C. Burges, under CC BY-SA 3.0
+(see LICENSE-MNIST.md next to this file).
+
+Where the full files come from, in order:
+
+1. the folder named by the environment variable `PYBACKPROP_DATA`;
+2. the per-user cache, `$XDG_CACHE_HOME/pybackprop` (default `~/.cache/pybackprop`);
+3. a download from one of `MIRRORS` into that cache.
+
+A folder may hold each file gzip-compressed (`train-images-idx3-ubyte.gz`, as distributed) or
+uncompressed (`train-images-idx3-ubyte`). Every file is checked against the sha256 of its
+*decompressed* content: the same bytes whichever mirror, or whichever gzip, produced it.
+A download is held in memory until it has passed that check and only then written, through a
+temporary file and a rename, so an interrupted or corrupt transfer never leaves a file behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import sys
+import tempfile
+import urllib.request
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from .idx import IMAGES_MAGIC, LABELS_MAGIC, gunzip, parse_idx
+
+
+@dataclass(frozen=True)
+class MNISTFile:
+    """One of the four MNIST files: its name without `.gz`, IDX header, and content sha256."""
+
+    name: str
+    magic: int
+    shape: tuple[int, ...]
+    sha256: str  # of the uncompressed IDX bytes
+
+
+FILES = {
+    f.name: f
+    for f in (
+        MNISTFile(
+            "train-images-idx3-ubyte", IMAGES_MAGIC, (60000, 28, 28),
+            "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+        ),
+        MNISTFile(
+            "train-labels-idx1-ubyte", LABELS_MAGIC, (60000,),
+            "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+        ),
+        MNISTFile(
+            "t10k-images-idx3-ubyte", IMAGES_MAGIC, (10000, 28, 28),
+            "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+        ),
+        MNISTFile(
+            "t10k-labels-idx1-ubyte", LABELS_MAGIC, (10000,),
+            "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+        ),
+    )
+}
+
+# Public copies of the original `.gz` files (yann.lecun.com itself often refuses downloads).
+MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+)
+DOWNLOAD_TIMEOUT = 30.0  # seconds without data before a mirror is given up
+
+SPLITS = ("sample", "full", "test")
+N_TRAIN = 50_000  # fast.ai's mnist.pkl.gz: first 50,000 training images train, last 10,000 valid
+
+
+class ChecksumError(ValueError):
+    """A file whose content is not the original MNIST file (wrong sha256)."""
+
+
+class DataNotFoundError(FileNotFoundError):
+    """An MNIST file that is on disk nowhere we looked and could not be downloaded."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The public loader
+
+
+def load_mnist(
+    split: str = "sample", *, flatten: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Load MNIST as `(x_train, y_train, x_valid, y_valid)`.
+
+    split:
+      - "sample" (default): the bundled class-balanced sample, 10,000 train (1,000 per digit)
+        and 2,000 valid (200 per digit), drawn from the "full" split below. Offline, instant.
+      - "full": fast.ai's split of the 60,000 training images: the first 50,000 to train, the
+        last 10,000 to validate (the split of `mnist.pkl.gz`).
+      - "test": all 60,000 training images, and the 10,000 test images as the second pair.
+    flatten: True gives x as (n, 784), False as (n, 28, 28).
+
+    x: float32 pixel / 255, in [0, 1]. (fast.ai's `mnist.pkl.gz` divided by 256, so its values
+    are slightly smaller: 255 there is 0.99609375, here 1.0.) y: int64 digits 0-9.
+    Every call returns new arrays: changing them does not change what the next call returns.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {', '.join(map(repr, SPLITS))}; got {split!r}")
+    if split == "sample":
+        sample = _sample_arrays()
+        parts = sample["x_train"], sample["y_train"], sample["x_valid"], sample["y_valid"]
+    else:
+        images, labels = _full_arrays("train")
+        if split == "full":
+            parts = images[:N_TRAIN], labels[:N_TRAIN], images[N_TRAIN:], labels[N_TRAIN:]
+        else:
+            parts = (images, labels, *_full_arrays("t10k"))
+    x_train, y_train, x_valid, y_valid = parts
+    return (
+        _to_float(x_train, flatten), y_train.astype(np.int64),
+        _to_float(x_valid, flatten), y_valid.astype(np.int64),
+    )
+
+
+def _to_float(images: np.ndarray, flatten: bool) -> np.ndarray:
+    """uint8 (n, 28, 28) -> float32 pixel/255, (n, 784) if flatten; always a new array."""
+    x = images.astype(np.float32)
+    x /= 255
+    return x.reshape(len(x), -1) if flatten else x
+
+
+@lru_cache(maxsize=1)
+def _sample_arrays() -> dict[str, np.ndarray]:
+    """The bundled sample's uint8 arrays (read-only), from package data."""
+    with (resources.files(__package__) / "mnist_sample.npz").open("rb") as f, np.load(f) as npz:
+        arrays = {key: npz[key] for key in npz.files}
+    for a in arrays.values():
+        a.flags.writeable = False
+    return arrays
+
+
+def _full_arrays(prefix: str) -> tuple[np.ndarray, np.ndarray]:
+    """(images, labels) as read-only uint8 arrays for prefix "train" or "t10k"."""
+    return (
+        read_mnist_file(find_or_download(f"{prefix}-images-idx3-ubyte")),
+        read_mnist_file(find_or_download(f"{prefix}-labels-idx1-ubyte")),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding, reading and verifying files
+
+
+def cache_dir() -> Path:
+    """The per-user cache: `$XDG_CACHE_HOME/pybackprop`, default `~/.cache/pybackprop`."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "pybackprop"
+
+
+def search_dirs() -> list[Path]:
+    """The folders looked in, in order: `$PYBACKPROP_DATA` (if set), then `cache_dir()`."""
+    env = os.environ.get("PYBACKPROP_DATA")
+    return ([Path(env).expanduser()] if env else []) + [cache_dir()]
+
+
+def find_file(name: str) -> Path | None:
+    """The first `name.gz` or `name` in `search_dirs()`, or None."""
+    _spec(name)
+    for folder in search_dirs():
+        for candidate in (folder / f"{name}.gz", folder / name):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def find_or_download(name: str, *, progress: bool = True) -> Path:
+    """The path of MNIST file `name` (e.g. "train-images-idx3-ubyte"), downloading if needed.
+
+    Raises DataNotFoundError, saying where it looked and how to fetch the file by hand, when
+    it is nowhere on disk and no mirror delivers a verified copy.
+    """
+    found = find_file(name)
+    if found is not None:
+        return found
+    try:
+        return download(name, cache_dir(), progress=progress)
+    except DataNotFoundError as err:
+        looked = "\n".join(f"  - {d / name}.gz (or {name})" for d in search_dirs())
+        raise DataNotFoundError(
+            f"MNIST file {name}.gz is missing. Looked in:\n{looked}\n{err}\n"
+            f"To fetch it by hand, download {MIRRORS[0]}{name}.gz into {cache_dir()}, "
+            "or set PYBACKPROP_DATA to a folder holding the four MNIST files. "
+            'load_mnist("sample") works offline.'
+        ) from None
+
+
+def read_mnist_file(path: str | Path) -> np.ndarray:
+    """Read an MNIST file (`.gz` or not), check its IDX header and sha256: read-only uint8.
+
+    Which of the four files it is comes from its name. Raises IDXError for a file that is not
+    a valid (gzip of an) IDX file of the right shape, ChecksumError for wrong content.
+    The result is cached per path, size and modification time.
+    """
+    path = Path(path)
+    stat = path.stat()
+    return _read_verified(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=8)
+def _read_verified(path: str, size: int, mtime_ns: int) -> np.ndarray:
+    """`read_mnist_file`, keyed so that a replaced file is read again."""
+    name = Path(path).name.removesuffix(".gz")
+    raw = Path(path).read_bytes()
+    if path.endswith(".gz"):
+        raw = gunzip(raw, source=path)
+    array = verify(raw, name, source=path)
+    array.flags.writeable = False
+    return array
+
+
+def verify(raw: bytes, name: str, *, source: str) -> np.ndarray:
+    """Check uncompressed bytes against MNIST file `name`; return the decoded array.
+
+    The IDX header and length are checked first, since "truncated: expected N bytes, got M"
+    says more than a checksum; then the sha256 of the whole content.
+    """
+    spec = _spec(name)
+    array = parse_idx(raw, source=source, magic=spec.magic, shape=spec.shape)
+    actual = hashlib.sha256(raw).hexdigest()
+    if actual != spec.sha256:
+        raise ChecksumError(
+            f"{source}: sha256 of the content of {name} is {actual}, expected {spec.sha256}. "
+            "The file is corrupt or not the original MNIST file; delete it and fetch it again."
+        )
+    return array
+
+
+def _spec(name: str) -> MNISTFile:
+    try:
+        return FILES[name]
+    except KeyError:
+        raise ValueError(f"unknown MNIST file {name!r}; expected one of {list(FILES)}") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Downloading
+
+
+def download(
+    name: str,
+    folder: str | Path,
+    *,
+    mirrors: tuple[str, ...] | None = None,
+    progress: bool = True,
+) -> Path:
+    """Download `name.gz` from the first mirror that gives a verified copy; return its path.
+
+    mirrors: base URLs ending in "/" (default: the module's `MIRRORS`, read at call time).
+    Nothing is written unless the whole file arrived and its content passed `verify`; then it
+    is written to a temporary file in `folder` and renamed into place.
+    Raises DataNotFoundError listing each mirror's failure.
+    """
+    _spec(name)
+    mirrors = MIRRORS if mirrors is None else mirrors
+    failures = []
+    for base in mirrors:
+        url = f"{base}{name}.gz"
+        try:
+            raw = _fetch(url, progress=progress)
+            verify(gunzip(raw, source=url), name, source=url)
+        except (OSError, http.client.HTTPException, ValueError) as err:
+            failures.append(f"  - {url}: {err}")
+            continue
+        return _write_atomically(Path(folder) / f"{name}.gz", raw)
+    tried = "\n".join(failures) if failures else "  (no mirrors configured)"
+    raise DataNotFoundError(f"Downloading {name}.gz failed:\n{tried}")
+
+
+def _fetch(url: str, *, progress: bool) -> bytes:
+    """The body of `url`; raises OSError if fewer bytes arrive than Content-Length promised."""
+    with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response:
+        length = response.headers.get("Content-Length")
+        total = int(length) if length else None
+        bar = _TextProgress(url.rsplit("/", 1)[-1], total) if progress else None
+        chunks, got = [], 0
+        try:
+            while chunk := response.read(1 << 16):
+                chunks.append(chunk)
+                got += len(chunk)
+                if bar:
+                    bar.update(got)
+        finally:
+            if bar:
+                bar.close()
+    if total is not None and got != total:
+        raise OSError(f"transfer interrupted: got {got} of {total} bytes")
+    return b"".join(chunks)
+
+
+def _write_atomically(path: Path, data: bytes) -> Path:
+    """Write `data` to `path` so that readers see either no file or the whole file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+class _TextProgress:
+    """A one-line progress bar on stderr (no dependency; redrawn only when it changes)."""
+
+    WIDTH = 30
+
+    def __init__(self, label: str, total: int | None):
+        self.label, self.total, self.shown = label, total, None
+
+    def update(self, got: int) -> None:
+        if self.total:
+            filled = self.WIDTH * got // self.total
+            line = (f"{self.label} [{'#' * filled}{'.' * (self.WIDTH - filled)}] "
+                    f"{got / 1e6:.1f}/{self.total / 1e6:.1f} MB")
+        else:
+            line = f"{self.label} {got / 1e6:.1f} MB"
+        if line != self.shown:
+            sys.stderr.write(f"\r{line}")
+            sys.stderr.flush()
+            self.shown = line
+
+    def close(self) -> None:
+        sys.stderr.write("\n")
+        sys.stderr.flush()
