@@ -1,0 +1,609 @@
+"""Meeting videos: each cohort's YouTube recordings and chat logs, shown in the book.
+
+Organisers describe a cohort in one YAML file in `videos/` (see `videos/README.md` and
+`videos/_template.yml`). This module reads and checks those files and writes the markdown
+that the book shows:
+
+- `load_cohorts(videos_dir)` -> list of `Cohort`, or `VideoConfigError` listing every problem;
+- `meeting_videos(chapter, videos_dir)` -> the "Meeting videos" section of one chapter;
+- `videos_page(videos_dir)` -> the cohort listing of the book's "Videos" page;
+- `python -m pybackprop.videos check [VIDEOS_DIR]` -> every problem at once, exit status 1 if any.
+
+`import pybackprop` does not load this module: it needs PyYAML (the `book` extra).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import difflib
+import functools
+import html
+import re
+import sys
+from collections.abc import Hashable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+__all__ = [
+    "Cohort",
+    "Meeting",
+    "VideoConfigError",
+    "load_cohorts",
+    "meeting_videos",
+    "parse_start",
+    "parse_video",
+    "videos_page",
+]
+
+VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
+COHORT_FIELDS = ("cohort", "name", "facilitators", "meetings")
+MEETING_FIELDS = ("chapter", "date", "video", "start", "title", "chat_log", "chat_log_file")
+REQUIRED_MEETING_FIELDS = ("chapter", "date", "video")
+
+NO_RECORDING = "No recording of this chapter yet. See [Videos](../videos.qmd) to add one."
+
+_VIDEO_EXPECTED = (
+    "expected a YouTube video id (11 characters: letters, digits, - and _) or a YouTube link "
+    "(youtube.com/watch?v=ID, youtu.be/ID, youtube.com/embed/ID, youtube.com/shorts/ID, "
+    "youtube-nocookie.com/embed/ID), optionally with a start time such as ?t=90 or ?t=1m30s"
+)
+_START_EXPECTED = "expected seconds (90) or a time such as 1m30s, 1h2m3s, 01:30 or 1:02:03"
+_CLOCK = re.compile(r"(?:(\d+):)?(\d+):(\d\d)")
+_UNITS = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?")
+_ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d")
+
+
+class VideoConfigError(ValueError):
+    """The videos folder has problems; `.problems` lists each one as a full sentence."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        count = f"{len(self.problems)} problem" + ("s" if len(self.problems) != 1 else "")
+        super().__init__(
+            f"{count} in the meeting videos files:\n" + "\n".join(f"- {p}" for p in self.problems)
+        )
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """One recorded meeting: the chapter it covered and its YouTube video."""
+
+    chapter: str
+    date: dt.date
+    video_id: str
+    start: int | None = None  # seconds into the video where the meeting starts
+    title: str | None = None
+    chat_log: str | None = None
+
+    @property
+    def embed_url(self) -> str:
+        return f"https://www.youtube.com/embed/{self.video_id}"
+
+    @property
+    def watch_url(self) -> str:
+        start = f"?t={self.start}" if self.start else ""
+        return f"https://youtu.be/{self.video_id}{start}"
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """One cohort's file: its number, name, facilitators and meetings (sorted by date)."""
+
+    number: int
+    name: str
+    facilitators: tuple[str, ...]
+    meetings: tuple[Meeting, ...]
+    source: Path
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing single values
+
+
+def parse_start(value: int | str) -> int:
+    """Seconds from `90`, `"90"`, `"90s"`, `"1m30s"`, `"1h2m3s"`, `"01:30"` or `"1:02:03"`."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(f"{value!r} is not a start time: {_START_EXPECTED}")
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError(f"start time {value} is negative: {_START_EXPECTED}")
+        return value
+    text = value.strip()
+    clock = _CLOCK.fullmatch(text)
+    if clock:
+        hours, minutes, seconds = (int(g) if g else 0 for g in clock.groups())
+        if seconds < 60 and (clock.group(1) is None or minutes < 60):
+            return 3600 * hours + 60 * minutes + seconds
+    units = _UNITS.fullmatch(text)
+    if text and units:
+        hours, minutes, seconds = (int(g) if g else 0 for g in units.groups())
+        return 3600 * hours + 60 * minutes + seconds
+    raise ValueError(f"{value!r} is not a start time: {_START_EXPECTED}")
+
+
+def parse_video(value: str) -> tuple[str, int | None]:
+    """The 11-character YouTube id and the start time in seconds (None if not given).
+
+    Accepts a bare id or any usual YouTube link: watch?v=, youtu.be/, embed/, shorts/, live/,
+    the youtube-nocookie.com embed, with or without `https://` and `www.`, and a start time in
+    `t=` or `start=` (query or `#t=` fragment) written as 90, 90s or 1m30s.
+    """
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a YouTube video: {_VIDEO_EXPECTED}")
+    text = value.strip()
+    if VIDEO_ID.fullmatch(text):
+        return text, None
+    try:
+        parts = urlsplit(text if "://" in text else "https://" + text)
+        host = (parts.hostname or "").removeprefix("www.")
+    except ValueError as err:
+        raise ValueError(f"{value!r} is not a YouTube video: {_VIDEO_EXPECTED}") from err
+    if parts.scheme not in ("http", "https") or " " in text:
+        raise ValueError(f"{value!r} is not a YouTube video: {_VIDEO_EXPECTED}")
+    query = parse_qs(parts.query)
+    path = [segment for segment in parts.path.split("/") if segment]
+    candidate = None
+    if host == "youtu.be" and len(path) == 1:
+        candidate = path[0]
+    elif host in ("youtube.com", "m.youtube.com", "music.youtube.com"):
+        if path == ["watch"]:
+            candidate = query.get("v", [None])[0]
+        elif len(path) == 2 and path[0] in ("embed", "shorts", "live", "v"):
+            candidate = path[1]
+    elif host == "youtube-nocookie.com" and len(path) == 2 and path[0] == "embed":
+        candidate = path[1]
+    if candidate is None:
+        raise ValueError(f"{value!r} is not a YouTube video: {_VIDEO_EXPECTED}")
+    if not VIDEO_ID.fullmatch(candidate):
+        raise ValueError(
+            f"{value!r} is not a YouTube video: the id in the link, {candidate!r}, has "
+            f"{len(candidate)} characters; a YouTube id has 11 (letters, digits, - and _)"
+        )
+    fragment = parse_qs(parts.fragment)
+    times = query.get("t") or query.get("start") or fragment.get("t") or fragment.get("start")
+    return candidate, (parse_start(times[0]) if times else None)
+
+
+def _parse_date(value: object) -> dt.date:
+    # The loader keeps YAML timestamps as text, so quoted and unquoted dates both arrive here
+    # and a date that does not exist (2025-02-30) is reported on its meeting, not as a crash.
+    if isinstance(value, dt.datetime) or not isinstance(value, str | dt.date):
+        raise ValueError(f"{value!r} is not a date: expected YYYY-MM-DD, such as 2025-01-14")
+    if isinstance(value, dt.date):
+        return value
+    if not _ISO_DATE.fullmatch(value.strip()):
+        raise ValueError(f"{value!r} is not a date: expected YYYY-MM-DD, such as 2025-01-14")
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError as err:
+        raise ValueError(f"{value!r} is not a date that exists ({err})") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading and checking the folder
+
+
+def _import_yaml():
+    try:
+        import yaml
+    except ImportError as err:
+        raise ImportError(
+            "pybackprop.videos needs PyYAML to read the cohort files: "
+            "pip install 'pybackprop[book]' (or: pip install pyyaml)"
+        ) from err
+    return yaml
+
+
+@functools.cache
+def _strict_loader():
+    """A SafeLoader that rejects repeated keys and leaves dates as text for `_parse_date`."""
+    yaml = _import_yaml()
+
+    class StrictLoader(yaml.SafeLoader):
+        def construct_mapping(self, node, deep=False):
+            seen: dict[object, int] = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if isinstance(key, Hashable) and key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None,
+                        f"field {key!r} is given twice (first on line {seen[key] + 1})",
+                        key_node.start_mark,
+                    )
+                if isinstance(key, Hashable):
+                    seen[key] = key_node.start_mark.line
+            return super().construct_mapping(node, deep=deep)
+
+    StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_scalar)
+    return StrictLoader
+
+
+def _chapter_stems(chapters_dir: Path) -> list[str]:
+    return sorted(p.stem for p in chapters_dir.glob("*.qmd") if not p.name.startswith("_"))
+
+
+def _suggest(word: object, choices: list[str] | tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(str(word), choices, n=3, cutoff=0.6)
+    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+
+
+def _describe(value: object) -> str:
+    names = {bool: "true/false", int: "a number", float: "a number", str: "text",
+             list: "a list", dict: "a mapping", type(None): "nothing"}
+    return f"{names.get(type(value), type(value).__name__)} ({value!r})"
+
+
+class _FileCheck:
+    """Collects the problems of one cohort file, each naming the file, meeting and field."""
+
+    def __init__(self, path: Path, chapters: list[str], chapters_dir: Path):
+        self.path, self.chapters, self.chapters_dir = path, chapters, chapters_dir
+        self.problems: list[str] = []
+        self.number: int | None = None  # kept even when the file has problems
+
+    def add(self, message: str, field: str | None = None, meeting: str | None = None) -> None:
+        where = [str(self.path)] + ([meeting] if meeting else [])
+        where += [f"field {field!r}"] if field else []
+        self.problems.append(": ".join(where) + ": " + message)
+
+    def unknown_fields(self, data: dict, known: tuple[str, ...], meeting: str | None) -> None:
+        for key in data:
+            if key not in known:
+                self.add(
+                    f"unknown field{_suggest(key, known)} (known fields: {', '.join(known)})",
+                    field=str(key), meeting=meeting,
+                )
+
+    def cohort(self, data: object) -> Cohort | None:
+        if not isinstance(data, dict):
+            self.add(f"expected a mapping with the fields {', '.join(COHORT_FIELDS)}; "
+                     f"found {_describe(data)}")
+            return None
+        self.unknown_fields(data, COHORT_FIELDS, None)
+        number = data.get("cohort")
+        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+            what = "missing" if "cohort" not in data else f"is {_describe(number)}"
+            self.add(f"{what}: expected the cohort's number, a whole number >= 1", "cohort")
+            number = None
+        self.number = number
+        name = data.get("name", f"Cohort {number}")
+        if not isinstance(name, str) or not name.strip():
+            self.add(f"is {_describe(name)}: expected the cohort's name as text", "name")
+        facilitators = data.get("facilitators") or []
+        if not isinstance(facilitators, list) or not all(
+            isinstance(f, str) for f in facilitators
+        ):
+            self.add(f"is {_describe(facilitators)}: expected a list of names, "
+                     "one per line starting with '- '", "facilitators")
+            facilitators = []
+        raw_meetings = data.get("meetings") or []
+        if not isinstance(raw_meetings, list):
+            self.add(f"is {_describe(raw_meetings)}: expected a list of meetings, "
+                     "each starting with '- chapter:'", "meetings")
+            raw_meetings = []
+        meetings = [self.meeting(i, raw) for i, raw in enumerate(raw_meetings, start=1)]
+        self.duplicates(meetings)
+        if self.problems:
+            return None
+        return Cohort(
+            number=number, name=name.strip(), facilitators=tuple(facilitators),
+            meetings=tuple(sorted(meetings, key=lambda m: (m.date, m.chapter))),
+            source=self.path,
+        )
+
+    def meeting(self, index: int, raw: object) -> Meeting | None:
+        label = f"meeting {index}"
+        if isinstance(raw, dict):
+            known = [str(raw[k]) for k in ("chapter", "date") if isinstance(raw.get(k), str)]
+            label += f" ({', '.join(known)})" if known else ""
+        else:
+            self.add(f"expected a mapping with the fields {', '.join(REQUIRED_MEETING_FIELDS)} "
+                     f"(and optionally the others); found {_describe(raw)}", meeting=label)
+            return None
+        before = len(self.problems)
+        self.unknown_fields(raw, MEETING_FIELDS, label)
+        for field in REQUIRED_MEETING_FIELDS:
+            if field not in raw:
+                self.add("missing: every meeting needs chapter, date and video", field, label)
+
+        chapter = raw.get("chapter")
+        if "chapter" in raw and chapter not in self.chapters:
+            if not isinstance(chapter, str):
+                self.add(f"is {_describe(chapter)}: expected a chapter file's name without "
+                         ".qmd, such as 02-scalar-autodiff", "chapter", label)
+            elif not self.chapters:
+                self.add(f"unknown chapter {chapter!r}: no chapters found in "
+                         f"{self.chapters_dir}/", "chapter", label)
+            else:
+                self.add(f"unknown chapter {chapter!r}{_suggest(chapter, self.chapters)} "
+                         f"(chapters are the file names in {self.chapters_dir}/ without "
+                         ".qmd)", "chapter", label)
+
+        date = None
+        if "date" in raw:
+            try:
+                date = _parse_date(raw["date"])
+            except ValueError as err:
+                self.add(str(err), "date", label)
+
+        video_id = start = None
+        if "video" in raw:
+            value = raw["video"]
+            try:
+                video_id, start = parse_video(value)
+            except ValueError as err:
+                hint = ("; YAML read it as a number: put the id in quotes"
+                        if isinstance(value, int | float) and not isinstance(value, bool)
+                        else "")
+                self.add(f"{err}{hint}", "video", label)
+        if "start" in raw:
+            try:
+                start = parse_start(raw["start"])  # overrides a time given in the link
+            except ValueError as err:
+                self.add(str(err), "start", label)
+
+        title = raw.get("title")
+        if title is not None and not isinstance(title, str):
+            self.add(f"is {_describe(title)}: expected text; put it in quotes", "title", label)
+        chat_log = self.chat_log(raw, label)
+
+        if len(self.problems) > before:
+            return None
+        return Meeting(chapter=chapter, date=date, video_id=video_id, start=start,
+                       title=title.strip() if title else None, chat_log=chat_log)
+
+    def chat_log(self, raw: dict, label: str) -> str | None:
+        if "chat_log" in raw and "chat_log_file" in raw:
+            self.add("give the chat log either inline (chat_log) or as a file (chat_log_file), "
+                     "not both", "chat_log_file", label)
+            return None
+        if "chat_log" in raw:
+            text = raw["chat_log"]
+            if not isinstance(text, str):
+                self.add(f"is {_describe(text)}: expected text; start it with 'chat_log: |' "
+                         "and indent the lines below", "chat_log", label)
+                return None
+        elif "chat_log_file" in raw:
+            name = raw["chat_log_file"]
+            if not isinstance(name, str) or not name.endswith(".txt"):
+                self.add(f"is {_describe(name)}: expected the name of a .txt file in the same "
+                         "folder as this YAML file", "chat_log_file", label)
+                return None
+            path = self.path.parent / name
+            if not path.is_file():
+                self.add(f"file {name!r} not found (looked for {path})", "chat_log_file", label)
+                return None
+            try:
+                text = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError as err:
+                self.add(f"file {name!r} is not UTF-8 text ({err.reason} at byte {err.start}); "
+                         "save it as UTF-8", "chat_log_file", label)
+                return None
+        else:
+            return None
+        # A browser drops a newline right after <pre>, so surrounding blank lines go here.
+        return text.strip("\r\n") or None
+
+    def duplicates(self, meetings: list[Meeting | None]) -> None:
+        """Same chapter and same date, or same chapter and same video: entered twice."""
+        first_by: dict[tuple, int] = {}
+        for index, meeting in enumerate(meetings, start=1):
+            if meeting is None:
+                continue
+            keys = {"date": (meeting.chapter, meeting.date),
+                    "video": (meeting.chapter, meeting.video_id)}
+            for field, key in keys.items():
+                first = first_by.setdefault((field, key), index)
+                if first != index:
+                    label = f"meeting {index} ({meeting.chapter}, {meeting.date.isoformat()})"
+                    self.add(f"duplicate of meeting {first}: same chapter and same {field}; "
+                             "remove one of them", field, label)
+                    break
+
+
+def load_cohorts(
+    videos_dir: str | Path = "videos", *, chapters_dir: str | Path | None = None
+) -> list[Cohort]:
+    """Read and check every cohort file (`*.yml`, `*.yaml`, except names starting with `_`).
+
+    Chapters are checked against the `.qmd` files in `chapters_dir` (default: the `chapters`
+    folder beside `videos_dir`). Returns the cohorts sorted by number; raises
+    `VideoConfigError` listing every problem in every file if there is any.
+    """
+    videos_dir = Path(videos_dir)
+    chapters_dir = Path(chapters_dir) if chapters_dir else videos_dir.parent / "chapters"
+    if not videos_dir.is_dir():
+        raise VideoConfigError([f"{videos_dir}: no such folder (expected the cohort files here)"])
+    yaml = _import_yaml()
+    chapters = _chapter_stems(chapters_dir)
+    paths = sorted(
+        p for p in videos_dir.iterdir()
+        if p.suffix in (".yml", ".yaml") and not p.name.startswith("_")
+    )
+    problems: list[str] = []
+    cohorts: list[Cohort] = []
+    numbers: dict[int, list[Path]] = {}
+    for path in paths:
+        check = _FileCheck(path, chapters, chapters_dir)
+        try:
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_strict_loader())
+        except yaml.MarkedYAMLError as err:
+            mark = err.problem_mark or err.context_mark
+            where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+            context = f" ({err.context})" if err.context else ""
+            check.add(f"{where}YAML error: {err.problem}{context}")
+        except (yaml.YAMLError, UnicodeDecodeError) as err:
+            check.add(f"cannot read the file: {err}")
+        else:
+            cohort = check.cohort(data)
+            if cohort is not None:
+                cohorts.append(cohort)
+        problems += check.problems
+        if check.number is not None:
+            numbers.setdefault(check.number, []).append(path)
+    for number, files in sorted(numbers.items()):
+        for path in files[1:]:
+            problems.append(f"{path}: field 'cohort': cohort {number} is also defined in "
+                            f"{files[0]}; give each cohort its own number")
+    if problems:
+        raise VideoConfigError(problems)
+    return sorted(cohorts, key=lambda c: c.number)
+
+
+# ---------------------------------------------------------------------------------------------
+# Markdown for the book
+
+
+def _markdown_text(text: str) -> str:
+    """Untrusted text as literal markdown: every ASCII punctuation mark backslash-escaped.
+
+    Escaping the braces also stops Quarto from reading `{{< ... >}}` as a shortcode.
+    """
+    flat = " ".join(text.split())
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", flat)
+
+
+def _html_text(text: str) -> str:
+    """Untrusted text for a raw HTML block: html.escape, plus braces so no `{{<` survives."""
+    return html.escape(text, quote=True).replace("{", "&#123;").replace("}", "&#125;")
+
+
+def _attribute_text(text: str) -> str:
+    # Quarto's video shortcode pastes `title` into the iframe's attribute unescaped, and its
+    # arguments are split on quotes, so the characters that could break either are dropped.
+    return " ".join(re.sub(r'["<>&{}\\]', " ", text).split())
+
+
+def _long_date(date: dt.date) -> str:
+    return f"{date.day} {date:%B %Y}"
+
+
+def _chat_log_block(log: str) -> str:
+    body = _html_text(log)
+    # The fence must be longer than any backtick run in the log, or the log could close it.
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return (
+        f"{fence}{{=html}}\n<details>\n<summary>Meeting chat log</summary>\n"
+        f'<pre class="meeting-chat-log">{body}</pre>\n</details>\n{fence}'
+    )
+
+
+def _meeting_markdown(cohort: Cohort, meeting: Meeting) -> str:
+    heading = f"Meeting of {_long_date(meeting.date)}"
+    if meeting.title:
+        heading += f": {_markdown_text(meeting.title)}"
+    iframe_title = f"Cohort {cohort.number}, meeting of {_long_date(meeting.date)}"
+    if meeting.title:
+        iframe_title += f": {meeting.title}"
+    start = f' start="{meeting.start}"' if meeting.start else ""
+    parts = [
+        f"{heading} ([watch on YouTube]({meeting.watch_url}))",
+        f'{{{{< video {meeting.embed_url}{start} title="{_attribute_text(iframe_title)}" >}}}}',
+    ]
+    if meeting.chat_log:
+        parts.append(_chat_log_block(meeting.chat_log))
+    return "\n\n".join(parts)
+
+
+def _check_chapter(chapter: str, chapters_dir: Path) -> None:
+    stems = _chapter_stems(chapters_dir)
+    if stems and chapter not in stems:
+        raise ValueError(f"meeting_videos: unknown chapter {chapter!r}{_suggest(chapter, stems)} "
+                         f"(chapters are the file names in {chapters_dir}/ without .qmd)")
+
+
+def meeting_videos(chapter: str, videos_dir: str | Path = "videos") -> str:
+    """Markdown for a chapter's "Meeting videos" section (print it from an `output: asis` cell).
+
+    One `### Cohort N` subsection per cohort that met about `chapter` (the chapter file's name
+    without `.qmd`), each meeting with its date and title, an embedded YouTube player and a
+    collapsed chat log; a one-line note if no cohort has a recording of it yet.
+    """
+    cohorts = load_cohorts(videos_dir)
+    _check_chapter(chapter, Path(videos_dir).parent / "chapters")
+    sections = []
+    for cohort in cohorts:
+        meetings = [m for m in cohort.meetings if m.chapter == chapter]
+        if meetings:
+            body = "\n\n".join(_meeting_markdown(cohort, m) for m in meetings)
+            sections.append(f"### Cohort {cohort.number} {{.unnumbered}}\n\n{body}")
+    return "\n\n".join(sections) + "\n" if sections else NO_RECORDING + "\n"
+
+
+def _chapter_titles(chapters_dir: Path) -> dict[str, str]:
+    """Each chapter's `title` from its front matter (its file name if it has none)."""
+    yaml = _import_yaml()
+    titles = {}
+    for stem in _chapter_stems(chapters_dir):
+        text = (chapters_dir / f"{stem}.qmd").read_text(encoding="utf-8")
+        match = re.match(r"---\r?\n(.*?)\r?\n---", text, re.DOTALL)
+        try:
+            front = yaml.safe_load(match.group(1)) if match else None
+        except yaml.YAMLError:
+            front = None
+        title = front.get("title") if isinstance(front, dict) else None
+        titles[stem] = str(title) if title else stem
+    return titles
+
+
+def videos_page(videos_dir: str | Path = "videos") -> str:
+    """Markdown listing every cohort and its meetings, each linked to its chapter.
+
+    Links are written relative to the book's root (`chapters/<stem>.qmd`), where the Videos
+    page lives; Quarto turns them into links to the rendered pages.
+    """
+    cohorts = load_cohorts(videos_dir)
+    if not cohorts:
+        return "No cohort files yet: see `videos/README.md` to add one.\n"
+    titles = _chapter_titles(Path(videos_dir).parent / "chapters")
+    sections = []
+    for cohort in cohorts:
+        heading = f"## Cohort {cohort.number}"
+        if cohort.name != f"Cohort {cohort.number}":
+            heading += f": {_markdown_text(cohort.name)}"
+        lines = [heading + " {.unnumbered}", ""]
+        if cohort.facilitators:
+            names = ", ".join(_markdown_text(f) for f in cohort.facilitators)
+            lines += [f"Facilitators: {names}.", ""]
+        if not cohort.meetings:
+            lines.append("No recordings yet.")
+        for m in cohort.meetings:
+            chapter = _markdown_text(titles.get(m.chapter, m.chapter))
+            title = f": {_markdown_text(m.title)}" if m.title else ""
+            lines.append(f"- {_long_date(m.date)}, [{chapter}](chapters/{m.chapter}.qmd){title} "
+                         f"([watch on YouTube]({m.watch_url}))")
+        sections.append("\n".join(lines))
+    return "\n\n".join(sections) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m pybackprop.videos",
+        description="Check the meeting videos files (one YAML file per cohort).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("check", help="check every cohort file; exit 1 on problems")
+    check.add_argument("videos_dir", nargs="?", default="videos",
+                       help="folder of cohort files (default: videos)")
+    args = parser.parse_args(argv)
+    try:
+        cohorts = load_cohorts(args.videos_dir)
+    except VideoConfigError as err:
+        print(err, file=sys.stderr)
+        return 1
+    n_meetings = sum(len(c.meetings) for c in cohorts)
+    files = f"{len(cohorts)} cohort file" + ("s" if len(cohorts) != 1 else "")
+    print(f"{args.videos_dir}: OK, {files}, {n_meetings} meeting"
+          + ("s" if n_meetings != 1 else "") + ".")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
