@@ -1,0 +1,169 @@
+"""Stateless array maths for the array half: activations, a safe log-sum-exp, and losses.
+
+Imported as `F` in the chapters (`from pybackprop import functional as F`), after PyTorch's
+`torch.nn.functional`. Every function keeps its input's float dtype: float32 in, float32 out.
+Losses average over the batch, as PyTorch's default `reduction="mean"` does, and return a numpy
+float scalar of the input's dtype.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _floats(x, fn: str) -> np.ndarray:
+    """`x` as a floating-point array, or a TypeError naming the function and the dtype."""
+    x = np.asarray(x)
+    if x.dtype.kind != "f":
+        raise TypeError(
+            f"{fn} needs floating-point input; got dtype {x.dtype}. "
+            "Convert it first, e.g. x.astype(np.float32)."
+        )
+    return x
+
+
+def _batch(x, fn: str, what: str = "logits") -> np.ndarray:
+    """`x` as a float array of shape (batch, n_classes), or an error saying what was wrong."""
+    x = _floats(x, fn)
+    if x.ndim != 2:
+        raise ValueError(
+            f"{fn} expects {what} of shape (batch, n_classes); got shape {x.shape}. "
+            "For a single example use x[None, :]."
+        )
+    return x
+
+
+def _labels(target, n: int, n_classes: int, fn: str) -> np.ndarray:
+    """`target` as integer class indices of shape (n,) in [0, n_classes), or a clear error."""
+    target = np.asarray(target)
+    if target.shape != (n,):
+        raise ValueError(
+            f"{fn} expects one label per row: target of shape ({n},); got shape {target.shape}."
+        )
+    if target.dtype.kind not in "iu":
+        if target.dtype.kind == "f" and n and not np.all(target == np.round(target)):
+            bad = int(np.flatnonzero(target != np.round(target))[0])
+            raise ValueError(
+                f"{fn} expects integer class labels; got the fractional label "
+                f"{target[bad]} at index {bad}."
+            )
+        raise TypeError(
+            f"{fn} expects integer class labels (e.g. int64); got dtype {target.dtype}. "
+            "Convert with target.astype(np.int64)."
+        )
+    if n:
+        lo, hi = target.min(), target.max()
+        if lo < 0 or hi >= n_classes:
+            bad_value = lo if lo < 0 else hi
+            bad = int(np.flatnonzero(target == bad_value)[0])
+            raise ValueError(
+                f"{fn}: labels must lie in [0, {n_classes - 1}] for {n_classes} classes; "
+                f"got {bad_value} at index {bad}."
+            )
+    return target
+
+
+def relu(x: np.ndarray) -> np.ndarray:
+    """max(x, 0) elementwise: any shape -> the same shape."""
+    return np.maximum(_floats(x, "relu"), 0)
+
+
+def logsumexp(x: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarray:
+    """log(sum(exp(x))) along `axis`, without overflow: (..., n) -> (...).
+
+    Subtracting the row maximum m first keeps every exponent <= 0, and
+    log(sum(exp(x))) = m + log(sum(exp(x - m))). An infinite maximum is replaced by 0, as
+    PyTorch does, so a row of -inf gives -inf and a row holding +inf gives +inf.
+    """
+    x = _floats(x, "logsumexp")
+    m = np.max(x, axis=axis, keepdims=True)
+    m[~np.isfinite(m)] = 0
+    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
+    out += m
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """x - logsumexp(x) along `axis`: (..., n) -> (..., n), computed from x - max(x).
+
+    A row that is all -inf, or holds +inf, gives NaN, as in PyTorch.
+    """
+    x = _floats(x, "log_softmax")
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    shifted -= np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    return shifted
+
+
+def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """exp(x) / sum(exp(x)) along `axis`: (..., n) -> (..., n).
+
+    Computed from x - max(x), so exp never overflows.
+    """
+    x = _floats(x, "softmax")
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    e /= np.sum(e, axis=axis, keepdims=True)
+    return e
+
+
+def one_hot(y: np.ndarray, n_classes: int, dtype=np.int64) -> np.ndarray:
+    """Labels (n,) -> (n, n_classes) with a 1 in each label's column.
+
+    The default dtype is int64 as in PyTorch; pass `dtype=logits.dtype` to multiply with
+    float32 logits without numpy promoting the product to float64.
+    """
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"one_hot expects labels of shape (n,); got shape {y.shape}.")
+    y = _labels(y, len(y), n_classes, "one_hot")
+    out = np.zeros((len(y), n_classes), dtype=dtype)
+    out[np.arange(len(y)), y] = 1
+    return out
+
+
+def nll_loss(log_probs: np.ndarray, target: np.ndarray) -> np.floating:
+    """Mean negative log-likelihood: log_probs (n, c) and labels (n,) -> scalar.
+
+    Picks each row's log-probability of its label by integer-array indexing,
+    log_probs[arange(n), target], rather than multiplying by a one-hot matrix.
+    """
+    log_probs = _batch(log_probs, "nll_loss", "log-probabilities")
+    n, c = log_probs.shape
+    target = _labels(target, n, c, "nll_loss")
+    return -log_probs[np.arange(n), target].mean()
+
+
+def cross_entropy(logits: np.ndarray, target: np.ndarray) -> np.floating:
+    """Mean cross-entropy of raw scores: logits (n, c) and labels (n,) -> scalar.
+
+    Equals nll_loss(log_softmax(logits), target), the way PyTorch defines it; finite for any
+    finite logits thanks to the log-sum-exp trick.
+    """
+    logits = _batch(logits, "cross_entropy")
+    return nll_loss(log_softmax(logits), target)
+
+
+def mse(pred: np.ndarray, target: np.ndarray) -> np.floating:
+    """Mean squared error over all elements: pred and target of the same shape -> scalar.
+
+    The shapes must match exactly: (n, 1) against (n,) would broadcast to an (n, n) matrix of
+    differences and give a silently wrong loss (lesson 13's classic bug), so it is an error.
+    `target` is converted to `pred`'s dtype (integer labels used as regression targets work).
+    """
+    pred = _floats(pred, "mse")
+    target = np.asarray(target, dtype=pred.dtype)
+    if pred.shape != target.shape:
+        raise ValueError(
+            f"mse needs pred and target of the same shape; got pred {pred.shape} and target "
+            f"{target.shape}. They would broadcast to the wrong loss; reshape one, e.g. "
+            "pred[:, 0] or target[:, None]."
+        )
+    diff = pred - target
+    return np.mean(diff * diff)
+
+
+def accuracy(logits: np.ndarray, target: np.ndarray) -> float:
+    """Fraction of rows whose largest logit is at the label: (n, c) and (n,) -> float in [0, 1]."""
+    logits = _batch(logits, "accuracy")
+    n, c = logits.shape
+    target = _labels(target, n, c, "accuracy")
+    return float(np.mean(np.argmax(logits, axis=1) == target))
