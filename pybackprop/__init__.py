@@ -6,3 +6,8 @@ names. numpy is the only dependency: nothing here imports torch or matplotlib at
 """
 
 __version__ = "0.1.0"
+
+from . import functional, init, nn
+from .gradcheck import GradcheckError, gradcheck
+
+__all__ = ["GradcheckError", "functional", "gradcheck", "init", "nn"]
