@@ -52,7 +52,7 @@ def parse_idx(
     one-byte types it is a read-only view of `buf`.
     """
     if len(buf) < 4:
-        raise IDXError(f"{source}: too short for an IDX header: {len(buf)} bytes, need at least 4")
+        raise IDXError(f"{source}: truncated header: need at least 4 bytes, got {len(buf)}")
     found_magic = int.from_bytes(buf[:4], "big")
     if magic is not None and found_magic != magic:
         raise IDXError(f"{source}: magic number is {found_magic}, expected {magic}")

@@ -143,10 +143,10 @@ def _sample_arrays() -> dict[str, np.ndarray]:
 
 def _full_arrays(prefix: str) -> tuple[np.ndarray, np.ndarray]:
     """(images, labels) as read-only uint8 arrays for prefix "train" or "t10k"."""
-    return (
-        read_mnist_file(find_or_download(f"{prefix}-images-idx3-ubyte")),
-        read_mnist_file(find_or_download(f"{prefix}-labels-idx1-ubyte")),
-    )
+    # Labels first: a missing or bad file then fails before the 47 MB of images are read.
+    labels = read_mnist_file(find_or_download(f"{prefix}-labels-idx1-ubyte"))
+    images = read_mnist_file(find_or_download(f"{prefix}-images-idx3-ubyte"))
+    return images, labels
 
 
 # ---------------------------------------------------------------------------------------------
