@@ -82,7 +82,7 @@ class History:
             "train_loss": fmt(self.train_loss[i], ".6f"),
             "valid_loss": fmt(self.valid_loss[i], ".6f"),
             "accuracy": fmt(self.accuracy[i], ".4f"),
-            "time": f"{self.epoch_time[i]:.1f}s",
+            "time": f"{self.epoch_time[i]:.2f}s",
         }
         return [cells[c] for c in cols]
 

@@ -1,0 +1,219 @@
+"""Optimisers and the one-cycle schedule against torch.optim, step by step."""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from pybackprop import nn, optim
+from pybackprop.data import load_mnist
+from tests.strategies import (
+    F32_ATOL,
+    F32_RTOL,
+    F64_ATOL,
+    F64_RTOL,
+    MLP_STEPS_F32_ATOL,
+    arrays,
+    float_dtypes,
+    seeds,
+)
+
+TOL = {np.float64: (F64_RTOL, F64_ATOL), np.float32: (F32_RTOL, F32_ATOL)}
+STEPS = 8
+
+shapes = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=8)
+learning_rates = st.floats(min_value=1e-4, max_value=1.0)
+momentums = st.floats(min_value=0.01, max_value=0.99)
+weight_decays = st.sampled_from([0.0, 1e-4, 1e-2, 0.5])
+
+
+@st.composite
+def problems(draw):
+    """(list of initial parameter arrays, seed for the gradients, dtype)."""
+    dtype = draw(float_dtypes)
+    n = draw(st.integers(min_value=1, max_value=3))
+    inits = [draw(arrays(shapes, dtype)) for _ in range(n)]
+    return inits, draw(seeds()), dtype
+
+
+def run_both(inits, seed, dtype, make_ours, make_torch):
+    """Give both optimisers the same random gradients for STEPS steps; compare every step."""
+    params = [nn.Parameter(a.copy()) for a in inits]
+    tparams = [torch.tensor(a, requires_grad=True) for a in inits]
+    opt, topt = make_ours(params), make_torch(tparams)
+    rng = np.random.default_rng(seed)
+    rtol, atol = TOL[dtype]
+    arrays_before = [p.data for p in params]
+    for _ in range(STEPS):
+        for p, tp in zip(params, tparams, strict=True):
+            g = rng.normal(scale=3.0, size=p.data.shape).astype(dtype)
+            p.grad += g
+            tp.grad = torch.tensor(g)
+        opt.step()
+        opt.zero_grad()
+        topt.step()
+        for p, tp in zip(params, tparams, strict=True):
+            np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=rtol, atol=atol)
+    for p, before in zip(params, arrays_before, strict=True):
+        assert p.data is before, "step() must update p.data in place"
+        assert p.data.dtype == dtype and p.grad.dtype == dtype
+
+
+@given(problems(), learning_rates, weight_decays)
+@settings(max_examples=40)
+def test_sgd_without_momentum_matches_torch(problem, lr, wd):
+    run_both(*problem, lambda ps: optim.SGD(ps, lr, weight_decay=wd),
+             lambda ts: torch.optim.SGD(ts, lr, weight_decay=wd))
+
+
+@given(problems(), learning_rates, momentums, weight_decays)
+@settings(max_examples=40)
+def test_sgd_with_momentum_matches_torch(problem, lr, momentum, wd):
+    run_both(*problem, lambda ps: optim.SGD(ps, lr, momentum=momentum, weight_decay=wd),
+             lambda ts: torch.optim.SGD(ts, lr, momentum=momentum, weight_decay=wd))
+
+
+@given(problems(), st.floats(min_value=1e-4, max_value=0.1), st.floats(0.0, 0.99),
+       st.floats(0.9, 0.9999), st.sampled_from([1e-8, 1e-6, 1e-3]), weight_decays)
+@settings(max_examples=40)
+def test_adam_matches_torch(problem, lr, beta1, beta2, eps, wd):
+    kw = dict(betas=(beta1, beta2), eps=eps, weight_decay=wd)
+    run_both(*problem, lambda ps: optim.Adam(ps, lr, **kw),
+             lambda ts: torch.optim.Adam(ts, lr, **kw))
+
+
+def test_zero_grad_zeroes_the_same_arrays():
+    p = nn.Parameter(np.ones((2, 3), dtype=np.float32))
+    p.grad += 5.0
+    grad = p.grad
+    optim.SGD([p], 0.1).zero_grad()
+    assert p.grad is grad and not p.grad.any()
+
+
+@pytest.mark.parametrize(
+    ("make", "bad"),
+    [
+        (lambda ps: optim.SGD(ps, lr=-0.1), "-0.1"),
+        (lambda ps: optim.SGD(ps, lr=float("nan")), "nan"),
+        (lambda ps: optim.SGD(ps, lr=0.1, momentum=-0.5), "-0.5"),
+        (lambda ps: optim.SGD(ps, lr=0.1, weight_decay=-1.0), "-1.0"),
+        (lambda ps: optim.Adam(ps, lr=-1e-3), "-0.001"),
+        (lambda ps: optim.Adam(ps, betas=(1.0, 0.999)), "1.0"),
+        (lambda ps: optim.Adam(ps, betas=(0.9, -0.1)), "-0.1"),
+        (lambda ps: optim.Adam(ps, eps=-1e-8), "-1e-08"),
+        (lambda ps: optim.Adam(ps, betas=(0.9,)), "(0.9,)"),
+    ],
+)
+def test_bad_hyperparameter_error_names_the_value(make, bad):
+    params = [nn.Parameter(np.zeros(3))]
+    with pytest.raises(ValueError, match=bad.replace("(", r"\(").replace(")", r"\)")):
+        make(params)
+
+
+@pytest.mark.parametrize("opt_cls", [optim.SGD, optim.Adam])
+def test_empty_parameter_list_is_an_error(opt_cls):
+    with pytest.raises(ValueError, match="empty parameter list"):
+        opt_cls([], lr=0.1)
+
+
+def test_passing_a_module_instead_of_its_parameters_is_an_error():
+    with pytest.raises(TypeError, match=r"model\.parameters\(\)"):
+        optim.SGD(nn.Linear(3, 2), lr=0.1)
+
+
+def test_a_parameter_listed_twice_is_an_error():
+    p = nn.Parameter(np.zeros(3))
+    with pytest.raises(ValueError, match="more than once"):
+        optim.Adam([p, p])
+
+
+@given(
+    total_steps=st.integers(min_value=2, max_value=300),
+    max_lr=st.floats(min_value=1e-4, max_value=10.0),
+    pct_start=st.floats(min_value=0.05, max_value=0.95),
+    div_factor=st.floats(min_value=1.0, max_value=100.0),
+    final_div_factor=st.floats(min_value=1.0, max_value=1e5),
+    use_adam=st.booleans(),
+    cycle_momentum=st.booleans(),
+)
+@settings(max_examples=60)
+def test_one_cycle_matches_torch_step_by_step(total_steps, max_lr, pct_start, div_factor,
+                                              final_div_factor, use_adam, cycle_momentum):
+    assume(pct_start * total_steps != 1.0)  # torch divides by zero there
+    kw = dict(pct_start=pct_start, div_factor=div_factor, final_div_factor=final_div_factor,
+              cycle_momentum=cycle_momentum)
+    p, tp = nn.Parameter(np.zeros(2)), torch.zeros(2, requires_grad=True)
+    if use_adam:
+        opt, topt = optim.Adam([p]), torch.optim.Adam([tp])
+    else:
+        opt, topt = optim.SGD([p], 0.1), torch.optim.SGD([tp], 0.1)
+    sched = optim.OneCycleLR(opt, max_lr, total_steps=total_steps, **kw)
+    tsched = torch.optim.lr_scheduler.OneCycleLR(topt, max_lr, total_steps=total_steps, **kw)
+
+    def momentum(o):
+        if use_adam:
+            return o.betas[0] if isinstance(o, optim.Adam) else o.param_groups[0]["betas"][0]
+        return o.momentum if isinstance(o, optim.SGD) else o.param_groups[0]["momentum"]
+
+    for _ in range(total_steps):
+        assert opt.lr == pytest.approx(topt.param_groups[0]["lr"], rel=1e-12, abs=1e-300)
+        assert momentum(opt) == pytest.approx(momentum(topt), rel=1e-12)
+        topt.step()
+        tsched.step()
+        sched.step()
+    with pytest.raises(ValueError, match="total_steps"):
+        sched.step()
+
+
+def test_one_cycle_rejects_bad_total_steps():
+    opt = optim.SGD([nn.Parameter(np.zeros(1))], 0.1)
+    with pytest.raises(ValueError, match="total_steps must be a positive integer, got 0"):
+        optim.OneCycleLR(opt, 0.1, total_steps=0)
+
+
+def torch_mlp(model: nn.Sequential) -> torch.nn.Sequential:
+    """The same 784-50-10 MLP in torch; nn.Linear's weight is (out, in), ours is (in, out)."""
+    tmodel = torch.nn.Sequential(torch.nn.Linear(784, 50), torch.nn.ReLU(),
+                                 torch.nn.Linear(50, 10))
+    with torch.no_grad():
+        for i in (0, 2):
+            tmodel[i].weight.copy_(torch.from_numpy(model[i].weight.data.T.copy()))
+            tmodel[i].bias.copy_(torch.from_numpy(model[i].bias.data))
+    return tmodel
+
+
+@pytest.mark.parametrize(
+    ("make", "make_torch"),
+    [
+        (lambda ps: optim.SGD(ps, 0.1, momentum=0.9),
+         lambda ts: torch.optim.SGD(ts, 0.1, momentum=0.9)),
+        (lambda ps: optim.Adam(ps, 1e-3), lambda ts: torch.optim.Adam(ts, 1e-3)),
+    ],
+    ids=["sgd_momentum", "adam"],
+)
+def test_mlp_20_steps_match_torch(make, make_torch):
+    """784-50-10 ReLU MLP, same initial weights, 20 float32 minibatch steps."""
+    x, y, _, _ = load_mnist()
+    model = nn.Sequential(nn.Linear(784, 50, rng=0), nn.ReLU(), nn.Linear(50, 10, rng=1))
+    tmodel = torch_mlp(model)
+    loss_fn, tloss_fn = nn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss()
+    opt, topt = make(model.parameters()), make_torch(tmodel.parameters())
+    for step in range(20):
+        xb, yb = x[64 * step: 64 * (step + 1)], y[64 * step: 64 * (step + 1)]
+        loss = loss_fn(model(xb), yb)
+        model.backward(loss_fn.backward())
+        opt.step()
+        opt.zero_grad()
+        tloss = tloss_fn(tmodel(torch.from_numpy(xb)), torch.from_numpy(yb))
+        tloss.backward()
+        topt.step()
+        topt.zero_grad()
+        np.testing.assert_allclose(loss, tloss.item(), rtol=F32_RTOL)
+    for i in (0, 2):
+        np.testing.assert_allclose(model[i].weight.data, tmodel[i].weight.detach().numpy().T,
+                                   rtol=0, atol=MLP_STEPS_F32_ATOL)
+        np.testing.assert_allclose(model[i].bias.data, tmodel[i].bias.detach().numpy(),
+                                   rtol=0, atol=MLP_STEPS_F32_ATOL)
+        assert model[i].weight.data.dtype == np.float32
