@@ -1,0 +1,160 @@
+"""pybackprop's scalar engine against micrograd (the PyPI package), printed as one table.
+
+Run on demand, from the repository root:  python benchmarks/scalar.py
+Needs the `bench` extra (micrograd). The garbage collector stays on, as users have it.
+
+Rows:
+- micrograd's demo training step: MLP(2, [16, 16, 1]) on 100 two-moons points, SVM max-margin
+  loss plus 1e-4 L2 regularisation, SGD (about 66,000 nodes); forward, backward, whole step.
+- building a 100,000-node graph (v = v * y + x, repeated), per node.
+- the deepest chain (v = v.relu(), repeated) each engine back-propagates.
+"""
+
+from __future__ import annotations
+
+import datetime
+import gc
+import platform
+import random
+import statistics
+import sys
+import time
+
+import micrograd.engine
+import micrograd.nn
+import numpy as np
+
+import pybackprop.scalar as pb
+
+STEPS = 5  # training steps timed per engine; the table shows the median
+
+
+def two_moons(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """n points on two interleaving half circles (x: (n, 2)), labels -1 / +1 (y: (n,))."""
+    n_top = n // 2
+    t_top = np.linspace(0, np.pi, n_top)
+    t_bottom = np.linspace(0, np.pi, n - n_top)
+    x = np.concatenate([
+        np.stack([np.cos(t_top), np.sin(t_top)], axis=1),
+        np.stack([1 - np.cos(t_bottom), 0.5 - np.sin(t_bottom)], axis=1),
+    ])
+    y = np.concatenate([-np.ones(n_top), np.ones(n - n_top)])
+    return x + rng.normal(scale=noise, size=x.shape), y
+
+
+def make_model(lib: str):
+    if lib == "micrograd":
+        random.seed(0)
+        return micrograd.nn.MLP(2, [16, 16, 1])
+    return pb.MLP(2, [16, 16, 1], rng=0)
+
+
+def forward(Value, model, x: list[list[float]], y: list[float]):
+    """micrograd's demo loss: mean SVM max-margin loss + 1e-4 * sum of squared parameters."""
+    inputs = [[Value(xi) for xi in row] for row in x]
+    scores = [model(row) for row in inputs]
+    losses = [(1 + -yi * score).relu() for yi, score in zip(y, scores, strict=True)]
+    data_loss = sum(losses) * (1.0 / len(losses))
+    reg_loss = 1e-4 * sum(p * p for p in model.parameters())
+    return data_loss + reg_loss
+
+
+def count_nodes(v) -> int:
+    seen, stack = {id(v)}, [v]
+    while stack:
+        node = stack.pop()
+        for p in getattr(node, "parents", None) or getattr(node, "_prev", ()):
+            if id(p) not in seen:
+                seen.add(id(p))
+                stack.append(p)
+    return len(seen)
+
+
+def time_training(lib: str, x, y) -> dict[str, float]:
+    Value = micrograd.engine.Value if lib == "micrograd" else pb.Value
+    model = make_model(lib)
+    times: dict[str, list[float]] = {"forward": [], "backward": [], "step": []}
+    for k in range(STEPS):
+        t0 = time.perf_counter()
+        loss = forward(Value, model, x, y)
+        t1 = time.perf_counter()
+        model.zero_grad()
+        loss.backward()
+        t2 = time.perf_counter()
+        lr = 1.0 - 0.9 * k / 100
+        for p in model.parameters():
+            p.data -= lr * p.grad
+        del loss  # freeing the graph is part of the step: micrograd's cycles wait for the GC
+        t4 = time.perf_counter()
+        times["forward"].append(t1 - t0)
+        times["backward"].append(t2 - t1)
+        times["step"].append(t4 - t0)
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+def time_building(lib: str, n_nodes: int = 100_000) -> float:
+    """Seconds per node to build a graph of n_nodes (best of 3)."""
+    Value = micrograd.engine.Value if lib == "micrograd" else pb.Value
+    best = float("inf")
+    for _ in range(3):
+        x, y = Value(0.5), Value(0.9)
+        t0 = time.perf_counter()
+        v = x
+        for _ in range(n_nodes // 2):
+            v = v * y + x
+        best = min(best, time.perf_counter() - t0)
+        del v
+    return best / n_nodes
+
+
+def deepest_chain(lib: str) -> tuple[int, str]:
+    """The deepest relu chain that back-propagates, and what stopped the next depth."""
+    Value = micrograd.engine.Value if lib == "micrograd" else pb.Value
+    deepest, failure = 0, "none"
+    for depth in (250, 500, 750, 1_000, 2_000, 10_000, 100_000, 1_000_000):
+        x = Value(1.5)
+        v = x
+        for _ in range(depth):
+            v = v.relu()
+        try:
+            v.backward()
+        except RecursionError:
+            failure = f"RecursionError at {depth:,}"
+            break
+        assert x.grad == 1.0
+        deepest = depth
+        del v, x
+    return deepest, failure
+
+
+def main() -> None:
+    x, y = two_moons(100, noise=0.1, rng=np.random.default_rng(1))
+    x, y = x.tolist(), y.tolist()
+    n_nodes = count_nodes(forward(pb.Value, make_model("pybackprop"), x, y))
+
+    train = {lib: time_training(lib, x, y) for lib in ("micrograd", "pybackprop")}
+    build = {lib: time_building(lib) for lib in ("micrograd", "pybackprop")}
+    chain = {lib: deepest_chain(lib) for lib in ("micrograd", "pybackprop")}
+
+    print(f"# pybackprop.scalar vs micrograd, {datetime.date.today()}, "
+          f"{platform.machine()}, Python {platform.python_version()}, GC on "
+          f"(thresholds {gc.get_threshold()})")
+    print(f"# training step graph: {n_nodes:,} nodes (pybackprop); median of {STEPS} steps\n")
+    header = f"| {'measure':<34} | {'micrograd':>14} | {'pybackprop':>14} | {'speed-up':>8} |"
+    print(header)
+    print(f"|{'-' * 36}|{'-' * 16}|{'-' * 16}|{'-' * 10}|")
+    for name in ("forward", "backward", "step"):
+        m, p = train["micrograd"][name], train["pybackprop"][name]
+        label = "whole training step" if name == "step" else f"training step: {name}"
+        print(f"| {label:<34} | {m * 1e3:>11.1f} ms | {p * 1e3:>11.1f} ms | {m / p:>7.1f}x |")
+    m, p = build["micrograd"], build["pybackprop"]
+    print(f"| {'graph building, per node (100k)':<34} | {m * 1e6:>11.2f} us "
+          f"| {p * 1e6:>11.2f} us | {m / p:>7.1f}x |")
+    (dm, fm), (dp, fp) = chain["micrograd"], chain["pybackprop"]
+    print(f"| {'deepest chain back-propagated':<34} | {dm:>14,} | {dp:>14,} | {'':>8} |")
+    print(f"\nchain failures: micrograd: {fm}; pybackprop: {fp} "
+          f"(recursion limit {sys.getrecursionlimit()}; depths tried up to 1,000,000)")
+
+
+if __name__ == "__main__":
+    main()
