@@ -78,7 +78,8 @@ def logsumexp(x: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarr
     x = _floats(x, "logsumexp")
     m = np.max(x, axis=axis, keepdims=True)
     m[~np.isfinite(m)] = 0
-    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
+    with np.errstate(divide="ignore"):  # log(0) = -inf is the exact answer for a -inf row
+        out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
     out += m
     return out if keepdims else np.squeeze(out, axis=axis)
 
@@ -126,9 +127,12 @@ def nll_loss(log_probs: np.ndarray, target: np.ndarray) -> np.floating:
     Picks each row's log-probability of its label by integer-array indexing,
     log_probs[arange(n), target], rather than multiplying by a one-hot matrix.
     """
-    log_probs = _batch(log_probs, "nll_loss", "log-probabilities")
+    return _nll(_batch(log_probs, "nll_loss", "log-probabilities"), target, "nll_loss")
+
+
+def _nll(log_probs: np.ndarray, target, fn: str) -> np.floating:
     n, c = log_probs.shape
-    target = _labels(target, n, c, "nll_loss")
+    target = _labels(target, n, c, fn)
     return -log_probs[np.arange(n), target].mean()
 
 
@@ -138,8 +142,7 @@ def cross_entropy(logits: np.ndarray, target: np.ndarray) -> np.floating:
     Equals nll_loss(log_softmax(logits), target), the way PyTorch defines it; finite for any
     finite logits thanks to the log-sum-exp trick.
     """
-    logits = _batch(logits, "cross_entropy")
-    return nll_loss(log_softmax(logits), target)
+    return _nll(log_softmax(_batch(logits, "cross_entropy")), target, "cross_entropy")
 
 
 def mse(pred: np.ndarray, target: np.ndarray) -> np.floating:

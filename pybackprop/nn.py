@@ -324,7 +324,7 @@ class CrossEntropyLoss(Loss):
 
     def forward(self, logits: np.ndarray, target: np.ndarray) -> np.floating:
         log_probs = F.log_softmax(F._batch(logits, "CrossEntropyLoss"))
-        loss = F.nll_loss(log_probs, target)
+        loss = F._nll(log_probs, target, "CrossEntropyLoss")
         self._log_probs = log_probs  # the backward pass needs softmax = exp(log_probs)
         return loss
 
