@@ -230,13 +230,15 @@ def fit(model, loss_fn, opt, train_dl: Iterable, valid_dl: Iterable | None = Non
         start = time.perf_counter()
         total, n = 0.0, 0
         for step, (xb, yb) in enumerate(bars.batches(train_dl), start=1):
-            loss = float(loss_fn(model(xb), yb))
-            if not math.isfinite(loss):
-                raise NonFiniteLossError(loss, epoch + 1, step, steps_per_epoch,
-                                         getattr(opt, "lr", None))
-            model.backward(loss_fn.backward())
-            opt.step()
-            opt.zero_grad()
+            # a diverging run is reported once, by NonFiniteLossError, not by numpy warnings
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                loss = float(loss_fn(model(xb), yb))
+                if not math.isfinite(loss):
+                    raise NonFiniteLossError(loss, epoch + 1, step, steps_per_epoch,
+                                             getattr(opt, "lr", None))
+                model.backward(loss_fn.backward())
+                opt.step()
+                opt.zero_grad()
             hist.step_loss.append(loss)
             hist.lr.append(getattr(opt, "lr", math.nan))
             if sched is not None:

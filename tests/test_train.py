@@ -1,0 +1,256 @@
+"""The training loop: fit, History, the progress output and the NaN-loss error."""
+
+import math
+import sys
+
+import matplotlib
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pybackprop import functional as F
+from pybackprop import nn, optim, train
+from pybackprop.data import DataLoader, load_mnist
+
+matplotlib.use("Agg")
+
+
+def mlp(seed: int = 0, n_out: int = 10) -> nn.Sequential:
+    rng = np.random.default_rng(seed)
+    return nn.Sequential(nn.Linear(784, 50, rng=rng), nn.ReLU(), nn.Linear(50, n_out, rng=rng))
+
+
+def small_classification(seed: int, n: int, batch_size: int):
+    """A few random rows of 784 features and 10 classes, as loaders."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 784)).astype(np.float32)
+    y = rng.integers(0, 10, size=n)
+    return DataLoader(x, y, batch_size, shuffle=True, rng=seed), DataLoader(x, y, 7)
+
+
+def test_fit_reaches_90_percent_on_mnist_sample():
+    x_train, y_train, x_valid, y_valid = load_mnist()
+    train_dl = DataLoader(x_train, y_train, batch_size=64, shuffle=True, rng=0)
+    valid_dl = DataLoader(x_valid, y_valid, batch_size=500)
+    model = mlp(seed=0)
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    hist = train.fit(model, nn.CrossEntropyLoss(), opt, train_dl, valid_dl, epochs=3,
+                     progress=False)
+    assert max(hist.accuracy) >= 0.90
+    # the recorded accuracy is the model's: recompute it on the whole validation set
+    assert hist.accuracy[-1] == pytest.approx(float(F.accuracy(model(x_valid), y_valid)))
+
+
+def test_fit_step_is_the_hand_written_loop():
+    train_dl, _ = small_classification(seed=1, n=100, batch_size=16)
+    model, by_hand = mlp(seed=2), mlp(seed=2)
+    loss_fn = nn.CrossEntropyLoss()
+    opt = optim.Adam(model.parameters(), 1e-2)
+    opt_by_hand = optim.Adam(by_hand.parameters(), 1e-2)
+    train.fit(model, loss_fn, opt, train_dl, epochs=2, progress=False)
+    replay = DataLoader(train_dl.x, train_dl.y, 16, shuffle=True, rng=1)
+    for _ in range(2):
+        for xb, yb in replay:
+            loss_fn(by_hand(xb), yb)
+            by_hand.backward(loss_fn.backward())
+            opt_by_hand.step()
+            opt_by_hand.zero_grad()
+    for p, q in zip(model.parameters(), by_hand.parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+@given(
+    seed=st.integers(0, 2**16),
+    n=st.integers(min_value=1, max_value=60),
+    batch_size=st.integers(min_value=1, max_value=25),
+    epochs=st.integers(min_value=1, max_value=3),
+)
+@settings(max_examples=15)
+def test_history_lengths_and_epoch_means_are_consistent(seed, n, batch_size, epochs):
+    train_dl, valid_dl = small_classification(seed, n, batch_size)
+    model = mlp(seed)
+    hist = train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), 0.01),
+                     train_dl, valid_dl, epochs=epochs, progress=False)
+    steps = len(train_dl)
+    assert len(hist.step_loss) == len(hist.lr) == epochs * steps
+    for per_epoch in (hist.train_loss, hist.valid_loss, hist.accuracy, hist.epoch_time):
+        assert len(per_epoch) == epochs
+    # each epoch's train loss is the row-weighted mean of its step losses
+    rows = [len(xb) for xb, _ in train_dl]
+    for e in range(epochs):
+        losses = hist.step_loss[e * steps: (e + 1) * steps]
+        assert hist.train_loss[e] == pytest.approx(np.average(losses, weights=rows))
+    assert hist.epochs == epochs
+    assert f"{epochs} epochs, {epochs * steps} steps" in repr(hist)
+
+
+def test_valid_metrics_equal_a_direct_evaluation():
+    train_dl, valid_dl = small_classification(seed=3, n=50, batch_size=10)
+    model = mlp(seed=3)
+    loss_fn = nn.CrossEntropyLoss()
+    hist = train.fit(model, loss_fn, optim.SGD(model.parameters(), 0.05), train_dl, valid_dl,
+                     progress=False)
+    x, y = valid_dl.x, valid_dl.y
+    assert hist.valid_loss[0] == pytest.approx(float(F.cross_entropy(model(x), y)), rel=1e-5)
+    assert hist.accuracy[0] == pytest.approx(float(F.accuracy(model(x), y)))
+
+
+def test_regression_records_nan_accuracy():
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(40, 784)).astype(np.float32)
+    y = rng.normal(size=(40, 1)).astype(np.float32)
+    model = mlp(seed=4, n_out=1)
+    hist = train.fit(model, nn.MSELoss(), optim.SGD(model.parameters(), 1e-3),
+                     DataLoader(x, y, 8), DataLoader(x, y, 8), epochs=2, progress=False)
+    assert all(math.isnan(a) for a in hist.accuracy)
+    assert all(math.isfinite(v) for v in hist.valid_loss)
+    assert "accuracy" not in repr(hist) and "valid_loss" in repr(hist)
+    assert len(hist.plot()) == 1  # no accuracy panel
+
+
+def test_without_valid_dl_valid_loss_and_accuracy_are_nan():
+    train_dl, _ = small_classification(seed=5, n=30, batch_size=10)
+    model = mlp(seed=5)
+    hist = train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), 0.01),
+                     train_dl, progress=False)
+    assert math.isnan(hist.valid_loss[0]) and math.isnan(hist.accuracy[0])
+
+
+class PoisonedLoader:
+    """Re-iterable batches; the batch at (epoch, step), both from 1, holds an inf feature."""
+
+    def __init__(self, x, y, batch_size, epoch, step):
+        self.batches = [(x[i:i + batch_size], y[i:i + batch_size])
+                        for i in range(0, len(x), batch_size)]
+        self.poison, self.epoch = (epoch, step), 0
+
+    def __len__(self):
+        return len(self.batches)
+
+    def __iter__(self):
+        self.epoch += 1
+        for step, (xb, yb) in enumerate(self.batches, start=1):
+            if (self.epoch, step) == self.poison:
+                xb = xb.copy()
+                xb[0, 0] = np.inf
+            yield xb, yb
+
+
+@given(epoch=st.integers(1, 3), step=st.integers(1, 5))
+@settings(max_examples=10)
+def test_nan_loss_error_names_epoch_and_step(epoch, step):
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(50, 784)).astype(np.float32)
+    dl = PoisonedLoader(x, rng.integers(0, 10, size=50), 10, epoch, step)
+    model = mlp(seed=6)
+    opt = optim.SGD(model.parameters(), 0.01)
+    with pytest.raises(train.NonFiniteLossError) as info:
+        train.fit(model, nn.CrossEntropyLoss(), opt, dl, epochs=3, progress=False)
+    err = info.value
+    assert isinstance(err, FloatingPointError)
+    assert (err.epoch, err.step) == (epoch, step)
+    assert f"epoch {epoch}, step {step} of 5" in str(err)
+    assert "smaller learning rate" in str(err)
+    assert np.isfinite(model[0].weight.data).all(), "the bad step must not touch the weights"
+
+
+def test_diverging_learning_rate_raises_nan_loss_error():
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(64, 784)).astype(np.float32)
+    y = rng.normal(size=(64, 1)).astype(np.float32) * 100
+    model = mlp(seed=7, n_out=1)
+    with pytest.raises(train.NonFiniteLossError, match="lr was 1e\\+06"):
+        train.fit(model, nn.MSELoss(), optim.SGD(model.parameters(), 1e6),
+                  DataLoader(x, y, 8), epochs=50, progress=False)
+
+
+def test_progress_false_prints_nothing(capsys):
+    train_dl, valid_dl = small_classification(seed=8, n=40, batch_size=10)
+    model = mlp(seed=8)
+    train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), 0.01), train_dl,
+              valid_dl, epochs=2, progress=False)
+    out, err = capsys.readouterr()
+    assert out == "" and err == ""
+
+
+def test_progress_in_a_terminal_prints_one_table_row_per_epoch(capsys):
+    train_dl, valid_dl = small_classification(seed=9, n=40, batch_size=10)
+    model = mlp(seed=9)
+    hist = train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), 0.01),
+                     train_dl, valid_dl, epochs=2)
+    out, err = capsys.readouterr()
+    lines = [line.split("\r")[-1] for line in out.split("\n")]
+    assert lines[0].split() == ["epoch", "train_loss", "valid_loss", "accuracy", "time"]
+    rows = [line.split() for line in lines if line.split()[:1] in (["1"], ["2"])]
+    assert [r[:4] for r in rows] == [
+        [str(e + 1), f"{hist.train_loss[e]:.6f}", f"{hist.valid_loss[e]:.6f}",
+         f"{hist.accuracy[e]:.4f}"] for e in range(2)
+    ]
+    assert err == ""
+
+
+def test_progress_without_fastprogress_says_how_to_fix(monkeypatch):
+    monkeypatch.setitem(sys.modules, "fastprogress", None)
+    monkeypatch.setitem(sys.modules, "fastprogress.fastprogress", None)
+    train_dl, _ = small_classification(seed=10, n=10, batch_size=5)
+    model = mlp(seed=10)
+    with pytest.raises(ImportError, match="pip install fastprogress.*progress=False"):
+        train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), 0.01), train_dl)
+
+
+def test_fit_steps_the_one_cycle_schedule_like_torch():
+    train_dl, _ = small_classification(seed=11, n=50, batch_size=8)
+    epochs = 3
+    total = epochs * len(train_dl)
+    model = mlp(seed=11)
+    opt = optim.SGD(model.parameters(), 0.01, momentum=0.9)
+    sched = optim.OneCycleLR(opt, max_lr=0.05, total_steps=total)
+    hist = train.fit(model, nn.CrossEntropyLoss(), opt, train_dl, epochs=epochs,
+                     progress=False, sched=sched)
+    topt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], 0.01, momentum=0.9)
+    tsched = torch.optim.lr_scheduler.OneCycleLR(topt, max_lr=0.05, total_steps=total)
+    torch_lrs = []
+    for _ in range(total):
+        torch_lrs.append(topt.param_groups[0]["lr"])
+        topt.step()
+        tsched.step()
+    np.testing.assert_allclose(hist.lr, torch_lrs, rtol=1e-12)
+
+
+def test_plot_draws_the_recorded_curves():
+    train_dl, valid_dl = small_classification(seed=12, n=40, batch_size=10)
+    model = mlp(seed=12)
+    hist = train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), 0.01),
+                     train_dl, valid_dl, epochs=2, progress=False)
+    loss_ax, acc_ax = hist.plot()
+    ys = [list(line.get_ydata()) for line in loss_ax.get_lines()]
+    assert hist.step_loss in ys and hist.train_loss in ys and hist.valid_loss in ys
+    assert list(acc_ax.get_lines()[0].get_ydata()) == hist.accuracy
+    assert loss_ax.figure is acc_ax.figure
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        (dict(epochs=0), ValueError, "epochs must be a positive integer, got 0"),
+        (dict(epochs=1.5), ValueError, "got 1.5"),
+    ],
+)
+def test_bad_epochs_is_an_error(kwargs, error, match):
+    train_dl, _ = small_classification(seed=13, n=10, batch_size=5)
+    model = mlp(seed=13)
+    with pytest.raises(error, match=match):
+        train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), 0.01), train_dl,
+                  progress=False, **kwargs)
+
+
+def test_train_dl_without_len_or_batches_is_an_error():
+    model = mlp(seed=14)
+    opt = optim.SGD(model.parameters(), 0.01)
+    batches = ((np.zeros((2, 784), np.float32), np.zeros(2, np.int64)) for _ in range(3))
+    with pytest.raises(TypeError, match="re-iterable with a len"):
+        train.fit(model, nn.CrossEntropyLoss(), opt, batches, progress=False)
+    with pytest.raises(ValueError, match="no batches"):
+        train.fit(model, nn.CrossEntropyLoss(), opt, [], progress=False)
