@@ -7,8 +7,7 @@ names. numpy is the only dependency: nothing here imports torch or matplotlib at
 
 __version__ = "0.1.0"
 
-from . import functional, init, nn
-from . import optim, train
+from . import functional, init, nn, optim, train
 from .gradcheck import GradcheckError, gradcheck
 
 __all__ = ["GradcheckError", "functional", "gradcheck", "init", "nn", "optim", "train"]
