@@ -92,8 +92,8 @@ def test_truncated_header_is_reported(case, data):
 def test_truncated_file_on_disk_names_the_file(tmp_path):
     raw = encode(np.ones((10, 28, 28), np.uint8), 0x08)
     path = tmp_path / "train-images-idx3-ubyte"
-    path.write_bytes(raw[: len(raw) - 100])
     cut = len(raw) - 100
+    path.write_bytes(raw[:cut])
     message = rf"{re.escape(str(path))}: truncated: expected {len(raw)} bytes.*got {cut}$"
     with pytest.raises(IDXError, match=message):
         read_idx(path)

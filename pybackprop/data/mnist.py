@@ -71,6 +71,8 @@ MIRRORS = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
 )
+# Named in the "fetch it by hand" hint even when MIRRORS is changed (as the tests do).
+HAND_DOWNLOAD = MIRRORS[0]
 DOWNLOAD_TIMEOUT = 30.0  # seconds without data before a mirror is given up
 
 SPLITS = ("sample", "full", "test")
@@ -190,7 +192,7 @@ def find_or_download(name: str, *, progress: bool = True) -> Path:
         looked = "\n".join(f"  - {d / name}.gz (or {name})" for d in search_dirs())
         raise DataNotFoundError(
             f"MNIST file {name}.gz is missing. Looked in:\n{looked}\n{err}\n"
-            f"To fetch it by hand, download {MIRRORS[0]}{name}.gz into {cache_dir()}, "
+            f"To fetch it by hand, download {HAND_DOWNLOAD}{name}.gz into {cache_dir()}, "
             "or set PYBACKPROP_DATA to a folder holding the four MNIST files. "
             'load_mnist("sample") works offline.'
         ) from None

@@ -23,8 +23,9 @@ def mean_std(x: np.ndarray) -> tuple[float, float]:
     flat = x.reshape(-1)
     mean = float(np.sum(flat, dtype=np.float64) / flat.size)
     # Two passes (mean, then squared deviations) rather than E[x^2] - mean^2, which cancels.
-    squares = sum(
-        float(np.sum(np.square(flat[i : i + _CHUNK].astype(np.float64) - mean)))
-        for i in range(0, flat.size, _CHUNK)
-    )
+    squares = 0.0
+    for i in range(0, flat.size, _CHUNK):
+        deviation = flat[i : i + _CHUNK].astype(np.float64)
+        deviation -= mean
+        squares += float(deviation @ deviation)
     return mean, float(np.sqrt(squares / flat.size))
