@@ -281,10 +281,20 @@ def _describe_failure(path: Path, cells: list, err: Exception) -> str:
     return f"{_rel(path)}: execution failed: {type(err).__name__}: {_ANSI.sub('', str(err))}"
 
 
+def _warm_matplotlib():
+    """Build matplotlib's font cache here, not in a chapter: on a fresh install the first import
+    logs "Matplotlib is building the font cache" to stderr, which is not the chapter's fault."""
+    try:
+        import matplotlib.font_manager  # noqa: F401
+    except ImportError:
+        pass  # the chapter that needs it fails with a clear ImportError
+
+
 def execute(path: Path) -> Run:
     """Execute `path` once per test session, as Quarto would; later calls reuse the run."""
     if path in _runs:
         return _runs[path]
+    _warm_matplotlib()
     nb = nbformat.from_dict(qmd_notebook.qmd_to_notebook(path.read_text(encoding="utf-8")))
     nb.cells.insert(0, nbformat.v4.new_code_cell(_OFFLINE_PRELUDE))
     client = NotebookClient(
