@@ -9,5 +9,9 @@ __version__ = "0.1.0"
 
 from . import functional, init, nn, optim, train
 from .gradcheck import GradcheckError, gradcheck
+from .scalar import MLP, Value, draw_graph, to_dot
 
-__all__ = ["GradcheckError", "functional", "gradcheck", "init", "nn", "optim", "train"]
+__all__ = [
+    "MLP", "GradcheckError", "Value", "draw_graph", "functional", "gradcheck", "init", "nn",
+    "optim", "to_dot", "train",
+]
