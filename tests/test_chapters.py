@@ -100,7 +100,8 @@ def chapter_files() -> list[Path]:
 
 
 def _rel(path: Path) -> str:
-    return path.relative_to(ROOT).as_posix()
+    """`path` relative to the repository, as the tests name pages."""
+    return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
 
 
 def _pages_with_code() -> list[Path]:
@@ -261,9 +262,9 @@ def _cell_label(path: Path, cells: list, index: int) -> str:
     source = cells[index]["source"]
     text = path.read_text(encoding="utf-8")
     at = text.find(source) if source else -1
-    line = f", line {text.count(chr(10), 0, at) + 1}" if at >= 0 else ""
+    line = f"line {text.count(chr(10), 0, at) + 1} " if at >= 0 else ""
     head = "\n".join("    " + s for s in source.splitlines()[:3])
-    return f"{_rel(path)}: cell {index}{line}:\n{head}"
+    return f"{_rel(path)}, {line}(notebook cell {index}):\n{head}"
 
 
 def _describe_failure(path: Path, cells: list, err: Exception) -> str:
