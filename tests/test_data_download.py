@@ -1,0 +1,214 @@
+"""Downloading MNIST files: verified, atomic, and falling back across mirrors.
+
+A local HTTP server on 127.0.0.1 plays the mirrors; nothing here uses the network. Most tests
+serve a small made-up labels file, registered as a fifth MNIST file with its own sha256, so
+they run in any clone; one serves the real test labels from ../shared/data when present.
+"""
+
+import gzip
+import hashlib
+import http.server
+import re
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pybackprop.data import DataNotFoundError, load_mnist
+from pybackprop.data import mnist as mnist_module
+from pybackprop.data.idx import LABELS_MAGIC
+from pybackprop.data.mnist import MNISTFile, download, find_file, find_or_download
+
+SHARED = Path(__file__).parents[1].parent / "shared" / "data"
+NAME = "fake-labels-idx1-ubyte"
+LABELS = np.random.default_rng(0).integers(0, 10, size=3000, dtype=np.uint8)
+CONTENT = LABELS_MAGIC.to_bytes(4, "big") + len(LABELS).to_bytes(4, "big") + LABELS.tobytes()
+PACKED = gzip.compress(CONTENT)
+
+
+class Mirror(http.server.BaseHTTPRequestHandler):
+    """Serves /<behaviour>/<file>.gz; `files` maps file name to the gzip bytes to serve."""
+
+    files: dict[str, bytes] = {}
+
+    def do_GET(self):  # noqa: N802 (the name http.server calls)
+        behaviour, _, file = self.path.strip("/").partition("/")
+        body = self.files.get(file.removesuffix(".gz"))
+        if body is None or behaviour == "missing":
+            self.send_error(404)
+            return
+        if behaviour == "corrupt":  # valid gzip of content with one bit flipped
+            content = bytearray(gzip.decompress(body))
+            content[-1] ^= 0x01
+            body = gzip.compress(bytes(content))
+        self.send_response(200)
+        if behaviour != "nolength":
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        # "short": promise the whole body, send half, and close the connection.
+        self.wfile.write(body[: len(body) // 2] if behaviour == "short" else body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Mirror)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(autouse=True)
+def setup(monkeypatch, tmp_path):
+    """The made-up file as a known MNIST file; an empty cache; no mirrors unless a test says."""
+    monkeypatch.setitem(
+        mnist_module.FILES, NAME,
+        MNISTFile(NAME, LABELS_MAGIC, LABELS.shape, hashlib.sha256(CONTENT).hexdigest()),
+    )
+    monkeypatch.setitem(Mirror.files, NAME, PACKED)
+    monkeypatch.setattr(mnist_module, "MIRRORS", ())
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("PYBACKPROP_DATA", raising=False)
+
+
+def mirror(server: str, behaviour: str) -> str:
+    return f"{server}/{behaviour}/"
+
+
+def test_download_writes_the_verified_file(server, tmp_path):
+    path = download(NAME, tmp_path, mirrors=(mirror(server, "ok"),), progress=False)
+    assert path == tmp_path / f"{NAME}.gz"
+    assert path.read_bytes() == PACKED
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{NAME}.gz"]  # no temporary left
+    np.testing.assert_array_equal(mnist_module.read_mnist_file(path), LABELS)
+
+
+def test_download_without_content_length(server, tmp_path):
+    path = download(NAME, tmp_path, mirrors=(mirror(server, "nolength"),), progress=False)
+    assert path.read_bytes() == PACKED
+
+
+def test_interrupted_transfer_leaves_nothing(server, tmp_path):
+    folder = tmp_path / "cache"
+    message = rf"interrupted: got {len(PACKED) // 2} of {len(PACKED)} bytes"
+    with pytest.raises(DataNotFoundError, match=message):
+        download(NAME, folder, mirrors=(mirror(server, "short"),), progress=False)
+    assert not folder.exists() or list(folder.iterdir()) == []
+
+
+def test_corrupt_download_is_rejected_and_leaves_nothing(server, tmp_path):
+    folder = tmp_path / "cache"
+    expected = mnist_module.FILES[NAME].sha256
+    with pytest.raises(DataNotFoundError, match=rf"sha256 .* expected {expected}"):
+        download(NAME, folder, mirrors=(mirror(server, "corrupt"),), progress=False)
+    assert not folder.exists() or list(folder.iterdir()) == []
+
+
+def test_falls_back_to_the_next_mirror(server, tmp_path):
+    mirrors = tuple(mirror(server, b) for b in ("missing", "short", "corrupt", "ok"))
+    path = download(NAME, tmp_path, mirrors=mirrors, progress=False)
+    assert path.read_bytes() == PACKED
+
+
+def test_failed_mirrors_are_each_reported(server, tmp_path):
+    mirrors = tuple(mirror(server, b) for b in ("missing", "short"))
+    with pytest.raises(DataNotFoundError) as info:
+        download(NAME, tmp_path, mirrors=mirrors, progress=False)
+    message = str(info.value)
+    assert f"{mirrors[0]}{NAME}.gz: HTTP Error 404" in message
+    assert f"{mirrors[1]}{NAME}.gz: transfer interrupted" in message
+
+
+def test_write_failure_leaves_no_temporary(server, tmp_path, monkeypatch):
+    def fail(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(mnist_module.os, "replace", fail)
+    with pytest.raises(OSError, match="disk full"):
+        download(NAME, tmp_path, mirrors=(mirror(server, "ok"),), progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_find_or_download_fills_the_cache_then_uses_it(server, monkeypatch):
+    monkeypatch.setattr(mnist_module, "MIRRORS", (mirror(server, "ok"),))
+    path = find_or_download(NAME, progress=False)
+    assert path == mnist_module.cache_dir() / f"{NAME}.gz"
+    monkeypatch.setattr(mnist_module, "MIRRORS", ())  # from now on offline
+    assert find_or_download(NAME, progress=False) == path
+
+
+def test_pybackprop_data_comes_before_the_cache(tmp_path, monkeypatch):
+    mine, cache = tmp_path / "mine", mnist_module.cache_dir()
+    for folder in (mine, cache):
+        folder.mkdir(parents=True)
+        (folder / f"{NAME}.gz").write_bytes(PACKED)
+    assert find_file(NAME) == cache / f"{NAME}.gz"
+    monkeypatch.setenv("PYBACKPROP_DATA", str(mine))
+    assert find_file(NAME) == mine / f"{NAME}.gz"
+
+
+def test_offline_with_no_files_explains_what_to_do(server, tmp_path, monkeypatch):
+    monkeypatch.setenv("PYBACKPROP_DATA", str(tmp_path / "mine"))
+    monkeypatch.setattr(mnist_module, "MIRRORS", (mirror(server, "missing"),))
+    with pytest.raises(DataNotFoundError) as info:
+        find_or_download(NAME, progress=False)
+    message = str(info.value)
+    assert f"MNIST file {NAME}.gz is missing" in message
+    assert f"{tmp_path / 'mine' / NAME}.gz" in message
+    assert f"{mnist_module.cache_dir() / NAME}.gz" in message
+    assert f"{mirror(server, 'missing')}{NAME}.gz: HTTP Error 404" in message
+    url = f"{mnist_module.HAND_DOWNLOAD}{NAME}.gz"
+    assert f"download {url} into {mnist_module.cache_dir()}" in message
+    assert "set PYBACKPROP_DATA" in message
+
+
+def test_unreachable_mirror_is_reported(tmp_path):
+    # A port nothing listens on: bind one, then close it.
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(DataNotFoundError, match=rf"127\.0\.0\.1:{port}/{NAME}\.gz: .*refused"):
+        download(NAME, tmp_path, mirrors=(f"http://127.0.0.1:{port}/",), progress=False)
+
+
+def test_progress_bar_goes_to_stderr(server, tmp_path, capsys):
+    download(NAME, tmp_path, mirrors=(mirror(server, "ok"),), progress=True)
+    err = capsys.readouterr().err
+    assert f"{NAME}.gz [" in err and "MB" in err and err.endswith("\n")
+    download(NAME, tmp_path / "quiet", mirrors=(mirror(server, "ok"),), progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_unknown_file_name_is_rejected(tmp_path):
+    with pytest.raises(ValueError, match="unknown MNIST file 'train-images'"):
+        download("train-images", tmp_path, mirrors=())
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason=f"MNIST files not present at {SHARED}")
+@pytest.mark.parametrize("level", [1, 9])
+def test_any_gzip_of_the_real_content_passes(server, tmp_path, monkeypatch, level):
+    # Mirrors compress differently; the check is on the content, so each must pass.
+    name = "t10k-labels-idx1-ubyte"
+    content = gzip.decompress((SHARED / f"{name}.gz").read_bytes())
+    monkeypatch.setitem(Mirror.files, name, gzip.compress(content, compresslevel=level))
+    path = download(name, tmp_path, mirrors=(mirror(server, "ok"),), progress=False)
+    assert mnist_module.read_mnist_file(path)[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason=f"MNIST files not present at {SHARED}")
+def test_load_mnist_downloads_into_the_cache(server, monkeypatch):
+    files = {p.name.removesuffix(".gz"): p.read_bytes() for p in SHARED.glob("*-ubyte.gz")}
+    monkeypatch.setattr(Mirror, "files", files)
+    monkeypatch.setattr(mnist_module, "MIRRORS", (mirror(server, "missing"), mirror(server, "ok")))
+    x_train, y_train, x_test, y_test = load_mnist("test")
+    assert x_train.shape == (60000, 784) and y_test.shape == (10000,)
+    cached = sorted(p.name for p in mnist_module.cache_dir().iterdir())
+    assert cached == sorted(f"{name}.gz" for name in files)
+    assert not any(re.search(r"\.part$", name) for name in cached)
