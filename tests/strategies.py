@@ -41,3 +41,10 @@ def seeds(draw):
 # Parameters of the float32 784-50-10 MLP after 20 optimiser steps, against torch's: the issue's
 # "same parameters to 1e-5" (absolute; rounding differences pass through every step).
 MLP_STEPS_F32_ATOL = 1e-5
+
+# Scalar engine (tests/test_value*.py): an absolute floor for SCALAR_RTOL where a result
+# cancels to near zero (1 - tanh(x)**2 for large x: one ulp in tanh is a large relative error),
+# and the central-difference check of every operation's derivative.
+SCALAR_ATOL = 1e-12
+CENTRAL_DIFF_EPS = 1e-6
+CENTRAL_DIFF_RTOL, CENTRAL_DIFF_ATOL = 1e-5, 1e-6
