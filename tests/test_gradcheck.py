@@ -1,0 +1,145 @@
+"""pybackprop.gradcheck: passes on every module and correct backward; pinpoints a wrong one."""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import seeds
+
+from pybackprop import GradcheckError, gradcheck, nn
+
+small = st.integers(min_value=1, max_value=5)
+
+
+def mlp(rng: int, dtype=np.float32) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(4, 5, rng=rng, dtype=dtype), nn.ReLU(),
+                         nn.Linear(5, 3, rng=rng + 1, dtype=dtype))
+
+
+@settings(max_examples=30)
+@given(batch=small, n_in=small, n_out=small, bias=st.booleans(), seed=seeds())
+def test_passes_on_linear(batch, n_in, n_out, bias, seed):
+    x = np.random.default_rng(seed).standard_normal((batch, n_in))
+    assert gradcheck(nn.Linear(n_in, n_out, bias=bias, rng=seed), x) is True
+
+
+@settings(max_examples=30)
+@given(seed=seeds())
+def test_passes_on_relu_sequential_and_losses(seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((3, 4))
+    assert gradcheck(nn.ReLU(), x)
+    assert gradcheck(mlp(seed % 1000), x)
+    assert gradcheck(nn.MSELoss(), rng.standard_normal((3, 2)), rng.standard_normal((3, 2)))
+    assert gradcheck(nn.CrossEntropyLoss(), rng.standard_normal((3, 4)), rng.integers(0, 4, 3))
+
+
+def linear(x, w, b):
+    return x @ w + b
+
+
+def linear_backward(grad_out, x, w, b):
+    return grad_out @ w.T, x.T @ grad_out, grad_out.sum(0)
+
+
+def test_passes_on_a_function_with_its_backward():
+    rng = np.random.default_rng(0)
+    x, w, b = rng.standard_normal((4, 3)), rng.standard_normal((3, 2)), rng.standard_normal(2)
+    assert gradcheck(linear, x, w, b, backward=linear_backward)
+
+
+def test_function_backward_may_return_a_bare_array_or_none_for_labels():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 3))
+    assert gradcheck(np.tanh, x, backward=lambda g, x: g * (1 - np.tanh(x) ** 2))
+    y = rng.integers(0, 3, 4)
+
+    def pick(x, y):
+        return x[np.arange(len(y)), y]
+
+    def pick_backward(g, x, y):
+        grad = np.zeros_like(x)
+        grad[np.arange(len(y)), y] = g
+        return grad, None
+
+    assert gradcheck(pick, x, y, backward=pick_backward)
+
+
+def test_function_checks_agree_with_torch_gradcheck():
+    """torch's own gradcheck accepts the same function that ours accepts."""
+    rng = np.random.default_rng(1)
+    x, w, b = rng.standard_normal((4, 3)), rng.standard_normal((3, 2)), rng.standard_normal(2)
+    assert gradcheck(linear, x, w, b, backward=linear_backward)
+    tensors = [torch.from_numpy(a).requires_grad_() for a in (x, w, b)]
+    assert torch.autograd.gradcheck(linear, tensors)
+
+
+class LinearWithMeanBias(nn.Linear):
+    """A classic mistake: averaging the bias gradient over the batch instead of summing it."""
+
+    def bwd_params(self, grad_out, x):
+        self.weight.grad += x.T @ grad_out
+        self.bias.grad += grad_out.mean(axis=0)
+
+
+def test_raises_on_a_wrong_module_backward_naming_parameter_index_and_values():
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(nn.Sequential(LinearWithMeanBias(3, 2, rng=0), nn.ReLU()), x)
+    message = str(info.value)
+    assert "parameter '0.bias' at index (" in message
+    assert "analytical" in message and "numerical" in message
+
+
+class ReLUWrongAtNegatives(nn.ReLU):
+    def bwd(self, grad_out, x):
+        return grad_out  # forgets the mask: passes gradient through negative inputs too
+
+
+def test_raises_on_a_wrong_input_gradient_with_the_reported_values():
+    x = np.array([[1.0, -2.0, 3.0]])
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(ReLUWrongAtNegatives(), x, rng=0)
+    u = np.random.default_rng(0).standard_normal((1, 3))
+    message = str(info.value)
+    assert "input 0 at index (0, 1)" in message
+    assert f"analytical {u[0, 1]:.6g}, numerical 0" in message
+    assert "1 of 3 entries disagree" in message
+
+
+def test_raises_on_a_wrong_function_backward_naming_the_input():
+    rng = np.random.default_rng(0)
+    x, w, b = rng.standard_normal((4, 3)), rng.standard_normal((3, 2)), rng.standard_normal(2)
+
+    def bias_from_first_row(grad_out, x, w, b):
+        return grad_out @ w.T, x.T @ grad_out, grad_out[0]
+
+    with pytest.raises(GradcheckError, match=r"input 2 at index \(\d,\): analytical"):
+        gradcheck(linear, x, w, b, backward=bias_from_first_row)
+
+
+def test_raises_when_backward_returns_the_wrong_number_or_shape_of_gradients():
+    x = np.ones((2, 3))
+    with pytest.raises(GradcheckError, match=r"returned 1 gradient\(s\) for 2 input\(s\)"):
+        gradcheck(lambda a, b: a * b, x, x, backward=lambda g, a, b: (g * b,))
+    with pytest.raises(GradcheckError, match=r"input 0 should have shape \(2, 3\).*\(3,\)"):
+        gradcheck(lambda a: a * 2, x, backward=lambda g, a: np.ones(3))
+
+
+def test_a_function_without_backward_is_a_type_error():
+    with pytest.raises(TypeError, match="needs backward="):
+        gradcheck(np.tanh, np.ones(3))
+
+
+def test_leaves_inputs_and_module_parameters_unchanged():
+    model = mlp(0)
+    x = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    x0 = x.copy()
+    before = [(p.data, p.data.copy(), p.grad) for p in model.parameters()]
+    gradcheck(model, x)
+    np.testing.assert_array_equal(x, x0)
+    for p, (data, values, grad) in zip(model.parameters(), before, strict=True):
+        assert p.data is data and p.grad is grad and p.data.dtype == np.float32
+        np.testing.assert_array_equal(p.data, values)
+        assert not np.any(p.grad)
