@@ -163,7 +163,13 @@ def parse_video(value: str) -> tuple[str, int | None]:
         )
     fragment = parse_qs(parts.fragment)
     times = query.get("t") or query.get("start") or fragment.get("t") or fragment.get("start")
-    return candidate, (parse_start(times[0]) if times else None)
+    if not times:
+        return candidate, None
+    try:
+        return candidate, parse_start(times[0])
+    except ValueError as err:
+        raise ValueError(f"{value!r} is not a YouTube video link with a valid start time: "
+                         f"{err}") from None
 
 
 def _parse_date(value: object) -> dt.date:
@@ -368,8 +374,8 @@ class _FileCheck:
         elif "chat_log_file" in raw:
             name = raw["chat_log_file"]
             if not isinstance(name, str) or not name.endswith(".txt"):
-                self.add(f"is {_describe(name)}: expected the name of a .txt file in the same "
-                         "folder as this YAML file", "chat_log_file", label)
+                self.add(f"{name!r} is not a .txt file name: expected the name of a plain-text "
+                         ".txt file in the same folder as this YAML file", "chat_log_file", label)
                 return None
             path = self.path.parent / name
             if not path.is_file():
@@ -433,7 +439,10 @@ def load_cohorts(
             mark = err.problem_mark or err.context_mark
             where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
             context = f" ({err.context})" if err.context else ""
-            check.add(f"{where}YAML error: {err.problem}{context}")
+            hint = ("" if isinstance(err, yaml.constructor.ConstructorError) else
+                    "; check the indentation and the space after each ':' and '-' on this "
+                    "line and the one above")
+            check.add(f"{where}YAML error: {err.problem}{context}{hint}")
         except (yaml.YAMLError, UnicodeDecodeError) as err:
             check.add(f"cannot read the file: {err}")
         else:
@@ -467,7 +476,7 @@ def _markdown_text(text: str) -> str:
 
 def _html_text(text: str) -> str:
     """Untrusted text for a raw HTML block: html.escape, plus braces so no `{{<` survives."""
-    return html.escape(text, quote=True).replace("{", "&#123;").replace("}", "&#125;")
+    return html.escape(text).replace("{", "&#123;").replace("}", "&#125;")
 
 
 def _attribute_text(text: str) -> str:

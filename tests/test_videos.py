@@ -1,0 +1,656 @@
+"""Meeting videos: cohort files are checked with clear errors, and rendered safely.
+
+Fixtures live in tests/fixtures/videos/ (good/: a valid folder; broken/: one problem kind per
+file). Each test copies what it needs into a temporary book folder with its own chapters/, so
+the tests do not depend on which chapters of the real book exist yet.
+"""
+
+import html
+import re
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pybackprop import videos
+from pybackprop.videos import (
+    NO_RECORDING,
+    VideoConfigError,
+    load_cohorts,
+    meeting_videos,
+    parse_start,
+    parse_video,
+    videos_page,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures" / "videos"
+CHAPTERS = {
+    "01-relu-piecewise": "ReLU and piecewise linear functions",
+    "02-scalar-autodiff": "Scalar autodiff",
+    "03-chain-rule": "The chain rule",
+}
+SHORTCODE = re.compile(
+    r'^\{\{< video (?P<src>\S+)(?: start="(?P<start>\d+)")? title="(?P<title>[^"<>{}]*)" >\}\}$'
+)
+
+video_ids = st.text(
+    alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+    min_size=11, max_size=11,
+)
+start_seconds = st.integers(min_value=0, max_value=10 * 3600)
+
+
+def make_book(root: Path, *cohort_files: Path) -> Path:
+    """A book folder in `root`: chapters/ with CHAPTERS, videos/ with `cohort_files`."""
+    (root / "chapters").mkdir(parents=True, exist_ok=True)
+    for stem, title in CHAPTERS.items():
+        (root / "chapters" / f"{stem}.qmd").write_text(f'---\ntitle: "{title}"\n---\n\nText.\n')
+    (root / "chapters" / "_template.qmd").write_text("---\ntitle: not a chapter\n---\n")
+    (root / "videos").mkdir(exist_ok=True)
+    for path in cohort_files:
+        shutil.copy(path, root / "videos" / path.name)
+    return root / "videos"
+
+
+def write_cohort(videos_dir: Path, meetings: list[dict], number: int = 1) -> None:
+    data = {"cohort": number, "meetings": meetings}
+    (videos_dir / f"cohort-{number:02d}.yml").write_text(yaml.safe_dump(data), encoding="utf-8")
+
+
+@pytest.fixture
+def good(tmp_path):
+    return make_book(tmp_path, *sorted(FIXTURES.joinpath("good").iterdir()))
+
+
+def problems_of(videos_dir: Path) -> list[str]:
+    with pytest.raises(VideoConfigError) as info:
+        load_cohorts(videos_dir)
+    return info.value.problems
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading the good fixtures
+
+
+def test_good_fixture_loads_cohorts_sorted_by_number_with_meetings_sorted_by_date(good):
+    cohorts = load_cohorts(good)
+    assert [c.number for c in cohorts] == [1, 2, 3]
+    assert [c.name for c in cohorts] == ["Spring cohort", "Cohort 2", "Autumn cohort"]
+    assert cohorts[0].facilitators == ("Ada", "Grace <admin>")
+    dates = [m.date.isoformat() for m in cohorts[0].meetings]
+    assert dates == sorted(dates) == ["2025-01-14", "2025-01-21", "2025-01-28"]
+    assert cohorts[2].meetings == ()
+
+
+def test_good_fixture_values_are_normalised(good):
+    first, second, third = load_cohorts(good)[0].meetings
+    assert (first.video_id, first.start) == ("BBBBBBBBBBB", 65)  # start: "01:05"
+    assert (second.video_id, second.start) == ("AAAAAAAAAAA", 90)  # &t=1m30s in the link
+    assert (third.video_id, third.start) == ("CCCCCCCCCCC", None)
+    nocookie = load_cohorts(good)[1].meetings[0]
+    assert (nocookie.video_id, nocookie.start) == ("D-_DDDDDDD9", 30)
+
+
+def test_chat_logs_are_read_inline_and_from_the_file_beside_the_yaml(good):
+    first, second, third = load_cohorts(good)[0].meetings
+    log_file = FIXTURES / "good" / "cohort-01-2025-01-21.txt"
+    assert second.chat_log == log_file.read_text(encoding="utf-8").strip("\n")
+    raw = yaml.safe_load((FIXTURES / "good" / "cohort-01.yml").read_text())
+    assert first.chat_log == raw["meetings"][1]["chat_log"].strip("\n")
+    assert third.chat_log is None
+
+
+def test_files_starting_with_underscore_are_ignored(good):
+    assert (good / "_draft.yml").exists()
+    assert len(load_cohorts(good)) == 3
+
+
+# ---------------------------------------------------------------------------------------------
+# Broken fixtures: every problem named with its file, meeting and field
+
+# file -> the problems it must report, each as (meeting label or None, field or None, text).
+BROKEN = {
+    "unknown_chapter.yml": [("meeting 1 (02-scalar-autodif, 2025-01-14)", "chapter",
+                             "did you mean '02-scalar-autodiff'?")],
+    "bad_date.yml": [("meeting 1 (01-relu-piecewise, 14/01/2025)", "date", "YYYY-MM-DD")],
+    "impossible_date.yml": [("meeting 1 (01-relu-piecewise, 2025-02-30)", "date",
+                             "not a date that exists")],
+    "bad_video_id.yml": [("meeting 1 (01-relu-piecewise, 2025-01-14)", "video",
+                          "'AAAAAAAAAA' is not a YouTube video")],
+    "bad_video_url.yml": [("meeting 1 (01-relu-piecewise, 2025-01-14)", "video",
+                           "'https://vimeo.com/548291297' is not a YouTube video")],
+    "short_id_in_url.yml": [("meeting 1 (01-relu-piecewise, 2025-01-14)", "video",
+                             "'abc', has 3 characters")],
+    "numeric_video.yml": [("meeting 1 (01-relu-piecewise, 2025-01-14)", "video",
+                           "put the id in quotes")],
+    "bad_start.yml": [("meeting 1 (01-relu-piecewise, 2025-01-14)", "start",
+                       "'ninety' is not a start time")],
+    "duplicate_date.yml": [("meeting 2 (01-relu-piecewise, 2025-01-14)", "date",
+                            "duplicate of meeting 1: same chapter and same date")],
+    "duplicate_video.yml": [("meeting 2 (01-relu-piecewise, 2025-01-21)", "video",
+                             "duplicate of meeting 1: same chapter and same video")],
+    "missing_chat_log.yml": [("meeting 1 (01-relu-piecewise, 2025-01-14)", "chat_log_file",
+                              "'no-such-log.txt' not found")],
+    "chat_log_not_txt.yml": [("meeting 1 (01-relu-piecewise, 2025-01-14)", "chat_log_file",
+                              "'chat.md' is not a .txt file name")],
+    "both_chat_logs.yml": [("meeting 1 (01-relu-piecewise, 2025-01-14)", "chat_log_file",
+                            "not both")],
+    "unknown_meeting_field.yml": [
+        ("meeting 1 (01-relu-piecewise, 2025-01-14)", "vidoe",
+         "unknown field; did you mean 'video'?"),
+        ("meeting 1 (01-relu-piecewise, 2025-01-14)", "video", "missing"),
+    ],
+    "unknown_cohort_field.yml": [(None, "facilitator",
+                                  "unknown field; did you mean 'facilitators'?")],
+    "yaml_syntax.yml": [(None, None, "line 5, column 4: YAML error")],
+    "duplicate_field.yml": [(None, None, "line 6, column 5: YAML error: field 'video' is "
+                                         "given twice (first on line 5)")],
+    "missing_fields.yml": [("meeting 1 (01-relu-piecewise)", "date", "missing"),
+                           ("meeting 1 (01-relu-piecewise)", "video", "missing")],
+    "wrong_types.yml": [
+        (None, "cohort", "is text ('one'): expected the cohort's number"),
+        (None, "name", "is a list"),
+        (None, "facilitators", "is text ('Ada'): expected a list of names"),
+        ("meeting 1 (01-relu-piecewise, 2025-01-14)", "title", "is a number (2025)"),
+        ("meeting 1 (01-relu-piecewise, 2025-01-14)", "chat_log", "is a list"),
+        ("meeting 2", None, "found text ('02-scalar-autodiff on 2025-01-21')"),
+    ],
+    "meetings_not_a_list.yml": [(None, "meetings", "is a mapping")],
+    "not_a_mapping.yml": [(None, None, "expected a mapping with the fields cohort")],
+}
+
+
+def test_every_broken_fixture_is_in_the_table():
+    assert sorted(p.name for p in (FIXTURES / "broken").iterdir()) == sorted(BROKEN)
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_broken_fixture_reports_file_meeting_and_field(tmp_path, name):
+    videos_dir = make_book(tmp_path, FIXTURES / "broken" / name)
+    problems = problems_of(videos_dir)
+    assert len(problems) == len(BROKEN[name]), problems
+    for problem, (meeting, field, text) in zip(problems, BROKEN[name], strict=True):
+        where = [str(videos_dir / name)] + ([meeting] if meeting else [])
+        where += [f"field {field!r}"] if field else []
+        assert problem.startswith(": ".join(where) + ": "), problem
+        assert text in problem, problem
+
+
+def broken_folder(root: Path) -> Path:
+    """Every broken fixture in one folder, each with its own cohort number."""
+    videos_dir = make_book(root)
+    for number, path in enumerate(sorted((FIXTURES / "broken").iterdir()), start=1):
+        text = path.read_text().replace("cohort: 1\n", f"cohort: {number}\n")
+        (videos_dir / path.name).write_text(text)
+    return videos_dir
+
+
+def test_all_problems_of_all_files_are_reported_at_once(tmp_path):
+    videos_dir = broken_folder(tmp_path)
+    problems = problems_of(videos_dir)
+    assert len(problems) == sum(len(expected) for expected in BROKEN.values())
+    for name in BROKEN:
+        assert any(p.startswith(str(videos_dir / name)) for p in problems), name
+
+
+def test_error_message_lists_every_problem(tmp_path):
+    videos_dir = make_book(tmp_path, FIXTURES / "broken" / "wrong_types.yml")
+    with pytest.raises(VideoConfigError) as info:
+        load_cohorts(videos_dir)
+    message = str(info.value)
+    assert message.startswith("6 problems in the meeting videos files:")
+    for problem in info.value.problems:
+        assert f"- {problem}" in message
+
+
+def test_two_files_with_the_same_cohort_number_are_reported(tmp_path):
+    videos_dir = make_book(tmp_path)
+    write_cohort(videos_dir, [], number=1)
+    (videos_dir / "cohort-one-again.yml").write_text("cohort: 1\nmeetings: []\n")
+    (problem,) = problems_of(videos_dir)
+    assert problem.startswith(f"{videos_dir / 'cohort-one-again.yml'}: field 'cohort': ")
+    assert f"cohort 1 is also defined in {videos_dir / 'cohort-01.yml'}" in problem
+
+
+def test_chat_log_file_that_is_not_utf8_is_reported(tmp_path):
+    videos_dir = make_book(tmp_path)
+    (videos_dir / "chat.txt").write_bytes("caf\xe9".encode("latin-1"))
+    write_cohort(videos_dir, [{"chapter": "01-relu-piecewise", "date": "2025-01-14",
+                               "video": "AAAAAAAAAAA", "chat_log_file": "chat.txt"}])
+    (problem,) = problems_of(videos_dir)
+    assert "meeting 1 (01-relu-piecewise, 2025-01-14): field 'chat_log_file'" in problem
+    assert "not UTF-8" in problem
+
+
+def test_unknown_chapter_when_the_chapters_folder_is_empty_says_so(tmp_path):
+    videos_dir = make_book(tmp_path, FIXTURES / "broken" / "unknown_chapter.yml")
+    (problem,) = problems_of(videos_dir.parent / "videos")  # sanity: reported with chapters
+    assert "did you mean" in problem
+    with pytest.raises(VideoConfigError) as info:
+        load_cohorts(videos_dir, chapters_dir=tmp_path / "empty")
+    assert "no chapters found in" in info.value.problems[0]
+
+
+def test_missing_videos_folder_is_a_config_error(tmp_path):
+    with pytest.raises(VideoConfigError, match="no such folder"):
+        load_cohorts(tmp_path / "nowhere")
+
+
+def test_missing_pyyaml_gives_an_install_hint(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "yaml", None)
+    videos._strict_loader.cache_clear()
+    try:
+        with pytest.raises(ImportError, match=r"pip install 'pybackprop\[book\]'"):
+            load_cohorts(make_book(tmp_path))
+    finally:
+        videos._strict_loader.cache_clear()
+
+
+# ---------------------------------------------------------------------------------------------
+# Video ids, links and start times
+
+URL_FORMS = [
+    ("{id}", None),
+    ("https://www.youtube.com/watch?v={id}", None),
+    ("https://youtube.com/watch?v={id}&t=90", 90),
+    ("https://www.youtube.com/watch?v={id}&t=1m30s", 90),
+    ("https://www.youtube.com/watch?feature=share&v={id}&t=90s", 90),
+    ("https://m.youtube.com/watch?v={id}&list=PL123", None),
+    ("http://www.youtube.com/watch?v={id}#t=45", 45),
+    ("www.youtube.com/watch?v={id}", None),
+    ("https://youtu.be/{id}", None),
+    ("https://youtu.be/{id}?t=90", 90),
+    ("https://youtu.be/{id}?si=Xy12AbC&t=1h2m3s", 3723),
+    ("youtu.be/{id}?t=2m", 120),
+    ("https://www.youtube.com/embed/{id}", None),
+    ("https://www.youtube.com/embed/{id}?start=90", 90),
+    ("https://www.youtube-nocookie.com/embed/{id}?start=30&rel=0", 30),
+    ("https://youtube-nocookie.com/embed/{id}", None),
+    ("https://www.youtube.com/shorts/{id}", None),
+    ("https://www.youtube.com/live/{id}?t=15s", 15),
+    ("  https://youtu.be/{id}  ", None),
+]
+
+INVALID_VIDEOS = [
+    "", "AAAAAAAAAA", "AAAAAAAAAAAA", "AAAAAAAAA.A", "https://vimeo.com/548291297",
+    "https://www.youtube.com/watch?v=short", "https://www.youtube.com/playlist?list=PL12345",
+    "https://www.youtube.com/watch", "https://youtu.be/", "https://evil.example/watch?v=AAAAAAAAAAA",
+    "https://youtube.com.evil.example/watch?v=AAAAAAAAAAA", "ftp://youtu.be/AAAAAAAAAAA",
+    "https://youtu.be/AAAAAAAAAAA?t=soon", "https://www.youtube.com/embed/AAAAAAAAAAA/extra",
+    "not a url at all", 12345678901, None, ["AAAAAAAAAAA"],
+]
+
+
+@pytest.mark.parametrize(("form", "start"), URL_FORMS)
+def test_every_url_form_gives_the_id_and_start(form, start):
+    assert parse_video(form.format(id="Ab3_-xYz9Q0")) == ("Ab3_-xYz9Q0", start)
+
+
+@pytest.mark.parametrize("value", INVALID_VIDEOS)
+def test_invalid_video_is_rejected(value):
+    with pytest.raises(ValueError, match="is not a YouTube video"):
+        parse_video(value)
+
+
+@pytest.mark.parametrize(("text", "seconds"), [
+    (0, 0), (90, 90), ("90", 90), ("90s", 90), ("1m30s", 90), ("1m30", 90), ("2m", 120),
+    ("1h", 3600), ("1h2m3s", 3723), ("01:30", 90), ("1:02:03", 3723), ("75:00", 4500),
+])
+def test_start_time_forms(text, seconds):
+    assert parse_start(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "ninety", "-5", -5, "1:60", "1:60:00", "1.5", 1.5, True,
+                                  "1m 30s", None])
+def test_invalid_start_is_rejected(text):
+    with pytest.raises(ValueError, match="start time"):
+        parse_start(text)
+
+
+def _forms_with_time(video_id: str, seconds: int) -> list[str]:
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return [
+        f"https://www.youtube.com/watch?v={video_id}&t={seconds}",
+        f"https://youtu.be/{video_id}?t={seconds}s",
+        f"https://youtu.be/{video_id}?t={h}h{m}m{s}s",
+        f"https://www.youtube.com/embed/{video_id}?start={seconds}",
+        f"https://www.youtube-nocookie.com/embed/{video_id}?start={seconds}",
+        f"https://www.youtube.com/watch?t={m + 60 * h}m{s}s&v={video_id}",
+    ]
+
+
+@given(video_id=video_ids, seconds=start_seconds)
+def test_random_ids_and_start_times_round_trip_through_every_form(video_id, seconds):
+    assert parse_video(video_id) == (video_id, None)
+    for url in _forms_with_time(video_id, seconds):
+        assert parse_video(url) == (video_id, seconds), url
+    assert parse_start(f"{seconds // 60:02d}:{seconds % 60:02d}") == seconds
+
+
+def _shortcodes(markdown: str) -> list[re.Match]:
+    lines = [line for line in markdown.splitlines() if line.startswith("{{<")]
+    matches = [SHORTCODE.match(line) for line in lines]
+    assert all(matches), lines
+    return matches
+
+
+@pytest.mark.parametrize(("form", "start"), URL_FORMS)
+def test_embed_src_and_start_are_right_for_every_url_form(tmp_path, form, start):
+    videos_dir = make_book(tmp_path)
+    write_cohort(videos_dir, [{"chapter": "03-chain-rule", "date": "2025-02-04",
+                               "video": form.format(id="Ab3_-xYz9Q0")}])
+    (embed,) = _shortcodes(meeting_videos("03-chain-rule", videos_dir))
+    assert embed["src"] == "https://www.youtube.com/embed/Ab3_-xYz9Q0"
+    assert embed["start"] == (str(start) if start else None)
+
+
+@settings(max_examples=40)
+@given(video_id=video_ids, seconds=start_seconds, in_link=st.booleans())
+def test_embed_for_random_ids_and_start_times(tmp_path_factory, video_id, seconds, in_link):
+    videos_dir = make_book(tmp_path_factory.mktemp("book"))
+    meeting = {"chapter": "02-scalar-autodiff", "date": "2025-01-14"}
+    if in_link:
+        meeting["video"] = f"https://youtu.be/{video_id}?t={seconds}"
+    else:
+        meeting.update(video=video_id, start=seconds)
+    write_cohort(videos_dir, [meeting])
+    (embed,) = _shortcodes(meeting_videos("02-scalar-autodiff", videos_dir))
+    assert embed["src"] == f"https://www.youtube.com/embed/{video_id}"
+    assert embed["start"] == (str(seconds) if seconds else None)
+
+
+def test_start_field_takes_the_place_of_the_time_in_the_link(tmp_path):
+    videos_dir = make_book(tmp_path)
+    write_cohort(videos_dir, [{"chapter": "01-relu-piecewise", "date": "2025-01-14",
+                               "video": "https://youtu.be/AAAAAAAAAAA?t=90", "start": "2m"}])
+    (meeting,) = load_cohorts(videos_dir)[0].meetings
+    assert meeting.start == 120
+
+
+# ---------------------------------------------------------------------------------------------
+# The chapter's Meeting videos section
+
+
+def test_section_has_one_subsection_per_cohort_in_number_order(good):
+    markdown = meeting_videos("02-scalar-autodiff", good)
+    headings = [line for line in markdown.splitlines() if line.startswith("#")]
+    assert headings == ["### Cohort 1 {.unnumbered}", "### Cohort 2 {.unnumbered}"]
+    srcs = [m["src"].rsplit("/", 1)[1] for m in _shortcodes(markdown)]
+    assert srcs == ["AAAAAAAAAAA", "CCCCCCCCCCC", "D-_DDDDDDD9"]  # cohort 1 by date, then 2
+
+
+def test_section_shows_date_and_title_of_each_meeting(good):
+    markdown = meeting_videos("02-scalar-autodiff", good)
+    assert "Meeting of 21 January 2025: Value\\, by hand" in markdown
+    assert "Meeting of 28 January 2025 ([watch on YouTube](https://youtu.be/CCCCCCCCCCC))" in (
+        markdown)
+    titles = [m["title"] for m in _shortcodes(markdown)]
+    assert titles[0] == "Cohort 1, meeting of 21 January 2025: Value, by hand"
+
+
+def test_chapter_without_recording_gets_one_line(good):
+    assert meeting_videos("03-chain-rule", good) == NO_RECORDING + "\n"
+    assert NO_RECORDING == (
+        "No recording of this chapter yet. See [Videos](../videos.qmd) to add one.")
+
+
+def test_unknown_chapter_argument_is_an_error(good):
+    with pytest.raises(ValueError, match="did you mean '02-scalar-autodiff'"):
+        meeting_videos("02-scalar-autodif", good)
+
+
+def test_broken_folder_stops_the_chapter_with_every_problem(tmp_path):
+    videos_dir = make_book(tmp_path, FIXTURES / "broken" / "wrong_types.yml")
+    with pytest.raises(VideoConfigError, match="6 problems"):
+        meeting_videos("01-relu-piecewise", videos_dir)
+
+
+class _Events(HTMLParser):
+    """Records the tags and text of an HTML fragment, unescaping character references."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.events: list[tuple] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.events.append(("start", tag, tuple(attrs)))
+
+    def handle_endtag(self, tag):
+        self.events.append(("end", tag))
+
+    def handle_data(self, data):
+        if self.events and self.events[-1][0] == "data":
+            self.events[-1] = ("data", self.events[-1][1] + data)
+        else:
+            self.events.append(("data", data))
+
+    def handle_comment(self, data):
+        self.events.append(("comment", data))
+
+    def handle_decl(self, decl):
+        self.events.append(("decl", decl))
+
+    def handle_pi(self, data):
+        self.events.append(("pi", data))
+
+    def unknown_decl(self, data):
+        self.events.append(("decl", data))
+
+
+def _raw_html_blocks(markdown: str) -> list[str]:
+    """The bodies of ```{=html} blocks, found the way pandoc does: a closing fence is a line
+    of at least as many backticks as the opening one and nothing else."""
+    blocks, lines, i = [], markdown.split("\n"), 0
+    while i < len(lines):
+        opening = re.fullmatch(r"(`{3,})\{=html\}", lines[i])
+        if not opening:
+            i += 1
+            continue
+        fence = len(opening[1])
+        end = next(j for j in range(i + 1, len(lines))
+                   if re.fullmatch(rf"`{{{fence},}}\s*", lines[j]))
+        blocks.append("\n".join(lines[i + 1:end]))
+        i = end + 1
+    return blocks
+
+
+def assert_log_shown_verbatim(markdown: str, log: str) -> None:
+    (block,) = _raw_html_blocks(markdown)
+    parser = _Events()
+    parser.feed(block)
+    parser.close()
+    data = [e for e in parser.events if e[0] == "data" and e[1].strip()]
+    tags = [e[:2] for e in parser.events if e[0] != "data"]
+    assert tags == [("start", "details"), ("start", "summary"), ("end", "summary"),
+                    ("start", "pre"), ("end", "pre"), ("end", "details")]
+    assert data[0] == ("data", "Meeting chat log")
+    raw_pre = re.fullmatch(r'(?s).*<pre class="meeting-chat-log">(.*)</pre>\n</details>', block)
+    assert html.unescape(raw_pre[1]) == log
+    pre = [e for e in parser.events if e[:2] == ("start", "pre")][0]
+    inside = parser.events[parser.events.index(pre) + 1]
+    assert inside == ("data", log) or (log == "" and inside == ("end", "pre"))
+    assert_no_shortcode_outside_embeds(markdown)
+
+
+def assert_no_shortcode_outside_embeds(markdown: str) -> None:
+    """Outside the video shortcodes, no double brace that Quarto could read as a shortcode."""
+    rest = "\n".join(line for line in markdown.splitlines() if not SHORTCODE.match(line))
+    assert "{{" not in rest and "}}" not in rest
+
+
+HOSTILE_LOGS = [
+    "<script>alert('x')</script>",
+    "</details> then </pre> then </div>",
+    "<details><summary>fake</summary>",
+    "```\n``` {=html}\n<b>not bold</b>\n```",
+    "a ```` fence ```````` and `inline`",
+    "before\n```\nbetween\n````\nafter\n``````````",
+    "{{< video https://www.youtube.com/embed/AAAAAAAAAAA >}}",
+    "{{{< escaped >}}} and {{< include /etc/passwd >}}",
+    "# not a heading\n* not a list\n[not a link](http://example.com)\n$x^2$",
+    "::: {.callout-note}\nnot a callout\n:::",
+    "&amp; &lt;b&gt; &#x27; &nbsp; stay as typed",
+    "<!-- not a comment --> <?php no ?> <![CDATA[ x ]]>",
+    "tabs\tand  spaces   kept\n\n\nblank lines kept",
+]
+
+
+@pytest.mark.parametrize("log", HOSTILE_LOGS)
+def test_hostile_chat_log_is_escaped_and_round_trips(tmp_path, log):
+    videos_dir = make_book(tmp_path)
+    write_cohort(videos_dir, [{"chapter": "01-relu-piecewise", "date": "2025-01-14",
+                               "video": "AAAAAAAAAAA", "chat_log": log}])
+    assert_log_shown_verbatim(meeting_videos("01-relu-piecewise", videos_dir), log)
+
+
+printable = st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\u2028\u2029")
+chat_logs = st.text(alphabet=st.one_of(printable, st.sampled_from("\n\t<>&`{}\"'")), min_size=1)
+
+
+@settings(max_examples=60)
+@given(log=chat_logs)
+def test_any_chat_log_file_round_trips(tmp_path_factory, log):
+    videos_dir = make_book(tmp_path_factory.mktemp("book"))
+    (videos_dir / "chat.txt").write_text(log, encoding="utf-8", newline="")
+    write_cohort(videos_dir, [{"chapter": "01-relu-piecewise", "date": "2025-01-14",
+                               "video": "AAAAAAAAAAA", "chat_log_file": "chat.txt"}])
+    markdown = meeting_videos("01-relu-piecewise", videos_dir)
+    expected = log.strip("\n")
+    if expected:
+        assert_log_shown_verbatim(markdown, expected)
+    else:
+        assert "<details>" not in markdown
+
+
+@pytest.mark.parametrize("title", [
+    'He said "hi" >}} {{< video x >}}', "<b>bold</b> & *stars* `code`", "{src} {title}",
+    "back\\slash", "line\nbreak",
+])
+def test_hostile_title_keeps_the_shortcode_well_formed(tmp_path, title):
+    videos_dir = make_book(tmp_path)
+    write_cohort(videos_dir, [{"chapter": "01-relu-piecewise", "date": "2025-01-14",
+                               "video": "AAAAAAAAAAA", "title": title}])
+    markdown = meeting_videos("01-relu-piecewise", videos_dir)
+    (embed,) = _shortcodes(markdown)
+    assert embed["src"] == "https://www.youtube.com/embed/AAAAAAAAAAA"
+    heading = next(line for line in markdown.splitlines() if line.startswith("Meeting of"))
+    # Every punctuation mark of the title is backslash-escaped, so markdown shows it as typed.
+    shown = re.sub(r"\\(.)", r"\1", heading.split(": ", 1)[1].rsplit(" ([watch", 1)[0])
+    assert shown == " ".join(title.split())
+    assert_no_shortcode_outside_embeds(markdown)
+
+
+# ---------------------------------------------------------------------------------------------
+# The Videos page
+
+
+def test_videos_page_lists_every_cohort_and_meeting_with_chapter_links(good):
+    page = videos_page(good)
+    for cohort in load_cohorts(good):
+        assert f"## Cohort {cohort.number}" in page
+        for m in cohort.meetings:
+            link = f"[{CHAPTERS[m.chapter]}](chapters/{m.chapter}.qmd)"
+            assert any(link in line and m.watch_url in line for line in page.splitlines()), link
+    assert "## Cohort 1: Spring cohort {.unnumbered}" in page
+    assert "Facilitators: Ada, Grace \\<admin\\>." in page
+    assert "## Cohort 3: Autumn cohort {.unnumbered}\n\nNo recordings yet." in page
+
+
+def test_videos_page_with_no_cohort_files_says_so(tmp_path):
+    assert videos_page(make_book(tmp_path)).startswith("No cohort files yet")
+
+
+def test_videos_qmd_cells_run_from_the_repository_root(monkeypatch, capsys):
+    text = (ROOT / "videos.qmd").read_text(encoding="utf-8")
+    cells = re.findall(r"```\{python\}\n(.*?)```", text, re.DOTALL)
+    assert cells
+    monkeypatch.chdir(ROOT)
+    for cell in cells:
+        exec(cell, {})
+    assert capsys.readouterr().out.strip() == videos_page(ROOT / "videos").strip()
+
+
+def test_videos_qmd_marks_the_reference_lectures_external():
+    text = (ROOT / "videos.qmd").read_text(encoding="utf-8")
+    section = text.split("## Reference lectures (external)", 1)[1]
+    assert "{{< video https://www.youtube.com/embed/VMj-3S1tku0" in section
+    assert "(https://course.fast.ai/Lessons/lesson13.html)" in section
+    assert section.count("### External:") == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# The real folder and the template
+
+
+def test_real_videos_folder_validates():
+    cohorts = load_cohorts(ROOT / "videos")
+    assert 1 in [c.number for c in cohorts]
+
+
+def test_template_example_validates_once_uncommented(tmp_path):
+    text = (ROOT / "videos" / "_template.yml").read_text(encoding="utf-8")
+    assert yaml.safe_load(text)["meetings"] is None  # as shipped: no meeting
+    # The organiser's instructions: remove the "# " that starts each line of the example.
+    head, example = text.split("meetings:\n", 1)
+    uncommented = re.sub(r"^(\s*)# ", r"\1", example, flags=re.MULTILINE)
+    videos_dir = make_book(tmp_path)
+    (videos_dir / "cohort-02.yml").write_text(head + "meetings:\n" + uncommented)
+    (videos_dir / "2025-01-14-cohort-02-chat.txt").write_text("18:02 Ann: hello\n")
+    (cohort,) = load_cohorts(videos_dir)
+    (meeting,) = cohort.meetings
+    assert (meeting.chapter, meeting.start, meeting.chat_log) == (
+        "02-scalar-autodiff", 90, "18:02 Ann: hello")
+
+
+# ---------------------------------------------------------------------------------------------
+# The command line
+
+
+def run_check(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pybackprop.videos", "check", *args],
+                          cwd=cwd, capture_output=True, text=True, timeout=60)
+
+
+def test_cli_check_good_folder_exits_0_with_summary(good):
+    result = run_check(str(good))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"{good}: OK, 3 cohort files, 4 meetings.\n"
+
+
+def test_cli_check_broken_folder_prints_every_problem_and_exits_1(tmp_path):
+    videos_dir = broken_folder(tmp_path)
+    result = run_check(str(videos_dir))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    with pytest.raises(VideoConfigError) as info:
+        load_cohorts(videos_dir)
+    for problem in info.value.problems:
+        assert f"- {problem}\n" in result.stderr
+
+
+def test_cli_check_defaults_to_the_real_videos_folder():
+    result = run_check()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("videos: OK, ")
+
+
+def test_cli_check_missing_folder_exits_1(tmp_path):
+    result = run_check(str(tmp_path / "nowhere"))
+    assert result.returncode == 1
+    assert "no such folder" in result.stderr
+
+
+def test_import_pybackprop_does_not_load_videos_or_yaml():
+    code = ("import sys, pybackprop; "
+            "print('pybackprop.videos' in sys.modules, 'yaml' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, check=True)
+    assert result.stdout.split() == ["False", "False"]
