@@ -7,11 +7,11 @@ names. numpy is the only dependency: nothing here imports torch or matplotlib at
 
 __version__ = "0.1.0"
 
-from . import functional, init, nn, optim, train
+from . import data, functional, init, nn, optim, train
 from .gradcheck import GradcheckError, gradcheck
 from .scalar import MLP, Value, draw_graph, to_dot
 
 __all__ = [
-    "MLP", "GradcheckError", "Value", "draw_graph", "functional", "gradcheck", "init", "nn",
+    "MLP", "GradcheckError", "Value", "data", "draw_graph", "functional", "gradcheck", "init", "nn",
     "optim", "to_dot", "train",
 ]
