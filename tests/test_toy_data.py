@@ -120,3 +120,14 @@ def test_curve_default_is_100_points():
     x, y = make_curve()
     assert x.shape == y.shape == (100,)
     assert (x[0], x[-1]) == (-1.0, 3.0)
+
+
+@given(st.floats(-1, 3))
+def test_target_curve_works_on_values_with_its_derivative(v):
+    from pybackprop import Value
+
+    x = Value(v)
+    out = target_curve(x)
+    out.backward()
+    assert out.data == pytest.approx(target_curve(v), rel=1e-15, abs=1e-15)
+    assert x.grad == pytest.approx(-2 * (v - 1), rel=1e-15, abs=1e-15)
