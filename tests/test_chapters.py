@@ -10,6 +10,7 @@ run time is printed in the terminal summary (and kept in pytest's cache under
 
 from __future__ import annotations
 
+import fnmatch
 import importlib.util
 import os
 import re
@@ -151,6 +152,21 @@ def test_every_chapter_is_listed():
 def test_listed_chapters_are_in_numbered_order():
     listed = [name for name in listed_files(load_config()) if name.startswith("chapters/")]
     assert listed == sorted(listed), f"chapters/ files are not listed in reading order: {listed}"
+
+
+def test_render_targets_cover_every_listed_page():
+    targets = load_config()["project"].get("render")
+    if targets is None:
+        return  # Quarto renders every page
+    keep = [t for t in targets if not t.startswith("!")]
+    drop = [t[1:] for t in targets if t.startswith("!")]
+    skipped = [
+        name
+        for name in listed_files(load_config())
+        if not any(fnmatch.fnmatch(name, t) for t in keep)
+        or any(fnmatch.fnmatch(name, t) for t in drop)
+    ]
+    assert not skipped, f"project: render in _quarto.yml leaves out listed pages: {skipped}"
 
 
 def test_pre_render_writes_a_valid_notebook_per_chapter(tmp_path):
