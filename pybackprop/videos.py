@@ -496,7 +496,9 @@ def _chat_log_block(log: str) -> str:
     fence = "`" * max(3, longest + 1)
     return (
         f"{fence}{{=html}}\n<details>\n<summary>Meeting chat log</summary>\n"
-        f'<pre class="meeting-chat-log">{body}</pre>\n</details>\n{fence}'
+        # pre-wrap: keep the log's line breaks and spacing, but wrap long lines on a phone.
+        f'<pre class="meeting-chat-log" style="white-space: pre-wrap">{body}</pre>\n'
+        f"</details>\n{fence}"
     )
 
 
