@@ -277,14 +277,17 @@ class _FileCheck:
         name = data.get("name", f"Cohort {number}")
         if not isinstance(name, str) or not name.strip():
             self.add(f"is {_describe(name)}: expected the cohort's name as text", "name")
-        facilitators = data.get("facilitators") or []
+        # An empty `facilitators:` or `meetings:` (YAML null) means none yet.
+        facilitators = data.get("facilitators")
+        facilitators = [] if facilitators is None else facilitators
         if not isinstance(facilitators, list) or not all(
             isinstance(f, str) for f in facilitators
         ):
             self.add(f"is {_describe(facilitators)}: expected a list of names, "
                      "one per line starting with '- '", "facilitators")
             facilitators = []
-        raw_meetings = data.get("meetings") or []
+        raw_meetings = data.get("meetings")
+        raw_meetings = [] if raw_meetings is None else raw_meetings
         if not isinstance(raw_meetings, list):
             self.add(f"is {_describe(raw_meetings)}: expected a list of meetings, "
                      "each starting with '- chapter:'", "meetings")

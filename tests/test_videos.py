@@ -231,7 +231,7 @@ def test_chat_log_file_that_is_not_utf8_is_reported(tmp_path):
 
 def test_unknown_chapter_when_the_chapters_folder_is_empty_says_so(tmp_path):
     videos_dir = make_book(tmp_path, FIXTURES / "broken" / "unknown_chapter.yml")
-    (problem,) = problems_of(videos_dir.parent / "videos")  # sanity: reported with chapters
+    (problem,) = problems_of(videos_dir)
     assert "did you mean" in problem
     with pytest.raises(VideoConfigError) as info:
         load_cohorts(videos_dir, chapters_dir=tmp_path / "empty")
