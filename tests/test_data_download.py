@@ -9,6 +9,7 @@ import gzip
 import hashlib
 import http.server
 import re
+import socket
 import threading
 from pathlib import Path
 
@@ -169,8 +170,6 @@ def test_offline_with_no_files_explains_what_to_do(server, tmp_path, monkeypatch
 
 def test_unreachable_mirror_is_reported(tmp_path):
     # A port nothing listens on: bind one, then close it.
-    import socket
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

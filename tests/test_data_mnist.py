@@ -5,6 +5,7 @@ beside the repository) and skip where it is absent. No test uses the network: ev
 with no download mirrors and an empty per-user cache.
 """
 
+import gzip
 import hashlib
 import importlib.util
 import re
@@ -250,8 +251,6 @@ def test_uncompressed_copy_is_accepted(tmp_path):
 
 
 def read_bytes_gunzipped(path: Path) -> bytes:
-    import gzip
-
     return gzip.decompress(path.read_bytes())
 
 

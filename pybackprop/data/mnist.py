@@ -103,6 +103,8 @@ def load_mnist(
         last 10,000 to validate (the split of `mnist.pkl.gz`).
       - "test": all 60,000 training images, and the 10,000 test images as the second pair.
     flatten: True gives x as (n, 784), False as (n, 28, 28).
+    "full" and "test" read the four MNIST files from `$PYBACKPROP_DATA` or the per-user cache,
+    downloading them there (about 11 MB, once) if they are in neither; see the module docstring.
 
     x: float32 pixel / 255, in [0, 1]. (fast.ai's `mnist.pkl.gz` divided by 256, so its values
     are slightly smaller: 255 there is 0.99609375, here 1.0.) y: int64 digits 0-9.
