@@ -33,7 +33,7 @@ class Mirror(http.server.BaseHTTPRequestHandler):
 
     files: dict[str, bytes] = {}
 
-    def do_GET(self):  # noqa: N802 (the name http.server calls)
+    def do_GET(self):  # the name http.server calls
         behaviour, _, file = self.path.strip("/").partition("/")
         body = self.files.get(file.removesuffix(".gz"))
         if body is None or behaviour == "missing":
