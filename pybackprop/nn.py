@@ -10,6 +10,9 @@ To write a module, subclass `Module` and implement two methods:
     bwd(grad_out, *inputs) -> grad of the loss with respect to the first input
 
 `bwd` receives the inputs that `forward` saw, so most modules need to store nothing else.
+A module with parameters may also override `bwd_params(grad_out, *inputs)`, which fills the
+parameters' gradients without computing dL/dinput: `backward(grad_out, input_grad=False)`
+uses it to skip the first layer's most expensive and unused product, as PyTorch does.
 """
 
 from __future__ import annotations
@@ -65,11 +68,11 @@ class Module:
     """
 
     _inputs: tuple | None = None
-    _out_shape: tuple[int, ...] = ()
+    _out_shape: tuple[int, ...] | None = None
 
     def __call__(self, *inputs):
         out = self.forward(*inputs)
-        self._inputs, self._out_shape = inputs, np.shape(out)
+        self._inputs, self._out_shape = inputs, getattr(out, "shape", None)
         return out
 
     def forward(self, *inputs):
@@ -97,7 +100,7 @@ class Module:
                 f"{type(self).__name__}.backward() called without a forward pass to go back "
                 "through: call the module on a batch first (backward can run once per call)."
             )
-        if np.shape(grad_out) != self._out_shape:
+        if self._out_shape is not None and np.shape(grad_out) != self._out_shape:
             raise ValueError(
                 f"{type(self).__name__}.backward: grad_out must have the output's shape "
                 f"{self._out_shape}; got shape {np.shape(grad_out)}."
@@ -239,8 +242,9 @@ class ReLU(Module):
         return F.relu(x)
 
     def bwd(self, grad_out: np.ndarray, x: np.ndarray) -> np.ndarray:
-        # PyTorch's convention at the kink: the gradient at x == 0 is 0.
-        return np.where(x > 0, grad_out, 0)
+        # The gradient at the kink x == 0 is 0, PyTorch's convention. Multiplying by the mask
+        # is several times faster than np.where, whose cost grows with unpredictable branches.
+        return grad_out * (x > 0)
 
 
 class Sequential(Module):
