@@ -1,11 +1,14 @@
 """The training loop: `fit` runs epochs of minibatch steps and returns a `History`.
 
-Each training step is exactly the four lines the chapters write by hand:
+Each training step is the four lines the chapters write by hand:
 
     loss = loss_fn(model(xb), yb)
     model.backward(loss_fn.backward())
     opt.step()
     opt.zero_grad()
+
+(for an `nn.Module`, `fit` passes `input_grad=False` to `backward`: the parameters get the
+same gradients, and the unused gradient with respect to the batch is not computed.)
 
 The progress bar comes from fastprogress (part of the `book` extra): in Jupyter and on a
 rendered Quarto page it is an HTML `<progress>` bar that leaves behind one table row per
@@ -17,10 +20,12 @@ import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
 from . import functional as F
+from . import nn
 
 __all__ = ["History", "NonFiniteLossError", "fit"]
 
@@ -221,6 +226,10 @@ def fit(model, loss_fn, opt, train_dl: Iterable, valid_dl: Iterable | None = Non
     if steps_per_epoch == 0:
         raise ValueError("train_dl has no batches: is the batch size larger than the data "
                          "with drop_last=True?")
+    # The batch itself needs no gradient: an nn.Module can skip computing dL/dx for it, as
+    # torch does for inputs; a hand-written model just gets model.backward(grad).
+    backward = partial(model.backward, input_grad=False) if isinstance(model, nn.Module) \
+        else model.backward
     bars = _Bars(epochs) if progress else _Silent(epochs)
     hist = History()
     validating = valid_dl is not None
@@ -236,7 +245,7 @@ def fit(model, loss_fn, opt, train_dl: Iterable, valid_dl: Iterable | None = Non
                 if not math.isfinite(loss):
                     raise NonFiniteLossError(loss, epoch + 1, step, steps_per_epoch,
                                              getattr(opt, "lr", None))
-                model.backward(loss_fn.backward())
+                backward(loss_fn.backward())
                 opt.step()
                 opt.zero_grad()
             hist.step_loss.append(loss)

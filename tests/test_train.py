@@ -61,6 +61,29 @@ def test_fit_step_is_the_hand_written_loop():
         np.testing.assert_array_equal(p.data, q.data)
 
 
+class HandWrittenLinear:
+    """A lesson-13-style model that is not an nn.Module: __call__, backward(grad), parameters."""
+
+    def __init__(self, layer: nn.Linear):
+        self.layer = layer
+
+    def __call__(self, x):
+        return self.layer(x)
+
+    def backward(self, grad):
+        return self.layer.backward(grad)
+
+
+def test_fit_trains_a_hand_written_model_like_the_module():
+    module, hand = nn.Linear(784, 10, rng=15), nn.Linear(784, 10, rng=15)
+    loss_fn = nn.CrossEntropyLoss()
+    for model, params in ((module, module.parameters()), (HandWrittenLinear(hand),
+                                                          hand.parameters())):
+        train_dl, _ = small_classification(seed=15, n=40, batch_size=8)
+        train.fit(model, loss_fn, optim.SGD(params, 0.1), train_dl, epochs=2, progress=False)
+    np.testing.assert_array_equal(module.weight.data, hand.weight.data)
+
+
 @given(
     seed=st.integers(0, 2**16),
     n=st.integers(min_value=1, max_value=60),

@@ -1,0 +1,196 @@
+"""pybackprop's array layers against PyTorch on the CPU, at the same thread count.
+
+    .venv/bin/python benchmarks/layers.py            # 1 and 2 threads
+    .venv/bin/python benchmarks/layers.py --threads 2
+
+Two workloads, each run by both libraries in float32 on the same data and weights:
+
+- epoch: one epoch of batch-64 SGD (lr 0.1) over 50,000 rows with the 784-50-10 ReLU MLP and
+  cross-entropy; pybackprop runs `train.fit(..., progress=False)` over a shuffling
+  `DataLoader`, torch a hand-written loop over a `randperm` (no torch DataLoader, whose
+  per-sample collation would be an unfair handicap).
+- mse pass: lesson 13's 784-50-1 model, one full-batch forward and backward of the MSE loss
+  on 50,000 rows (the digit as a float target), parameter gradients only on both sides.
+
+Data: MNIST's first 50,000 training images via `load_mnist("full")` when the files are found
+(in $PYBACKPROP_DATA, else ../shared/data next to the repository, else the cache; never
+downloaded here), otherwise random data of the same shape; the table says which.
+
+Threads: each thread count runs in a fresh interpreter whose BLAS is pinned by
+OPENBLAS_NUM_THREADS / OMP_NUM_THREADS / MKL_NUM_THREADS (numpy's OpenBLAS reads them only at
+start-up) and `torch.set_num_threads`. GFLOP/s counts the matmul work torch does: forward,
+weight gradients, and the input gradient of every layer but the first.
+Times are medians of repeated runs, the two libraries alternating.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+N_ROWS, BATCH, LR = 50_000, 64, 0.1
+EPOCH_REPEATS, MSE_REPEATS = 5, 9
+MNIST_FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte"]
+SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+
+
+def matmul_flops(rows: int, widths: list[int]) -> float:
+    """Forward + weight gradients of every layer + input gradients of all but the first."""
+    pairs = list(zip(widths[:-1], widths[1:], strict=True))
+    fwd = sum(2 * rows * a * b for a, b in pairs)
+    return 2 * fwd + sum(2 * rows * a * b for a, b in pairs[1:])
+
+
+def load_data():
+    """(x (50000, 784) float32, y (50000,) int64, description)."""
+    import numpy as np
+
+    from pybackprop.data import load_mnist, mnist
+
+    if not os.environ.get("PYBACKPROP_DATA") and SHARED_DATA.is_dir():
+        os.environ["PYBACKPROP_DATA"] = str(SHARED_DATA)
+    if all(mnist.find_file(name) for name in MNIST_FILES):
+        x, y, _, _ = load_mnist("full")
+        return x[:N_ROWS], y[:N_ROWS], "MNIST (load_mnist('full'), first 50,000 rows)"
+    rng = np.random.default_rng(0)
+    x = rng.random((N_ROWS, 784), dtype=np.float32)
+    return x, rng.integers(0, 10, N_ROWS), "random data of MNIST's shape (MNIST files not found)"
+
+
+def measure(threads: int) -> dict:
+    """Run both workloads in this process (BLAS already pinned by the parent); return times."""
+    import numpy as np
+    import torch
+
+    from pybackprop import nn, optim, train
+    from pybackprop.data import DataLoader
+
+    torch.set_num_threads(threads)
+    x, y, data = load_data()
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+
+    def models(widths):
+        rng = np.random.default_rng(0)
+        ours = nn.Sequential(nn.Linear(widths[0], widths[1], rng=rng), nn.ReLU(),
+                             nn.Linear(widths[1], widths[2], rng=rng))
+        theirs = torch.nn.Sequential(torch.nn.Linear(widths[0], widths[1]), torch.nn.ReLU(),
+                                     torch.nn.Linear(widths[1], widths[2]))
+        with torch.no_grad():
+            for i in (0, 2):
+                theirs[i].weight.copy_(torch.from_numpy(ours[i].weight.data.T.copy()))
+                theirs[i].bias.copy_(torch.from_numpy(ours[i].bias.data))
+        return ours, theirs
+
+    # epoch: batch-64 SGD with cross-entropy
+    ours, theirs = models([784, 50, 10])
+    opt = optim.SGD(ours.parameters(), LR)
+    topt = torch.optim.SGD(theirs.parameters(), LR)
+    dl = DataLoader(x, y, BATCH, shuffle=True, rng=0)
+    loss_fn, tloss_fn = nn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss()
+
+    def our_epoch():
+        train.fit(ours, loss_fn, opt, dl, progress=False)
+
+    def torch_epoch():
+        perm = torch.randperm(N_ROWS)
+        for i in range(0, N_ROWS, BATCH):
+            idx = perm[i:i + BATCH]
+            loss = tloss_fn(theirs(xt[idx]), yt[idx])
+            loss.backward()
+            topt.step()
+            topt.zero_grad()
+
+    # mse pass: 784-50-1, full batch, forward and backward
+    mse_ours, mse_theirs = models([784, 50, 1])
+    target = y.astype(np.float32)[:, None]
+    ttarget = torch.from_numpy(target)
+    mse_fn = nn.MSELoss()
+
+    def our_mse():
+        mse_fn(mse_ours(x), target)
+        mse_ours.backward(mse_fn.backward(), input_grad=False)  # x needs no gradient
+        mse_ours.zero_grad()
+
+    def torch_mse():
+        torch.nn.functional.mse_loss(mse_theirs(xt), ttarget).backward()
+        mse_theirs.zero_grad()
+
+    results = {"data": data}
+    for name, pair, repeats in [("epoch", (our_epoch, torch_epoch), EPOCH_REPEATS),
+                                ("mse", (our_mse, torch_mse), MSE_REPEATS)]:
+        for f in pair:  # warm-up: first-call allocations, thread pools
+            f()
+        times = ([], [])
+        for _ in range(repeats):
+            for f, ts in zip(pair, times, strict=True):
+                start = time.perf_counter()
+                f()
+                ts.append(time.perf_counter() - start)
+        results[name] = [statistics.median(ts) for ts in times]
+    return results
+
+
+def machine() -> str:
+    import numpy as np
+    import torch
+
+    blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    return (f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
+            f"numpy {np.__version__} ({blas['name']} {blas['version']}), "
+            f"torch {torch.__version__} (MKL)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(measure(args.child)))
+        return
+
+    steps = -(-N_ROWS // BATCH)
+    flops = {"epoch": matmul_flops(BATCH, [784, 50, 10]) * steps,
+             "mse": matmul_flops(N_ROWS, [784, 50, 1])}
+    per = {"epoch": steps, "mse": 1}
+    targets = {"epoch": 0.5, "mse": 0.9}
+    rows, data = [], None
+    for threads in args.threads:
+        env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
+                   MKL_NUM_THREADS=str(threads))
+        out = subprocess.run([sys.executable, __file__, "--child", str(threads)], env=env,
+                             check=True, capture_output=True, text=True).stdout
+        res = json.loads(out.splitlines()[-1])
+        data = res["data"]
+        for name in ("epoch", "mse"):
+            ours, theirs = res[name]
+            rows.append((threads, name, ours, theirs, per[name], flops[name], targets[name]))
+
+    print(f"pybackprop vs torch, CPU, float32 -- {datetime.date.today()}")
+    print(machine())
+    print(f"data: {data}")
+    print("epoch: one epoch of batch-64 SGD, 784-50-10, cross-entropy, "
+          f"{steps} steps | mse: full-batch fwd+bwd, 784-50-1, {N_ROWS:,} rows")
+    header = (f"{'threads':>7}  {'workload':<8}  {'pybackprop':>10}  {'torch':>10}  "
+              f"{'per step (ours/torch)':>22}  {'GFLOP/s (ours/torch)':>21}  "
+              f"{'ratio':>6}  {'target':>6}")
+    print(header)
+    print("-" * len(header))
+    for threads, name, ours, theirs, n, fl, target in rows:
+        ratio = ours / theirs
+        per_step = f"{1e3 * ours / n:.3f} / {1e3 * theirs / n:.3f} ms"
+        gflops = f"{fl / ours / 1e9:.1f} / {fl / theirs / 1e9:.1f}"
+        verdict = "ok" if ratio <= target else "MISSED"
+        print(f"{threads:>7}  {name:<8}  {ours:>9.3f}s  {theirs:>9.3f}s  {per_step:>22}  "
+              f"{gflops:>21}  {ratio:>5.2f}x  <={target}x {verdict}")
+    print("ratio = pybackprop time / torch time (lower is better)")
+
+
+if __name__ == "__main__":
+    main()
