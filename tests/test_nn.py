@@ -82,6 +82,16 @@ def test_linear_forward_backward_match_torch(data, n_out, bias, seed):
     check_against_torch(layer, x, seed)
 
 
+@given(data=batches(), n_out=widths, seed=seeds())
+def test_linear_weight_grad_is_the_einsum_over_the_batch(data, n_out, seed):
+    x, dtype = data
+    layer = nn.Linear(x.shape[1], n_out, rng=seed, dtype=dtype)
+    grad_out = np.random.default_rng(seed).standard_normal((len(x), n_out)).astype(dtype)
+    layer(x)
+    layer.backward(grad_out)
+    assert_close(layer.weight.grad, np.einsum("bi,bj->ij", x, grad_out), dtype)
+
+
 @given(data=batches(), seed=seeds())
 def test_relu_forward_backward_match_torch(data, seed):
     x, _ = data
