@@ -357,7 +357,7 @@ def chapter_times(pytestconfig):
     times = _ChapterTimes()
     pytestconfig.pluginmanager.register(times, "pybackprop-chapter-times")
     yield times.seconds
-    if pytestconfig.cache is not None:
+    if getattr(pytestconfig, "cache", None) is not None:
         pytestconfig.cache.set("pybackprop/chapter_seconds", times.seconds)
 
 
