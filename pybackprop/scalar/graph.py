@@ -58,7 +58,7 @@ def to_dot(v: Value, rankdir: str = "LR") -> str:
     if not isinstance(v, Value):
         raise TypeError(f"to_dot needs a Value, got {type(v).__name__}")
     _check_rankdir(rankdir)
-    return "digraph {\n" + f"\trankdir={rankdir}\n" + "".join(_body(v)) + "}\n"
+    return "digraph {\n" + f"\tgraph [rankdir={rankdir}]\n" + "".join(_body(v)) + "}\n"
 
 
 def draw_graph(v: Value, rankdir: str = "LR") -> graphviz.Digraph:
