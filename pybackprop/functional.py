@@ -76,10 +76,10 @@ def logsumexp(x: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarr
     PyTorch does, so a row of -inf gives -inf and a row holding +inf gives +inf.
     """
     x = _floats(x, "logsumexp")
-    m = np.max(x, axis=axis, keepdims=True)
+    m = x.max(axis=axis, keepdims=True)
     m[~np.isfinite(m)] = 0
     with np.errstate(divide="ignore"):  # log(0) = -inf is the exact answer for a -inf row
-        out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
+        out = np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
     out += m
     return out if keepdims else np.squeeze(out, axis=axis)
 
@@ -90,8 +90,8 @@ def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     A row that is all -inf, or holds +inf, gives NaN, as in PyTorch.
     """
     x = _floats(x, "log_softmax")
-    shifted = x - np.max(x, axis=axis, keepdims=True)
-    shifted -= np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    shifted = x - x.max(axis=axis, keepdims=True)
+    shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
     return shifted
 
 
@@ -101,8 +101,8 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     Computed from x - max(x), so exp never overflows.
     """
     x = _floats(x, "softmax")
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    e /= np.sum(e, axis=axis, keepdims=True)
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    e /= e.sum(axis=axis, keepdims=True)
     return e
 
 

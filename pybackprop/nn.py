@@ -100,7 +100,7 @@ class Module:
                 f"{type(self).__name__}.backward() called without a forward pass to go back "
                 "through: call the module on a batch first (backward can run once per call)."
             )
-        if self._out_shape is not None and np.shape(grad_out) != self._out_shape:
+        if self._out_shape is not None and getattr(grad_out, "shape", ()) != self._out_shape:
             raise ValueError(
                 f"{type(self).__name__}.backward: grad_out must have the output's shape "
                 f"{self._out_shape}; got shape {np.shape(grad_out)}."
