@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import datetime
 import gc
+import os
 import platform
 import random
-import statistics
 import sys
 import time
+from statistics import median
 
 import micrograd.engine
 import micrograd.nn
@@ -26,7 +27,8 @@ import numpy as np
 
 import pybackprop.scalar as pb
 
-STEPS = 5  # training steps timed per engine; the table shows the median
+ENGINES = {"micrograd": micrograd.engine.Value, "pybackprop": pb.Value}
+BLOCKS, BLOCK_STEPS = 3, 4  # per engine: 3 blocks of 4 training steps, 3 graph builds
 
 
 def two_moons(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -70,46 +72,37 @@ def count_nodes(v) -> int:
     return len(seen)
 
 
-def time_training(lib: str, x, y) -> dict[str, float]:
-    Value = micrograd.engine.Value if lib == "micrograd" else pb.Value
-    model = make_model(lib)
-    times: dict[str, list[float]] = {"forward": [], "backward": [], "step": []}
-    for k in range(STEPS):
-        t0 = time.perf_counter()
-        loss = forward(Value, model, x, y)
-        t1 = time.perf_counter()
-        model.zero_grad()
-        loss.backward()
-        t2 = time.perf_counter()
-        lr = 1.0 - 0.9 * k / 100
-        for p in model.parameters():
-            p.data -= lr * p.grad
-        del loss  # freeing the graph is part of the step: micrograd's cycles wait for the GC
-        t4 = time.perf_counter()
-        times["forward"].append(t1 - t0)
-        times["backward"].append(t2 - t1)
-        times["step"].append(t4 - t0)
-    return {name: statistics.median(ts) for name, ts in times.items()}
+def training_step(Value, model, x, y, k: int) -> dict[str, float]:
+    """One step of micrograd's demo; seconds spent in forward, backward and the whole step."""
+    t0 = time.perf_counter()
+    loss = forward(Value, model, x, y)
+    t1 = time.perf_counter()
+    model.zero_grad()
+    loss.backward()
+    t2 = time.perf_counter()
+    lr = 1.0 - 0.9 * k / 100
+    for p in model.parameters():
+        p.data -= lr * p.grad
+    del loss  # freeing the graph is part of the step: micrograd's cycles wait for the GC
+    t3 = time.perf_counter()
+    return {"forward": t1 - t0, "backward": t2 - t1, "step": t3 - t0}
 
 
-def time_building(lib: str, n_nodes: int = 100_000) -> float:
-    """Seconds per node to build a graph of n_nodes (best of 3)."""
-    Value = micrograd.engine.Value if lib == "micrograd" else pb.Value
-    best = float("inf")
-    for _ in range(3):
-        x, y = Value(0.5), Value(0.9)
-        t0 = time.perf_counter()
-        v = x
-        for _ in range(n_nodes // 2):
-            v = v * y + x
-        best = min(best, time.perf_counter() - t0)
-        del v
-    return best / n_nodes
+def build_chain(Value, n_nodes: int) -> float:
+    """Seconds per node to build a graph of n_nodes."""
+    x, y = Value(0.5), Value(0.9)
+    t0 = time.perf_counter()
+    v = x
+    for _ in range(n_nodes // 2):
+        v = v * y + x
+    seconds = time.perf_counter() - t0
+    del v
+    return seconds / n_nodes
 
 
 def deepest_chain(lib: str) -> tuple[int, str]:
     """The deepest relu chain that back-propagates, and what stopped the next depth."""
-    Value = micrograd.engine.Value if lib == "micrograd" else pb.Value
+    Value = ENGINES[lib]
     deepest, failure = 0, "none"
     for depth in (250, 500, 750, 1_000, 2_000, 10_000, 100_000, 1_000_000):
         x = Value(1.5)
@@ -130,16 +123,34 @@ def deepest_chain(lib: str) -> tuple[int, str]:
 def main() -> None:
     x, y = two_moons(100, noise=0.1, rng=np.random.default_rng(1))
     x, y = x.tolist(), y.tolist()
-    n_nodes = count_nodes(forward(pb.Value, make_model("pybackprop"), x, y))
+    n_nodes = {lib: count_nodes(forward(ENGINES[lib], make_model(lib), x, y)) for lib in ENGINES}
 
-    train = {lib: time_training(lib, x, y) for lib in ("micrograd", "pybackprop")}
-    build = {lib: time_building(lib) for lib in ("micrograd", "pybackprop")}
-    chain = {lib: deepest_chain(lib) for lib in ("micrograd", "pybackprop")}
+    # The engines take turns in blocks of steps, so a busy machine slows both alike. Each
+    # block starts with no garbage left by the other engine; its first step is not counted,
+    # as it finds no garbage from earlier steps either (micrograd's graphs are reference
+    # cycles, which the GC frees during the following steps, as it does for users).
+    models = {lib: make_model(lib) for lib in ENGINES}
+    train = {lib: {"forward": [], "backward": [], "step": []} for lib in ENGINES}
+    build = {lib: [] for lib in ENGINES}
+    for block in range(BLOCKS):
+        for lib in ENGINES:
+            gc.collect()
+            for k in range(block * BLOCK_STEPS, (block + 1) * BLOCK_STEPS):
+                times = training_step(ENGINES[lib], models[lib], x, y, k)
+                if k % BLOCK_STEPS:
+                    for name, seconds in times.items():
+                        train[lib][name].append(seconds)
+            gc.collect()
+            build[lib].append(build_chain(ENGINES[lib], 100_000))
+    train = {lib: {name: median(ts) for name, ts in rows.items()} for lib, rows in train.items()}
+    build = {lib: median(ts) for lib, ts in build.items()}
+    chain = {lib: deepest_chain(lib) for lib in ENGINES}
 
     print(f"# pybackprop.scalar vs micrograd, {datetime.date.today()}, "
-          f"{platform.machine()}, Python {platform.python_version()}, GC on "
+          f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, GC on "
           f"(thresholds {gc.get_threshold()})")
-    print(f"# training step graph: {n_nodes:,} nodes (pybackprop); median of {STEPS} steps\n")
+    print(f"# training step graph: {n_nodes['micrograd']:,} nodes (micrograd), "
+          f"{n_nodes['pybackprop']:,} (pybackprop); median of {BLOCKS * (BLOCK_STEPS - 1)} steps\n")
     header = f"| {'measure':<34} | {'micrograd':>14} | {'pybackprop':>14} | {'speed-up':>8} |"
     print(header)
     print(f"|{'-' * 36}|{'-' * 16}|{'-' * 16}|{'-' * 10}|")
