@@ -1,0 +1,30 @@
+"""Checks for the book's exercises: pass your function, get a report that names the mistake.
+
+    from pybackprop.exercises import check_relu_backward
+
+    def relu_backward(x, grad_out):
+        return grad_out * (x > 0)
+
+    check_relu_backward(relu_backward)   # shows "check_relu_backward: passed (10 cases)"
+
+Each `check_*` runs your function on several random cases (batch size 1, odd widths, float32
+and float64, large logits where overflow matters) against pybackprop's own implementation,
+and returns a `CheckResult`: `passed`, `diagnosis` (a short identifier of the mistake it
+recognised, such as "missing_transpose", or None) and `message` (what to look at). In a
+notebook it shows as a coloured report with the first failing case. A check never raises
+because of your code: an exception inside your function is reported with your line.
+`seed` (default 0) chooses the random cases; the same seed gives the same report.
+
+This package is not imported by `import pybackprop`.
+"""
+
+from .layers import check_linear_backward, check_mse_backward, check_relu_backward
+from .result import CheckResult, FailingCase
+
+__all__ = [
+    "CheckResult",
+    "FailingCase",
+    "check_linear_backward",
+    "check_mse_backward",
+    "check_relu_backward",
+]

@@ -1,0 +1,138 @@
+"""`CheckResult`: what a check found, shown as plain text in a terminal and rich in a notebook.
+
+A result is truthy when the check passed, so `assert check_relu_backward(fn)` works in a test.
+Everything the learner's code controls (exception text, source lines, returned values) is
+escaped before it goes into HTML or Markdown.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class FailingCase:
+    """The first case a learner's function got wrong, described for the report.
+
+    Attributes:
+        description: what the case is, e.g. "batch 1, n_in 7, n_out 3, float32".
+        inputs: one (name, summary) pair per argument, e.g. ("x", "shape (1, 7) float32").
+        output: which returned value was wrong ("grad_weight"), or None.
+        expected: a summary of the right answer (shape, dtype, first values), or None.
+        received: a summary of what the function returned, or None.
+        largest_error: the largest difference and where it is, or None.
+    """
+
+    description: str
+    inputs: tuple[tuple[str, str], ...] = ()
+    output: str | None = None
+    expected: str | None = None
+    received: str | None = None
+    largest_error: str | None = None
+
+    def lines(self) -> list[tuple[str, str]]:
+        """(label, text) rows for the report, skipping the fields that are empty."""
+        rows = [("case", self.description)]
+        rows += [(f"input {name}", text) for name, text in self.inputs]
+        what = f" ({self.output})" if self.output else ""
+        for label, text in (
+            (f"expected{what}", self.expected),
+            (f"received{what}", self.received),
+            ("largest error", self.largest_error),
+        ):
+            if text is not None:
+                rows.append((label, text))
+        return rows
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one `check_*` call.
+
+    Attributes:
+        check: the check's name, e.g. "check_linear_backward".
+        passed: True when every case matched the reference.
+        diagnosis: a short, stable identifier of the mistake recognised, e.g.
+            "missing_transpose", "bias_not_summed", "no_max_subtracted", "exception",
+            "returned_none", "wrong_shape", "wrong_values"; None when nothing was wrong.
+            A passed result may still carry a soft note, "wrong_dtype" (float32 in gave
+            float64 out): the numbers are right but the dtype is not kept.
+        message: the explanation for a person: what is wrong and what to look at.
+        n_cases: how many cases were run (up to and including the first failing one).
+        case: the first failing case, or None when the check passed.
+        learner_line: for an exception, where it was raised in the learner's own code
+            ("line 3 of relu_backward: return grad_out[mask]"), else None.
+    """
+
+    check: str
+    passed: bool
+    message: str
+    diagnosis: str | None = None
+    n_cases: int = 0
+    case: FailingCase | None = field(default=None)
+    learner_line: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def _headline(self) -> str:
+        if self.passed:
+            note = f", with a note: {self.diagnosis}" if self.diagnosis else ""
+            return f"{self.check}: passed ({self.n_cases} cases{note})"
+        tag = f" [{self.diagnosis}]" if self.diagnosis else ""
+        return f"{self.check}: FAILED{tag}"
+
+    def __str__(self) -> str:
+        lines = [self._headline(), *("  " + line for line in self.message.splitlines())]
+        if self.learner_line:
+            lines.append(f"  raised at {self.learner_line}")
+        if self.case is not None:
+            rows = self.case.lines()
+            width = max(len(label) for label, _ in rows)
+            lines += [f"  {label:<{width}} : {text}" for label, text in rows]
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        colour = "#2e7d32" if self.passed else "#c62828"
+        mark = "&#10004;" if self.passed else "&#10008;"
+        esc = html.escape
+        parts = [
+            f'<div style="border-left: 4px solid {colour}; padding: 0.4em 0.8em; '
+            'margin: 0.4em 0;">',
+            f'<div style="color: {colour}; font-weight: bold;">{mark} {esc(self._headline())}'
+            "</div>",
+        ]
+        if self.message and (not self.passed or self.diagnosis):
+            parts.append(f'<div style="white-space: pre-wrap;">{esc(self.message)}</div>')
+        if self.learner_line:
+            parts.append(f"<div>raised at <code>{esc(self.learner_line)}</code></div>")
+        if self.case is not None:
+            parts.append('<table style="font-size: 0.9em; margin-top: 0.3em;">')
+            for label, text in self.case.lines():
+                parts.append(
+                    f'<tr><td style="text-align: left; padding-right: 1em;">{esc(label)}</td>'
+                    f'<td style="text-align: left;"><code>{esc(text)}</code></td></tr>'
+                )
+            parts.append("</table>")
+        parts.append("</div>")
+        return "\n".join(parts)
+
+    def _repr_markdown_(self) -> str:
+        mark = "✔" if self.passed else "✘"
+        head = f"**{mark} {_md_inline(self._headline())}**"
+        if self.passed and not self.diagnosis:
+            return head
+        body = str(self).split("\n", 1)[1] if "\n" in str(self) else ""
+        # A fence longer than any run of backticks in the text keeps it literal.
+        longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+        fence = "`" * max(3, longest + 1)
+        return f"{head}\n\n{fence}text\n{body}\n{fence}\n"
+
+
+def _md_inline(text: str) -> str:
+    """`text` safe inside Markdown emphasis: escape Markdown's punctuation and HTML."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>&])", r"\\\1", text)

@@ -1,0 +1,394 @@
+"""Running a learner's function safely and comparing what it returns with the reference.
+
+Every check is built from the same parts:
+
+- `Case`: one set of arguments for the learner's function (a shape, a dtype, large logits).
+- `Mistake`: a named mistake, recognised by computing what that mistake would return
+  (`produce`) or by a test on the returned value (`detect`).
+- `run_check`: calls the learner's function on each case, never lets its exceptions out, and
+  turns the first wrong answer into a `CheckResult` naming the mistake.
+
+The learner's function receives fresh arrays; the reference and the mistakes get their own
+copies, so a function that writes into its inputs can be caught (and cannot spoil the
+comparison).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import sysconfig
+import traceback
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from numbers import Real
+from typing import Any
+
+import numpy as np
+
+from .result import CheckResult, FailingCase
+
+# Relative and absolute tolerance per dtype. The absolute part is scaled by the largest entry
+# of the expected answer: a learner may sum in another order, and an entry that cancels to
+# near zero then carries an error the size of the terms. Float64 allows for a different but
+# correct formula (x - logsumexp(x) against a shifted log-softmax); float32 for float32 rounding.
+TOLERANCES = {np.dtype(np.float64): (1e-7, 1e-9), np.dtype(np.float32): (1e-4, 1e-5)}
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_LIBRARY_DIRS = {
+    os.path.abspath(p)
+    for key in ("stdlib", "platstdlib", "purelib", "platlib")
+    if (p := sysconfig.get_paths().get(key))
+}
+
+
+def tolerance(dtype: np.dtype | None) -> tuple[float, float]:
+    """(rtol, atol) for results of `dtype` (float64's when the case has no float dtype)."""
+    float64 = TOLERANCES[np.dtype(np.float64)]
+    return float64 if dtype is None else TOLERANCES.get(np.dtype(dtype), float64)
+
+
+# ---- running the learner's code -------------------------------------------------------------
+
+
+def _is_learner_file(filename: str) -> bool:
+    """True for code the learner wrote: a notebook cell, a script, a test; not numpy or us."""
+    if filename.startswith("<"):  # "<stdin>", "<string>": typed or exec'd by the learner
+        return True
+    path = os.path.abspath(filename)
+    return not any(path.startswith(d + os.sep) for d in (_PACKAGE_DIR, *_LIBRARY_DIRS))
+
+
+def learner_line(exc: BaseException) -> str | None:
+    """Where `exc` was raised in the learner's code: "line 3 of relu_backward: <source>".
+
+    The innermost frame outside pybackprop, numpy and the standard library, so an error
+    inside `np.dot` points at the learner's call of `np.dot`. The source comes from
+    linecache, which Jupyter fills with each cell's text.
+    """
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if _is_learner_file(f.filename)]
+    if not frames:
+        return None
+    frame = frames[-1]
+    where = f"line {frame.lineno} of {frame.name}"
+    return f"{where}: {frame.line.strip()}" if frame.line else where
+
+
+def _exception_hint(exc: Exception) -> str:
+    """A pointer for exceptions whose cause is usually the same."""
+    text = str(exc)
+    if "matmul" in text and "mismatch" in text or "not aligned" in text:
+        return ("\nA matrix product got shapes that do not fit: print the shapes of both "
+                "operands; one of them probably needs a transpose (.T).")
+    if "could not be broadcast" in text:
+        return ("\nTwo arrays could not be broadcast together: a sum or max over an axis "
+                "probably needs keepdims=True so that it lines up with the rows.")
+    if isinstance(exc, IndexError) and "out of bounds" in text:
+        return ("\nAn index is out of range: check which axis each index array selects "
+                "(rows with np.arange(n), columns with the labels).")
+    return ""
+
+
+@dataclass
+class Called:
+    """What calling the learner's function gave: a value, or a failure to report."""
+
+    value: Any = None
+    error: str | None = None
+    line: str | None = None
+    exception: Exception | None = None
+
+
+def call_learner(fn: Callable, args: Sequence) -> Called:
+    """fn(*args), with every exception caught and numpy's overflow warnings silenced.
+
+    Warnings are silenced because an overflow is reported by the check itself (as the
+    mistake that causes it), and a notebook's output should hold the report, not noise.
+    """
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            return Called(fn(*args))
+    except Exception as exc:  # the learner's bug, whatever it is, becomes a report
+        text = f"{type(exc).__name__}: {exc}".strip()
+        return Called(error=f"your function raised {text}{_exception_hint(exc)}",
+                      line=learner_line(exc), exception=exc)
+
+
+# ---- describing values ----------------------------------------------------------------------
+
+
+def describe(obj: Any) -> str:
+    """A short, deterministic summary: an array's shape, dtype and first values, or a type."""
+    if isinstance(obj, np.ndarray):
+        flat = obj.ravel()
+        with np.printoptions(precision=6, suppress=False):
+            values = np.array2string(flat[:6], separator=", ")
+        more = ", ..." if flat.size > 6 else ""
+        return f"shape {obj.shape} {obj.dtype}: {values[:-1]}{more}]"
+    if isinstance(obj, (bool, np.bool_)):
+        return f"{type(obj).__name__} {obj}"
+    if isinstance(obj, Real):
+        return f"{float(obj):.10g} ({type(obj).__name__})"
+    if isinstance(obj, (list, tuple)):
+        return f"a {type(obj).__name__} of length {len(obj)}"
+    return f"an object of type {type(obj).__name__}"
+
+
+def describe_input(obj: Any) -> str:
+    if isinstance(obj, np.ndarray):
+        return f"shape {obj.shape} {obj.dtype}"
+    if isinstance(obj, tuple):
+        return repr(tuple(float(v) if isinstance(v, float) else v for v in obj))
+    return repr(obj)
+
+
+def largest_error(received: np.ndarray, expected: np.ndarray) -> str:
+    """The largest |received - expected|, where it is, and both values there."""
+    with np.errstate(all="ignore"):
+        err = np.abs(received.astype(np.float64) - expected.astype(np.float64))
+    err = np.where(np.isnan(err), np.inf, err)
+    if err.ndim == 0:
+        return f"{float(err):.3g}"
+    idx = np.unravel_index(int(np.argmax(err)), err.shape)
+    at = tuple(int(i) for i in idx)
+    return (f"{float(err[idx]):.3g} at index {at} "
+            f"(expected {float(expected[idx]):.8g}, received {float(received[idx]):.8g})")
+
+
+# ---- cases, mistakes and the comparison -----------------------------------------------------
+
+
+@dataclass
+class Case:
+    """One call of the learner's function.
+
+    `args` are passed positionally; `names` label them in the report; `dtype` chooses the
+    tolerance (None for plain floats); `large` marks inputs near 1e3, where a formula without
+    the max-subtraction trick overflows.
+    """
+
+    description: str
+    args: tuple
+    names: tuple[str, ...]
+    dtype: np.dtype | None = None
+    large: bool = False
+
+
+@dataclass
+class Mistake:
+    """A named mistake in one of the outputs.
+
+    `produce(*args)` returns what the mistake would return for that output; or
+    `detect(received, expected, case)` says whether the received value shows it.
+    """
+
+    diagnosis: str
+    message: str
+    output: int = 0
+    produce: Callable[..., Any] | None = None
+    detect: Callable[[Any, Any, Case], bool] | None = None
+
+    def matches(self, received: Any, expected: Any, case: Case) -> bool:
+        if self.detect is not None:
+            return bool(self.detect(received, expected, case))
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            wrong = self.produce(*copy.deepcopy(case.args))
+        return close(received, wrong, case.dtype, equal_nan=True)
+
+
+def close(received: Any, expected: Any, dtype, *, equal_nan: bool = False) -> bool:
+    """Same shape and equal within the dtype's tolerance (scaled by the expected answer)."""
+    received, expected = np.asarray(received), np.asarray(expected)
+    if received.shape != expected.shape or received.dtype.kind not in "fiub":
+        return False
+    rtol, atol = tolerance(dtype)
+    with np.errstate(all="ignore"):
+        finite = np.abs(expected[np.isfinite(expected)])
+        scale = float(np.max(finite, initial=1.0))
+        return bool(np.allclose(received, expected, rtol=rtol, atol=atol * scale,
+                                equal_nan=equal_nan))
+
+
+def non_finite(received: Any, expected: Any, case: Case) -> bool:
+    """True when the result has inf or nan where the right answer is finite."""
+    received = np.asarray(received)
+    return (received.dtype.kind == "f" and not np.all(np.isfinite(received))
+            and np.all(np.isfinite(expected)))
+
+
+def _as_array(out: Any, name: str) -> tuple[np.ndarray | None, str | None, str | None]:
+    """(array, diagnosis, message): the output as an array, or why it cannot be one."""
+    if isinstance(out, np.ndarray):
+        return out, None, None
+    if out is None:
+        return None, "returned_none", (
+            f"{name}: your function returned None. Is the starter code still in place, or is "
+            "a `return` missing?")
+    if isinstance(out, list):
+        return None, "returned_list", (
+            f"{name}: your function returned a Python list; return a numpy array "
+            "(np.array(...)), or keep to numpy operations, which return arrays.")
+    if isinstance(out, (Real, np.generic)) and not isinstance(out, bool):
+        return None, "wrong_type", (
+            f"{name}: your function returned a single number ({describe(out)}); it should "
+            "return an array with one entry per input entry.")
+    return None, "wrong_type", (
+        f"{name}: your function returned {describe(out)}; expected a numpy array.")
+
+
+def _as_scalar(out: Any, name: str) -> tuple[Any, str | None, str | None]:
+    """(number, diagnosis, message) for an output that should be a single number."""
+    if isinstance(out, (Real, np.generic)) and not isinstance(out, (bool, np.bool_)):
+        return out, None, None
+    if isinstance(out, np.ndarray):
+        return out, None, None  # an array of another shape is compared, so a mistake can name it
+    if out is None:
+        return None, "returned_none", (
+            f"{name}: your function returned None. Is the starter code still in place, or is "
+            "a `return` missing?")
+    if type(out).__name__ == "Value" and hasattr(out, "data"):
+        return None, "returned_value_object", (
+            f"{name}: your function returned a Value; return a plain number (a local "
+            "derivative is a float; use .data to get one out of a Value).")
+    if isinstance(out, list):
+        return None, "returned_list", (
+            f"{name}: your function returned a Python list; expected a single number.")
+    return None, "wrong_type", f"{name}: your function returned {describe(out)}; expected a number."
+
+
+def _unpack(value: Any, outputs: tuple[str, ...]) -> tuple[tuple | None, str | None]:
+    """The learner's return value as one item per output, or a message saying why not."""
+    if len(outputs) == 1:
+        if isinstance(value, tuple):
+            return None, (f"your function returned a tuple of {len(value)} values; it should "
+                          f"return only {outputs[0]}.")
+        return (value,), None
+    if not isinstance(value, (tuple, list)):
+        return None, (f"your function returned {describe(value)}; it should return "
+                      f"{len(outputs)} values: ({', '.join(outputs)}).")
+    if len(value) != len(outputs):
+        return None, (f"your function returned {len(value)} values; it should return "
+                      f"{len(outputs)}: ({', '.join(outputs)}).")
+    return tuple(value), None
+
+
+def _same(a: Any, b: Any) -> bool:
+    """True when two inputs hold the same data (arrays compared value by value, NaN = NaN)."""
+    if isinstance(a, np.ndarray):
+        return (isinstance(b, np.ndarray) and a.shape == b.shape
+                and np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
+    return a == b if not isinstance(a, float) or a == a else b != b
+
+
+def _list_is_right(out: list, expected: Any, dtype) -> bool:
+    try:
+        return close(np.asarray(out, dtype=np.float64), expected, dtype)
+    except (TypeError, ValueError):  # ragged or non-numeric lists
+        return False
+
+
+def _wrong_shape_message(name: str, received: np.ndarray, expected: np.ndarray, dtype) -> str:
+    msg = f"{name} has shape {received.shape} but should have shape {expected.shape}."
+    if received.size == expected.size and close(received.reshape(expected.shape), expected, dtype):
+        msg += (" The numbers are right: only the shape is off. Look for keepdims=True, a "
+                "missing [:, 0] or an extra reshape.")
+    return msg
+
+
+def run_check(
+    check: str,
+    fn: Any,
+    cases: Sequence[Case],
+    reference: Callable[..., Any],
+    outputs: tuple[str, ...],
+    mistakes: Sequence[Mistake] = (),
+    *,
+    scalar: bool = False,
+    explain_exception: Callable[[Exception], tuple[str, str] | None] | None = None,
+) -> CheckResult:
+    """Run `fn` on every case against `reference`; stop at the first wrong answer.
+
+    `reference(*args)` returns the right output (a tuple when there are several outputs);
+    `outputs` names them; `scalar` says they are single numbers rather than arrays.
+    `explain_exception(exc)` may name the mistake behind an exception, as
+    (diagnosis, explanation), when one exception has one usual cause in this exercise.
+    """
+    if not callable(fn):
+        return CheckResult(check, False, f"{check} needs your function itself; got "
+                           f"{describe(fn)}. Pass the function's name without calling it.",
+                           "not_callable")
+    dtype_note = None
+    for i, case in enumerate(cases, start=1):
+        expected = reference(*copy.deepcopy(case.args))
+        expected = expected if len(outputs) > 1 else (expected,)
+        args = copy.deepcopy(case.args)
+        inputs = tuple((n, describe_input(a)) for n, a in zip(case.names, case.args, strict=True))
+
+        def fail(diagnosis, message, output=None, exp=None, rec=None, err=None, line=None,
+                 case=case, inputs=inputs, i=i):
+            failing = FailingCase(case.description, inputs, output, exp, rec, err)
+            return CheckResult(check, False, message, diagnosis, i, failing, line)
+
+        called = call_learner(fn, args)
+        if called.error is not None:
+            named = explain_exception(called.exception) if explain_exception else None
+            if named is not None:
+                return fail(named[0], f"{called.error}\n{named[1]}", line=called.line)
+            return fail("exception", called.error, line=called.line)
+        changed = [n for n, a, b in zip(case.names, args, case.args, strict=True)
+                   if not _same(a, b)]
+        if changed:
+            return fail("modified_input_in_place",
+                        f"your function changed its input {', '.join(changed)} in place. "
+                        "Compute a new array instead (e.g. `out = x * mask` rather than "
+                        "`x *= mask` or `x[...] = ...`): the caller still needs the input.")
+        values, problem = _unpack(called.value, outputs)
+        if problem is not None:
+            return fail("wrong_tuple_length" if len(outputs) > 1 else "wrong_type", problem,
+                        rec=describe(called.value))
+        for k, (name, got, want) in enumerate(zip(outputs, values, expected, strict=True)):
+            got, diagnosis, message = (_as_scalar if scalar else _as_array)(got, name)
+            if diagnosis is not None:
+                if diagnosis == "returned_list" and _list_is_right(values[k], want, case.dtype):
+                    message += " Its numbers are right."
+                return fail(diagnosis, message, name, describe(want), describe(values[k]))
+            want_arr, got_arr = np.asarray(want), np.asarray(got)
+            if close(got_arr, want_arr, case.dtype):
+                if (not scalar and case.dtype is not None and got_arr.dtype != want_arr.dtype
+                        and dtype_note is None):
+                    dtype_note = (f"{name}: {case.dtype} input gave a {got_arr.dtype} result. "
+                                  "The numbers are right, but keep the input's dtype (numpy "
+                                  "promotes float32 to float64 when you mix in a float64 "
+                                  "array, e.g. np.zeros(...) without dtype=).")
+                continue
+            for mistake in mistakes:
+                if mistake.output == k and mistake.matches(got, want, case):
+                    diagnosis, message = mistake.diagnosis, f"{name}: {mistake.message}"
+                    break
+            else:
+                if got_arr.shape != want_arr.shape:
+                    diagnosis = "wrong_shape"
+                    message = _wrong_shape_message(name, got_arr, want_arr, case.dtype)
+                elif non_finite(got_arr, want_arr, case):
+                    diagnosis = "nan_or_inf"
+                    message = (f"{name} holds nan or inf where the right answer is finite. "
+                               "Look for an overflow (exp of a large number) or a division "
+                               "by zero.")
+                elif not np.any(got_arr) and np.any(want_arr):
+                    diagnosis = "all_zeros"
+                    message = (f"{name} is all zeros. Is the starter code still in place?")
+                else:
+                    diagnosis = "wrong_values"
+                    message = (f"{name} has the right shape but wrong values. Compare with "
+                               "the expected numbers below, and check the formula on a tiny "
+                               "example by hand.")
+            err = (largest_error(got_arr, want_arr)
+                   if got_arr.shape == want_arr.shape and got_arr.dtype.kind in "fiub" else None)
+            return fail(diagnosis, message, name, describe(want), describe(got), err)
+    if dtype_note is not None:
+        return CheckResult(check, True, dtype_note, "wrong_dtype", len(cases))
+    return CheckResult(check, True, f"all {len(cases)} cases match the reference.",
+                       None, len(cases))
