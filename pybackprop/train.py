@@ -31,10 +31,15 @@ __all__ = ["History", "NonFiniteLossError", "fit"]
 
 
 class NonFiniteLossError(FloatingPointError):
-    """The loss became NaN or infinite: training diverged. Knows its `epoch` and `step`."""
+    """The loss became NaN or infinite: training diverged.
 
-    def __init__(self, loss: float, epoch: int, step: int, steps_per_epoch: int, lr=None):
-        self.loss, self.epoch, self.step = loss, epoch, step
+    Knows its `epoch` and `step` (both counted from 1), the `loss`, and the `history` of the
+    steps before it (plot it to see the run blow up).
+    """
+
+    def __init__(self, loss: float, epoch: int, step: int, steps_per_epoch: int, lr=None,
+                 history: "History | None" = None):
+        self.loss, self.epoch, self.step, self.history = loss, epoch, step, history
         lr_note = f" (lr was {lr:g})" if isinstance(lr, float) else ""
         super().__init__(
             f"the training loss became {loss} at epoch {epoch}, step {step} of "
@@ -244,7 +249,7 @@ def fit(model, loss_fn, opt, train_dl: Iterable, valid_dl: Iterable | None = Non
                 loss = float(loss_fn(model(xb), yb))
                 if not math.isfinite(loss):
                     raise NonFiniteLossError(loss, epoch + 1, step, steps_per_epoch,
-                                             getattr(opt, "lr", None))
+                                             getattr(opt, "lr", None), hist)
                 backward(loss_fn.backward())
                 opt.step()
                 opt.zero_grad()

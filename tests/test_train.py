@@ -177,6 +177,7 @@ def test_nan_loss_error_names_epoch_and_step(epoch, step):
     assert f"epoch {epoch}, step {step} of 5" in str(err)
     assert "smaller learning rate" in str(err)
     assert np.isfinite(model[0].weight.data).all(), "the bad step must not touch the weights"
+    assert len(err.history.step_loss) == 5 * (epoch - 1) + step - 1
 
 
 def test_diverging_learning_rate_raises_nan_loss_error():
