@@ -20,11 +20,16 @@ This package is not imported by `import pybackprop`.
 
 from .layers import check_linear_backward, check_mse_backward, check_relu_backward
 from .result import CheckResult, FailingCase
+from .softmax import check_cross_entropy, check_log_softmax, check_logsumexp, check_softmax
 
 __all__ = [
     "CheckResult",
     "FailingCase",
+    "check_cross_entropy",
     "check_linear_backward",
+    "check_log_softmax",
+    "check_logsumexp",
     "check_mse_backward",
     "check_relu_backward",
+    "check_softmax",
 ]

@@ -1,0 +1,213 @@
+"""Checks for softmax, log-softmax, log-sum-exp and cross-entropy (chapters 6 and 7).
+
+Each runs small logits first, then large ones: rows near 1e3 (where exp overflows unless the
+row's maximum is subtracted) and rows spread over thousands (where subtracting one maximum
+for the whole batch underflows the other rows). The references are `pybackprop.functional`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from .. import functional as F
+from .result import CheckResult
+from .runner import Case, Mistake, non_finite, run_check
+
+_DTYPES = (np.float64, np.float32)
+
+
+def _logit_cases(seed: int, *, labels: bool = False) -> list[Case]:
+    """Small logits of several shapes, then large ones; with `labels`, integer targets too.
+
+    With labels, the batch is at least the number of classes in the first cases, so indexing
+    rows with the labels (a classic mix-up) gives a number to recognise rather than an error.
+    """
+    rng = np.random.default_rng(seed)
+    small = ((8, 3), (1, 10), (5, 7), (6, 6), (3, 1), (4, 5)) if not labels else \
+        ((8, 3), (6, 6), (1, 10), (5, 7), (3, 2))
+    large = (((5, 8), "near 1e3", lambda z: 1000.0 + 3.0 * z),
+             ((6, 4), "spread over +-3e3", lambda z: 1000.0 * z))
+    cases = []
+    specs = [(shape, "", lambda z: 2.0 * z, False) for shape in small]
+    specs += [(shape, f", logits {what}", make, True) for shape, what, make in large]
+    for shape, what, make, is_large in specs:
+        for dtype in _DTYPES:
+            x = make(rng.standard_normal(shape)).astype(dtype)
+            args, names = (x,), ("x",)
+            if labels:
+                args, names = (x, rng.integers(0, shape[1], shape[0])), ("logits", "target")
+            cases.append(Case(f"shape {shape}, {np.dtype(dtype)}{what}", args, names,
+                              np.dtype(dtype), large=is_large))
+    return cases
+
+
+def _overflowed(received, expected, case: Case) -> bool:
+    return case.large and non_finite(received, expected, case)
+
+
+_NO_MAX = Mistake(
+    "no_max_subtracted",
+    "inf or nan for logits near 1e3, while small logits were right: exp(1000) overflows. "
+    "Subtract each row's maximum m first and add it back: "
+    "logsumexp(x) = m + log(sum(exp(x - m))).",
+    detect=_overflowed)
+
+
+def _global_max(message: str, fn: Callable) -> Mistake:
+    return Mistake("global_max_subtracted",
+                   f"{message} subtracting one maximum for the whole batch (x.max()) makes "
+                   "rows far below it underflow to exp(...) = 0. Use each row's maximum: "
+                   "x.max(axis=-1, keepdims=True).",
+                   produce=fn)
+
+
+def _lse_global(x: np.ndarray) -> np.ndarray:
+    m = x.max()
+    return m + np.log(np.exp(x - m).sum(-1))
+
+
+def _keepdims_exception(exc: Exception) -> tuple[str, str] | None:
+    if "could not be broadcast" in str(exc):
+        return ("missing_keepdims",
+                "A row sum (or max) of shape (batch,) does not line up with x of shape "
+                "(batch, n): use .sum(axis=-1, keepdims=True) to keep it (batch, 1).")
+    return None
+
+
+_KEEPDIMS = ("the row sums were not kept as a column (keepdims=True is missing), so numpy "
+             "lined them up with the columns instead of the rows.")
+_AXIS = "the sum runs over the batch (axis 0) instead of over each row's classes (axis=-1)."
+
+
+# ---- softmax ----------------------------------------------------------------------------------
+
+
+# A formula without the max trick gives nan on large logits, as some other mistakes' formulas
+# do too: recognising the overflow comes before them.
+_SOFTMAX_MISTAKES = [
+    Mistake("wrong_axis", f"this is softmax over axis 0: {_AXIS}",
+            produce=lambda x: F.softmax(x, axis=0)),
+    _global_max("nan for logits spread over thousands:",
+                lambda x: np.exp(x - x.max()) / np.exp(x - x.max()).sum(-1, keepdims=True)),
+    _NO_MAX,
+    Mistake("wrong_axis",
+            "this divides by the sum over the whole batch; softmax divides each row by its "
+            "own sum: .sum(axis=-1, keepdims=True).",
+            produce=lambda x: np.exp(x) / np.exp(x).sum()),
+    Mistake("missing_keepdims", _KEEPDIMS, produce=lambda x: np.exp(x) / np.exp(x).sum(-1)),
+]
+
+
+def check_softmax(fn: Callable, seed: int = 0) -> CheckResult:
+    """Check `fn(x) -> probs`: softmax over the last axis, x: (batch, n) -> (batch, n)."""
+    return run_check("check_softmax", fn, _logit_cases(seed), F.softmax, ("softmax(x)",),
+                     _SOFTMAX_MISTAKES, explain_exception=_keepdims_exception)
+
+
+# ---- log-softmax ------------------------------------------------------------------------------
+
+
+_LOG_SOFTMAX_MISTAKES = [
+    Mistake("wrong_axis", f"this is log_softmax over axis 0: {_AXIS}",
+            produce=lambda x: F.log_softmax(x, axis=0)),
+    Mistake("log_of_softmax",
+            "-inf for logits spread over thousands: log(softmax(x)) takes the log of "
+            "probabilities that underflowed to 0. Compute x - logsumexp(x) directly, "
+            "with logsumexp written as m + log(sum(exp(x - m))).",
+            produce=lambda x: np.log(F.softmax(x))),
+    Mistake("returned_softmax",
+            "this is softmax(x), the probabilities; log_softmax is their log, "
+            "x - logsumexp(x).",
+            produce=F.softmax),
+    Mistake("missing_keepdims", _KEEPDIMS, produce=lambda x: x - F.logsumexp(x)),
+    _global_max("-inf for logits spread over thousands:",
+                lambda x: x - _lse_global(x)[:, None]),
+    _NO_MAX,
+]
+
+
+def check_log_softmax(fn: Callable, seed: int = 0) -> CheckResult:
+    """Check `fn(x) -> log_probs`: log-softmax over the last axis, (batch, n) -> (batch, n)."""
+    return run_check("check_log_softmax", fn, _logit_cases(seed), F.log_softmax,
+                     ("log_softmax(x)",), _LOG_SOFTMAX_MISTAKES,
+                     explain_exception=_keepdims_exception)
+
+
+# ---- log-sum-exp ------------------------------------------------------------------------------
+
+
+_LOGSUMEXP_MISTAKES = [
+    Mistake("wrong_axis", f"this is logsumexp over axis 0: {_AXIS}",
+            produce=lambda x: F.logsumexp(x, axis=0)),
+    Mistake("max_not_added_back",
+            "this is log(sum(exp(x - m))) without the + m: subtracting the maximum m inside "
+            "the exp must be undone outside, logsumexp(x) = m + log(sum(exp(x - m))).",
+            produce=lambda x: F.logsumexp(x) - x.max(-1)),
+    _global_max("-inf for logits spread over thousands:", _lse_global),
+    _NO_MAX,
+]
+
+
+def check_logsumexp(fn: Callable, seed: int = 0) -> CheckResult:
+    """Check `fn(x) -> out`: log(sum(exp(x))) over the last axis, (batch, n) -> (batch,)."""
+    return run_check("check_logsumexp", fn, _logit_cases(seed), F.logsumexp,
+                     ("logsumexp(x)",), _LOGSUMEXP_MISTAKES,
+                     explain_exception=_keepdims_exception)
+
+
+# ---- cross-entropy ----------------------------------------------------------------------------
+
+
+def _picked(x: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Each row's log-probability of its label, log_probs[arange(n), target]: (n,)."""
+    return F.log_softmax(x)[np.arange(len(t)), t]
+
+
+_INDEX = ("Pick each row's log-probability of its own label with "
+          "log_probs[np.arange(n), target]: row i, column target[i].")
+_CROSS_ENTROPY_MISTAKES = [
+    Mistake("index_mixup", f"this is -log_probs[target].mean(), which picks whole rows. {_INDEX}",
+            produce=lambda x, t: -F.log_softmax(x)[t].mean()),
+    Mistake("index_mixup",
+            f"this is -log_probs[:, target].mean(), an (n, n) block of entries. {_INDEX}",
+            produce=lambda x, t: -F.log_softmax(x)[:, t].mean()),
+    Mistake("sum_instead_of_mean",
+            "this is the sum over the batch; the loss is the mean, so that its size does not "
+            "grow with the batch (as PyTorch's default reduction='mean').",
+            produce=lambda x, t: -_picked(x, t).sum()),
+    Mistake("mean_over_all_entries",
+            "this is -(log_probs * one_hot).mean(), which divides by n * n_classes. Only n "
+            "entries are non-zero: sum the product and divide by n, or index with "
+            "log_probs[np.arange(n), target].",
+            produce=lambda x, t: -(F.log_softmax(x) * F.one_hot(t, x.shape[1], x.dtype)).mean()),
+    Mistake("not_averaged",
+            "this is one loss per example, shape (n,); return their mean, a single number.",
+            produce=lambda x, t: -_picked(x, t)),
+    Mistake("missing_log_softmax",
+            "this uses the raw logits as log-probabilities; apply log_softmax first.",
+            produce=lambda x, t: -x[np.arange(len(t)), t].mean()),
+    Mistake("wrong_sign", "the sign is flipped: the loss is the *negative* mean log-probability.",
+            produce=lambda x, t: _picked(x, t).mean()),
+    _global_max("inf for logits spread over thousands:",
+                lambda x, t: -(x - _lse_global(x)[:, None])[np.arange(len(t)), t].mean()),
+    _NO_MAX,
+]
+
+
+def _index_exception(exc: Exception) -> tuple[str, str] | None:
+    if isinstance(exc, IndexError):
+        return ("index_mixup", f"The labels select columns, not rows: {_INDEX}")
+    return None
+
+
+def check_cross_entropy(fn: Callable, seed: int = 0) -> CheckResult:
+    """Check `fn(logits, target) -> loss`: mean cross-entropy, a single number.
+
+    logits: (n, n_classes) float; target: (n,) integer labels in [0, n_classes).
+    loss = mean over rows of -log_softmax(logits)[i, target[i]].
+    """
+    return run_check("check_cross_entropy", fn, _logit_cases(seed, labels=True),
+                     F.cross_entropy, ("loss",), _CROSS_ENTROPY_MISTAKES, scalar=True,
+                     explain_exception=_index_exception)
