@@ -1,7 +1,9 @@
 """pybackprop's scalar engine against micrograd (the PyPI package), printed as one table.
 
 Run on demand, from the repository root:  python benchmarks/scalar.py
-Needs the `bench` extra (micrograd). The garbage collector stays on, as users have it.
+Needs the `bench` extra (micrograd). The garbage collector stays on, as users have it. Times
+are CPU time of this process (time.process_time), so other programs on a busy machine skew
+them less than wall-clock time would.
 
 Rows:
 - micrograd's demo training step: MLP(2, [16, 16, 1]) on 100 two-moons points, SVM max-margin
@@ -74,28 +76,28 @@ def count_nodes(v) -> int:
 
 def training_step(Value, model, x, y, k: int) -> dict[str, float]:
     """One step of micrograd's demo; seconds spent in forward, backward and the whole step."""
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     loss = forward(Value, model, x, y)
-    t1 = time.perf_counter()
+    t1 = time.process_time()
     model.zero_grad()
     loss.backward()
-    t2 = time.perf_counter()
+    t2 = time.process_time()
     lr = 1.0 - 0.9 * k / 100
     for p in model.parameters():
         p.data -= lr * p.grad
     del loss  # freeing the graph is part of the step: micrograd's cycles wait for the GC
-    t3 = time.perf_counter()
+    t3 = time.process_time()
     return {"forward": t1 - t0, "backward": t2 - t1, "step": t3 - t0}
 
 
 def build_chain(Value, n_nodes: int) -> float:
     """Seconds per node to build a graph of n_nodes."""
     x, y = Value(0.5), Value(0.9)
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     v = x
     for _ in range(n_nodes // 2):
         v = v * y + x
-    seconds = time.perf_counter() - t0
+    seconds = time.process_time() - t0
     del v
     return seconds / n_nodes
 
@@ -146,9 +148,9 @@ def main() -> None:
     build = {lib: median(ts) for lib, ts in build.items()}
     chain = {lib: deepest_chain(lib) for lib in ENGINES}
 
-    print(f"# pybackprop.scalar vs micrograd, {datetime.date.today()}, "
-          f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, GC on "
-          f"(thresholds {gc.get_threshold()})")
+    print(f"# pybackprop.scalar vs micrograd, {datetime.date.today()}, {platform.machine()}, "
+          f"{os.cpu_count()} CPUs, Python {platform.python_version()}, "
+          f"GC on (thresholds {gc.get_threshold()}), CPU time")
     print(f"# training step graph: {n_nodes['micrograd']:,} nodes (micrograd), "
           f"{n_nodes['pybackprop']:,} (pybackprop); median of {BLOCKS * (BLOCK_STEPS - 1)} steps\n")
     header = f"| {'measure':<34} | {'micrograd':>14} | {'pybackprop':>14} | {'speed-up':>8} |"
