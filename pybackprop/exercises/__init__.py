@@ -19,17 +19,20 @@ This package is not imported by `import pybackprop`.
 """
 
 from .layers import check_linear_backward, check_mse_backward, check_relu_backward
+from .optim import check_adam_step, check_sgd_step
 from .result import CheckResult, FailingCase
 from .softmax import check_cross_entropy, check_log_softmax, check_logsumexp, check_softmax
 
 __all__ = [
     "CheckResult",
     "FailingCase",
+    "check_adam_step",
     "check_cross_entropy",
     "check_linear_backward",
     "check_log_softmax",
     "check_logsumexp",
     "check_mse_backward",
     "check_relu_backward",
+    "check_sgd_step",
     "check_softmax",
 ]
