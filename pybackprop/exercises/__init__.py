@@ -18,6 +18,7 @@ because of your code: an exception inside your function is reported with your li
 This package is not imported by `import pybackprop`.
 """
 
+from .init import check_kaiming_init
 from .layers import check_linear_backward, check_mse_backward, check_relu_backward
 from .optim import check_adam_step, check_sgd_step
 from .result import CheckResult, FailingCase
@@ -28,6 +29,7 @@ __all__ = [
     "FailingCase",
     "check_adam_step",
     "check_cross_entropy",
+    "check_kaiming_init",
     "check_linear_backward",
     "check_log_softmax",
     "check_logsumexp",

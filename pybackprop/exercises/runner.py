@@ -222,7 +222,7 @@ def non_finite(received: Any, expected: Any, case: Case) -> bool:
             and np.all(np.isfinite(expected)))
 
 
-def _as_array(out: Any, name: str) -> tuple[np.ndarray | None, str | None, str | None]:
+def as_array(out: Any, name: str) -> tuple[np.ndarray | None, str | None, str | None]:
     """(array, diagnosis, message): the output as an array, or why it cannot be one."""
     if isinstance(out, np.ndarray):
         return out, None, None
@@ -242,7 +242,7 @@ def _as_array(out: Any, name: str) -> tuple[np.ndarray | None, str | None, str |
         f"{name}: your function returned {describe(out)}; expected a numpy array.")
 
 
-def _as_scalar(out: Any, name: str) -> tuple[Any, str | None, str | None]:
+def as_scalar(out: Any, name: str) -> tuple[Any, str | None, str | None]:
     """(number, diagnosis, message) for an output that should be a single number."""
     if isinstance(out, (Real, np.generic)) and not isinstance(out, (bool, np.bool_)):
         return out, None, None
@@ -353,7 +353,7 @@ def run_check(
             return fail("wrong_tuple_length" if len(outputs) > 1 else "wrong_type", problem,
                         rec=describe(called.value))
         for k, (name, got, want) in enumerate(zip(outputs, values, expected, strict=True)):
-            got, diagnosis, message = (_as_scalar if scalar else _as_array)(got, name)
+            got, diagnosis, message = (as_scalar if scalar else as_array)(got, name)
             if diagnosis is not None:
                 if diagnosis == "returned_list" and _list_is_right(values[k], want, case.dtype):
                     message += " Its numbers are right."
