@@ -22,6 +22,7 @@ from .init import check_kaiming_init
 from .layers import check_linear_backward, check_mse_backward, check_relu_backward
 from .optim import check_adam_step, check_sgd_step
 from .result import CheckResult, FailingCase
+from .scalar import check_value_backward
 from .softmax import check_cross_entropy, check_log_softmax, check_logsumexp, check_softmax
 
 __all__ = [
@@ -37,4 +38,5 @@ __all__ = [
     "check_relu_backward",
     "check_sgd_step",
     "check_softmax",
+    "check_value_backward",
 ]

@@ -244,7 +244,7 @@ def as_array(out: Any, name: str) -> tuple[np.ndarray | None, str | None, str | 
 
 def as_scalar(out: Any, name: str) -> tuple[Any, str | None, str | None]:
     """(number, diagnosis, message) for an output that should be a single number."""
-    if isinstance(out, (Real, np.generic)) and not isinstance(out, (bool, np.bool_)):
+    if isinstance(out, (Real, np.generic)):  # True counts as 1, as in `return x > 0`
         return out, None, None
     if isinstance(out, np.ndarray):
         return out, None, None  # an array of another shape is compared, so a mistake can name it

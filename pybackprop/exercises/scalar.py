@@ -1,0 +1,163 @@
+"""A check for the local derivatives of the scalar engine's operations (chapters 2 and 3).
+
+The learner writes the local derivative of one `Value` operation as a plain function of
+floats; the check compares it, at random points of the operation's domain, with the local
+derivatives the engine stores on each node (`Value._local_grads`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..scalar import Value
+from .result import CheckResult
+from .runner import Case, Mistake, run_check
+
+_N_POINTS = 8
+
+
+@dataclass(frozen=True)
+class _Op:
+    """One operation: how the engine computes it, where to test it, and the usual mistakes."""
+
+    signature: str
+    build: Callable[..., Value]
+    points: Callable[[np.random.Generator], tuple[float, ...]]
+    mistakes: list[Mistake] = field(default_factory=list)
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """The derivatives named in the signature: ("d(a*b)/da", "d(a*b)/db") for mul."""
+        returned = self.signature.split("-> ")[1].strip("()").split(", ")
+        return tuple(name for name in returned if name.startswith("d("))
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return ("x", "n") if self.signature.startswith("fn(x, n)") else \
+            ("a", "b") if self.signature.startswith("fn(a, b)") else ("x",)
+
+
+def _u(lo: float, hi: float) -> Callable[[np.random.Generator], tuple[float]]:
+    return lambda rng: (float(rng.uniform(lo, hi)),)
+
+
+def _away_from_0(rng: np.random.Generator) -> tuple[float]:
+    """A point in [-3, -0.1] or [0.1, 3]: relu's kink at 0 is left out."""
+    return (float(rng.choice([-1.0, 1.0]) * rng.uniform(0.1, 3.0)),)
+
+
+def _pair(rng: np.random.Generator) -> tuple[float, float]:
+    return float(rng.uniform(-3, 3)), float(rng.uniform(-3, 3))
+
+
+def _divisor_pair(rng: np.random.Generator) -> tuple[float, float]:
+    return float(rng.uniform(-3, 3)), float(rng.choice([-1.0, 1.0]) * rng.uniform(0.5, 3.0))
+
+
+def _power(rng: np.random.Generator) -> tuple[float, float]:
+    """A positive base with any exponent, or a negative base with an integer exponent."""
+    if rng.random() < 0.3:
+        return -float(rng.uniform(0.2, 3.0)), float(rng.choice([2, 3, 4, -1, -2]))
+    n = float(rng.choice([2.0, 3.0, -1.0, 0.5, 1.5, -2.5, round(rng.uniform(-3, 3), 2)]))
+    return float(rng.uniform(0.2, 3.0)), n
+
+
+def _unary(method: str) -> Callable[[float], Value]:
+    return lambda x: getattr(Value(x), method)()
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def _forward(fn: Callable[[float], float]) -> Mistake:
+    return Mistake("returned_forward",
+                   "this is the operation's value, not its derivative.",
+                   produce=fn)
+
+
+def _mistake(diagnosis: str, message: str, fn: Callable, output: int = 0) -> Mistake:
+    return Mistake(diagnosis, message, output=output, produce=fn)
+
+
+_SWAPPED = "the two partial derivatives are swapped: d(a*b)/da = b and d(a*b)/db = a."
+_OPS: dict[str, _Op] = {
+    "add": _Op("fn(a, b) -> (d(a+b)/da, d(a+b)/db)", lambda a, b: Value(a) + Value(b), _pair),
+    "sub": _Op("fn(a, b) -> (d(a-b)/da, d(a-b)/db)", lambda a, b: Value(a) - Value(b), _pair, [
+        _mistake("wrong_sign", "d(a - b)/db is -1: b enters with a minus sign.",
+                 lambda a, b: 1.0, output=1)]),
+    "mul": _Op("fn(a, b) -> (d(a*b)/da, d(a*b)/db)", lambda a, b: Value(a) * Value(b), _pair, [
+        _mistake("swapped_partials", _SWAPPED, lambda a, b: a, output=0),
+        _mistake("swapped_partials", _SWAPPED, lambda a, b: b, output=1)]),
+    "div": _Op("fn(a, b) -> (d(a/b)/da, d(a/b)/db)", lambda a, b: Value(a) / Value(b),
+               _divisor_pair, [
+        _mistake("wrong_sign", "d(a/b)/db = -a / b**2: the minus sign is missing.",
+                 lambda a, b: a / b**2, output=1),
+        _mistake("swapped_partials", "the partials are swapped: d(a/b)/da = 1/b and "
+                 "d(a/b)/db = -a/b**2.", lambda a, b: -a / b**2, output=0)]),
+    "pow": _Op("fn(x, n) -> d(x**n)/dx, for a constant number n",
+               lambda x, n: Value(x) ** n, _power, [
+        _mistake("exponent_not_decreased", "this is n * x**n; the power rule lowers the "
+                 "exponent by one: n * x**(n - 1).", lambda x, n: n * x**n),
+        _mistake("missing_factor_n", "this is x**(n - 1); the power rule brings the "
+                 "exponent down as a factor: n * x**(n - 1).", lambda x, n: x ** (n - 1))]),
+    "neg": _Op("fn(x) -> d(-x)/dx", lambda x: -Value(x), _u(-3, 3), [
+        _mistake("wrong_sign", "d(-x)/dx is -1.", lambda x: 1.0)]),
+    "exp": _Op("fn(x) -> d(exp(x))/dx", _unary("exp"), _u(-3, 3), [
+        _mistake("power_rule_on_exp", "this is x * exp(x - 1), the power rule; exp is its "
+                 "own derivative: exp(x).", lambda x: x * math.exp(x - 1))]),
+    "log": _Op("fn(x) -> d(log(x))/dx", _unary("log"), _u(0.1, 5), [
+        _forward(math.log),
+        _mistake("wrong_sign", "d(log x)/dx = 1/x, positive.", lambda x: -1.0 / x)]),
+    "tanh": _Op("fn(x) -> d(tanh(x))/dx", _unary("tanh"), _u(-3, 3), [
+        _forward(math.tanh),
+        _mistake("derivative_at_input", "this is 1 - x**2, with x in place of tanh(x): "
+                 "d(tanh x)/dx = 1 - tanh(x)**2.", lambda x: 1 - x**2),
+        _mistake("missing_square", "this is 1 - tanh(x); the derivative squares it: "
+                 "1 - tanh(x)**2.", lambda x: 1 - math.tanh(x))]),
+    "sigmoid": _Op("fn(x) -> d(sigmoid(x))/dx", _unary("sigmoid"), _u(-4, 4), [
+        _forward(_sigmoid),
+        _mistake("derivative_at_input", "this is x * (1 - x), with x in place of s = "
+                 "sigmoid(x): the derivative is s * (1 - s).", lambda x: x * (1 - x))]),
+    "relu": _Op("fn(x) -> d(relu(x))/dx", _unary("relu"), _away_from_0, [
+        _forward(lambda x: max(x, 0.0)),
+        _mistake("wrong_mask", "this is 1 for x < 0; relu passes the gradient where x > 0.",
+                 lambda x: float(x < 0))]),
+}
+
+
+def check_value_backward(op: str, fn: Callable, seed: int = 0) -> CheckResult:
+    """Check a local derivative `fn` of the Value operation `op` against the engine's.
+
+    The learner's function takes plain floats and returns plain floats:
+
+    - unary ops "neg", "exp", "log", "tanh", "sigmoid", "relu": `fn(x) -> d out/dx`;
+    - binary ops "add", "sub", "mul", "div": `fn(a, b) -> (d out/da, d out/db)`;
+    - "pow": `fn(x, n) -> d(x**n)/dx`, with n a constant number (any real for x > 0, an
+      integer for x < 0).
+
+    Points are drawn from each operation's domain (x > 0 for log, x away from 0 for relu,
+    b away from 0 for div). Raises ValueError for an op it does not know.
+    """
+    if op not in _OPS:
+        raise ValueError(f"check_value_backward: unknown op {op!r}; supported ops: "
+                         f"{', '.join(sorted(_OPS))}.")
+    spec = _OPS[op]
+    rng = np.random.default_rng(seed)
+    cases = []
+    for _ in range(_N_POINTS):
+        args = spec.points(rng)
+        where = ", ".join(f"{n} = {a:.6g}" for n, a in zip(spec.names, args, strict=True))
+        cases.append(Case(where, args, spec.names))
+    binary = spec.names == ("a", "b")
+
+    def reference(*args):
+        local = spec.build(*args)._local_grads
+        return local if binary else local[0]
+
+    return run_check(f"check_value_backward({op!r})", fn, cases, reference, spec.outputs,
+                     spec.mistakes, scalar=True)
