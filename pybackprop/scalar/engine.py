@@ -45,7 +45,7 @@ def _constant(x: object) -> Value:
 
 def _number(x: object) -> float:
     """`x` as a float if it is a real number (numpy scalars included), else a clear TypeError."""
-    if isinstance(x, Real) and not isinstance(x, Value):
+    if isinstance(x, Real):
         return float(x)
     hint = " (use .item() to get a number out of a numpy array)" if hasattr(x, "shape") else ""
     raise TypeError(
