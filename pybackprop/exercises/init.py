@@ -113,7 +113,7 @@ def check_kaiming_init(fn: Callable, seed: int = 0) -> CheckResult:
         n = w64.size
         mean, sample_std = float(w64.mean()), float(w64.std())
         received = f"{describe(w)}; mean {mean:.4g}, std {sample_std:.4g}"
-        if sample_std == 0.0:
+        if np.all(w == w.flat[0]):
             return fail("constant_weights",
                         "every weight is the same. Then every output of the layer computes "
                         "the same thing and gets the same gradient, so they never become "
