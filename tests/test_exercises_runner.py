@@ -300,3 +300,15 @@ def test_checks_leave_numpys_global_random_state_alone():
     ex.check_kaiming_init(torch_kaiming)
     ex.check_softmax(F.softmax)
     assert np.array_equal(np.random.get_state()[1], state)  # noqa: NPY002
+
+
+@pytest.mark.parametrize("returned", [
+    np.array([object()]), np.ones(3, dtype=complex), np.array(["a"]), "abc", {"a": 1},
+    (i for i in range(3)), object(), np.complex128(1), 1j,
+])
+def test_odd_return_values_are_a_wrong_type_with_a_deterministic_report(returned):
+    for check in (ex.check_softmax, ex.check_cross_entropy):
+        fn = (lambda x: returned) if check is ex.check_softmax else (lambda x, y: returned)
+        first, second = check(fn), check(fn)
+        assert first.diagnosis == "wrong_type" and str(first) == str(second)
+        assert " at 0x" not in str(first)

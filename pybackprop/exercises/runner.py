@@ -122,6 +122,8 @@ def call_learner(fn: Callable, args: Sequence) -> Called:
 def describe(obj: Any) -> str:
     """A short, deterministic summary: an array's shape, dtype and first values, or a type."""
     if isinstance(obj, np.ndarray):
+        if obj.dtype.kind not in "fiub":  # object arrays would print memory addresses
+            return f"shape {obj.shape} {obj.dtype}"
         flat = obj.ravel()
         with np.printoptions(precision=6, suppress=False):
             values = np.array2string(flat[:6], separator=", ")
@@ -225,6 +227,10 @@ def non_finite(received: Any, expected: Any, case: Case) -> bool:
 def as_array(out: Any, name: str) -> tuple[np.ndarray | None, str | None, str | None]:
     """(array, diagnosis, message): the output as an array, or why it cannot be one."""
     if isinstance(out, np.ndarray):
+        if out.dtype.kind not in "fiub":
+            return None, "wrong_type", (
+                f"{name}: your function returned an array of dtype {out.dtype}; expected "
+                "real numbers (a float array).")
         return out, None, None
     if out is None:
         return None, "returned_none", (
@@ -244,9 +250,9 @@ def as_array(out: Any, name: str) -> tuple[np.ndarray | None, str | None, str | 
 
 def as_scalar(out: Any, name: str) -> tuple[Any, str | None, str | None]:
     """(number, diagnosis, message) for an output that should be a single number."""
-    if isinstance(out, (Real, np.generic)):  # True counts as 1, as in `return x > 0`
+    if isinstance(out, (Real, np.integer, np.floating, np.bool_)):  # True is 1: `return x > 0`
         return out, None, None
-    if isinstance(out, np.ndarray):
+    if isinstance(out, np.ndarray) and out.dtype.kind in "fiub":
         return out, None, None  # an array of another shape is compared, so a mistake can name it
     if out is None:
         return None, "returned_none", (
