@@ -78,7 +78,7 @@ def learner_line(exc: BaseException) -> str | None:
 def _exception_hint(exc: Exception) -> str:
     """A pointer for exceptions whose cause is usually the same."""
     text = str(exc)
-    if "matmul" in text and "mismatch" in text or "not aligned" in text:
+    if ("matmul" in text and "mismatch" in text) or "not aligned" in text:
         return ("\nA matrix product got shapes that do not fit: print the shapes of both "
                 "operands; one of them probably needs a transpose (.T).")
     if "could not be broadcast" in text:
@@ -139,11 +139,8 @@ def describe(obj: Any) -> str:
 
 
 def describe_input(obj: Any) -> str:
-    if isinstance(obj, np.ndarray):
-        return f"shape {obj.shape} {obj.dtype}"
-    if isinstance(obj, tuple):
-        return repr(tuple(float(v) if isinstance(v, float) else v for v in obj))
-    return repr(obj)
+    """An argument as the report shows it: an array's shape and dtype, a number's value."""
+    return f"shape {obj.shape} {obj.dtype}" if isinstance(obj, np.ndarray) else repr(obj)
 
 
 def largest_error(received: np.ndarray, expected: np.ndarray) -> str:
@@ -289,7 +286,7 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, np.ndarray):
         return (isinstance(b, np.ndarray) and a.shape == b.shape
                 and np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
-    return a == b if not isinstance(a, float) or a == a else b != b
+    return bool(a == b) or (a != a and b != b)  # NaN equals NaN here
 
 
 def _list_is_right(out: list, expected: Any, dtype) -> bool:
