@@ -20,7 +20,8 @@ Threads: each thread count runs in a fresh interpreter whose BLAS is pinned by
 OPENBLAS_NUM_THREADS / OMP_NUM_THREADS / MKL_NUM_THREADS (numpy's OpenBLAS reads them only at
 start-up) and `torch.set_num_threads`. GFLOP/s counts the matmul work torch does: forward,
 weight gradients, and the input gradient of every layer but the first.
-Times are medians of repeated runs, the two libraries alternating.
+Times are the best of repeated runs, the two libraries alternating (the machine may be shared:
+the minimum is the least disturbed estimate).
 """
 
 import argparse
@@ -28,7 +29,6 @@ import datetime
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import time
@@ -132,7 +132,7 @@ def measure(threads: int) -> dict:
                 start = time.perf_counter()
                 f()
                 ts.append(time.perf_counter() - start)
-        results[name] = [statistics.median(ts) for ts in times]
+        results[name] = [min(ts) for ts in times]
     return results
 
 

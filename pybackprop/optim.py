@@ -63,7 +63,7 @@ class Optimizer:
     def zero_grad(self) -> None:
         """Set every parameter's gradient to zero (gradients accumulate until then)."""
         for p in self.params:
-            p.grad[...] = 0
+            p.grad.fill(0)
 
     def step(self) -> None:
         raise NotImplementedError
