@@ -188,7 +188,7 @@ def main() -> None:
         gflops = f"{fl / ours / 1e9:.1f} / {fl / theirs / 1e9:.1f}"
         verdict = "ok" if ratio <= target else "MISSED"
         print(f"{threads:>7}  {name:<8}  {ours:>9.3f}s  {theirs:>9.3f}s  {per_step:>22}  "
-              f"{gflops:>21}  {ratio:>5.2f}x  <={target}x {verdict}")
+              f"{gflops:>21}  {ratio:>5.3f}x  <={target}x {verdict}")
     print("ratio = pybackprop time / torch time (lower is better)")
 
 
