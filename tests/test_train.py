@@ -215,6 +215,35 @@ def test_progress_in_a_terminal_prints_one_table_row_per_epoch(capsys):
     assert err == ""
 
 
+NOTEBOOK_FIT = """
+import numpy as np
+from pybackprop import nn, optim, train
+from pybackprop.data import DataLoader
+rng = np.random.default_rng(0)
+x = rng.normal(size=(60, 784)).astype(np.float32)
+y = rng.integers(0, 10, size=60)
+model = nn.Sequential(nn.Linear(784, 50, rng=0), nn.ReLU(), nn.Linear(50, 10, rng=1))
+hist = train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), 0.01),
+                 DataLoader(x, y, 16), DataLoader(x, y, 30), epochs=2)
+"""
+
+
+def test_progress_in_a_notebook_leaves_an_html_table_and_no_stderr():
+    """What a rendered page shows: fastprogress's HTML table, one row per epoch, no warnings."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(NOTEBOOK_FIT)]
+    nbclient.NotebookClient(nb, kernel_name="python3", timeout=60).execute()
+    outputs = nb.cells[0].outputs
+    assert not [o for o in outputs if o["output_type"] == "stream"], "nothing may be printed"
+    html = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
+    tables = [h for h in html if "<table" in h]
+    assert len(tables) == 1
+    assert tables[0].count("<tr>") == 3  # header and two epochs
+    assert "<progress" not in tables[0], "the finished bar should leave only the table"
+
+
 def test_progress_without_fastprogress_says_how_to_fix(monkeypatch):
     monkeypatch.setitem(sys.modules, "fastprogress", None)
     monkeypatch.setitem(sys.modules, "fastprogress.fastprogress", None)
