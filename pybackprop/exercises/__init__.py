@@ -18,8 +18,10 @@ because of your code: an exception inside your function is reported with your li
 This package is not imported by `import pybackprop`.
 """
 
+from .backprop import check_mae_backward, check_mlp_backward, check_sigmoid_backward
 from .init import check_kaiming_init
 from .layers import check_linear_backward, check_mse_backward, check_relu_backward
+from .modules import check_module
 from .optim import check_adam_step, check_sgd_step
 from .result import CheckResult, FailingCase
 from .scalar import check_value_backward
@@ -39,4 +41,8 @@ __all__ = [
     "check_sgd_step",
     "check_softmax",
     "check_value_backward",
+    "check_mae_backward",
+    "check_mlp_backward",
+    "check_module",
+    "check_sigmoid_backward",
 ]

@@ -1,0 +1,231 @@
+"""A check for a module written by the learner (chapter 8): its backward pass must agree with
+central differences of its own forward pass.
+
+Any object called as `module(x)` whose `module.backward(grad_out)` returns dL/dx works: a
+`pybackprop.nn.Module` subclass, or the chapter's own `Module` class. For a
+`pybackprop.nn.Module` the parameters' gradients are checked too, and that they accumulate.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .result import CheckResult, FailingCase
+from .runner import Case, Mistake, call_learner, describe, run_check
+
+# Step of the finite differences, and the 4-point stencil used with it: its error is of
+# order eps**4 (nothing) plus rounding of order 1e-16 / eps relative to the loss, well inside
+# the float64 tolerance of the comparison.
+_EPS = 1e-5
+
+
+class _Prototype:
+    """A module built once per case, copied afresh for every run (the learner's, the
+    reference's), so that both see the same initial weights. Copying it returns itself: the
+    runner copies the arguments, and a prototype is not something a function can modify."""
+
+    def __init__(self, module: Any):
+        self.module = module
+
+    def fresh(self) -> Any:
+        module = copy.deepcopy(self.module)
+        for p in _parameters(module):
+            # float64 for the finite differences, as gradcheck does
+            p.data = np.array(p.data, dtype=np.float64)
+            p.grad = np.zeros_like(p.data)
+        return module
+
+    def __deepcopy__(self, memo) -> _Prototype:
+        return self
+
+    def __repr__(self) -> str:
+        return f"a new {type(self.module).__name__}"
+
+
+def _named_parameters(module: Any) -> list[tuple[str, Any]]:
+    named = getattr(module, "named_parameters", None)
+    return list(named()) if callable(named) else []
+
+
+def _parameters(module: Any) -> list[Any]:
+    return [p for _, p in _named_parameters(module)]
+
+
+def _loss(module: Any, x: np.ndarray, u: np.ndarray) -> float:
+    return float(np.sum(np.asarray(module(x), dtype=np.float64) * u))
+
+
+def _slope(f: Callable[[], float], array: np.ndarray, i: tuple) -> float:
+    """d f / d array[i] by the 4-point central difference, nudging array[i] in place."""
+    old = array[i]
+    values = []
+    for step in (2 * _EPS, _EPS, -_EPS, -2 * _EPS):
+        array[i] = old + step
+        values.append(f())
+    array[i] = old
+    return (-values[0] + 8 * values[1] - 8 * values[2] + values[3]) / (12 * _EPS)
+
+
+def _numerical_grads(proto: _Prototype, x: np.ndarray, u: np.ndarray) -> list[np.ndarray]:
+    """[dL/dx, dL/dparameter, ...] for L = sum(module(x) * u), by finite differences."""
+    module = proto.fresh()
+    params = _parameters(module)
+    grads = []
+    try:
+        for array in (x, *(p.data for p in params)):
+            g = np.zeros_like(array)
+            for i in np.ndindex(array.shape):
+                g[i] = _slope(lambda: _loss(module, x, u), array, i)
+            grads.append(g)
+    except Exception:  # the learner's forward fails: their own run reports it
+        return [np.full_like(a, np.nan) for a in (x, *(p.data for p in params))]
+    return grads
+
+
+def _numerical(proto: _Prototype, x: np.ndarray, u: np.ndarray):
+    """The reference, shaped as the check's outputs: dL/dx alone, or a tuple with the
+    parameters' gradients after it."""
+    grads = _numerical_grads(proto, x, u)
+    return tuple(grads) if len(grads) > 1 else grads[0]
+
+
+def _analytical(proto: _Prototype, x: np.ndarray, u: np.ndarray) -> tuple:
+    """What the learner's module gives: backward's dL/dx, then every parameter's .grad."""
+    module = proto.fresh()
+    module(x)
+    grad_x = module.backward(u.copy())
+    params = _parameters(module)
+    return (grad_x, *(np.copy(p.grad) for p in params)) if params else grad_x
+
+
+def _is_grad_out(got, want, case) -> bool:
+    u = case.args[2]
+    return np.shape(got) == u.shape and np.array_equal(np.asarray(got), u)
+
+
+def _mistakes(n_params: int) -> list[Mistake]:
+    mistakes = [
+        Mistake("backward_returns_grad_out",
+                "backward returned grad_out unchanged. It should return dL/dx: grad_out "
+                "multiplied by this module's local derivative (for a container: grad_out sent "
+                "back through every layer, last to first).",
+                detect=_is_grad_out),
+        Mistake("missing_grad_out",
+                "this is the local derivative alone (what backward gives for grad_out = 1): "
+                "multiply it by grad_out (the chain rule).",
+                produce=lambda proto, x, u: _numerical_grads(proto, x, np.ones_like(u))[0]),
+        Mistake("wrong_sign", "the sign of the input gradient is flipped.",
+                produce=lambda proto, x, u: -_numerical_grads(proto, x, u)[0]),
+    ]
+    for k in range(1, n_params + 1):
+        mistakes.append(Mistake(
+            "parameter_grad_not_filled",
+            "the parameter's .grad is still zero after backward: bwd must add dL/dparameter "
+            "into it (self.weight.grad += ...), as well as return the input's gradient.",
+            output=k, detect=lambda got, want, case: not np.any(got) and np.any(want)))
+    return mistakes
+
+
+def _cases(proto_of: Callable[[], Any], in_features: int | None,
+           seed: int) -> list[Case] | CheckResult:
+    rng = np.random.default_rng(seed)
+    shapes = ([(3, in_features), (1, in_features), (5, in_features)] if in_features
+              else [(4, 3), (1, 7), (2, 3, 4)])
+    cases = []
+    for shape in shapes:
+        built = call_learner(proto_of, ())
+        if built.error is not None:
+            return _failed("building your module", built, shape)
+        proto = _Prototype(built.value)
+        x = rng.standard_normal(shape)
+        ran = call_learner(lambda p=proto, x=x: p.fresh()(x.copy()), ())
+        if ran.error is not None:
+            return _failed("its forward pass", ran, shape)
+        out = ran.value
+        if not isinstance(out, np.ndarray) or out.dtype.kind != "f":
+            return CheckResult("check_module", False,
+                               f"the forward pass returned {describe(out)}; expected a float "
+                               "numpy array.", "wrong_type", len(cases) + 1,
+                               FailingCase(f"x of shape {shape}", (("x", f"shape {shape}"),),
+                                           "output", None, describe(out)))
+        u = rng.standard_normal(out.shape)
+        cases.append(Case(f"x of shape {shape}, output of shape {out.shape}, float64",
+                          (proto, x, u), ("module", "x", "grad_out"), np.dtype(np.float64)))
+    return cases
+
+
+def _failed(where: str, called, shape) -> CheckResult:
+    return CheckResult("check_module", False, f"{where}: {called.error}", "exception", 1,
+                       FailingCase(f"x of shape {shape}", (("x", f"shape {shape}"),)),
+                       called.line)
+
+
+def _check_accumulates(case: Case, names: list[str], n_cases: int) -> CheckResult | None:
+    """A second forward and backward must add to the parameters' gradients (as in torch)."""
+    proto, x, u = case.args
+
+    def twice_and_once():
+        module = proto.fresh()
+        for _ in range(2):
+            module(x.copy())
+            module.backward(u.copy())
+        return [np.copy(p.grad) for p in _parameters(module)], _analytical(proto, x, u)[1:]
+
+    called = call_learner(twice_and_once, ())
+    if called.error is not None:
+        return CheckResult("check_module", False, f"a second backward pass: {called.error}",
+                           "exception", n_cases, None, called.line)
+    twice, once = called.value
+    for name, a, b in zip(names, once, twice, strict=True):
+        if not np.allclose(b, 2 * a, rtol=1e-7, atol=1e-12):
+            replaced = np.allclose(b, a, rtol=1e-7, atol=1e-12)
+            message = (f"{name}.grad after two forward and backward passes is "
+                       + ("the same as after one: bwd replaces the gradient "
+                          f"(self.{name.split('.')[-1]}.grad = ...) instead of adding to it "
+                          "(+= ...). Gradients accumulate until zero_grad()."
+                          if replaced else "not twice the gradient of one pass."))
+            return CheckResult("check_module", False, message, "grad_not_accumulated", n_cases,
+                               FailingCase(case.description + ", two backward passes",
+                                           (("x", f"shape {x.shape} float64"),), f"{name}.grad",
+                                           describe(2 * a), describe(b)))
+    return None
+
+
+def check_module(make: Callable[[], Any], in_features: int | None = None,
+                 seed: int = 0) -> CheckResult:
+    """Check a module's backward pass against finite differences of its forward pass.
+
+    make: the module's class, or a function of no arguments that builds one
+        (`lambda: Sequential(Lin(w1, b1), Relu(), Lin(w2, b2))`). The module is called as
+        `module(x)` and `module.backward(grad_out)` must return dL/dx (x's shape). For a
+        `pybackprop.nn.Module`, every parameter's `.grad` must hold dL/dparameter after
+        backward, and grow by it again after a second pass (gradients accumulate).
+    in_features: the width n_in of the input, for modules that need one: x is then
+        (batch, n_in) with batch 3, 1 and 5. None for element-wise modules, which get inputs of
+        several shapes.
+    Everything runs in float64 (parameters are converted), on a fresh copy per run.
+    """
+    if not callable(make):
+        return CheckResult("check_module", False, "check_module needs your class (or a "
+                           f"function that builds your module); got {describe(make)}. Pass "
+                           "the class itself, e.g. check_module(Sigmoid).", "not_callable")
+    if not isinstance(make, type) and hasattr(make, "backward"):
+        return CheckResult("check_module", False, "check_module needs your class (or a "
+                           "function that builds your module), not a module already built: "
+                           f"check_module({type(make).__name__}) rather than "
+                           f"check_module({type(make).__name__}()).", "passed_instance")
+    cases = _cases(make, in_features, seed)
+    if isinstance(cases, CheckResult):
+        return cases
+    named = _named_parameters(cases[0].args[0].module)
+    outputs = ("grad_x", *(f"{name}.grad" for name, _ in named))
+    result = run_check("check_module", _analytical, cases, _numerical, outputs,
+                       _mistakes(len(named)))
+    if result.passed and named:
+        failed = _check_accumulates(cases[0], [name for name, _ in named], len(cases))
+        return result if failed is None else failed
+    return result

@@ -1,0 +1,163 @@
+"""pybackprop.exercises.check_module: a learner's module against finite differences of its own
+forward pass; each named mistake, written on purpose, is recognised.
+"""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from strategies import seeds
+
+from pybackprop import nn
+from pybackprop.exercises import check_module
+
+
+class Sigmoid(nn.Module):
+    def forward(self, x):
+        return 1 / (1 + np.exp(-x))
+
+    def bwd(self, out_g, x):
+        # torch's autograd, so that the check's finite differences are compared with torch
+        xt = torch.from_numpy(x).requires_grad_()
+        torch.sigmoid(xt).backward(torch.from_numpy(out_g))
+        return xt.grad.numpy()
+
+
+class MyLinear(nn.Module):
+    def __init__(self, accumulate=True, fill=True):
+        rng = np.random.default_rng(0)
+        self.weight = nn.Parameter(rng.standard_normal((4, 3)))
+        self.bias = nn.Parameter(rng.standard_normal(3))
+        self.accumulate, self.fill = accumulate, fill
+
+    def forward(self, x):
+        return x @ self.weight.data + self.bias.data
+
+    def bwd(self, out_g, x):
+        if self.fill and self.accumulate:
+            self.weight.grad += x.T @ out_g
+            self.bias.grad += out_g.sum(0)
+        elif self.fill:
+            self.weight.grad = x.T @ out_g
+            self.bias.grad = out_g.sum(0)
+        return out_g @ self.weight.data.T
+
+
+class Plain:
+    """The chapter's own Module style: no parameters(), backward returns dL/dx."""
+
+    def __call__(self, x):
+        self.x = x
+        return np.tanh(x)
+
+    def backward(self, out_g):
+        return out_g * (1 - np.tanh(self.x) ** 2)
+
+
+def sigmoid_with(bwd):
+    return type("Learner", (Sigmoid,), {"bwd": lambda self, g, x: bwd(x, g)})
+
+
+def s(x):
+    return 1 / (1 + np.exp(-x))
+
+
+GOOD = {
+    "sigmoid": (Sigmoid, None),
+    "nn.Linear": (lambda: nn.Linear(4, 3), 4),
+    "nn.Sequential": (lambda: nn.Sequential(nn.Linear(4, 5), nn.ReLU(), nn.Linear(5, 2)), 4),
+    "own parameters": (MyLinear, 4),
+    "no parameters()": (Plain, None),
+}
+
+MISTAKES = {
+    "backward_returns_grad_out": (sigmoid_with(lambda x, g: g), None),
+    "missing_grad_out": (sigmoid_with(lambda x, g: s(x) * (1 - s(x))), None),
+    "wrong_sign": (sigmoid_with(lambda x, g: -g * s(x) * (1 - s(x))), None),
+    "parameter_grad_not_filled": (lambda: MyLinear(fill=False), 4),
+    "grad_not_accumulated": (lambda: MyLinear(accumulate=False), 4),
+}
+
+
+@pytest.mark.parametrize("name", list(GOOD))
+@settings(max_examples=3, deadline=None)
+@given(seed=seeds())
+def test_a_right_module_passes_for_any_seed(name, seed):
+    make, in_features = GOOD[name]
+    result = check_module(make, in_features, seed=seed)
+    assert result.passed and result.diagnosis is None, str(result)
+
+
+@pytest.mark.parametrize("diagnosis", list(MISTAKES))
+@settings(max_examples=3, deadline=None)
+@given(seed=seeds())
+def test_module_mistakes_are_named(diagnosis, seed):
+    make, in_features = MISTAKES[diagnosis]
+    result = check_module(make, in_features, seed=seed)
+    assert not result.passed and result.diagnosis == diagnosis, str(result)
+
+
+def test_a_container_that_does_not_reverse_its_layers_is_reported_with_the_learners_line():
+    class Forward(nn.Sequential):
+        def bwd(self, grad_out, x):
+            for m in self.layers:
+                grad_out = m.backward(grad_out)
+            return grad_out
+
+    result = check_module(lambda: Forward(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2)), 4)
+    assert not result.passed and result.diagnosis == "exception"
+    assert "grad_out = m.backward(grad_out)" in result.learner_line
+
+
+@pytest.mark.parametrize("where", ["init", "forward", "bwd"])
+def test_an_exception_anywhere_in_the_module_is_reported_not_raised(where):
+    class Broken(Sigmoid):
+        def __init__(self):
+            if where == "init":
+                undefined_in_init  # noqa: B018, F821
+
+        def forward(self, x):
+            if where == "forward":
+                return undefined_in_forward  # noqa: F821
+            return super().forward(x)
+
+        def bwd(self, g, x):
+            return undefined_in_bwd  # noqa: F821
+
+    result = check_module(Broken)
+    assert not result.passed and result.diagnosis == "exception"
+    name = f"undefined_in_{where}"
+    assert name in result.message and name in result.learner_line
+
+
+def test_a_forward_that_returns_a_list_or_a_non_callable_is_named():
+    class Listy(Sigmoid):
+        def forward(self, x):
+            return list(x)
+
+    assert check_module(Listy).diagnosis == "wrong_type"
+    assert check_module(None).diagnosis == "not_callable"
+    assert check_module(Sigmoid()).diagnosis == "passed_instance"
+
+
+def test_a_forward_that_modifies_its_input_is_named():
+    class InPlace(Sigmoid):
+        def forward(self, x):
+            x *= 1.0 + 1e-3
+            return super().forward(x)
+
+    assert check_module(InPlace).diagnosis == "modified_input_in_place"
+
+
+def test_the_report_is_the_same_for_the_same_seed():
+    make, _ = MISTAKES["wrong_sign"]
+    assert str(check_module(make, seed=3)) == str(check_module(make, seed=3))
+    assert str(check_module(make, seed=3)) != str(check_module(make, seed=4))
+
+
+def test_float32_parameters_are_checked_in_float64_and_left_alone():
+    layer = nn.Linear(4, 3)
+    before = layer.weight.data.copy()
+    assert check_module(lambda: layer, 4)
+    assert layer.weight.data.dtype == np.float32 and np.array_equal(layer.weight.data, before)
+    assert not np.any(layer.weight.grad)
