@@ -24,7 +24,10 @@ __all__ = ["Adam", "OneCycleLR", "Optimizer", "SGD"]
 
 def _check_hyper(name: str, value: float, lo: float = 0.0, hi: float | None = None) -> float:
     """`value` as a Python float (so it never upcasts float32 arrays) in [lo, hi)."""
-    value = float(value)
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number, got {value!r}") from None
     ok = value >= lo and (hi is None or value < hi)  # also False for NaN
     if not ok:
         expected = f">= {lo}" if hi is None else f"in [{lo}, {hi})"

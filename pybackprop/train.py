@@ -260,8 +260,10 @@ def fit(model, loss_fn, opt, train_dl: Iterable, valid_dl: Iterable | None = Non
             total += loss * len(xb)
             n += len(xb)
         hist.train_loss.append(total / n)
-        valid_loss, acc = (math.nan, math.nan) if not validating else \
-            _evaluate(model, loss_fn, valid_dl)
+        if validating:
+            valid_loss, acc = _evaluate(model, loss_fn, valid_dl)
+        else:
+            valid_loss = acc = math.nan
         hist.valid_loss.append(valid_loss)
         hist.accuracy.append(acc)
         hist.epoch_time.append(time.perf_counter() - start)

@@ -112,6 +112,11 @@ def test_bad_hyperparameter_error_names_the_value(make, bad):
         make(params)
 
 
+def test_non_numeric_hyperparameter_error_names_the_value():
+    with pytest.raises(TypeError, match="lr must be a number, got 'fast'"):
+        optim.SGD([nn.Parameter(np.zeros(3))], lr="fast")
+
+
 @pytest.mark.parametrize("opt_cls", [optim.SGD, optim.Adam])
 def test_empty_parameter_list_is_an_error(opt_cls):
     with pytest.raises(ValueError, match="empty parameter list"):
