@@ -19,13 +19,17 @@ This package is not imported by `import pybackprop`.
 """
 
 from .backprop import check_mae_backward, check_mlp_backward, check_sigmoid_backward
+from .descent import check_descent_step, check_sign_accuracy
 from .init import check_kaiming_init
 from .layers import check_linear_backward, check_mse_backward, check_relu_backward
 from .modules import check_module
+from .numeric import check_central_difference, check_numerical_gradient
 from .optim import check_adam_step, check_sgd_step
+from .piecewise import check_relu_features, check_relu_interpolation
 from .result import CheckResult, FailingCase
 from .scalar import check_value_backward
 from .softmax import check_cross_entropy, check_log_softmax, check_logsumexp, check_softmax
+from .walk import check_backward_walk
 
 __all__ = [
     "CheckResult",
@@ -45,4 +49,11 @@ __all__ = [
     "check_mlp_backward",
     "check_module",
     "check_sigmoid_backward",
+    "check_backward_walk",
+    "check_central_difference",
+    "check_descent_step",
+    "check_numerical_gradient",
+    "check_relu_features",
+    "check_relu_interpolation",
+    "check_sign_accuracy",
 ]
