@@ -311,6 +311,13 @@ def _warm_matplotlib():
         pass  # the chapter that needs it fails with a clear ImportError
 
 
+# One BLAS/OpenMP thread per kernel: the chapters' matrices are small, and on a shared 2-core
+# machine (CI, or tests running beside other work) multithreaded BLAS oversubscribes the cores
+# and can make a 5 s chapter take minutes. Single-threaded it is as fast or faster here.
+_KERNEL_ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+               "MKL_NUM_THREADS": "1"}
+
+
 def execute(path: Path) -> Run:
     """Execute `path` once per test session, as Quarto would; later calls reuse the run."""
     if path in _runs:
@@ -327,7 +334,7 @@ def execute(path: Path) -> Run:
     error = None
     start = time.perf_counter()
     try:
-        client.execute()
+        client.execute(env=_KERNEL_ENV)
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
         error = err
     seconds = time.perf_counter() - start
