@@ -86,9 +86,25 @@ def test_targets_are_not_to_be_modified():
 
 
 @pytest.mark.parametrize("check", [check_descent_step, check_sign_accuracy])
-def test_the_report_is_the_same_for_the_same_seed(check):
+def test_the_cases_and_report_are_the_same_for_the_same_seed(check):
     def wrong(*args):
         return 0.25
 
     assert str(check(wrong, seed=5)) == str(check(wrong, seed=5))
-    assert str(check(wrong, seed=5)) != str(check(wrong, seed=6))
+    seen = {5: [], 6: []}
+    for seed, calls in seen.items():
+        check(lambda *args, calls=calls: calls.append(repr(args)), seed=seed)
+    assert seen[5] != seen[6]
+
+
+def test_the_starter_and_the_classes_swapped_are_told_apart():
+    starter = check_sign_accuracy(lambda s, y: 0.0)
+    assert starter.diagnosis == "all_zeros", str(starter)
+    spied = []
+
+    def spy(s, y):
+        spied.append(acc(s, y))
+        return acc(s, y)
+
+    assert check_sign_accuracy(spy)
+    assert all(0 < a < 1 and a != 0.5 for a in spied[:3])

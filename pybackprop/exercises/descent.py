@@ -74,9 +74,20 @@ def _accuracy_cases(seed: int) -> list[Case]:
     rng = np.random.default_rng(seed)
     cases = []
     for n in (10, 7, 25, 1, 4):
-        labels = rng.integers(0, 2, n)
-        # Scores that agree with the labels more often than not, as a trained model's do.
-        scores = rng.normal(size=n) + 1.5 * (2 * labels - 1)
+        # Scores that agree with the labels more often than not, as a trained model's do: about
+        # a quarter on the wrong side, always the first point unless n is 1 (so the accuracy is
+        # not 1). A draw where two of the mistakes below give the same number is replaced.
+        while True:
+            labels = rng.integers(0, 2, n)
+            sides = 2 * labels - 1
+            wrong = rng.random(n) < 0.25
+            wrong[0] = n > 1
+            scores = np.where(wrong, -sides, sides) * rng.uniform(0.1, 2.0, n)
+            accuracy = _accuracy(scores, labels)
+            named = {round(v, 9) for v in (accuracy, 1 - accuracy,
+                                            float(np.mean(np.sign(scores) == labels)))}
+            if n == 1 or len(named) == 3:
+                break
         cases.append(Case(f"n {n}", (scores, labels), ("scores", "labels")))
     return cases
 
