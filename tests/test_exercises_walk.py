@@ -44,6 +44,7 @@ def make_walk(share):
             d = pending.pop(node)
             if not node.parents:
                 grads[node.label] = d
+                continue
             for parent, loc in zip(node.parents, local(node), strict=True):
                 pending[parent] = share(pending.get(parent, 0.0), d, loc)
         return grads
