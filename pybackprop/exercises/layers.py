@@ -45,6 +45,10 @@ _RELU_MISTAKES = [
             "the mask is taken from the output gradient (grad_out > 0) instead of the input "
             "(x > 0). ReLU lets the gradient through where its *input* was positive.",
             produce=lambda x, g: g * (g > 0)),
+    Mistake("missing_relu_mask",
+            "this is grad_out unchanged: no mask at all. ReLU passes the gradient only where "
+            "its input was positive and blocks it elsewhere: grad_out * (x > 0).",
+            produce=lambda x, g: g),
     Mistake("missing_grad_out",
             "this is ReLU's local derivative (x > 0) alone: multiply it by grad_out "
             "(the chain rule).",
