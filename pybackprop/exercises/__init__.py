@@ -20,9 +20,11 @@ This package is not imported by `import pybackprop`.
 
 from .backprop import check_mae_backward, check_mlp_backward, check_sigmoid_backward
 from .descent import check_descent_step, check_sign_accuracy
+from .evaluation import check_compare_runs, check_per_class_accuracy
 from .init import check_kaiming_init
 from .layers import check_linear_backward, check_mse_backward, check_relu_backward
 from .modules import check_module
+from .normalize import check_normalize
 from .numeric import check_central_difference, check_numerical_gradient
 from .optim import check_adam_step, check_sgd_step
 from .piecewise import check_relu_features, check_relu_interpolation
@@ -56,4 +58,7 @@ __all__ = [
     "check_relu_features",
     "check_relu_interpolation",
     "check_sign_accuracy",
+    "check_compare_runs",
+    "check_normalize",
+    "check_per_class_accuracy",
 ]
