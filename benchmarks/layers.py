@@ -7,8 +7,11 @@ Two workloads, each run by both libraries in float32 on the same data and weight
 
 - epoch: one epoch of batch-64 SGD (lr 0.1) over 50,000 rows with the 784-50-10 ReLU MLP and
   cross-entropy; pybackprop runs `train.fit(..., progress=False)` over a shuffling
-  `DataLoader`, torch a hand-written loop over a `randperm` (no torch DataLoader, whose
-  per-sample collation would be an unfair handicap).
+  `DataLoader`, torch a hand-written loop over a second `DataLoader` with the same seed: the
+  same batches, gathered by the same numpy code and handed over with `torch.from_numpy`
+  (no copy), so the data pipeline costs both sides the same and only the training step
+  differs. (torch's own DataLoader collates sample by sample and would be a handicap;
+  indexing the tensor with a `randperm` slice costs torch more than numpy's gather does.)
 - mse pass: lesson 13's 784-50-1 model, one full-batch forward and backward of the MSE loss
   on 50,000 rows (the digit as a float target), parameter gradients only on both sides.
 
@@ -73,7 +76,7 @@ def measure(threads: int) -> dict:
 
     torch.set_num_threads(threads)
     x, y, data = load_data()
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    xt = torch.from_numpy(x)
 
     def models(widths):
         rng = np.random.default_rng(0)
@@ -91,17 +94,16 @@ def measure(threads: int) -> dict:
     ours, theirs = models([784, 50, 10])
     opt = optim.SGD(ours.parameters(), LR)
     topt = torch.optim.SGD(theirs.parameters(), LR)
-    dl = DataLoader(x, y, BATCH, shuffle=True, rng=0)
+    # Two loaders with one seed: epoch k gives both sides the same batches, gathered alike.
+    dl, tdl = (DataLoader(x, y, BATCH, shuffle=True, rng=0) for _ in range(2))
     loss_fn, tloss_fn = nn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss()
 
     def our_epoch():
         train.fit(ours, loss_fn, opt, dl, progress=False)
 
     def torch_epoch():
-        perm = torch.randperm(N_ROWS)
-        for i in range(0, N_ROWS, BATCH):
-            idx = perm[i:i + BATCH]
-            loss = tloss_fn(theirs(xt[idx]), yt[idx])
+        for xb, yb in tdl:
+            loss = tloss_fn(theirs(torch.from_numpy(xb)), torch.from_numpy(yb))
             loss.backward()
             topt.step()
             topt.zero_grad()
@@ -136,14 +138,14 @@ def measure(threads: int) -> dict:
     return results
 
 
-def machine() -> str:
+def machine(openblas_core: str) -> str:
     import numpy as np
     import torch
 
     blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
     return (f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
-            f"numpy {np.__version__} ({blas['name']} {blas['version']}), "
-            f"torch {torch.__version__} (MKL)")
+            f"numpy {np.__version__} ({blas['name']} {blas['version']}, {openblas_core} "
+            f"kernels), torch {torch.__version__} (MKL)")
 
 
 def main() -> None:
@@ -160,20 +162,23 @@ def main() -> None:
              "mse": matmul_flops(N_ROWS, [784, 50, 1])}
     per = {"epoch": steps, "mse": 1}
     targets = {"epoch": 0.5, "mse": 0.9}
-    rows, data = [], None
+    rows, data, core = [], None, "unknown"
     for threads in args.threads:
+        # OPENBLAS_VERBOSE=2 makes OpenBLAS name the kernels it picked for this CPU on stderr
         env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
-                   MKL_NUM_THREADS=str(threads))
-        out = subprocess.run([sys.executable, __file__, "--child", str(threads)], env=env,
-                             check=True, capture_output=True, text=True).stdout
-        res = json.loads(out.splitlines()[-1])
+                   MKL_NUM_THREADS=str(threads), OPENBLAS_VERBOSE="2")
+        child = subprocess.run([sys.executable, __file__, "--child", str(threads)], env=env,
+                               check=True, capture_output=True, text=True)
+        core = next((line.split(":", 1)[1].strip() for line in child.stderr.splitlines()
+                     if line.startswith("Core:")), core)
+        res = json.loads(child.stdout.splitlines()[-1])
         data = res["data"]
         for name in ("epoch", "mse"):
             ours, theirs = res[name]
             rows.append((threads, name, ours, theirs, per[name], flops[name], targets[name]))
 
     print(f"pybackprop vs torch, CPU, float32 -- {datetime.date.today()}")
-    print(machine())
+    print(machine(core))
     print(f"data: {data}")
     print("epoch: one epoch of batch-64 SGD, 784-50-10, cross-entropy, "
           f"{steps} steps | mse: full-batch fwd+bwd, 784-50-1, {N_ROWS:,} rows")
