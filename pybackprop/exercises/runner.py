@@ -111,9 +111,12 @@ def call_learner(fn: Callable, args: Sequence) -> Called:
             warnings.simplefilter("ignore")
             return Called(fn(*args))
     except Exception as exc:  # the learner's bug, whatever it is, becomes a report
-        text = f"{type(exc).__name__}: {exc}".strip()
-        return Called(error=f"your function raised {text}{_exception_hint(exc)}",
-                      line=learner_line(exc), exception=exc)
+        return Called(error=_raised(exc) + _exception_hint(exc), line=learner_line(exc),
+                      exception=exc)
+
+
+def _raised(exc: Exception) -> str:
+    return f"your function raised {type(exc).__name__}: {exc}".strip()
 
 
 # ---- describing values ----------------------------------------------------------------------
@@ -342,7 +345,9 @@ def run_check(
         if called.error is not None:
             named = explain_exception(called.exception) if explain_exception else None
             if named is not None:
-                return fail(named[0], f"{called.error}\n{named[1]}", line=called.line)
+                # the exercise's own explanation replaces the generic hint
+                return fail(named[0], f"{_raised(called.exception)}\n{named[1]}",
+                            line=called.line)
             return fail("exception", called.error, line=called.line)
         changed = [n for n, a, b in zip(case.names, args, case.args, strict=True)
                    if not _same(a, b)]
