@@ -8,6 +8,8 @@ import textwrap
 import pytest
 
 HEAVY = ["torch", "matplotlib", "graphviz", "yaml", "fastprogress"]
+# Standard-library modules that only a download needs (about 25 ms of import time).
+NETWORK = ["http.client", "ssl", "urllib.request"]
 
 # Makes the listed top-level packages unimportable, as if they were not installed.
 BLOCKER = """
@@ -33,6 +35,16 @@ def test_import_pybackprop_loads_no_heavy_package():
         import sys
         import pybackprop
         print(sorted(m for m in {HEAVY!r} if m in sys.modules))
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_import_pybackprop_loads_no_networking_module():
+    result = run_python(f"""
+        import sys
+        import pybackprop
+        print(sorted(m for m in {NETWORK!r} if m in sys.modules))
     """)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"

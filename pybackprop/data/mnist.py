@@ -19,14 +19,10 @@ temporary file and a rename, so an interrupted or corrupt transfer never leaves 
 from __future__ import annotations
 
 import hashlib
-import http.client
 import os
 import sys
-import tempfile
-import urllib.request
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -138,6 +134,8 @@ def _to_float(images: np.ndarray, flatten: bool) -> np.ndarray:
 @lru_cache(maxsize=1)
 def _sample_arrays() -> dict[str, np.ndarray]:
     """The bundled sample's uint8 arrays (read-only), from package data."""
+    from importlib import resources  # imported on first use: it costs `import pybackprop` ~5 ms
+
     with (resources.files(__package__) / "mnist_sample.npz").open("rb") as f, np.load(f) as npz:
         arrays = {key: npz[key] for key in npz.files}
     for a in arrays.values():
@@ -266,6 +264,8 @@ def download(
     is written to a temporary file in `folder` and renamed into place.
     Raises DataNotFoundError listing each mirror's failure.
     """
+    import http.client  # imported on first use: networking costs `import pybackprop` ~25 ms
+
     _spec(name)
     mirrors = MIRRORS if mirrors is None else mirrors
     failures = []
@@ -284,6 +284,8 @@ def download(
 
 def _fetch(url: str, *, progress: bool) -> bytes:
     """The body of `url`; raises OSError if fewer bytes arrive than Content-Length promised."""
+    import urllib.request
+
     with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response:
         length = response.headers.get("Content-Length")
         total = int(length) if length else None
@@ -305,6 +307,8 @@ def _fetch(url: str, *, progress: bool) -> bytes:
 
 def _write_atomically(path: Path, data: bytes) -> Path:
     """Write `data` to `path` so that readers see either no file or the whole file."""
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
