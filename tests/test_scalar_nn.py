@@ -190,6 +190,8 @@ def test_unknown_activation_and_empty_mlp_are_rejected():
         MLP(2, [])
     with pytest.raises(ValueError, match="at least one input"):
         Neuron(0)
+    with pytest.raises(ValueError, match="at least one neuron, got n_out=0"):
+        MLP(2, [0, 1])
 
 
 def test_repr_shows_the_shape():

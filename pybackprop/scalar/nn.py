@@ -28,7 +28,19 @@ def _as_values(x: Sequence[Value | float], n_in: int, who: str) -> list[Value]:
     return [xi if isinstance(xi, Value) else Value(xi) for xi in x]
 
 
-class Neuron:
+class Module:
+    """What Neuron, Layer and MLP share: a list of parameters, and clearing their gradients."""
+
+    def parameters(self) -> list[Value]:
+        return []
+
+    def zero_grad(self) -> None:
+        """Set every parameter's `.grad` to 0.0 (gradients accumulate until you do)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+
+class Neuron(Module):
     """out = activation(w . x + b), with w: (n_in,) and b a scalar; linear if nonlin=False.
 
     `activation="relu"` is micrograd's neuron, `"tanh"` the one in Karpathy's lecture.
@@ -64,16 +76,12 @@ class Neuron:
         """The weights, then the bias."""
         return [*self.w, self.b]
 
-    def zero_grad(self) -> None:
-        for p in self.parameters():
-            p.grad = 0.0
-
     def __repr__(self) -> str:
         kind = self.activation if self.nonlin else "linear"
         return f"Neuron({len(self.w)}, {kind})"
 
 
-class Layer:
+class Layer(Module):
     """n_out independent neurons on the same inputs: x: (n_in,) -> list of n_out Values."""
 
     def __init__(
@@ -84,6 +92,8 @@ class Layer:
         rng: int | np.random.Generator | None = None,
         activation: str = "relu",
     ) -> None:
+        if n_out < 1:
+            raise ValueError(f"a Layer needs at least one neuron, got n_out={n_out}")
         rng = np.random.default_rng(rng)  # one generator, so each neuron gets new weights
         self.n_in = n_in
         self.neurons = [Neuron(n_in, nonlin, rng, activation) for _ in range(n_out)]
@@ -97,15 +107,11 @@ class Layer:
         """Each neuron's parameters (weights, then bias), neuron by neuron."""
         return [p for n in self.neurons for p in n.parameters()]
 
-    def zero_grad(self) -> None:
-        for p in self.parameters():
-            p.grad = 0.0
-
     def __repr__(self) -> str:
         return f"Layer({self.n_in}, {len(self.neurons)}, [{', '.join(map(repr, self.neurons))}])"
 
 
-class MLP:
+class MLP(Module):
     """A multi-layer perceptron: n_in -> n_outs[0] -> ... -> n_outs[-1].
 
     Every layer but the last applies the activation ("relu" or "tanh"); the last is linear,
@@ -141,10 +147,6 @@ class MLP:
     def parameters(self) -> list[Value]:
         """Layer by layer, each neuron's weights then its bias."""
         return [p for layer in self.layers for p in layer.parameters()]
-
-    def zero_grad(self) -> None:
-        for p in self.parameters():
-            p.grad = 0.0
 
     def __repr__(self) -> str:
         sizes = [self.layers[0].n_in] + [len(layer.neurons) for layer in self.layers]
