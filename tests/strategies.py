@@ -48,3 +48,8 @@ MLP_STEPS_F32_ATOL = 1e-5
 SCALAR_ATOL = 1e-12
 CENTRAL_DIFF_EPS = 1e-6
 CENTRAL_DIFF_RTOL, CENTRAL_DIFF_ATOL = 1e-5, 1e-6
+
+# Statistical tests (a sample mean or standard deviation of random draws against its true value):
+# how many standard errors an estimate may stray before the test fails. A normal estimate strays
+# that far with probability about 2.6e-12, so a run of the suite fails by chance essentially never.
+STAT_STANDARD_ERRORS = 7.0
