@@ -11,13 +11,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .result import CheckResult
-from .runner import Case, Mistake, run_check
-
-_DTYPES = (np.float64, np.float32)
-
-
-def _normal(rng: np.random.Generator, shape: tuple[int, ...], dtype) -> np.ndarray:
-    return rng.standard_normal(shape).astype(dtype)
+from .runner import DTYPES, Case, Mistake, normal, run_check
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -35,9 +29,9 @@ def _sigmoid_cases(seed: int) -> list[Case]:
     cases = []
     for shape, scale in (((4, 6), 1.0), ((1, 7), 1.0), ((5, 3), 3.0), ((2, 3, 4), 1.0),
                          ((9,), 10.0)):
-        for dtype in _DTYPES:
+        for dtype in DTYPES:
             x = (scale * rng.standard_normal(shape)).astype(dtype)
-            g = _normal(rng, shape, dtype)
+            g = normal(rng, shape, dtype)
             cases.append(Case(f"shape {shape}, inputs of size ~{scale:g}, {np.dtype(dtype)}",
                               (x, g), ("x", "grad_out"), np.dtype(dtype)))
     return cases
@@ -89,8 +83,8 @@ def _mae_cases(seed: int) -> list[Case]:
     # The last cases have some predictions exactly on their target, where |u| has a kink:
     # like torch we take the derivative there to be 0 (np.sign(0) == 0).
     for n, ties in ((5, False), (1, False), (64, False), (7, False), (8, True), (33, True)):
-        for dtype in _DTYPES:
-            pred, target = _normal(rng, (n,), dtype), _normal(rng, (n,), dtype)
+        for dtype in DTYPES:
+            pred, target = normal(rng, (n,), dtype), normal(rng, (n,), dtype)
             if ties:
                 target[::3] = pred[::3]
             note = ", some pred == target" if ties else ""
@@ -154,9 +148,9 @@ def _mlp_cases(seed: int) -> list[Case]:
     rng = np.random.default_rng(seed)
     cases = []
     for batch, n_in, h1, h2 in ((8, 5, 4, 3), (1, 6, 3, 2), (7, 3, 5, 4), (16, 9, 6, 1)):
-        for dtype in _DTYPES:
-            x = _normal(rng, (batch, n_in), dtype)
-            target = _normal(rng, (batch,), dtype)
+        for dtype in DTYPES:
+            x = normal(rng, (batch, n_in), dtype)
+            target = normal(rng, (batch,), dtype)
             params = []
             for a, b in ((n_in, h1), (h1, h2), (h2, 1)):
                 params += [(rng.standard_normal((a, b)) / np.sqrt(a)).astype(dtype),

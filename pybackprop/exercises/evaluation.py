@@ -9,7 +9,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .result import CheckResult
-from .runner import Case, Mistake, close, run_check
+from .runner import DTYPES, Case, Mistake, close, run_check
 
 # ---- accuracy per class -----------------------------------------------------------------------
 
@@ -62,7 +62,7 @@ def _per_class_cases(seed: int) -> list[Case]:
     rng = np.random.default_rng(seed)
     cases = []
     for n, c in ((40, 4), (30, 3), (60, 10), (25, 5), (17, 2)):
-        for dtype in (np.float64, np.float32):
+        for dtype in DTYPES:
             # Every class twice or more among the labels and predicted at least once, about
             # three rows in four right; a draw where a mistake gives the right numbers anyway
             # (or two mistakes the same numbers) is replaced.

@@ -11,14 +11,7 @@ import numpy as np
 
 from .. import nn
 from .result import CheckResult
-from .runner import Case, Mistake, close, run_check
-
-_DTYPES = (np.float64, np.float32)
-
-
-def _normal(rng: np.random.Generator, shape: tuple[int, ...], dtype) -> np.ndarray:
-    return rng.standard_normal(shape).astype(dtype)
-
+from .runner import DTYPES, Case, Mistake, close, normal, run_check
 
 # ---- ReLU -------------------------------------------------------------------------------------
 
@@ -27,10 +20,10 @@ def _relu_cases(seed: int) -> list[Case]:
     rng = np.random.default_rng(seed)
     cases = []
     for shape in ((4, 6), (1, 7), (5, 3), (2, 3, 4), (9,)):
-        for dtype in _DTYPES:
+        for dtype in DTYPES:
             # Continuous random inputs are never exactly 0, so the choice at the kink
             # (x > 0 or x >= 0) does not matter.
-            x, g = _normal(rng, shape, dtype), _normal(rng, shape, dtype)
+            x, g = normal(rng, shape, dtype), normal(rng, shape, dtype)
             cases.append(Case(f"shape {shape}, {np.dtype(dtype)}", (x, g),
                               ("x", "grad_out"), np.dtype(dtype)))
     return cases
@@ -82,11 +75,11 @@ def _linear_cases(seed: int) -> list[Case]:
     # Rectangular shapes first, so a swapped shape shows; then batch 1, a width of 1, odd
     # widths, and square weights, where a missing transpose keeps the shape.
     for batch, n_in, n_out in ((4, 5, 3), (1, 7, 2), (6, 1, 4), (3, 9, 1), (5, 4, 4), (2, 3, 3)):
-        for dtype in _DTYPES:
-            x = _normal(rng, (batch, n_in), dtype)
-            w = _normal(rng, (n_in, n_out), dtype)
-            b = _normal(rng, (n_out,), dtype)
-            g = _normal(rng, (batch, n_out), dtype)
+        for dtype in DTYPES:
+            x = normal(rng, (batch, n_in), dtype)
+            w = normal(rng, (n_in, n_out), dtype)
+            b = normal(rng, (n_out,), dtype)
+            g = normal(rng, (batch, n_out), dtype)
             cases.append(Case(f"batch {batch}, n_in {n_in}, n_out {n_out}, {np.dtype(dtype)}",
                               (x, w, b, g), ("x", "weight", "bias", "grad_out"),
                               np.dtype(dtype)))
@@ -169,8 +162,8 @@ def _mse_cases(seed: int) -> list[Case]:
     cases = []
     # n = 2 comes late: there 2/n = 1, so pred - target happens to be right.
     for n in (5, 1, 64, 7, 2):
-        for dtype in _DTYPES:
-            pred, target = _normal(rng, (n,), dtype), _normal(rng, (n,), dtype)
+        for dtype in DTYPES:
+            pred, target = normal(rng, (n,), dtype), normal(rng, (n,), dtype)
             cases.append(Case(f"n {n}, {np.dtype(dtype)}", (pred, target), ("pred", "target"),
                               np.dtype(dtype)))
     return cases

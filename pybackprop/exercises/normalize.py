@@ -15,7 +15,7 @@ import numpy as np
 from ..data import mean_std
 from ..init import normalize
 from .result import CheckResult
-from .runner import Case, Mistake, run_check
+from .runner import DTYPES, Case, Mistake, run_check
 
 
 def _normalize_cases(seed: int) -> list[Case]:
@@ -24,7 +24,7 @@ def _normalize_cases(seed: int) -> list[Case]:
     # Few values in the first cases, where the sample std (n - 1) differs most from the
     # population std; a validation set of one row later.
     for n_train, n_valid, width in ((7, 3, 3), (20, 8, 6), (50, 12, 16), (9, 1, 4), (30, 10, 5)):
-        for dtype in (np.float64, np.float32):
+        for dtype in DTYPES:
             x_train = (rng.random((n_train, width)) ** 2).astype(dtype)  # mostly dark pixels
             x_valid = (0.2 + 1.5 * rng.random((n_valid, width)) ** 2).astype(dtype)
             cases.append(Case(f"{n_train} training rows, {n_valid} validation rows, width "

@@ -14,9 +14,7 @@ import numpy as np
 from .. import nn
 from ..optim import SGD, Adam
 from .result import CheckResult
-from .runner import Case, Mistake, run_check
-
-_DTYPES = (np.float64, np.float32)
+from .runner import DTYPES, Case, Mistake, normal, run_check
 
 
 def _param(param: np.ndarray, grad: np.ndarray) -> nn.Parameter:
@@ -36,11 +34,11 @@ def _sgd_cases(seed: int) -> list[Case]:
     for shape, lr, momentum, first in (((5,), 0.1, 0.9, False), ((3, 4), 0.05, 0.9, True),
                                        ((2, 3), 0.5, 0.0, False), ((1,), 0.01, 0.5, False),
                                        ((4, 1), 0.2, 0.99, False)):
-        for dtype in _DTYPES:
-            param = rng.standard_normal(shape).astype(dtype)
-            grad = rng.standard_normal(shape).astype(dtype)
+        for dtype in DTYPES:
+            param = normal(rng, shape, dtype)
+            grad = normal(rng, shape, dtype)
             velocity = (np.zeros(shape, dtype) if first
-                        else rng.standard_normal(shape).astype(dtype))
+                        else normal(rng, shape, dtype))
             step = "first step, velocity zeros" if first else "velocity from earlier steps"
             cases.append(Case(f"shape {shape}, lr {lr}, momentum {momentum}, {step}, "
                               f"{np.dtype(dtype)}",
@@ -127,9 +125,9 @@ def _adam_cases(seed: int) -> list[Case]:
     for shape, t, lr, betas in (((5,), 1, 1e-3, (0.9, 0.999)), ((3, 4), 3, 1e-2, (0.9, 0.999)),
                                 ((1,), 10, 1e-3, (0.8, 0.99)), ((2, 5), 1, 0.1, (0.9, 0.999)),
                                 ((7,), 100, 1e-2, (0.9, 0.999))):
-        for dtype in _DTYPES:
-            param = rng.standard_normal(shape).astype(dtype)
-            grad = rng.standard_normal(shape).astype(dtype)
+        for dtype in DTYPES:
+            param = normal(rng, shape, dtype)
+            grad = normal(rng, shape, dtype)
             if t == 1:
                 m, v = np.zeros(shape, dtype), np.zeros(shape, dtype)
             else:  # moments as earlier steps would leave them: v >= 0

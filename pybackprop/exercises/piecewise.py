@@ -11,9 +11,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .result import CheckResult
-from .runner import Case, Mistake, close, run_check
-
-_DTYPES = (np.float64, np.float32)
+from .runner import DTYPES, Case, Mistake, close, run_check
 
 
 def _relu(z: np.ndarray) -> np.ndarray:
@@ -34,7 +32,7 @@ def _feature_cases(seed: int) -> list[Case]:
     cases = []
     # n == k last: there `x - knots` without broadcasting runs, and gives one value per sample.
     for n, k in ((9, 3), (1, 2), (12, 5), (6, 1), (4, 4)):
-        for dtype in _DTYPES:
+        for dtype in DTYPES:
             x = np.sort(rng.uniform(-1, 3, n)).astype(dtype)
             knots = np.sort(rng.uniform(-0.8, 2.8, k)).astype(dtype)
             cases.append(Case(f"n {n} samples, k {k} knots, {np.dtype(dtype)}", (x, knots),
@@ -119,7 +117,7 @@ def _interpolation_cases(seed: int) -> list[Case]:
     rng = np.random.default_rng(seed)
     cases = []
     for n_points in (5, 3, 8, 2, 6):
-        for dtype in _DTYPES:
+        for dtype in DTYPES:
             # Uneven gaps of at least 0.2, so that slope and rise differ and nothing is ill-posed.
             xs = np.cumsum(rng.uniform(0.2, 1.0, n_points)) - 1.5
             ys = rng.uniform(-2, 2, n_points)

@@ -161,6 +161,14 @@ def largest_error(received: np.ndarray, expected: np.ndarray) -> str:
 
 # ---- cases, mistakes and the comparison -----------------------------------------------------
 
+# Every array exercise runs in both precisions: float64 first, then float32, where users train.
+DTYPES = (np.float64, np.float32)
+
+
+def normal(rng: np.random.Generator, shape: tuple[int, ...], dtype) -> np.ndarray:
+    """Standard normal draws of `shape`, cast to `dtype`: the usual random input of a case."""
+    return rng.standard_normal(shape).astype(dtype)
+
 
 @dataclass
 class Case:

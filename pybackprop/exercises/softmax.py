@@ -13,9 +13,7 @@ import numpy as np
 
 from .. import functional as F
 from .result import CheckResult
-from .runner import Case, Mistake, non_finite, run_check
-
-_DTYPES = (np.float64, np.float32)
+from .runner import DTYPES, Case, Mistake, non_finite, run_check
 
 
 def _logit_cases(seed: int, *, labels: bool = False) -> list[Case]:
@@ -33,7 +31,7 @@ def _logit_cases(seed: int, *, labels: bool = False) -> list[Case]:
     specs = [(shape, "", lambda z: 2.0 * z, False) for shape in small]
     specs += [(shape, f", logits {what}", make, True) for shape, what, make in large]
     for shape, what, make, is_large in specs:
-        for dtype in _DTYPES:
+        for dtype in DTYPES:
             x = make(rng.standard_normal(shape)).astype(dtype)
             args, names = (x,), ("x",)
             if labels:
