@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .result import CheckResult, FailingCase
-from .runner import as_array, call_learner, describe
+from .runner import as_array, call_learner, describe, not_callable
 
 # Shapes with n_in != n_out, so that using the wrong fan shows, and with at least 10,000
 # weights, so that the sample std is within 1% of the true one (1 standard error; see below).
@@ -63,9 +63,7 @@ def check_kaiming_init(fn: Callable, seed: int = 0) -> CheckResult:
     """
     check = "check_kaiming_init"
     if not callable(fn):
-        return CheckResult(check, False, f"{check} needs your function itself; got "
-                           f"{describe(fn)}. Pass the function's name without calling it.",
-                           "not_callable")
+        return not_callable(check, fn)
     for i, (n_in, n_out) in enumerate(_SHAPES, start=1):
         case_seed = (seed, i)
         inputs = (("n_in", str(n_in)), ("n_out", str(n_out)),

@@ -115,6 +115,12 @@ def call_learner(fn: Callable, args: Sequence) -> Called:
                       exception=exc)
 
 
+def not_callable(check: str, fn: Any) -> CheckResult:
+    """The result for a check given something other than a function (often fn() not fn)."""
+    return CheckResult(check, False, f"{check} needs your function itself; got {describe(fn)}. "
+                       "Pass the function's name without calling it.", "not_callable")
+
+
 def _raised(exc: Exception) -> str:
     return f"your function raised {type(exc).__name__}: {exc}".strip()
 
@@ -334,9 +340,7 @@ def run_check(
     (diagnosis, explanation), when one exception has one usual cause in this exercise.
     """
     if not callable(fn):
-        return CheckResult(check, False, f"{check} needs your function itself; got "
-                           f"{describe(fn)}. Pass the function's name without calling it.",
-                           "not_callable")
+        return not_callable(check, fn)
     dtype_note = None
     for i, case in enumerate(cases, start=1):
         expected = reference(*copy.deepcopy(case.args))

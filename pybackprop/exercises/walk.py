@@ -15,7 +15,7 @@ import numpy as np
 
 from ..scalar import Value
 from .result import CheckResult, FailingCase
-from .runner import call_learner, close, describe, largest_error
+from .runner import call_learner, close, describe, largest_error, not_callable
 
 
 @dataclass(frozen=True)
@@ -107,9 +107,7 @@ def check_backward_walk(fn: Callable, seed: int = 0) -> CheckResult:
     """
     check = "check_backward_walk"
     if not callable(fn):
-        return CheckResult(check, False, f"{check} needs your function itself; got "
-                           f"{describe(fn)}. Pass the function's name without calling it.",
-                           "not_callable")
+        return not_callable(check, fn)
     rng = np.random.default_rng(seed)
     cases = [(spec, tuple(float(v) for v in rng.uniform(0.3, 2.0, len(spec.labels))))
              for spec in _GRAPHS * 2]
