@@ -35,12 +35,12 @@ class GradcheckError(AssertionError):
 
 def gradcheck(
     fn_or_module: Module | Callable,
-    *inputs,
+    *inputs: np.ndarray,
     backward: Callable | None = None,
     eps: float = 1e-6,
     atol: float = 1e-5,
     rtol: float = 1e-3,
-    rng=0,
+    rng: int | np.random.Generator | None = 0,
 ) -> bool:
     """Return True if the backward pass matches central differences, else raise GradcheckError.
 

@@ -9,15 +9,21 @@ place and return it, as PyTorch's do.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .nn import Parameter
+
+    Weight = np.ndarray | Parameter
 
 # Gains from PyTorch's `calculate_gain`: the factor that keeps activations' variance steady
 # through the nonlinearity (ReLU zeroes half of its inputs, hence sqrt(2)).
 _GAINS = {"linear": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3.0, "relu": math.sqrt(2.0)}
 
 
-def _array_and_fans(weight, fn: str) -> tuple[np.ndarray, int, int]:
+def _array_and_fans(weight: Weight, fn: str) -> tuple[np.ndarray, int, int]:
     w = weight if isinstance(weight, np.ndarray) else getattr(weight, "data", None)
     if not isinstance(w, np.ndarray) or w.dtype.kind != "f":
         raise TypeError(f"{fn} needs a float numpy array or a Parameter; got {type(weight)}.")
@@ -26,7 +32,13 @@ def _array_and_fans(weight, fn: str) -> tuple[np.ndarray, int, int]:
     return w, w.shape[0], w.shape[1]
 
 
-def kaiming_normal_(weight, *, mode: str = "fan_in", nonlinearity: str = "relu", rng=None):
+def kaiming_normal_(
+    weight: Weight,
+    *,
+    mode: str = "fan_in",
+    nonlinearity: str = "relu",
+    rng: int | np.random.Generator | None = None,
+) -> Weight:
     """Fill `weight` (n_in, n_out) in place from N(0, std**2), std = gain / sqrt(fan).
 
     With the defaults (ReLU, fan_in = n_in) std = sqrt(2 / n_in): the variance of each
@@ -48,7 +60,9 @@ def kaiming_normal_(weight, *, mode: str = "fan_in", nonlinearity: str = "relu",
     return weight
 
 
-def xavier_normal_(weight, *, gain: float = 1.0, rng=None):
+def xavier_normal_(
+    weight: Weight, *, gain: float = 1.0, rng: int | np.random.Generator | None = None
+) -> Weight:
     """Fill `weight` (n_in, n_out) in place from N(0, std**2), std = gain*sqrt(2/(n_in + n_out)).
 
     Glorot and Bengio (2010): a compromise that keeps both the activations' and the
@@ -60,7 +74,9 @@ def xavier_normal_(weight, *, gain: float = 1.0, rng=None):
     return weight
 
 
-def xavier_uniform_(weight, *, gain: float = 1.0, rng=None):
+def xavier_uniform_(
+    weight: Weight, *, gain: float = 1.0, rng: int | np.random.Generator | None = None
+) -> Weight:
     """Fill `weight` (n_in, n_out) in place from U(-a, a), a = gain * sqrt(6 / (n_in + n_out)).
 
     The same variance as `xavier_normal_` (a uniform on [-a, a] has variance a**2 / 3).

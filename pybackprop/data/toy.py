@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import operator
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ..scalar import Value
 
 CURVE_RANGE = (-1.0, 3.0)
 
@@ -39,7 +43,7 @@ def make_moons(
     return x[order], y[order]
 
 
-def target_curve(x):
+def target_curve(x: float | np.ndarray | Value) -> float | np.ndarray | Value:
     """The ReLU chapter's target, -(x - 1)**2 + 2: a float, an array, or a `Value` alike."""
     return -((x - 1) ** 2) + 2
 
