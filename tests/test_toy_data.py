@@ -72,6 +72,17 @@ def test_moons_bad_arguments_are_reported(kwargs, error, message):
         make_moons(**kwargs)
 
 
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(n=-1), ValueError, "n must be a non-negative integer; got -1"),
+    (dict(n=True), TypeError, "n must be a non-negative integer; got True"),
+    (dict(noise=-0.1), ValueError, "noise must be a standard deviation >= 0; got -0.1"),
+    (dict(noise=float("nan")), ValueError, "noise must be a standard deviation >= 0"),
+])
+def test_curve_bad_arguments_are_reported(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        make_curve(**kwargs)
+
+
 @given(arrays(st.integers(0, 20)))
 def test_target_curve_matches_torch(x):
     expected = (-(torch.from_numpy(x) - 1) ** 2 + 2).numpy()

@@ -26,9 +26,7 @@ def make_moons(
     rows are shuffled. rng: a seed or `np.random.Generator`; the same seed gives the same set.
     For the +/-1 labels of a hinge loss (as in micrograd's demo) use `2 * y - 1`.
     """
-    n = _count(n, "n")
-    if not noise >= 0:  # also rejects NaN
-        raise ValueError(f"noise must be a standard deviation >= 0; got {noise}")
+    n, noise = _count(n, "n"), _noise(noise)
     gen = np.random.default_rng(rng)
     n0 = n // 2
     t0, t1 = np.linspace(0, np.pi, n0), np.linspace(0, np.pi, n - n0)
@@ -58,9 +56,7 @@ def make_curve(
     sorted, and y = target_curve(x) + Gaussian noise of standard deviation `noise`.
     rng: a seed or `np.random.Generator` (used only when noise > 0).
     """
-    n = _count(n, "n")
-    if not noise >= 0:
-        raise ValueError(f"noise must be a standard deviation >= 0; got {noise}")
+    n, noise = _count(n, "n"), _noise(noise)
     lo, hi = CURVE_RANGE
     if noise == 0:
         x = np.linspace(lo, hi, n)
@@ -81,3 +77,10 @@ def _count(n, what: str) -> int:
     if n < 0:
         raise ValueError(f"{what} must be a non-negative integer; got {n}")
     return n
+
+
+def _noise(noise: float) -> float:
+    """`noise` if it is a standard deviation (>= 0, not NaN), else a clear error."""
+    if not noise >= 0:  # also rejects NaN
+        raise ValueError(f"noise must be a standard deviation >= 0; got {noise}")
+    return noise
