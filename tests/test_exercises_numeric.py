@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
-from strategies import seeds
+from strategies import CENTRAL_DIFF_ATOL, CENTRAL_DIFF_RTOL, seeds
 
 from pybackprop.exercises import check_central_difference, check_numerical_gradient
 
@@ -59,7 +59,8 @@ def test_the_cases_agree_with_torchs_exact_gradient():
         value = eval(formula, {"sum": torch.sum, "exp": torch.exp, "log": torch.log,
                                "sin": torch.sin, "prod": torch.prod, "torch": torch, "x": xt})
         value.backward()
-        np.testing.assert_allclose(gradient(f, x, h), xt.grad.numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(gradient(f, x, h), xt.grad.numpy(),
+                                   rtol=CENTRAL_DIFF_RTOL, atol=CENTRAL_DIFF_ATOL)
 
 
 SCALAR_MISTAKES = [

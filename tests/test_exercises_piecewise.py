@@ -7,7 +7,7 @@ any seed; each named mistake, written on purpose, fails with its diagnosis.
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from strategies import seeds
+from strategies import F32_ATOL, F32_RTOL, seeds
 
 from pybackprop.exercises import check_relu_features, check_relu_interpolation
 
@@ -56,7 +56,7 @@ def test_the_interpolant_passes_and_goes_through_the_points(seed):
         at_points = features(xs.astype(np.float64), xs[1:-1].astype(np.float64))
         np.testing.assert_allclose(at_points @ interpolate(xs.astype(np.float64),
                                                            ys.astype(np.float64)), ys,
-                                   rtol=1e-5, atol=1e-5)
+                                   rtol=F32_RTOL, atol=F32_ATOL)
 
 
 def relu(z):
