@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .result import CheckResult
-from .runner import DTYPES, Case, Mistake, normal, run_check
+from .runner import DTYPES, Case, Mistake, close, normal, run_check
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -149,17 +149,34 @@ def _mlp_cases(seed: int) -> list[Case]:
     cases = []
     for batch, n_in, h1, h2 in ((8, 5, 4, 3), (1, 6, 3, 2), (7, 3, 5, 4), (16, 9, 6, 1)):
         for dtype in DTYPES:
-            x = normal(rng, (batch, n_in), dtype)
-            target = normal(rng, (batch,), dtype)
-            params = []
-            for a, b in ((n_in, h1), (h1, h2), (h2, 1)):
-                params += [(rng.standard_normal((a, b)) / np.sqrt(a)).astype(dtype),
-                           (0.1 * rng.standard_normal(b)).astype(dtype)]
+            # A draw where two mistakes give the same numbers (all zeros when every output is
+            # negative, say) is replaced, so that the first one to show names the right one.
+            while True:
+                x = normal(rng, (batch, n_in), dtype)
+                target = normal(rng, (batch,), dtype)
+                params = []
+                for a, b in ((n_in, h1), (h1, h2), (h2, 1)):
+                    params += [(rng.standard_normal((a, b)) / np.sqrt(a)).astype(dtype),
+                               (0.1 * rng.standard_normal(b)).astype(dtype)]
+                if _mistakes_told_apart((x, target, *params), np.dtype(dtype)):
+                    break
             cases.append(Case(f"batch {batch}, sizes {n_in}-{h1}-{h2}-1, {np.dtype(dtype)}",
                               (x, target, *params),
                               ("x", "target", "w1", "b1", "w2", "b2", "w3", "b3"),
                               np.dtype(dtype)))
     return cases
+
+
+def _mistakes_told_apart(args: tuple, dtype: np.dtype) -> bool:
+    """True when, at the first gradient each mistake gets wrong, no other mistake agrees."""
+    right = _mlp_grads(*args)
+    wrongs = [_mlp_grads(*args, **kw) for _, _, kw in _MLP_MISTAKES]
+    for i, wrong in enumerate(wrongs):
+        k = next((k for k in range(len(right)) if not close(wrong[k], right[k], dtype)), None)
+        if k is not None and any(close(other[k], wrong[k], dtype)
+                                 for j, other in enumerate(wrongs) if j != i):
+            return False
+    return True
 
 
 def _mlp_grads(x, target, w1, b1, w2, b2, w3, b3, *, relu_last=False, mask=True,
@@ -189,25 +206,28 @@ def _mlp_grads(x, target, w1, b1, w2, b2, w3, b3, *, relu_last=False, mask=True,
     return gw1, gb1, gw2, gb2, gw3, gb3
 
 
+# (diagnosis, message, the keywords of `_mlp_grads` that make the mistake)
+_MLP_MISTAKES = [
+    ("relu_after_last_layer",
+     "the network's output went through a ReLU too. The last layer is linear: "
+     "lin, relu, lin, relu, lin, then the loss.", {"relu_last": True}),
+    ("missing_relu_backward",
+     "the gradient passes through the ReLUs unchanged. Multiply it by the mask of "
+     "each ReLU's input (relu_grad(l, g) = g * (l > 0)).", {"mask": False}),
+    ("relu_mask_from_grad_out",
+     "the ReLU mask is taken from the gradient (g > 0) instead of the ReLU's input "
+     "(l > 0).", {"mask_from_grad": True}),
+    ("mse_missing_2_over_n",
+     "every gradient is off by the factor 2/n of the MSE's gradient: dL/dout = "
+     "2 * (out - target) / n.", {"loss_scale": 1.0}),
+]
+
+
 def _mlp_mistakes() -> list[Mistake]:
-    named = [
-        ("relu_after_last_layer",
-         "the network's output went through a ReLU too. The last layer is linear: "
-         "lin, relu, lin, relu, lin, then the loss.", {"relu_last": True}),
-        ("missing_relu_backward",
-         "the gradient passes through the ReLUs unchanged. Multiply it by the mask of "
-         "each ReLU's input (relu_grad(l, g) = g * (l > 0)).", {"mask": False}),
-        ("relu_mask_from_grad_out",
-         "the ReLU mask is taken from the gradient (g > 0) instead of the ReLU's input "
-         "(l > 0).", {"mask_from_grad": True}),
-        ("mse_missing_2_over_n",
-         "every gradient is off by the factor 2/n of the MSE's gradient: dL/dout = "
-         "2 * (out - target) / n.", {"loss_scale": 1.0}),
-    ]
     return [
         Mistake(diagnosis, message, output=k,
                 produce=lambda *args, k=k, kw=kw: _mlp_grads(*args, **kw)[k])
-        for diagnosis, message, kw in named for k in range(len(_MLP_OUTPUTS))
+        for diagnosis, message, kw in _MLP_MISTAKES for k in range(len(_MLP_OUTPUTS))
     ]
 
 
