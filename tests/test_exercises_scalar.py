@@ -6,6 +6,7 @@ import math
 import pytest
 import torch
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from strategies import seeds
 
 from pybackprop.exercises import check_value_backward
@@ -99,6 +100,11 @@ def test_points_stay_in_each_ops_domain():
     assert all(abs(b) >= 0.5 for _, b in seen["div"])
     assert all(x > 0 or float(n).is_integer() for x, n in seen["pow"])
     assert any(x < 0 for x, _ in seen["pow"])  # negative bases with integer powers are tried
+
+
+@given(seed=seeds(), constant=st.sampled_from([0.0, 1.0]))
+def test_a_relu_rule_right_on_one_side_only_fails_on_any_seed(seed, constant):
+    assert not check_value_backward("relu", lambda x: constant, seed=seed)
 
 
 def test_an_unknown_op_is_a_value_error_listing_the_supported_ones():

@@ -26,7 +26,7 @@ class _Op:
 
     signature: str
     build: Callable[..., Value]
-    points: Callable[[np.random.Generator], tuple[float, ...]]
+    points: Callable[[np.random.Generator, int], tuple[float, ...]]  # (rng, case index)
     mistakes: list[Mistake] = field(default_factory=list)
 
     @property
@@ -41,24 +41,29 @@ class _Op:
             ("a", "b") if self.signature.startswith("fn(a, b)") else ("x",)
 
 
-def _u(lo: float, hi: float) -> Callable[[np.random.Generator], tuple[float]]:
-    return lambda rng: (float(rng.uniform(lo, hi)),)
+def _u(lo: float, hi: float) -> Callable[[np.random.Generator, int], tuple[float]]:
+    return lambda rng, i: (float(rng.uniform(lo, hi)),)
 
 
-def _away_from_0(rng: np.random.Generator) -> tuple[float]:
-    """A point in [-3, -0.1] or [0.1, 3]: relu's kink at 0 is left out."""
-    return (float(rng.choice([-1.0, 1.0]) * rng.uniform(0.1, 3.0)),)
+def _away_from_0(rng: np.random.Generator, i: int) -> tuple[float]:
+    """A point in [-3, -0.1] or [0.1, 3]: relu's kink at 0 is left out.
+
+    The first two cases take one side each (so a rule right on one side only cannot pass);
+    the others a random side.
+    """
+    sign = (1.0, -1.0)[i] if i < 2 else rng.choice([-1.0, 1.0])
+    return (float(sign * rng.uniform(0.1, 3.0)),)
 
 
-def _pair(rng: np.random.Generator) -> tuple[float, float]:
+def _pair(rng: np.random.Generator, i: int) -> tuple[float, float]:
     return float(rng.uniform(-3, 3)), float(rng.uniform(-3, 3))
 
 
-def _divisor_pair(rng: np.random.Generator) -> tuple[float, float]:
+def _divisor_pair(rng: np.random.Generator, i: int) -> tuple[float, float]:
     return float(rng.uniform(-3, 3)), float(rng.choice([-1.0, 1.0]) * rng.uniform(0.5, 3.0))
 
 
-def _power(rng: np.random.Generator) -> tuple[float, float]:
+def _power(rng: np.random.Generator, i: int) -> tuple[float, float]:
     """A positive base with any exponent, or a negative base with an integer exponent."""
     if rng.random() < 0.3:
         return -float(rng.uniform(0.2, 3.0)), float(rng.choice([2, 3, 4, -1, -2]))
@@ -149,8 +154,8 @@ def check_value_backward(op: str, fn: Callable, seed: int = 0) -> CheckResult:
     spec = _OPS[op]
     rng = np.random.default_rng(seed)
     cases = []
-    for _ in range(_N_POINTS):
-        args = spec.points(rng)
+    for i in range(_N_POINTS):
+        args = spec.points(rng, i)
         where = ", ".join(f"{n} = {a:.6g}" for n, a in zip(spec.names, args, strict=True))
         cases.append(Case(where, args, spec.names))
     binary = spec.names == ("a", "b")
