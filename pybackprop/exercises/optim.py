@@ -130,6 +130,10 @@ def _adam_cases(seed: int) -> list[Case]:
             grad = normal(rng, shape, dtype)
             if t == 1:
                 m, v = np.zeros(shape, dtype), np.zeros(shape, dtype)
+                # A positive gradient somewhere: with every one negative, v without the square
+                # gives nan everywhere, as t - 1 in the bias correction does.
+                if np.all(grad < 0):
+                    grad[0] = -grad[0]
             else:  # moments as earlier steps would leave them: v >= 0
                 m = (0.3 * rng.standard_normal(shape)).astype(dtype)
                 v = (0.5 * rng.random(shape)).astype(dtype)
