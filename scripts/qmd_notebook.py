@@ -234,15 +234,29 @@ def _drop_notebook_link(cells: list[dict]) -> list[dict]:
     return kept
 
 
+# A markdown link to a sibling chapter, `[text](NN-stem.qmd)` or `(NN-stem.qmd#anchor)`.
+_CHAPTER_LINK = re.compile(r"\]\((?P<stem>[\w-]+)\.qmd(?P<anchor>#[^)\s]*)?\)")
+
+
+def _link_notebooks(cells: list[dict]) -> list[dict]:
+    """Point links between chapters at the sibling notebooks, which sit side by side."""
+    return [
+        {**cell, "source": _CHAPTER_LINK.sub(r"](\g<stem>.ipynb\g<anchor>)", cell["source"])}
+        if cell["cell_type"] == "markdown" else cell
+        for cell in cells
+    ]
+
+
 def downloadable_notebook(text: str, stem: str) -> dict:
     """The notebook offered for download: runs anywhere `pybackprop` is installed.
 
     Differences from `qmd_to_notebook`: a note on where it comes from and how to install the
     package; no download link; no "Meeting videos" section (its cell reads the repository's
-    `videos/` folder, and the recordings are on the chapter's web page).
+    `videos/` folder, and the recordings are on the chapter's web page); links to other
+    chapters lead to their notebooks.
     """
     nb = qmd_to_notebook(text)
-    cells = _drop_notebook_link(_drop_section(nb["cells"], "Meeting videos"))
+    cells = _link_notebooks(_drop_notebook_link(_drop_section(nb["cells"], "Meeting videos")))
     note = _markdown_cell(
         f"This notebook is generated from `chapters/{stem}.qmd` of the Backprop bookclub's book "
         f"({REPO_URL}). Run it where `pybackprop` is installed: from a clone, "

@@ -143,6 +143,18 @@ def test_download_notebook_drops_meeting_videos_and_download_link():
     assert "## Learning objectives" in joined
 
 
+def test_download_notebook_links_other_chapters_to_their_notebooks():
+    text = (
+        "See [chapter 2](02-b.qmd), [its section](02-b.qmd#sec-x), the [videos](../videos.qmd)"
+        " and [the site](https://example.org/a.qmd).\n\n```{python}\n# [x](02-b.qmd)\n```\n"
+    )
+    nb = qmd_notebook.downloadable_notebook(text, "s")
+    prose = nb["cells"][-2]["source"]
+    assert "[chapter 2](02-b.ipynb)" in prose and "[its section](02-b.ipynb#sec-x)" in prose
+    assert "(../videos.qmd)" in prose and "(https://example.org/a.qmd)" in prose
+    assert code_sources(nb) == ["# [x](02-b.qmd)"]  # code is never rewritten
+
+
 def test_main_writes_one_notebook_per_chapter_skipping_underscore_files(tmp_path):
     chapters = tmp_path / "chapters"
     chapters.mkdir()
