@@ -185,6 +185,33 @@ def test_pre_render_writes_a_valid_notebook_per_chapter(tmp_path):
         nbformat.validate(nbformat.read(path, as_version=4))
 
 
+# Quarto cross-references: `@fig-x` in prose, defined by a cell's `#| label: fig-x` or by a
+# `{#fig-x}` attribute. In a book they resolve across chapters, so labels are book-wide.
+_XREF = re.compile(r"(?<![\w@.])@(?P<label>(?:fig|tbl|sec|eq)-[\w-]*\w)")
+_LABEL = re.compile(r"^#\|\s*label:\s*(?P<label>\S+)\s*$|\{#(?P<attr>(?:fig|tbl|sec|eq)-[\w-]+)",
+                    re.MULTILINE)
+
+
+def _labels(text: str) -> list[str]:
+    return [m["label"] or m["attr"] for m in _LABEL.finditer(text)]
+
+
+def test_cross_references_resolve_and_labels_are_unique():
+    pages = {_rel(ROOT / name): (ROOT / name).read_text(encoding="utf-8")
+             for name in listed_files(load_config())}
+    labels = [(label, page) for page, text in pages.items() for label in _labels(text)]
+    seen: dict[str, str] = {}
+    duplicates = []
+    for label, page in labels:
+        if label in seen:
+            duplicates.append(f"{label} ({seen[label]} and {page})")
+        seen.setdefault(label, page)
+    assert not duplicates, f"labels defined twice (book-wide labels must be unique): {duplicates}"
+    unresolved = [f"{page}: @{m['label']}" for page, text in pages.items()
+                  for m in _XREF.finditer(text) if m["label"] not in seen]
+    assert not unresolved, f"cross-references with no matching label: {unresolved}"
+
+
 # --- required sections ------------------------------------------------------------------------
 
 
