@@ -88,9 +88,9 @@ def _slip_walk(root: Value, share: Callable[[float, float, float], float],
 
 _SLIPS = (
     ("overwrote_shares",
-     "a node used in two places gets only one of its two shares: the walk sets "
-     "pending[parent] = d * local, so the second share overwrites the first. Add them: "
-     "pending[parent] = pending.get(parent, 0.0) + d * local.",
+     "a node used in two places gets only one of its two shares: the second share "
+     "overwrites the first in `pending`. A parent's derivative must collect every path "
+     "that reaches it (look at how the walk stores d * local).",
      lambda so_far, d, local: d * local),
     ("missing_chain_rule",
      "the walk passes on the local derivatives alone. By the chain rule each parent gets the "
