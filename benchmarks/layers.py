@@ -80,10 +80,16 @@ def measure(threads: int) -> dict:
 
     def models(widths):
         rng = np.random.default_rng(0)
-        ours = nn.Sequential(nn.Linear(widths[0], widths[1], rng=rng), nn.ReLU(),
-                             nn.Linear(widths[1], widths[2], rng=rng))
-        theirs = torch.nn.Sequential(torch.nn.Linear(widths[0], widths[1]), torch.nn.ReLU(),
-                                     torch.nn.Linear(widths[1], widths[2]))
+        ours = nn.Sequential(
+            nn.Linear(widths[0], widths[1], rng=rng),
+            nn.ReLU(),
+            nn.Linear(widths[1], widths[2], rng=rng),
+        )
+        theirs = torch.nn.Sequential(
+            torch.nn.Linear(widths[0], widths[1]),
+            torch.nn.ReLU(),
+            torch.nn.Linear(widths[1], widths[2]),
+        )
         with torch.no_grad():
             for i in (0, 2):
                 theirs[i].weight.copy_(torch.from_numpy(ours[i].weight.data.T.copy()))
@@ -124,8 +130,10 @@ def measure(threads: int) -> dict:
         mse_theirs.zero_grad()
 
     results = {"data": data}
-    for name, pair, repeats in [("epoch", (our_epoch, torch_epoch), EPOCH_REPEATS),
-                                ("mse", (our_mse, torch_mse), MSE_REPEATS)]:
+    for name, pair, repeats in [
+        ("epoch", (our_epoch, torch_epoch), EPOCH_REPEATS),
+        ("mse", (our_mse, torch_mse), MSE_REPEATS),
+    ]:
         for f in pair:  # warm-up: first-call allocations, thread pools
             f()
         times = ([], [])
@@ -143,9 +151,11 @@ def machine(openblas_core: str) -> str:
     import torch
 
     blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
-    return (f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
-            f"numpy {np.__version__} ({blas['name']} {blas['version']}, {openblas_core} "
-            f"kernels), torch {torch.__version__} (MKL)")
+    return (
+        f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
+        f"numpy {np.__version__} ({blas['name']} {blas['version']}, {openblas_core} "
+        f"kernels), torch {torch.__version__} (MKL)"
+    )
 
 
 def main() -> None:
@@ -158,19 +168,37 @@ def main() -> None:
         return
 
     steps = -(-N_ROWS // BATCH)
-    flops = {"epoch": matmul_flops(BATCH, [784, 50, 10]) * steps,
-             "mse": matmul_flops(N_ROWS, [784, 50, 1])}
+    flops = {
+        "epoch": matmul_flops(BATCH, [784, 50, 10]) * steps,
+        "mse": matmul_flops(N_ROWS, [784, 50, 1]),
+    }
     per = {"epoch": steps, "mse": 1}
     targets = {"epoch": 0.5, "mse": 0.9}
     rows, data, core = [], None, "unknown"
     for threads in args.threads:
         # OPENBLAS_VERBOSE=2 makes OpenBLAS name the kernels it picked for this CPU on stderr
-        env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
-                   MKL_NUM_THREADS=str(threads), OPENBLAS_VERBOSE="2")
-        child = subprocess.run([sys.executable, __file__, "--child", str(threads)], env=env,
-                               check=True, capture_output=True, text=True)
-        core = next((line.split(":", 1)[1].strip() for line in child.stderr.splitlines()
-                     if line.startswith("Core:")), core)
+        env = dict(
+            os.environ,
+            OPENBLAS_NUM_THREADS=str(threads),
+            OMP_NUM_THREADS=str(threads),
+            MKL_NUM_THREADS=str(threads),
+            OPENBLAS_VERBOSE="2",
+        )
+        child = subprocess.run(
+            [sys.executable, __file__, "--child", str(threads)],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        core = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in child.stderr.splitlines()
+                if line.startswith("Core:")
+            ),
+            core,
+        )
         res = json.loads(child.stdout.splitlines()[-1])
         data = res["data"]
         for name in ("epoch", "mse"):
@@ -180,11 +208,15 @@ def main() -> None:
     print(f"pybackprop vs torch, CPU, float32 -- {datetime.date.today()}")
     print(machine(core))
     print(f"data: {data}")
-    print("epoch: one epoch of batch-64 SGD, 784-50-10, cross-entropy, "
-          f"{steps} steps | mse: full-batch fwd+bwd, 784-50-1, {N_ROWS:,} rows")
-    header = (f"{'threads':>7}  {'workload':<8}  {'pybackprop':>10}  {'torch':>10}  "
-              f"{'per step (ours/torch)':>22}  {'GFLOP/s (ours/torch)':>21}  "
-              f"{'ratio':>6}  {'target':>6}")
+    print(
+        "epoch: one epoch of batch-64 SGD, 784-50-10, cross-entropy, "
+        f"{steps} steps | mse: full-batch fwd+bwd, 784-50-1, {N_ROWS:,} rows"
+    )
+    header = (
+        f"{'threads':>7}  {'workload':<8}  {'pybackprop':>10}  {'torch':>10}  "
+        f"{'per step (ours/torch)':>22}  {'GFLOP/s (ours/torch)':>21}  "
+        f"{'ratio':>6}  {'target':>6}"
+    )
     print(header)
     print("-" * len(header))
     for threads, name, ours, theirs, n, fl, target in rows:
@@ -192,8 +224,10 @@ def main() -> None:
         per_step = f"{1e3 * ours / n:.3f} / {1e3 * theirs / n:.3f} ms"
         gflops = f"{fl / ours / 1e9:.1f} / {fl / theirs / 1e9:.1f}"
         verdict = "ok" if ratio <= target else "MISSED"
-        print(f"{threads:>7}  {name:<8}  {ours:>9.3f}s  {theirs:>9.3f}s  {per_step:>22}  "
-              f"{gflops:>21}  {ratio:>5.3f}x  <={target}x {verdict}")
+        print(
+            f"{threads:>7}  {name:<8}  {ours:>9.3f}s  {theirs:>9.3f}s  {per_step:>22}  "
+            f"{gflops:>21}  {ratio:>5.3f}x  <={target}x {verdict}"
+        )
     print("ratio = pybackprop time / torch time (lower is better)")
 
 

@@ -38,10 +38,12 @@ def two_moons(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarra
     n_top = n // 2
     t_top = np.linspace(0, np.pi, n_top)
     t_bottom = np.linspace(0, np.pi, n - n_top)
-    x = np.concatenate([
-        np.stack([np.cos(t_top), np.sin(t_top)], axis=1),
-        np.stack([1 - np.cos(t_bottom), 0.5 - np.sin(t_bottom)], axis=1),
-    ])
+    x = np.concatenate(
+        [
+            np.stack([np.cos(t_top), np.sin(t_top)], axis=1),
+            np.stack([1 - np.cos(t_bottom), 0.5 - np.sin(t_bottom)], axis=1),
+        ]
+    )
     y = np.concatenate([-np.ones(n_top), np.ones(n - n_top)])
     return x + rng.normal(scale=noise, size=x.shape), y
 
@@ -148,11 +150,15 @@ def main() -> None:
     build = {lib: median(ts) for lib, ts in build.items()}
     chain = {lib: deepest_chain(lib) for lib in ENGINES}
 
-    print(f"# pybackprop.scalar vs micrograd, {datetime.date.today()}, {platform.machine()}, "
-          f"{os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"GC on (thresholds {gc.get_threshold()}), CPU time")
-    print(f"# training step graph: {n_nodes['micrograd']:,} nodes (micrograd), "
-          f"{n_nodes['pybackprop']:,} (pybackprop); median of {BLOCKS * (BLOCK_STEPS - 1)} steps\n")
+    print(
+        f"# pybackprop.scalar vs micrograd, {datetime.date.today()}, {platform.machine()}, "
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"GC on (thresholds {gc.get_threshold()}), CPU time"
+    )
+    print(
+        f"# training step graph: {n_nodes['micrograd']:,} nodes (micrograd), "
+        f"{n_nodes['pybackprop']:,} (pybackprop); median of {BLOCKS * (BLOCK_STEPS - 1)} steps\n"
+    )
     header = f"| {'measure':<34} | {'micrograd':>14} | {'pybackprop':>14} | {'speed-up':>8} |"
     print(header)
     print(f"|{'-' * 36}|{'-' * 16}|{'-' * 16}|{'-' * 10}|")
@@ -161,12 +167,16 @@ def main() -> None:
         label = "whole training step" if name == "step" else f"training step: {name}"
         print(f"| {label:<34} | {m * 1e3:>11.1f} ms | {p * 1e3:>11.1f} ms | {m / p:>7.1f}x |")
     m, p = build["micrograd"], build["pybackprop"]
-    print(f"| {'graph building, per node (100k)':<34} | {m * 1e6:>11.2f} us "
-          f"| {p * 1e6:>11.2f} us | {m / p:>7.1f}x |")
+    print(
+        f"| {'graph building, per node (100k)':<34} | {m * 1e6:>11.2f} us "
+        f"| {p * 1e6:>11.2f} us | {m / p:>7.1f}x |"
+    )
     (dm, fm), (dp, fp) = chain["micrograd"], chain["pybackprop"]
     print(f"| {'deepest chain back-propagated':<34} | {dm:>14,} | {dp:>14,} | {'':>8} |")
-    print(f"\nchain failures: micrograd: {fm}; pybackprop: {fp} "
-          f"(recursion limit {sys.getrecursionlimit()}; depths tried up to 1,000,000)")
+    print(
+        f"\nchain failures: micrograd: {fm}; pybackprop: {fp} "
+        f"(recursion limit {sys.getrecursionlimit()}; depths tried up to 1,000,000)"
+    )
 
 
 if __name__ == "__main__":

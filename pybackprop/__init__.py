@@ -12,6 +12,16 @@ from .gradcheck import GradcheckError, gradcheck
 from .scalar import MLP, Value, draw_graph, to_dot
 
 __all__ = [
-    "MLP", "GradcheckError", "Value", "data", "draw_graph", "functional", "gradcheck", "init", "nn",
-    "optim", "to_dot", "train",
+    "MLP",
+    "GradcheckError",
+    "Value",
+    "data",
+    "draw_graph",
+    "functional",
+    "gradcheck",
+    "init",
+    "nn",
+    "optim",
+    "to_dot",
+    "train",
 ]

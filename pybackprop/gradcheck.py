@@ -55,8 +55,10 @@ def gradcheck(
     `rng`: seed or Generator for the upstream gradient u.
     """
     rng = np.random.default_rng(rng)
-    xs = [np.array(x, dtype=np.float64) if np.asarray(x).dtype.kind == "f" else np.asarray(x)
-          for x in inputs]
+    xs = [
+        np.array(x, dtype=np.float64) if np.asarray(x).dtype.kind == "f" else np.asarray(x)
+        for x in inputs
+    ]
     if isinstance(fn_or_module, Module):
         if backward is not None:
             raise TypeError("gradcheck: a Module brings its own backward; drop backward=.")
@@ -76,8 +78,11 @@ def gradcheck(
             f"backward returned {len(grads)} gradient(s) for {len(xs)} input(s); return one "
             "per input, in order (None for an input you do not differentiate)."
         )
-    checks = [(f"input {i}", x, g) for i, (x, g) in enumerate(zip(xs, grads, strict=True))
-              if x.dtype.kind == "f" and g is not None]
+    checks = [
+        (f"input {i}", x, g)
+        for i, (x, g) in enumerate(zip(xs, grads, strict=True))
+        if x.dtype.kind == "f" and g is not None
+    ]
     _compare(checks, lambda: np.sum(fn_or_module(*xs) * u), eps, atol, rtol)
     return True
 
@@ -106,8 +111,7 @@ def _check_module(module: Module, xs: list, rng, eps: float, atol: float, rtol: 
     return True
 
 
-def _compare(checks: list, loss: Callable[[], float], eps: float, atol: float,
-             rtol: float) -> None:
+def _compare(checks: list, loss: Callable[[], float], eps: float, atol: float, rtol: float) -> None:
     """Raise GradcheckError at the worst entry where analytical and numerical disagree."""
     for name, x, analytical in checks:
         if analytical is None or np.shape(analytical) != x.shape:

@@ -175,8 +175,7 @@ class Linear(Module):
         dL/dx      = grad_out @ weight.T  # (batch, n_in)
     """
 
-    def __init__(self, n_in: int, n_out: int, *, bias: bool = True, rng=None,
-                 dtype=np.float32):
+    def __init__(self, n_in: int, n_out: int, *, bias: bool = True, rng=None, dtype=np.float32):
         for name, n in (("n_in", n_in), ("n_out", n_out)):
             if not isinstance(n, (int, np.integer)) or n < 1:
                 raise ValueError(f"Linear: {name} must be a positive integer; got {n!r}.")
@@ -187,8 +186,12 @@ class Linear(Module):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         w = self.weight.data
-        if not isinstance(x, np.ndarray) or x.ndim != 2 or x.shape[1] != self.n_in \
-                or x.dtype != w.dtype:
+        if (
+            not isinstance(x, np.ndarray)
+            or x.ndim != 2
+            or x.shape[1] != self.n_in
+            or x.dtype != w.dtype
+        ):
             self._reject(x)
         out = x @ w
         if self.bias is not None:
@@ -200,8 +203,7 @@ class Linear(Module):
         me = f"Linear({self.n_in}, {self.n_out})"
         if not isinstance(x, np.ndarray):
             raise TypeError(
-                f"{me} expects a numpy array of shape (batch, {self.n_in}); "
-                f"got {type(x).__name__}."
+                f"{me} expects a numpy array of shape (batch, {self.n_in}); got {type(x).__name__}."
             )
         if x.dtype.kind != "f":
             raise TypeError(

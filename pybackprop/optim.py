@@ -85,8 +85,9 @@ class SGD(Optimizer):
         p  -= lr * buf             (p -= lr * g when momentum is 0)
     """
 
-    def __init__(self, params: Iterable, lr: float, momentum: float = 0.0,
-                 weight_decay: float = 0.0):
+    def __init__(
+        self, params: Iterable, lr: float, momentum: float = 0.0, weight_decay: float = 0.0
+    ):
         super().__init__(params, lr)
         self.momentum = _check_hyper("momentum", momentum)
         self.weight_decay = _check_hyper("weight_decay", weight_decay)
@@ -105,8 +106,10 @@ class SGD(Optimizer):
             p.data -= self.lr * g
 
     def __repr__(self) -> str:
-        return (f"SGD(lr={self.lr:g}, momentum={self.momentum:g}, "
-                f"weight_decay={self.weight_decay:g}, params={len(self.params)})")
+        return (
+            f"SGD(lr={self.lr:g}, momentum={self.momentum:g}, "
+            f"weight_decay={self.weight_decay:g}, params={len(self.params)})"
+        )
 
 
 class Adam(Optimizer):
@@ -119,14 +122,21 @@ class Adam(Optimizer):
     Dividing by 1 - beta**t undoes the pull towards the zero start in the first steps.
     """
 
-    def __init__(self, params: Iterable, lr: float = 1e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0):
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ):
         super().__init__(params, lr)
         if len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        self.betas = (_check_hyper("betas[0]", betas[0], 0.0, 1.0),
-                      _check_hyper("betas[1]", betas[1], 0.0, 1.0))
+        self.betas = (
+            _check_hyper("betas[0]", betas[0], 0.0, 1.0),
+            _check_hyper("betas[1]", betas[1], 0.0, 1.0),
+        )
         self.eps = _check_hyper("eps", eps)
         self.weight_decay = _check_hyper("weight_decay", weight_decay)
         self.t = 0
@@ -147,9 +157,11 @@ class Adam(Optimizer):
             p.data -= step_size * (m / (np.sqrt(v) / sqrt_bc2 + self.eps))
 
     def __repr__(self) -> str:
-        return (f"Adam(lr={self.lr:g}, betas=({self.betas[0]:g}, {self.betas[1]:g}), "
-                f"eps={self.eps:g}, weight_decay={self.weight_decay:g}, "
-                f"params={len(self.params)})")
+        return (
+            f"Adam(lr={self.lr:g}, betas=({self.betas[0]:g}, {self.betas[1]:g}), "
+            f"eps={self.eps:g}, weight_decay={self.weight_decay:g}, "
+            f"params={len(self.params)})"
+        )
 
 
 class OneCycleLR:
@@ -170,15 +182,27 @@ class OneCycleLR:
     or give it to `train.fit(..., sched=sched)`, which calls `sched.step()` after every step.
     """
 
-    def __init__(self, optimizer: Optimizer, max_lr: float, total_steps: int,
-                 pct_start: float = 0.3, div_factor: float = 25.0,
-                 final_div_factor: float = 1e4, cycle_momentum: bool = True,
-                 base_momentum: float = 0.85, max_momentum: float = 0.95):
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        max_lr: float,
+        total_steps: int,
+        pct_start: float = 0.3,
+        div_factor: float = 25.0,
+        final_div_factor: float = 1e4,
+        cycle_momentum: bool = True,
+        base_momentum: float = 0.85,
+        max_momentum: float = 0.95,
+    ):
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"OneCycleLR needs a pybackprop optimiser, got "
-                            f"{type(optimizer).__name__}")
-        if isinstance(total_steps, bool) or not isinstance(total_steps, int | np.integer) \
-                or total_steps <= 0:
+            raise TypeError(
+                f"OneCycleLR needs a pybackprop optimiser, got {type(optimizer).__name__}"
+            )
+        if (
+            isinstance(total_steps, bool)
+            or not isinstance(total_steps, int | np.integer)
+            or total_steps <= 0
+        ):
             raise ValueError(f"total_steps must be a positive integer, got {total_steps!r}")
         self.optimizer = optimizer
         self.total_steps = int(total_steps)
@@ -207,8 +231,10 @@ class OneCycleLR:
         self.step_num += 1
         t = self.step_num
         if t > self.total_steps:
-            raise ValueError(f"OneCycleLR stepped {t} times, but total_steps is "
-                             f"{self.total_steps}: make total_steps = epochs * len(train_dl)")
+            raise ValueError(
+                f"OneCycleLR stepped {t} times, but total_steps is "
+                f"{self.total_steps}: make total_steps = epochs * len(train_dl)"
+            )
         lo_m, hi_m = self.base_momentum, self.max_momentum
         if t <= self.warmup_end:
             start, end = 0.0, self.warmup_end
@@ -227,5 +253,7 @@ class OneCycleLR:
                 self.optimizer.momentum = m
 
     def __repr__(self) -> str:
-        return (f"OneCycleLR(max_lr={self.max_lr:g}, total_steps={self.total_steps}, "
-                f"step={self.step_num}, lr={self.optimizer.lr:g})")
+        return (
+            f"OneCycleLR(max_lr={self.max_lr:g}, total_steps={self.total_steps}, "
+            f"step={self.step_num}, lr={self.optimizer.lr:g})"
+        )

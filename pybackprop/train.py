@@ -37,8 +37,15 @@ class NonFiniteLossError(FloatingPointError):
     steps before it (plot it to see the run blow up).
     """
 
-    def __init__(self, loss: float, epoch: int, step: int, steps_per_epoch: int, lr=None,
-                 history: "History | None" = None):
+    def __init__(
+        self,
+        loss: float,
+        epoch: int,
+        step: int,
+        steps_per_epoch: int,
+        lr=None,
+        history: "History | None" = None,
+    ):
         self.loss, self.epoch, self.step, self.history = loss, epoch, step, history
         lr_note = f" (lr was {lr:g})" if isinstance(lr, float) else ""
         super().__init__(
@@ -120,8 +127,13 @@ class History:
         if not self.epochs:
             raise ValueError("nothing to plot: the History has no epochs")
         has_acc = any(not math.isnan(a) for a in self.accuracy)
-        _, axes = plt.subplots(1, 2 if has_acc else 1, figsize=(10 if has_acc else 5.5, 3.5),
-                                 squeeze=False, layout="constrained")
+        _, axes = plt.subplots(
+            1,
+            2 if has_acc else 1,
+            figsize=(10 if has_acc else 5.5, 3.5),
+            squeeze=False,
+            layout="constrained",
+        )
         ax = axes[0, 0]
         steps = np.arange(1, len(self.step_loss) + 1) * self.epochs / len(self.step_loss)
         ends = np.arange(1, self.epochs + 1)
@@ -201,8 +213,16 @@ def _evaluate(model, loss_fn, valid_dl: Iterable) -> tuple[float, float]:
     return total_loss / n, (total_correct / n if classification else math.nan)
 
 
-def fit(model, loss_fn, opt, train_dl: Iterable, valid_dl: Iterable | None = None,
-        epochs: int = 1, progress: bool = True, sched=None) -> History:
+def fit(
+    model,
+    loss_fn,
+    opt,
+    train_dl: Iterable,
+    valid_dl: Iterable | None = None,
+    epochs: int = 1,
+    progress: bool = True,
+    sched=None,
+) -> History:
     """Train `model` for `epochs` passes over `train_dl`; return the `History`.
 
     model:    an `nn.Module` (`model(xb)` -> predictions, `model.backward(grad)`)
@@ -229,12 +249,16 @@ def fit(model, loss_fn, opt, train_dl: Iterable, valid_dl: Iterable | None = Non
             f"{type(train_dl).__name__}"
         ) from None
     if steps_per_epoch == 0:
-        raise ValueError("train_dl has no batches: is the batch size larger than the data "
-                         "with drop_last=True?")
+        raise ValueError(
+            "train_dl has no batches: is the batch size larger than the data with drop_last=True?"
+        )
     # The batch itself needs no gradient: an nn.Module can skip computing dL/dx for it, as
     # torch does for inputs; a hand-written model just gets model.backward(grad).
-    backward = partial(model.backward, input_grad=False) if isinstance(model, nn.Module) \
+    backward = (
+        partial(model.backward, input_grad=False)
+        if isinstance(model, nn.Module)
         else model.backward
+    )
     bars = _Bars(epochs) if progress else _Silent(epochs)
     hist = History()
     validating = valid_dl is not None
@@ -249,8 +273,9 @@ def fit(model, loss_fn, opt, train_dl: Iterable, valid_dl: Iterable | None = Non
             for step, (xb, yb) in enumerate(bars.batches(train_dl), start=1):
                 loss = float(loss_fn(model(xb), yb))
                 if not math.isfinite(loss):
-                    raise NonFiniteLossError(loss, epoch + 1, step, steps_per_epoch,
-                                             getattr(opt, "lr", None), hist)
+                    raise NonFiniteLossError(
+                        loss, epoch + 1, step, steps_per_epoch, getattr(opt, "lr", None), hist
+                    )
                 backward(loss_fn.backward())
                 opt.step()
                 opt.zero_grad()

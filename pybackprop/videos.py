@@ -168,8 +168,9 @@ def parse_video(value: str) -> tuple[str, int | None]:
     try:
         return candidate, parse_start(times[0])
     except ValueError as err:
-        raise ValueError(f"{value!r} is not a YouTube video link with a valid start time: "
-                         f"{err}") from None
+        raise ValueError(
+            f"{value!r} is not a YouTube video link with a valid start time: {err}"
+        ) from None
 
 
 def _parse_date(value: object) -> dt.date:
@@ -214,7 +215,8 @@ def _strict_loader():
                 key = self.construct_object(key_node, deep=deep)
                 if isinstance(key, Hashable) and key in seen:
                     raise yaml.constructor.ConstructorError(
-                        None, None,
+                        None,
+                        None,
                         f"field {key!r} is given twice (first on line {seen[key] + 1})",
                         key_node.start_mark,
                     )
@@ -236,8 +238,15 @@ def _suggest(word: object, choices: list[str] | tuple[str, ...]) -> str:
 
 
 def _describe(value: object) -> str:
-    names = {bool: "true/false", int: "a number", float: "a number", str: "text",
-             list: "a list", dict: "a mapping", type(None): "nothing"}
+    names = {
+        bool: "true/false",
+        int: "a number",
+        float: "a number",
+        str: "text",
+        list: "a list",
+        dict: "a mapping",
+        type(None): "nothing",
+    }
     return f"{names.get(type(value), type(value).__name__)} ({value!r})"
 
 
@@ -259,13 +268,16 @@ class _FileCheck:
             if key not in known:
                 self.add(
                     f"unknown field{_suggest(key, known)} (known fields: {', '.join(known)})",
-                    field=str(key), meeting=meeting,
+                    field=str(key),
+                    meeting=meeting,
                 )
 
     def cohort(self, data: object) -> Cohort | None:
         if not isinstance(data, dict):
-            self.add(f"expected a mapping with the fields {', '.join(COHORT_FIELDS)}; "
-                     f"found {_describe(data)}")
+            self.add(
+                f"expected a mapping with the fields {', '.join(COHORT_FIELDS)}; "
+                f"found {_describe(data)}"
+            )
             return None
         self.unknown_fields(data, COHORT_FIELDS, None)
         number = data.get("cohort")
@@ -280,24 +292,30 @@ class _FileCheck:
         # An empty `facilitators:` or `meetings:` (YAML null) means none yet.
         facilitators = data.get("facilitators")
         facilitators = [] if facilitators is None else facilitators
-        if not isinstance(facilitators, list) or not all(
-            isinstance(f, str) for f in facilitators
-        ):
-            self.add(f"is {_describe(facilitators)}: expected a list of names, "
-                     "one per line starting with '- '", "facilitators")
+        if not isinstance(facilitators, list) or not all(isinstance(f, str) for f in facilitators):
+            self.add(
+                f"is {_describe(facilitators)}: expected a list of names, "
+                "one per line starting with '- '",
+                "facilitators",
+            )
             facilitators = []
         raw_meetings = data.get("meetings")
         raw_meetings = [] if raw_meetings is None else raw_meetings
         if not isinstance(raw_meetings, list):
-            self.add(f"is {_describe(raw_meetings)}: expected a list of meetings, "
-                     "each starting with '- chapter:'", "meetings")
+            self.add(
+                f"is {_describe(raw_meetings)}: expected a list of meetings, "
+                "each starting with '- chapter:'",
+                "meetings",
+            )
             raw_meetings = []
         meetings = [self.meeting(i, raw) for i, raw in enumerate(raw_meetings, start=1)]
         self.duplicates(meetings)
         if self.problems:
             return None
         return Cohort(
-            number=number, name=name.strip(), facilitators=tuple(facilitators),
+            number=number,
+            name=name.strip(),
+            facilitators=tuple(facilitators),
             meetings=tuple(sorted(meetings, key=lambda m: (m.date, m.chapter))),
             source=self.path,
         )
@@ -308,8 +326,11 @@ class _FileCheck:
             known = [str(raw[k]) for k in ("chapter", "date") if isinstance(raw.get(k), str)]
             label += f" ({', '.join(known)})" if known else ""
         else:
-            self.add(f"expected a mapping with the fields {', '.join(REQUIRED_MEETING_FIELDS)} "
-                     f"(and optionally the others); found {_describe(raw)}", meeting=label)
+            self.add(
+                f"expected a mapping with the fields {', '.join(REQUIRED_MEETING_FIELDS)} "
+                f"(and optionally the others); found {_describe(raw)}",
+                meeting=label,
+            )
             return None
         before = len(self.problems)
         self.unknown_fields(raw, MEETING_FIELDS, label)
@@ -320,15 +341,26 @@ class _FileCheck:
         chapter = raw.get("chapter")
         if "chapter" in raw and chapter not in self.chapters:
             if not isinstance(chapter, str):
-                self.add(f"is {_describe(chapter)}: expected a chapter file's name without "
-                         ".qmd, such as 02-scalar-autodiff", "chapter", label)
+                self.add(
+                    f"is {_describe(chapter)}: expected a chapter file's name without "
+                    ".qmd, such as 02-scalar-autodiff",
+                    "chapter",
+                    label,
+                )
             elif not self.chapters:
-                self.add(f"unknown chapter {chapter!r}: no chapters found in "
-                         f"{self.chapters_dir}/", "chapter", label)
+                self.add(
+                    f"unknown chapter {chapter!r}: no chapters found in {self.chapters_dir}/",
+                    "chapter",
+                    label,
+                )
             else:
-                self.add(f"unknown chapter {chapter!r}{_suggest(chapter, self.chapters)} "
-                         f"(chapters are the file names in {self.chapters_dir}/ without "
-                         ".qmd)", "chapter", label)
+                self.add(
+                    f"unknown chapter {chapter!r}{_suggest(chapter, self.chapters)} "
+                    f"(chapters are the file names in {self.chapters_dir}/ without "
+                    ".qmd)",
+                    "chapter",
+                    label,
+                )
 
         date = None
         if "date" in raw:
@@ -343,9 +375,11 @@ class _FileCheck:
             try:
                 video_id, start = parse_video(value)
             except ValueError as err:
-                hint = ("; YAML read it as a number: put the id in quotes"
-                        if isinstance(value, int | float) and not isinstance(value, bool)
-                        else "")
+                hint = (
+                    "; YAML read it as a number: put the id in quotes"
+                    if isinstance(value, int | float) and not isinstance(value, bool)
+                    else ""
+                )
                 self.add(f"{err}{hint}", "video", label)
         if "start" in raw:
             try:
@@ -360,25 +394,42 @@ class _FileCheck:
 
         if len(self.problems) > before:
             return None
-        return Meeting(chapter=chapter, date=date, video_id=video_id, start=start,
-                       title=title.strip() if title else None, chat_log=chat_log)
+        return Meeting(
+            chapter=chapter,
+            date=date,
+            video_id=video_id,
+            start=start,
+            title=title.strip() if title else None,
+            chat_log=chat_log,
+        )
 
     def chat_log(self, raw: dict, label: str) -> str | None:
         if "chat_log" in raw and "chat_log_file" in raw:
-            self.add("give the chat log either inline (chat_log) or as a file (chat_log_file), "
-                     "not both", "chat_log_file", label)
+            self.add(
+                "give the chat log either inline (chat_log) or as a file (chat_log_file), not both",
+                "chat_log_file",
+                label,
+            )
             return None
         if "chat_log" in raw:
             text = raw["chat_log"]
             if not isinstance(text, str):
-                self.add(f"is {_describe(text)}: expected text; start it with 'chat_log: |' "
-                         "and indent the lines below", "chat_log", label)
+                self.add(
+                    f"is {_describe(text)}: expected text; start it with 'chat_log: |' "
+                    "and indent the lines below",
+                    "chat_log",
+                    label,
+                )
                 return None
         elif "chat_log_file" in raw:
             name = raw["chat_log_file"]
             if not isinstance(name, str) or not name.endswith(".txt"):
-                self.add(f"{name!r} is not a .txt file name: expected the name of a plain-text "
-                         ".txt file in the same folder as this YAML file", "chat_log_file", label)
+                self.add(
+                    f"{name!r} is not a .txt file name: expected the name of a plain-text "
+                    ".txt file in the same folder as this YAML file",
+                    "chat_log_file",
+                    label,
+                )
                 return None
             path = self.path.parent / name
             if not path.is_file():
@@ -387,8 +438,12 @@ class _FileCheck:
             try:
                 text = path.read_text(encoding="utf-8")
             except UnicodeDecodeError as err:
-                self.add(f"file {name!r} is not UTF-8 text ({err.reason} at byte {err.start}); "
-                         "save it as UTF-8", "chat_log_file", label)
+                self.add(
+                    f"file {name!r} is not UTF-8 text ({err.reason} at byte {err.start}); "
+                    "save it as UTF-8",
+                    "chat_log_file",
+                    label,
+                )
                 return None
         else:
             return None
@@ -401,14 +456,20 @@ class _FileCheck:
         for index, meeting in enumerate(meetings, start=1):
             if meeting is None:
                 continue
-            keys = {"date": (meeting.chapter, meeting.date),
-                    "video": (meeting.chapter, meeting.video_id)}
+            keys = {
+                "date": (meeting.chapter, meeting.date),
+                "video": (meeting.chapter, meeting.video_id),
+            }
             for field, key in keys.items():
                 first = first_by.setdefault((field, key), index)
                 if first != index:
                     label = f"meeting {index} ({meeting.chapter}, {meeting.date.isoformat()})"
-                    self.add(f"duplicate of meeting {first}: same chapter and same {field}; "
-                             "remove one of them", field, label)
+                    self.add(
+                        f"duplicate of meeting {first}: same chapter and same {field}; "
+                        "remove one of them",
+                        field,
+                        label,
+                    )
                     break
 
 
@@ -428,7 +489,8 @@ def load_cohorts(
     yaml = _import_yaml()
     chapters = _chapter_stems(chapters_dir)
     paths = sorted(
-        p for p in videos_dir.iterdir()
+        p
+        for p in videos_dir.iterdir()
         if p.suffix in (".yml", ".yaml") and not p.name.startswith("_")
     )
     problems: list[str] = []
@@ -442,9 +504,12 @@ def load_cohorts(
             mark = err.problem_mark or err.context_mark
             where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
             context = f" ({err.context})" if err.context else ""
-            hint = ("" if isinstance(err, yaml.constructor.ConstructorError) else
-                    "; check the indentation and the space after each ':' and '-' on this "
-                    "line and the one above")
+            hint = (
+                ""
+                if isinstance(err, yaml.constructor.ConstructorError)
+                else "; check the indentation and the space after each ':' and '-' on this "
+                "line and the one above"
+            )
             check.add(f"{where}YAML error: {err.problem}{context}{hint}")
         except (yaml.YAMLError, UnicodeDecodeError) as err:
             check.add(f"cannot read the file: {err}")
@@ -457,8 +522,10 @@ def load_cohorts(
             numbers.setdefault(check.number, []).append(path)
     for number, files in sorted(numbers.items()):
         for path in files[1:]:
-            problems.append(f"{path}: field 'cohort': cohort {number} is also defined in "
-                            f"{files[0]}; give each cohort its own number")
+            problems.append(
+                f"{path}: field 'cohort': cohort {number} is also defined in "
+                f"{files[0]}; give each cohort its own number"
+            )
     if problems:
         raise VideoConfigError(problems)
     return sorted(cohorts, key=lambda c: c.number)
@@ -525,8 +592,10 @@ def _meeting_markdown(cohort: Cohort, meeting: Meeting) -> str:
 def _check_chapter(chapter: str, chapters_dir: Path) -> None:
     stems = _chapter_stems(chapters_dir)
     if stems and chapter not in stems:
-        raise ValueError(f"meeting_videos: unknown chapter {chapter!r}{_suggest(chapter, stems)} "
-                         f"(chapters are the file names in {chapters_dir}/ without .qmd)")
+        raise ValueError(
+            f"meeting_videos: unknown chapter {chapter!r}{_suggest(chapter, stems)} "
+            f"(chapters are the file names in {chapters_dir}/ without .qmd)"
+        )
 
 
 def meeting_videos(chapter: str, videos_dir: str | Path = "videos") -> str:
@@ -587,8 +656,10 @@ def videos_page(videos_dir: str | Path = "videos") -> str:
         for m in cohort.meetings:
             chapter = _markdown_text(titles.get(m.chapter, m.chapter))
             title = f": {_markdown_text(m.title)}" if m.title else ""
-            lines.append(f"- {_long_date(m.date)}, [{chapter}](chapters/{m.chapter}.qmd){title} "
-                         f"([watch on YouTube]({m.watch_url}))")
+            lines.append(
+                f"- {_long_date(m.date)}, [{chapter}](chapters/{m.chapter}.qmd){title} "
+                f"([watch on YouTube]({m.watch_url}))"
+            )
         sections.append("\n".join(lines))
     return "\n\n".join(sections) + "\n"
 
@@ -604,8 +675,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("check", help="check every cohort file; exit 1 on problems")
-    check.add_argument("videos_dir", nargs="?", default="videos",
-                       help="folder of cohort files (default: videos)")
+    check.add_argument(
+        "videos_dir", nargs="?", default="videos", help="folder of cohort files (default: videos)"
+    )
     args = parser.parse_args(argv)
     try:
         cohorts = load_cohorts(args.videos_dir)
@@ -614,8 +686,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     n_meetings = sum(len(c.meetings) for c in cohorts)
     files = f"{len(cohorts)} cohort file" + ("s" if len(cohorts) != 1 else "")
-    print(f"{args.videos_dir}: OK, {files}, {n_meetings} meeting"
-          + ("s" if n_meetings != 1 else "") + ".")
+    print(
+        f"{args.videos_dir}: OK, {files}, {n_meetings} meeting"
+        + ("s" if n_meetings != 1 else "")
+        + "."
+    )
     return 0
 
 

@@ -52,9 +52,12 @@ def differences(path: Path, sample: dict[str, np.ndarray]) -> list[str]:
     with np.load(path) as existing:
         names = sorted(set(existing.files) | set(sample))
         return [
-            k for k in names
-            if k not in existing.files or k not in sample
-            or existing[k].dtype != sample[k].dtype or not np.array_equal(existing[k], sample[k])
+            k
+            for k in names
+            if k not in existing.files
+            or k not in sample
+            or existing[k].dtype != sample[k].dtype
+            or not np.array_equal(existing[k], sample[k])
         ]
 
 

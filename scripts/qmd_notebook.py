@@ -242,7 +242,8 @@ def _link_notebooks(cells: list[dict]) -> list[dict]:
     """Point links between chapters at the sibling notebooks, which sit side by side."""
     return [
         {**cell, "source": _CHAPTER_LINK.sub(r"](\g<stem>.ipynb\g<anchor>)", cell["source"])}
-        if cell["cell_type"] == "markdown" else cell
+        if cell["cell_type"] == "markdown"
+        else cell
         for cell in cells
     ]
 

@@ -27,7 +27,10 @@ float_dtypes = st.sampled_from([np.float32, np.float64])
 def arrays(shape, dtype=np.float64, lo: float = -10.0, hi: float = 10.0):
     """Finite arrays of `shape` (a tuple or a strategy of tuples) with values in [lo, hi]."""
     elements = st.floats(
-        min_value=lo, max_value=hi, allow_nan=False, allow_infinity=False,
+        min_value=lo,
+        max_value=hi,
+        allow_nan=False,
+        allow_infinity=False,
         width=32 if dtype == np.float32 else 64,
     )
     return hnp.arrays(dtype, shape, elements=elements)
@@ -37,6 +40,7 @@ def arrays(shape, dtype=np.float64, lo: float = -10.0, hi: float = 10.0):
 def seeds(draw):
     """A seed for numpy's default_rng: random values without hypothesis shrinking floats."""
     return draw(st.integers(min_value=0, max_value=2**32 - 1))
+
 
 # Parameters of the float32 784-50-10 MLP after 20 optimiser steps, against torch's: the issue's
 # "same parameters to 1e-5" (absolute; rounding differences pass through every step).

@@ -188,8 +188,9 @@ def test_pre_render_writes_a_valid_notebook_per_chapter(tmp_path):
 # Quarto cross-references: `@fig-x` in prose, defined by a cell's `#| label: fig-x` or by a
 # `{#fig-x}` attribute. In a book they resolve across chapters, so labels are book-wide.
 _XREF = re.compile(r"(?<![\w@.])@(?P<label>(?:fig|tbl|sec|eq)-[\w-]*\w)")
-_LABEL = re.compile(r"^#\|\s*label:\s*(?P<label>\S+)\s*$|\{#(?P<attr>(?:fig|tbl|sec|eq)-[\w-]+)",
-                    re.MULTILINE)
+_LABEL = re.compile(
+    r"^#\|\s*label:\s*(?P<label>\S+)\s*$|\{#(?P<attr>(?:fig|tbl|sec|eq)-[\w-]+)", re.MULTILINE
+)
 
 
 def _labels(text: str) -> list[str]:
@@ -197,8 +198,10 @@ def _labels(text: str) -> list[str]:
 
 
 def test_cross_references_resolve_and_labels_are_unique():
-    pages = {_rel(ROOT / name): (ROOT / name).read_text(encoding="utf-8")
-             for name in listed_files(load_config())}
+    pages = {
+        _rel(ROOT / name): (ROOT / name).read_text(encoding="utf-8")
+        for name in listed_files(load_config())
+    }
     labels = [(label, page) for page, text in pages.items() for label in _labels(text)]
     seen: dict[str, str] = {}
     duplicates = []
@@ -207,8 +210,12 @@ def test_cross_references_resolve_and_labels_are_unique():
             duplicates.append(f"{label} ({seen[label]} and {page})")
         seen.setdefault(label, page)
     assert not duplicates, f"labels defined twice (book-wide labels must be unique): {duplicates}"
-    unresolved = [f"{page}: @{m['label']}" for page, text in pages.items()
-                  for m in _XREF.finditer(text) if m["label"] not in seen]
+    unresolved = [
+        f"{page}: @{m['label']}"
+        for page, text in pages.items()
+        for m in _XREF.finditer(text)
+        if m["label"] not in seen
+    ]
     assert not unresolved, f"cross-references with no matching label: {unresolved}"
 
 
@@ -225,9 +232,12 @@ def top_level_headings(cells: list[dict]) -> list[tuple[str, int]]:
         for line in cell["source"].splitlines():
             fence_match = _FENCE.match(line)
             if fence is not None:
-                if fence_match and fence_match.group(1)[0] == fence[0] and len(
-                    fence_match.group(1)
-                ) >= len(fence) and not line.strip().strip(fence[0]):
+                if (
+                    fence_match
+                    and fence_match.group(1)[0] == fence[0]
+                    and len(fence_match.group(1)) >= len(fence)
+                    and not line.strip().strip(fence[0])
+                ):
                     fence = None
                 continue
             if fence_match:
@@ -341,8 +351,12 @@ def _warm_matplotlib():
 # One BLAS/OpenMP thread per kernel: the chapters' matrices are small, and on a shared 2-core
 # machine (CI, or tests running beside other work) multithreaded BLAS oversubscribes the cores
 # and can make a 5 s chapter take minutes. Single-threaded it is as fast or faster here.
-_KERNEL_ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-               "MKL_NUM_THREADS": "1"}
+_KERNEL_ENV = {
+    **os.environ,
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
 
 
 def execute(path: Path) -> Run:

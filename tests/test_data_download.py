@@ -68,7 +68,8 @@ def server():
 def setup(monkeypatch, tmp_path):
     """The made-up file as a known MNIST file; an empty cache; no mirrors unless a test says."""
     monkeypatch.setitem(
-        mnist_module.FILES, NAME,
+        mnist_module.FILES,
+        NAME,
         MNISTFile(NAME, LABELS_MAGIC, LABELS.shape, hashlib.sha256(CONTENT).hexdigest()),
     )
     monkeypatch.setitem(Mirror.files, NAME, PACKED)

@@ -112,8 +112,9 @@ def test_wrong_magic_is_reported():
         parse_idx(raw, magic=2051)
 
 
-@pytest.mark.parametrize("first", [b"\x01\x00\x08\x01", b"\x00\x00\x07\x01", b"\x00\x00\x08\x00",
-                                   b"PK\x03\x04"])
+@pytest.mark.parametrize(
+    "first", [b"\x01\x00\x08\x01", b"\x00\x00\x07\x01", b"\x00\x00\x08\x00", b"PK\x03\x04"]
+)
 def test_non_idx_header_is_reported(first):
     with pytest.raises(IDXError, match="is not an IDX header"):
         parse_idx(first + b"\x00" * 8)

@@ -144,8 +144,9 @@ def test_sample_equals_full_images_at_stored_indices(sample_npz, raw_train):
 
 @needs_shared
 def test_script_rebuilds_the_bundled_sample(sample_npz, raw_train):
-    spec = importlib.util.spec_from_file_location("make_mnist_sample",
-                                                  REPO / "scripts" / "make_mnist_sample.py")
+    spec = importlib.util.spec_from_file_location(
+        "make_mnist_sample", REPO / "scripts" / "make_mnist_sample.py"
+    )
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     rebuilt = script.build_sample(*raw_train)

@@ -106,8 +106,10 @@ def test_mismatched_lengths_are_reported():
         DataLoader(np.zeros((5, 2)), np.zeros(4))
 
 
-@pytest.mark.parametrize("bs, error", [(0, ValueError), (-3, ValueError), (2.5, TypeError),
-                                       (True, TypeError), ("8", TypeError)])
+@pytest.mark.parametrize(
+    "bs, error",
+    [(0, ValueError), (-3, ValueError), (2.5, TypeError), (True, TypeError), ("8", TypeError)],
+)
 def test_bad_batch_size_is_reported(bs, error):
     with pytest.raises(error, match=f"batch_size must be a positive integer; got {bs!r}"):
         DataLoader(np.zeros((5, 2)), np.zeros(5), batch_size=bs)

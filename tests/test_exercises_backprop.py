@@ -87,6 +87,7 @@ def mlp_with(relu_last=False, mask=True, scale=2.0, mask_from_grad=False):
         gw2, gb2 = h1.T @ g, g.sum(0)
         g = through(g @ w2.T, l1)
         return x.T @ g, g.sum(0), gw2, gb2, gw3, gb3
+
     return fn
 
 

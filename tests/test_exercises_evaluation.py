@@ -18,8 +18,11 @@ def torch_per_class(logits, target):
     c = logits.shape[1]
     predicted = torch.from_numpy(logits).argmax(-1)
     confusion = torch.zeros(c, c, dtype=torch.float64)
-    confusion.index_put_((torch.from_numpy(target), predicted),
-                         torch.ones(len(target), dtype=torch.float64), accumulate=True)
+    confusion.index_put_(
+        (torch.from_numpy(target), predicted),
+        torch.ones(len(target), dtype=torch.float64),
+        accumulate=True,
+    )
     return (confusion.diagonal() / confusion.sum(1)).numpy()
 
 
@@ -41,17 +44,27 @@ def right(x, t):
 
 
 PER_CLASS_MISTAKES = [
-    ("divided_by_all_rows",
-     lambda x, t: np.array([right(x, t)[t == k].sum() for k in range(x.shape[1])]) / len(t)),
-    ("count_not_fraction",
-     lambda x, t: np.array([right(x, t)[t == k].sum() for k in range(x.shape[1])])),
-    ("per_predicted_class",
-     lambda x, t: np.array([right(x, t)[x.argmax(-1) == k].mean() for k in range(x.shape[1])])),
+    (
+        "divided_by_all_rows",
+        lambda x, t: np.array([right(x, t)[t == k].sum() for k in range(x.shape[1])]) / len(t),
+    ),
+    (
+        "count_not_fraction",
+        lambda x, t: np.array([right(x, t)[t == k].sum() for k in range(x.shape[1])]),
+    ),
+    (
+        "per_predicted_class",
+        lambda x, t: np.array([right(x, t)[x.argmax(-1) == k].mean() for k in range(x.shape[1])]),
+    ),
     ("overall_accuracy", lambda x, t: np.full(x.shape[1], right(x, t).mean())),
-    ("returned_error_rate",
-     lambda x, t: np.array([1 - right(x, t)[t == k].mean() for k in range(x.shape[1])])),
-    ("argmax_wrong_axis",
-     lambda x, t: np.array([(x.argmax(0) == t)[t == k].mean() for k in range(x.shape[1])])),
+    (
+        "returned_error_rate",
+        lambda x, t: np.array([1 - right(x, t)[t == k].mean() for k in range(x.shape[1])]),
+    ),
+    (
+        "argmax_wrong_axis",
+        lambda x, t: np.array([(x.argmax(0) == t)[t == k].mean() for k in range(x.shape[1])]),
+    ),
     ("returned_list", lambda x, t: [right(x, t)[t == k].mean() for k in range(x.shape[1])]),
     ("wrong_type", lambda x, t: right(x, t).mean()),
     ("all_zeros", lambda x, t: np.zeros(x.shape[1])),
@@ -78,8 +91,7 @@ COMPARE_MISTAKES = [
     ("wrong_sign", lambda a, b: (b.mean() - a.mean(), np.hypot(se(a), se(b)))),
     ("absolute_difference", lambda a, b: (abs(diff(a, b)), np.hypot(se(a), se(b)))),
     ("population_std", lambda a, b: (diff(a, b), np.hypot(se(a, 0), se(b, 0)))),
-    ("std_not_standard_error",
-     lambda a, b: (diff(a, b), np.sqrt(a.var(ddof=1) + b.var(ddof=1)))),
+    ("std_not_standard_error", lambda a, b: (diff(a, b), np.sqrt(a.var(ddof=1) + b.var(ddof=1)))),
     ("standard_errors_added", lambda a, b: (diff(a, b), se(a) + se(b))),
     ("missing_sqrt", lambda a, b: (diff(a, b), se(a) ** 2 + se(b) ** 2)),
     ("paired_difference", lambda a, b: (diff(a, b), se(a - b))),

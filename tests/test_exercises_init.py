@@ -41,8 +41,10 @@ MISTAKES = [
     ("wrong_shape", lambda i, o, rng: kaiming_normal(i, o, rng)[:, :1]),
     ("wrong_type", lambda i, o, rng: np.ones((i, o), dtype=np.int64)),
     ("nan_or_inf", lambda i, o, rng: kaiming_normal(i, o, rng) / 0),
-    ("ignores_rng", lambda i, o, rng: np.random.default_rng().standard_normal((i, o))
-     * math.sqrt(2 / i)),
+    (
+        "ignores_rng",
+        lambda i, o, rng: np.random.default_rng().standard_normal((i, o)) * math.sqrt(2 / i),
+    ),
     ("returned_list", lambda i, o, rng: kaiming_normal(i, o, rng).tolist()),
 ]
 

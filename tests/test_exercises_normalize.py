@@ -17,8 +17,9 @@ def torch_normalize(x_train, x_valid):
     t = torch.from_numpy(x_train).double()
     mean, std = t.mean(), t.std(correction=0)
     dtype = torch.from_numpy(x_train).dtype
-    return tuple(((torch.from_numpy(x).double() - mean) / std).to(dtype).numpy()
-                 for x in (x_train, x_valid))
+    return tuple(
+        ((torch.from_numpy(x).double() - mean) / std).to(dtype).numpy() for x in (x_train, x_valid)
+    )
 
 
 @settings(max_examples=5)
@@ -42,19 +43,28 @@ def train_std(xt, xv):
 
 
 MISTAKES = [
-    ("valid_own_statistics",
-     lambda xt, xv: ((xt - xt.mean()) / xt.std(), (xv - xv.mean()) / xv.std())),
+    (
+        "valid_own_statistics",
+        lambda xt, xv: ((xt - xt.mean()) / xt.std(), (xv - xv.mean()) / xv.std()),
+    ),
     ("valid_not_normalised", lambda xt, xv: ((xt - xt.mean()) / xt.std(), xv)),
     ("train_not_normalised", lambda xt, xv: (xt, (xv - xt.mean()) / xt.std())),
-    ("statistics_include_valid", by(lambda xt, xv: np.concatenate([xt, xv]).mean(),
-                                    lambda xt, xv: np.concatenate([xt, xv]).std())),
+    (
+        "statistics_include_valid",
+        by(
+            lambda xt, xv: np.concatenate([xt, xv]).mean(),
+            lambda xt, xv: np.concatenate([xt, xv]).std(),
+        ),
+    ),
     ("per_feature_statistics", by(lambda xt, xv: xt.mean(0), lambda xt, xv: xt.std(0))),
     ("sample_std", by(train_mean, lambda xt, xv: xt.std(ddof=1))),
     ("not_divided_by_std", by(train_mean, lambda xt, xv: 1)),
     ("mean_not_subtracted", by(lambda xt, xv: 0, train_std)),
     ("divided_by_variance", by(train_mean, lambda xt, xv: xt.var())),
-    ("mean_subtracted_after_dividing",
-     lambda xt, xv: tuple(x / xt.std() - xt.mean() for x in (xt, xv))),
+    (
+        "mean_subtracted_after_dividing",
+        lambda xt, xv: tuple(x / xt.std() - xt.mean() for x in (xt, xv)),
+    ),
     ("wrong_tuple_length", lambda xt, xv: (xt - xt.mean()) / xt.std()),
 ]
 

@@ -56,11 +56,22 @@ def test_the_cases_agree_with_torchs_exact_gradient():
     for f, x, h in seen:
         xt = torch.tensor(x, requires_grad=True)
         formula = str(f).replace("arange(n)", "torch.arange(len(x))")
-        value = eval(formula, {"sum": torch.sum, "exp": torch.exp, "log": torch.log,
-                               "sin": torch.sin, "prod": torch.prod, "torch": torch, "x": xt})
+        value = eval(
+            formula,
+            {
+                "sum": torch.sum,
+                "exp": torch.exp,
+                "log": torch.log,
+                "sin": torch.sin,
+                "prod": torch.prod,
+                "torch": torch,
+                "x": xt,
+            },
+        )
         value.backward()
-        np.testing.assert_allclose(gradient(f, x, h), xt.grad.numpy(),
-                                   rtol=CENTRAL_DIFF_RTOL, atol=CENTRAL_DIFF_ATOL)
+        np.testing.assert_allclose(
+            gradient(f, x, h), xt.grad.numpy(), rtol=CENTRAL_DIFF_RTOL, atol=CENTRAL_DIFF_ATOL
+        )
 
 
 SCALAR_MISTAKES = [

@@ -35,26 +35,36 @@ def adam_no_square(p, g, m, v, t, lr, betas, eps):
 
 
 MISTAKES = [
-    (check_sgd_step, "dampened_momentum",
-     lambda p, g, v, lr, m: sgd(p, (1 - m) * g, v, lr, m)),
-    (check_sgd_step, "lr_inside_velocity",
-     lambda p, g, v, lr, m: (p + (m * v - lr * g), m * v - lr * g)),
-    (check_sgd_step, "wrong_sign", lambda p, g, v, lr, m: (2 * p - sgd(p, g, v, lr, m)[0],
-                                                          m * v + g)),
+    (check_sgd_step, "dampened_momentum", lambda p, g, v, lr, m: sgd(p, (1 - m) * g, v, lr, m)),
+    (
+        check_sgd_step,
+        "lr_inside_velocity",
+        lambda p, g, v, lr, m: (p + (m * v - lr * g), m * v - lr * g),
+    ),
+    (
+        check_sgd_step,
+        "wrong_sign",
+        lambda p, g, v, lr, m: (2 * p - sgd(p, g, v, lr, m)[0], m * v + g),
+    ),
     (check_sgd_step, "momentum_ignored", lambda p, g, v, lr, m: (p - lr * g, m * v + g)),
     (check_sgd_step, "velocity_updated_after_step", lambda p, g, v, lr, m: (p - lr * v, m * v + g)),
     (check_sgd_step, "velocity_not_updated", lambda p, g, v, lr, m: (sgd(p, g, v, lr, m)[0], v)),
     (check_sgd_step, "not_updated", lambda p, g, v, lr, m: (p.copy(), v.copy())),
-    (check_adam_step, "missing_bias_correction",
-     lambda *a: adam(*a, correct=False)),
+    (check_adam_step, "missing_bias_correction", lambda *a: adam(*a, correct=False)),
     (check_adam_step, "bias_correction_off_by_one", lambda *a: adam(*a, t_used=a[4] + 1)),
     (check_adam_step, "bias_correction_off_by_one", lambda *a: adam(*a, t_used=a[4] - 1)),
-    (check_adam_step, "betas_swapped",
-     lambda p, g, m, v, t, lr, betas, eps: adam(p, g, m, v, t, lr, betas[::-1], eps)),
+    (
+        check_adam_step,
+        "betas_swapped",
+        lambda p, g, m, v, t, lr, betas, eps: adam(p, g, m, v, t, lr, betas[::-1], eps),
+    ),
     (check_adam_step, "returned_corrected_moments", adam_returning_corrected),
     (check_adam_step, "grad_not_squared", adam_no_square),
-    (check_adam_step, "wrong_sign",
-     lambda p, *rest: (2 * p - adam(p, *rest)[0], *adam(p, *rest)[1:])),
+    (
+        check_adam_step,
+        "wrong_sign",
+        lambda p, *rest: (2 * p - adam(p, *rest)[0], *adam(p, *rest)[1:]),
+    ),
     (check_adam_step, "not_updated", lambda p, g, m, v, *rest: (p.copy(), m.copy(), v.copy())),
 ]
 

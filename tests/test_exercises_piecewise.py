@@ -54,9 +54,12 @@ def test_the_interpolant_passes_and_goes_through_the_points(seed):
     assert check_relu_interpolation(spy, seed=seed).diagnosis is None
     for xs, ys in seen:
         at_points = features(xs.astype(np.float64), xs[1:-1].astype(np.float64))
-        np.testing.assert_allclose(at_points @ interpolate(xs.astype(np.float64),
-                                                           ys.astype(np.float64)), ys,
-                                   rtol=F32_RTOL, atol=F32_ATOL)
+        np.testing.assert_allclose(
+            at_points @ interpolate(xs.astype(np.float64), ys.astype(np.float64)),
+            ys,
+            rtol=F32_RTOL,
+            atol=F32_ATOL,
+        )
 
 
 def relu(z):
@@ -97,11 +100,13 @@ def test_a_broadcasting_error_is_named_with_its_fix():
 
 def with_slopes(fn):
     """An interpolant whose ReLU weights are fn(slopes) instead of their differences."""
+
     def learner(xs, ys):
         params = interpolate(xs, ys)
         slopes = np.diff(ys) / np.diff(xs)
         params[2:] = fn(slopes)
         return params
+
     return learner
 
 
@@ -109,8 +114,7 @@ INTERPOLATION_MISTAKES = [
     ("slopes_not_changes", with_slopes(lambda s: s[1:])),
     ("changes_reversed", with_slopes(lambda s: s[:-1] - s[1:])),
     ("rise_not_slope", lambda xs, ys: _rise(xs, ys)),
-    ("intercept_at_first_point", lambda xs, ys: np.concatenate([ys[:1],
-                                                                interpolate(xs, ys)[1:]])),
+    ("intercept_at_first_point", lambda xs, ys: np.concatenate([ys[:1], interpolate(xs, ys)[1:]])),
     ("wrong_knots", lambda xs, ys: np.concatenate([interpolate(xs, ys), [0.0]])),
     ("returned_none", lambda xs, ys: None),
 ]

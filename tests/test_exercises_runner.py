@@ -63,8 +63,11 @@ def torch_adam_step(param, grad, m, v, step, lr, betas, eps):
     p = torch.nn.Parameter(t(param.copy()))
     p.grad = t(grad.copy())
     opt = torch.optim.Adam([p], lr=lr, betas=betas, eps=eps, foreach=False)
-    opt.state[p] = {"step": torch.tensor(float(step - 1)), "exp_avg": t(m.copy()),
-                    "exp_avg_sq": t(v.copy())}
+    opt.state[p] = {
+        "step": torch.tensor(float(step - 1)),
+        "exp_avg": t(m.copy()),
+        "exp_avg_sq": t(v.copy()),
+    }
     opt.step()
     state = opt.state[p]
     return p.detach().numpy(), state["exp_avg"].numpy(), state["exp_avg_sq"].numpy()
@@ -73,8 +76,9 @@ def torch_adam_step(param, grad, m, v, step, lr, betas, eps):
 def torch_kaiming(n_in, n_out, rng):
     gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
     # torch stores weights as (n_out, n_in); its fan_in is then n_in, as here
-    w = torch.nn.init.kaiming_normal_(torch.empty(n_out, n_in, dtype=torch.float64),
-                                      nonlinearity="relu", generator=gen)
+    w = torch.nn.init.kaiming_normal_(
+        torch.empty(n_out, n_in, dtype=torch.float64), nonlinearity="relu", generator=gen
+    )
     return w.T.numpy().copy()
 
 
@@ -87,26 +91,53 @@ def torch_mul_backward(a, b):
 # check, correct function, and how to build a learner function from a body that takes the
 # first argument only (the shared tests use bodies that raise, return None, zeros, a list...)
 CHECKS = {
-    "relu_backward": (ex.check_relu_backward, torch_relu_backward,
-                      lambda body: lambda x, g: body(x)),
-    "linear_backward": (ex.check_linear_backward, torch_linear_backward,
-                        lambda body: lambda x, w, b, g: (body(x), body(w), body(b))),
+    "relu_backward": (
+        ex.check_relu_backward,
+        torch_relu_backward,
+        lambda body: lambda x, g: body(x),
+    ),
+    "linear_backward": (
+        ex.check_linear_backward,
+        torch_linear_backward,
+        lambda body: lambda x, w, b, g: (body(x), body(w), body(b)),
+    ),
     "mse_backward": (ex.check_mse_backward, torch_mse_backward, lambda body: lambda p, y: body(p)),
     "softmax": (ex.check_softmax, lambda x: torch.softmax(t(x), -1).numpy(), lambda body: body),
-    "log_softmax": (ex.check_log_softmax, lambda x: torch.log_softmax(t(x), -1).numpy(),
-                    lambda body: body),
-    "logsumexp": (ex.check_logsumexp, lambda x: torch.logsumexp(t(x), -1).numpy(),
-                  lambda body: lambda x: body(x[:, 0])),
-    "cross_entropy": (ex.check_cross_entropy, torch_cross_entropy,
-                      lambda body: lambda x, y: body(x)),
-    "sgd_step": (ex.check_sgd_step, torch_sgd_step,
-                 lambda body: lambda p, g, v, lr, m: (body(p), body(v))),
-    "adam_step": (ex.check_adam_step, torch_adam_step,
-                  lambda body: lambda p, g, m, v, step, lr, b, e: (body(p), body(m), body(v))),
-    "kaiming_init": (ex.check_kaiming_init, torch_kaiming,
-                     lambda body: lambda n_in, n_out, rng: body(np.ones((n_in, n_out)))),
-    "value_backward_mul": (lambda fn, seed=0: ex.check_value_backward("mul", fn, seed=seed),
-                           torch_mul_backward, lambda body: lambda a, b: (body(a), body(b))),
+    "log_softmax": (
+        ex.check_log_softmax,
+        lambda x: torch.log_softmax(t(x), -1).numpy(),
+        lambda body: body,
+    ),
+    "logsumexp": (
+        ex.check_logsumexp,
+        lambda x: torch.logsumexp(t(x), -1).numpy(),
+        lambda body: lambda x: body(x[:, 0]),
+    ),
+    "cross_entropy": (
+        ex.check_cross_entropy,
+        torch_cross_entropy,
+        lambda body: lambda x, y: body(x),
+    ),
+    "sgd_step": (
+        ex.check_sgd_step,
+        torch_sgd_step,
+        lambda body: lambda p, g, v, lr, m: (body(p), body(v)),
+    ),
+    "adam_step": (
+        ex.check_adam_step,
+        torch_adam_step,
+        lambda body: lambda p, g, m, v, step, lr, b, e: (body(p), body(m), body(v)),
+    ),
+    "kaiming_init": (
+        ex.check_kaiming_init,
+        torch_kaiming,
+        lambda body: lambda n_in, n_out, rng: body(np.ones((n_in, n_out))),
+    ),
+    "value_backward_mul": (
+        lambda fn, seed=0: ex.check_value_backward("mul", fn, seed=seed),
+        torch_mul_backward,
+        lambda body: lambda a, b: (body(a), body(b)),
+    ),
 }
 names = pytest.mark.parametrize("name", list(CHECKS))
 
@@ -153,10 +184,13 @@ def test_an_error_inside_numpy_or_pybackprop_points_at_the_learners_call():
 
 
 @names
-@pytest.mark.parametrize("starter, diagnosis", [
-    (lambda x: None, "returned_none"),
-    (lambda x: np.zeros_like(x), None),
-])
+@pytest.mark.parametrize(
+    "starter, diagnosis",
+    [
+        (lambda x: None, "returned_none"),
+        (lambda x: np.zeros_like(x), None),
+    ],
+)
 def test_starter_code_fails_cleanly(name, starter, diagnosis):
     check, _, make = CHECKS[name]
     result = check(make(starter))
@@ -277,7 +311,7 @@ def test_learner_text_is_escaped_in_html_and_markdown():
     assert fence.startswith("````") and fence.endswith("text")  # longer than the ``` inside
     body = md.split(fence, 1)[1]
     assert "<script>alert('x')</script> ``` **bold**" in body
-    assert md.rstrip().endswith(fence[:-len("text")])
+    assert md.rstrip().endswith(fence[: -len("text")])
 
 
 def test_a_passed_result_renders_short_in_every_form():
@@ -289,8 +323,10 @@ def test_a_passed_result_renders_short_in_every_form():
 
 
 def test_exercises_are_not_imported_by_pybackprop_and_do_not_import_torch():
-    code = ("import sys, pybackprop; assert 'pybackprop.exercises' not in sys.modules; "
-            "import pybackprop.exercises; assert 'torch' not in sys.modules")
+    code = (
+        "import sys, pybackprop; assert 'pybackprop.exercises' not in sys.modules; "
+        "import pybackprop.exercises; assert 'torch' not in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -302,10 +338,20 @@ def test_checks_leave_numpys_global_random_state_alone():
     assert np.array_equal(np.random.get_state()[1], state)  # noqa: NPY002
 
 
-@pytest.mark.parametrize("returned", [
-    np.array([object()]), np.ones(3, dtype=complex), np.array(["a"]), "abc", {"a": 1},
-    (i for i in range(3)), object(), np.complex128(1), 1j,
-])
+@pytest.mark.parametrize(
+    "returned",
+    [
+        np.array([object()]),
+        np.ones(3, dtype=complex),
+        np.array(["a"]),
+        "abc",
+        {"a": 1},
+        (i for i in range(3)),
+        object(),
+        np.complex128(1),
+        1j,
+    ],
+)
 def test_odd_return_values_are_a_wrong_type_with_a_deterministic_report(returned):
     for check in (ex.check_softmax, ex.check_cross_entropy):
         fn = (lambda x: returned) if check is ex.check_softmax else (lambda x, y: returned)

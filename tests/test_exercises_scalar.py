@@ -13,15 +13,23 @@ from pybackprop.exercises import check_value_backward
 from pybackprop.exercises.scalar import _OPS
 
 TORCH_OPS = {
-    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
-    "div": lambda a, b: a / b, "pow": lambda x, n: x**n, "neg": lambda x: -x,
-    "exp": torch.exp, "log": torch.log, "tanh": torch.tanh, "sigmoid": torch.sigmoid,
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+    "pow": lambda x, n: x**n,
+    "neg": lambda x: -x,
+    "exp": torch.exp,
+    "log": torch.log,
+    "tanh": torch.tanh,
+    "sigmoid": torch.sigmoid,
     "relu": torch.relu,
 }
 
 
 def torch_local_grad(op):
     """The learner's function for `op`, computed by torch's autograd in float64."""
+
     def fn(*args):
         if op == "pow":
             x = torch.tensor(args[0], dtype=torch.float64, requires_grad=True)
@@ -31,6 +39,7 @@ def torch_local_grad(op):
         TORCH_OPS[op](*ts).backward()
         grads = tuple(t.grad.item() for t in ts)
         return grads if len(grads) == 2 else grads[0]
+
     return fn
 
 
@@ -92,9 +101,11 @@ def test_returning_a_value_instead_of_a_number_is_named():
 def test_points_stay_in_each_ops_domain():
     seen = {op: [] for op in ("log", "relu", "div", "pow")}
     for op, points in seen.items():
+
         def spy(*args, op=op, points=points):
             points.append(args)
             return torch_local_grad(op)(*args)
+
         assert check_value_backward(op, spy)
     assert all(x > 0 for (x,) in seen["log"]) and all(abs(x) >= 0.1 for (x,) in seen["relu"])
     assert all(abs(b) >= 0.5 for _, b in seen["div"])

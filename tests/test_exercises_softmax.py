@@ -51,20 +51,29 @@ MISTAKES = [
     (check_log_softmax, "global_max_subtracted", lambda x: x - global_max_lse(x)[:, None]),
     (check_logsumexp, "no_max_subtracted", naive_lse),
     (check_logsumexp, "wrong_axis", lambda x: F.logsumexp(x, axis=0)),
-    (check_logsumexp, "max_not_added_back",
-     lambda x: np.log(np.exp(x - x.max(-1, keepdims=True)).sum(-1))),
+    (
+        check_logsumexp,
+        "max_not_added_back",
+        lambda x: np.log(np.exp(x - x.max(-1, keepdims=True)).sum(-1)),
+    ),
     (check_logsumexp, "global_max_subtracted", global_max_lse),
     (check_cross_entropy, "index_mixup", lambda x, y: -log_probs(x)[y].mean()),
     (check_cross_entropy, "index_mixup", lambda x, y: -log_probs(x)[:, y].mean()),
     (check_cross_entropy, "index_mixup", lambda x, y: -log_probs(x)[y, np.arange(len(y))].mean()),
     (check_cross_entropy, "sum_instead_of_mean", lambda x, y: -picked(x, y).sum()),
-    (check_cross_entropy, "mean_over_all_entries",
-     lambda x, y: -(log_probs(x) * F.one_hot(y, x.shape[1])).mean()),
+    (
+        check_cross_entropy,
+        "mean_over_all_entries",
+        lambda x, y: -(log_probs(x) * F.one_hot(y, x.shape[1])).mean(),
+    ),
     (check_cross_entropy, "not_averaged", lambda x, y: -picked(x, y)),
     (check_cross_entropy, "missing_log_softmax", lambda x, y: -x[np.arange(len(y)), y].mean()),
     (check_cross_entropy, "wrong_sign", lambda x, y: picked(x, y).mean()),
-    (check_cross_entropy, "no_max_subtracted",
-     lambda x, y: -(x - naive_lse(x)[:, None])[np.arange(len(y)), y].mean()),
+    (
+        check_cross_entropy,
+        "no_max_subtracted",
+        lambda x, y: -(x - naive_lse(x)[:, None])[np.arange(len(y)), y].mean(),
+    ),
 ]
 
 
@@ -78,16 +87,24 @@ def test_each_mistake_is_named(check, diagnosis, fn, seed):
 
 @pytest.mark.parametrize("check", [check_softmax, check_log_softmax, check_logsumexp])
 def test_an_overflow_is_named_on_logits_near_1e3_after_small_logits_passed(check):
-    result = check({check_softmax: naive_softmax, check_logsumexp: naive_lse,
-                    check_log_softmax: lambda x: x - naive_lse(x)[:, None]}[check])
+    result = check(
+        {
+            check_softmax: naive_softmax,
+            check_logsumexp: naive_lse,
+            check_log_softmax: lambda x: x - naive_lse(x)[:, None],
+        }[check]
+    )
     assert result.diagnosis == "no_max_subtracted"
     assert "near 1e3" in result.case.description and "exp(1000) overflows" in result.message
 
 
 def test_every_check_runs_large_logits_batch_1_and_both_dtypes():
-    for check, good in ((check_softmax, F.softmax), (check_log_softmax, F.log_softmax),
-                        (check_logsumexp, F.logsumexp),
-                        (check_cross_entropy, F.cross_entropy)):
+    for check, good in (
+        (check_softmax, F.softmax),
+        (check_log_softmax, F.log_softmax),
+        (check_logsumexp, F.logsumexp),
+        (check_cross_entropy, F.cross_entropy),
+    ):
         seen = []
 
         def spy(x, *target, good=good, seen=seen):

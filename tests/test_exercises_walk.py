@@ -48,6 +48,7 @@ def make_walk(share):
             for parent, loc in zip(node.parents, local(node), strict=True):
                 pending[parent] = share(pending.get(parent, 0.0), d, loc)
         return grads
+
     return walk
 
 
@@ -56,12 +57,17 @@ def torch_walk(root):
     tensors, leaves = {}, {}
     for node in order(root):
         if not node.parents:
-            tensors[node] = leaves[node.label] = torch.tensor(node.data, dtype=torch.float64,
-                                                                requires_grad=True)
+            tensors[node] = leaves[node.label] = torch.tensor(
+                node.data, dtype=torch.float64, requires_grad=True
+            )
         else:
             args = [tensors[p] for p in node.parents]
-            tensors[node] = {"+": lambda a, b: a + b, "*": lambda a, b: a * b,
-                             "log": torch.log, "exp": torch.exp}[node.op](*args)
+            tensors[node] = {
+                "+": lambda a, b: a + b,
+                "*": lambda a, b: a * b,
+                "log": torch.log,
+                "exp": torch.exp,
+            }[node.op](*args)
     tensors[root].backward()
     return {label: t.grad.item() for label, t in leaves.items()}
 
@@ -70,8 +76,10 @@ def torch_walk(root):
 @given(seed=seeds())
 def test_right_walks_pass(seed):
     assert check_backward_walk(torch_walk, seed=seed).diagnosis is None
-    assert check_backward_walk(make_walk(lambda so_far, d, loc: so_far + d * loc),
-                               seed=seed).diagnosis is None
+    assert (
+        check_backward_walk(make_walk(lambda so_far, d, loc: so_far + d * loc), seed=seed).diagnosis
+        is None
+    )
 
 
 def backward_then_read(root):

@@ -67,13 +67,11 @@ def test_log_softmax_matches_torch(dtype, axis, data):
     assert_close(F.log_softmax(x, axis=axis), expected, dtype, log_domain=True)
 
 
-@given(dtype=float_dtypes, axis=st.sampled_from([0, 1, -1]), keepdims=st.booleans(),
-       data=st.data())
+@given(dtype=float_dtypes, axis=st.sampled_from([0, 1, -1]), keepdims=st.booleans(), data=st.data())
 def test_logsumexp_matches_torch(dtype, axis, keepdims, data):
     x = data.draw(arrays(data.draw(batches), dtype))
     expected = torch.logsumexp(torch.from_numpy(x), dim=axis, keepdim=keepdims)
-    assert_close(F.logsumexp(x, axis=axis, keepdims=keepdims), expected, dtype,
-                 log_domain=True)
+    assert_close(F.logsumexp(x, axis=axis, keepdims=keepdims), expected, dtype, log_domain=True)
 
 
 @given(n=batch_sizes, c=widths, seed=seeds())

@@ -13,8 +13,9 @@ small = st.integers(min_value=1, max_value=5)
 
 
 def mlp(rng: int, dtype=np.float32) -> nn.Sequential:
-    return nn.Sequential(nn.Linear(4, 5, rng=rng, dtype=dtype), nn.ReLU(),
-                         nn.Linear(5, 3, rng=rng + 1, dtype=dtype))
+    return nn.Sequential(
+        nn.Linear(4, 5, rng=rng, dtype=dtype), nn.ReLU(), nn.Linear(5, 3, rng=rng + 1, dtype=dtype)
+    )
 
 
 @settings(max_examples=30)

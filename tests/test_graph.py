@@ -60,7 +60,7 @@ def test_to_dot_shows_label_data_and_grad_of_every_value():
 def test_to_dot_escapes_labels():
     v = Value(1.0, label='a{b}|<c> "d" \\e')
     dot = to_dot(v * 2.0)
-    assert r'a\{b\}\|\<c\> \"d\" \\e' in dot
+    assert r"a\{b\}\|\<c\> \"d\" \\e" in dot
     assert graphviz.Source(dot).pipe(format="svg").startswith(b"<?xml")
 
 
@@ -87,8 +87,9 @@ def test_draw_graph_and_to_dot_describe_the_same_graph():
 def test_draw_graph_handles_an_mlp():
     out = MLP(2, [3, 1], rng=0)([1.0, -1.0])
     out.backward()
-    assert draw_graph(out).pipe(format="svg").count(b"<g id=\"node") == len(
-        value_nodes(to_dot(out))) + len(op_nodes(to_dot(out)))
+    assert draw_graph(out).pipe(format="svg").count(b'<g id="node') == len(
+        value_nodes(to_dot(out))
+    ) + len(op_nodes(to_dot(out)))
 
 
 def test_missing_graphviz_package_says_pip_install(monkeypatch):
@@ -107,8 +108,11 @@ def test_missing_graphviz_package_says_pip_install(monkeypatch):
 
 def test_missing_dot_program_says_how_to_install_graphviz(monkeypatch):
     real_which = shutil.which
-    monkeypatch.setattr(graph_module.shutil, "which",
-                        lambda cmd, *a, **k: None if cmd == "dot" else real_which(cmd, *a, **k))
+    monkeypatch.setattr(
+        graph_module.shutil,
+        "which",
+        lambda cmd, *a, **k: None if cmd == "dot" else real_which(cmd, *a, **k),
+    )
     with pytest.raises(RuntimeError, match="apt-get install graphviz.*brew install graphviz"):
         draw_graph(Value(1.0))
 

@@ -26,8 +26,9 @@ sys.meta_path.insert(0, Block())
 
 
 def run_python(code: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_import_pybackprop_loads_no_heavy_package():
@@ -52,7 +53,10 @@ def test_import_pybackprop_loads_no_networking_module():
 
 @pytest.mark.parametrize("blocked", [["torch", "matplotlib"], HEAVY])
 def test_pybackprop_works_without_torch_or_matplotlib(blocked):
-    result = run_python(f"BLOCKED = {blocked!r}\n" + BLOCKER + textwrap.dedent("""
+    result = run_python(
+        f"BLOCKED = {blocked!r}\n"
+        + BLOCKER
+        + textwrap.dedent("""
         try:
             import torch
         except ModuleNotFoundError:
@@ -68,6 +72,7 @@ def test_pybackprop_works_without_torch_or_matplotlib(blocked):
         out.backward()
         assert "digraph" in to_dot(y)
         print(x.grad)
-    """))
+    """)
+    )
     assert result.returncode == 0, result.stderr
     assert float(result.stdout) > 0.0

@@ -31,9 +31,13 @@ big = settings(max_examples=25)  # each example draws ~200,000 numbers
 
 
 @big
-@given(shape=big_shapes, mode=st.sampled_from(["fan_in", "fan_out"]),
-       nonlinearity=st.sampled_from(["relu", "linear", "tanh", "sigmoid"]),
-       dtype=float_dtypes, seed=seeds())
+@given(
+    shape=big_shapes,
+    mode=st.sampled_from(["fan_in", "fan_out"]),
+    nonlinearity=st.sampled_from(["relu", "linear", "tanh", "sigmoid"]),
+    dtype=float_dtypes,
+    seed=seeds(),
+)
 def test_kaiming_normal_std_matches_torchs_formula(shape, mode, nonlinearity, dtype, seed):
     w = np.empty(shape, dtype=dtype)
     assert init.kaiming_normal_(w, mode=mode, nonlinearity=nonlinearity, rng=seed) is w

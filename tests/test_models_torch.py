@@ -51,7 +51,7 @@ def assert_same_gradients(model: nn.Sequential, twin: torch.nn.Sequential, dtype
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("start", [0, 5000])
 def test_784_50_10_mlp_minibatch_loss_and_every_gradient_match_torch(mnist, dtype, start):
-    x, y = mnist[0][start:start + 64].astype(dtype), mnist[1][start:start + 64]
+    x, y = mnist[0][start : start + 64].astype(dtype), mnist[1][start : start + 64]
     model, twin = twin_mlp([784, 50, 10], dtype, seed=start + 1)
     loss_fn = nn.CrossEntropyLoss()
     loss = loss_fn(model(x), y)

@@ -184,15 +184,19 @@ def test_zero_grad_zeroes_gradients_in_place():
     grads = [p.grad for p in model.parameters()]
     assert any(np.any(g != 0) for g in grads)
     model.zero_grad()
-    assert all(p.grad is g and not np.any(g) for p, g in zip(model.parameters(), grads,
-                                                             strict=True))
+    assert all(
+        p.grad is g and not np.any(g) for p, g in zip(model.parameters(), grads, strict=True)
+    )
 
 
 @given(data=batches(), seed=seeds())
 def test_input_grad_false_gives_the_same_parameter_gradients(data, seed):
     x, dtype = data
-    model = nn.Sequential(nn.Linear(x.shape[1], 7, rng=seed, dtype=dtype), nn.ReLU(),
-                          nn.Linear(7, 3, rng=seed + 1, dtype=dtype))
+    model = nn.Sequential(
+        nn.Linear(x.shape[1], 7, rng=seed, dtype=dtype),
+        nn.ReLU(),
+        nn.Linear(7, 3, rng=seed + 1, dtype=dtype),
+    )
     g = np.random.default_rng(seed).standard_normal((len(x), 3)).astype(dtype)
     model(x)
     model.backward(g)
@@ -249,8 +253,15 @@ def test_custom_module_finds_parameters_in_attributes_and_lists():
             self.scale = nn.Parameter(np.ones(1))
 
     names = [name for name, _ in TwoHeads().named_parameters()]
-    assert names == ["scale", "body.weight", "body.bias", "heads.0.weight", "heads.0.bias",
-                     "heads.1.weight", "heads.1.bias"]
+    assert names == [
+        "scale",
+        "body.weight",
+        "body.bias",
+        "heads.0.weight",
+        "heads.0.bias",
+        "heads.1.weight",
+        "heads.1.bias",
+    ]
 
 
 def test_repr_shows_layers_like_torch():
@@ -273,8 +284,11 @@ def test_parameter_grad_has_data_shape_and_dtype():
 @given(data=batches(), seed=seeds())
 def test_modules_keep_float_dtype(data, seed):
     x, dtype = data
-    model = nn.Sequential(nn.Linear(x.shape[1], 5, rng=seed, dtype=dtype), nn.ReLU(),
-                          nn.Linear(5, 3, rng=seed, dtype=dtype))
+    model = nn.Sequential(
+        nn.Linear(x.shape[1], 5, rng=seed, dtype=dtype),
+        nn.ReLU(),
+        nn.Linear(5, 3, rng=seed, dtype=dtype),
+    )
     loss_fn = nn.CrossEntropyLoss()
     loss = loss_fn(model(x), np.zeros(len(x), dtype=np.int64))
     grad = model.backward(loss_fn.backward())
@@ -287,8 +301,11 @@ def test_modules_do_not_modify_their_inputs(data, seed):
     x, dtype = data
     rng = np.random.default_rng(seed)
     target = rng.integers(0, 3, len(x))
-    model = nn.Sequential(nn.Linear(x.shape[1], 5, rng=seed, dtype=dtype), nn.ReLU(),
-                          nn.Linear(5, 3, rng=seed, dtype=dtype))
+    model = nn.Sequential(
+        nn.Linear(x.shape[1], 5, rng=seed, dtype=dtype),
+        nn.ReLU(),
+        nn.Linear(5, 3, rng=seed, dtype=dtype),
+    )
     for loss_fn, y in ((nn.CrossEntropyLoss(), target), (nn.MSELoss(), rng.random((len(x), 3)))):
         x0, y0 = x.copy(), y.copy()
         out = model(x)
@@ -312,7 +329,8 @@ def test_issue_example_runs_as_written_and_learns():
         loss_fn = nn.CrossEntropyLoss()
         loss = loss_fn(model(xb), yb)
         model.backward(loss_fn.backward())
-        opt.step(); opt.zero_grad()  # noqa: E702 -- the issue's spelling
+        opt.step()
+        opt.zero_grad()  # noqa: E702 -- the issue's spelling
         losses.append(loss)
     assert losses[-1] < losses[0]
 

@@ -46,7 +46,9 @@ def test_prose_and_python_cells_alternate_in_order():
     assert kinds(nb) == ["markdown", "code", "markdown", "code", "markdown"]
     assert code_sources(nb) == ["x = 1", "x + 1"]
     assert [c["source"] for c in nb["cells"] if c["cell_type"] == "markdown"] == [
-        "Before.", "Between.", "After."
+        "Before.",
+        "Between.",
+        "After.",
     ]
 
 
@@ -88,7 +90,7 @@ def test_unclosed_python_cell_is_an_error_naming_the_line():
 
 
 def test_option_lines_stay_in_source_and_go_into_metadata():
-    nb = to_nb("```{python}\n#| echo: false\n#| fig-cap: \"A: plot\"\nx = 1\n```\n")
+    nb = to_nb('```{python}\n#| echo: false\n#| fig-cap: "A: plot"\nx = 1\n```\n')
     cell = nb["cells"][0]
     assert cell["source"].startswith("#| echo: false\n#| fig-cap")
     assert cell["metadata"]["quarto"] == {"echo": False, "fig-cap": "A: plot"}
@@ -111,9 +113,7 @@ def test_option_lines_after_code_are_ordinary_comments():
 
 
 def test_callouts_and_divs_stay_in_markdown_around_cells():
-    text = (
-        '::: {.callout-tip collapse="true"}\n## Solution\n\n```{python}\n2 * 3\n```\n:::\n'
-    )
+    text = '::: {.callout-tip collapse="true"}\n## Solution\n\n```{python}\n2 * 3\n```\n:::\n'
     nb = to_nb(text)
     assert kinds(nb) == ["markdown", "code", "markdown"]
     assert nb["cells"][0]["source"] == '::: {.callout-tip collapse="true"}\n## Solution'

@@ -22,8 +22,9 @@ def torch_model(mlp: MLP) -> torch.nn.Sequential:
     for layer in mlp.layers:
         linear = torch.nn.Linear(layer.n_in, len(layer.neurons), dtype=torch.float64)
         with torch.no_grad():
-            linear.weight.copy_(torch.tensor([[w.data for w in n.w] for n in layer.neurons],
-                                            dtype=torch.float64))
+            linear.weight.copy_(
+                torch.tensor([[w.data for w in n.w] for n in layer.neurons], dtype=torch.float64)
+            )
             linear.bias.copy_(torch.tensor([n.b.data for n in layer.neurons], dtype=torch.float64))
         modules.append(linear)
         if layer.neurons[0].nonlin:
@@ -81,8 +82,9 @@ def test_mlp_loss_and_every_parameter_gradient_match_torch(problem):
 
     assert math.isclose(loss.data, tloss.item(), rel_tol=SCALAR_RTOL, abs_tol=SCALAR_ATOL)
     ours = [p.grad for p in mlp.parameters()]
-    np.testing.assert_allclose(ours, torch_grads_in_our_order(model), rtol=SCALAR_RTOL,
-                               atol=SCALAR_ATOL)
+    np.testing.assert_allclose(
+        ours, torch_grads_in_our_order(model), rtol=SCALAR_RTOL, atol=SCALAR_ATOL
+    )
 
 
 @settings(max_examples=10)
@@ -108,8 +110,9 @@ def test_twenty_sgd_steps_give_the_same_parameters_as_torch(problem):
             for row, b in zip(linear.weight, linear.bias, strict=True):
                 theirs += [*row.tolist(), b.item()]
     # 20 steps of rounding differences: the array tolerances, not the single-op one.
-    np.testing.assert_allclose([p.data for p in mlp.parameters()], theirs, rtol=F64_RTOL,
-                               atol=F64_ATOL)
+    np.testing.assert_allclose(
+        [p.data for p in mlp.parameters()], theirs, rtol=F64_RTOL, atol=F64_ATOL
+    )
 
 
 @pytest.mark.parametrize("net, n_in", [(Neuron(3), 3), (Layer(3, 2), 3), (MLP(3, [4, 1]), 3)])
@@ -126,7 +129,8 @@ def test_same_seed_or_generator_gives_the_same_weights(seed):
 
     assert weights(MLP(3, [4, 2], rng=seed)) == weights(MLP(3, [4, 2], rng=seed))
     assert weights(MLP(3, [4, 2], rng=np.random.default_rng(seed))) == weights(
-        MLP(3, [4, 2], rng=seed))
+        MLP(3, [4, 2], rng=seed)
+    )
     assert weights(MLP(3, [4, 2], rng=seed)) != weights(MLP(3, [4, 2], rng=seed + 1))
 
 
@@ -143,8 +147,9 @@ def test_parameters_are_each_neurons_weights_then_bias_in_order(n_in, n_outs):
     mlp = MLP(n_in, n_outs, rng=0)
     expected = [p for layer in mlp.layers for n in layer.neurons for p in [*n.w, n.b]]
     params = mlp.parameters()
-    assert len(params) == len(expected) and all(p is e for p, e in zip(params, expected,
-                                                                       strict=True))
+    assert len(params) == len(expected) and all(
+        p is e for p, e in zip(params, expected, strict=True)
+    )
     sizes = [n_in, *n_outs]
     assert len(params) == sum((a + 1) * b for a, b in zip(sizes, sizes[1:], strict=False))
     assert len({id(p) for p in params}) == len(params)
@@ -177,8 +182,11 @@ def test_zero_grad_clears_every_parameter():
 
 @given(x=st.lists(st.floats(-3, 3), min_size=2, max_size=2), seed=seeds())
 def test_neuron_activation_options(x, seed):
-    relu, tanh, linear = (Neuron(2, rng=seed), Neuron(2, rng=seed, activation="tanh"),
-                          Neuron(2, nonlin=False, rng=seed))
+    relu, tanh, linear = (
+        Neuron(2, rng=seed),
+        Neuron(2, rng=seed, activation="tanh"),
+        Neuron(2, nonlin=False, rng=seed),
+    )
     pre = linear(x).data
     assert relu(x).data == max(pre, 0.0) and tanh(x).data == math.tanh(pre)
 

@@ -30,8 +30,9 @@ def test_moons_without_noise_lie_on_their_half_circles(n, seed):
     t_lower = np.arctan2(0.5 - lower[:, 1], 1 - lower[:, 0])
     for points, centre, t in ((upper, (0.0, 0.0), t_upper), (lower, (1.0, 0.5), t_lower)):
         np.testing.assert_allclose(np.hypot(*(points - centre).T), 1.0, rtol=0, atol=1e-12)
-        np.testing.assert_allclose(np.sort(np.abs(t)), np.linspace(0, np.pi, len(points)),
-                                   rtol=0, atol=1e-12)
+        np.testing.assert_allclose(
+            np.sort(np.abs(t)), np.linspace(0, np.pi, len(points)), rtol=0, atol=1e-12
+        )
     assert np.all(upper[:, 1] >= -1e-12) and np.all(lower[:, 1] <= 0.5 + 1e-12)
 
 
@@ -61,23 +62,29 @@ def test_moons_noise_is_gaussian_with_that_std(noise):
     assert np.std(radial) == pytest.approx(noise, rel=0.05)
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    (dict(n=-1), ValueError, "n must be a non-negative integer; got -1"),
-    (dict(n=2.5), TypeError, "n must be a non-negative integer; got 2.5"),
-    (dict(n=10, noise=-0.1), ValueError, "noise must be a standard deviation >= 0; got -0.1"),
-    (dict(n=10, noise=float("nan")), ValueError, "noise must be a standard deviation >= 0"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(n=-1), ValueError, "n must be a non-negative integer; got -1"),
+        (dict(n=2.5), TypeError, "n must be a non-negative integer; got 2.5"),
+        (dict(n=10, noise=-0.1), ValueError, "noise must be a standard deviation >= 0; got -0.1"),
+        (dict(n=10, noise=float("nan")), ValueError, "noise must be a standard deviation >= 0"),
+    ],
+)
 def test_moons_bad_arguments_are_reported(kwargs, error, message):
     with pytest.raises(error, match=message):
         make_moons(**kwargs)
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    (dict(n=-1), ValueError, "n must be a non-negative integer; got -1"),
-    (dict(n=True), TypeError, "n must be a non-negative integer; got True"),
-    (dict(noise=-0.1), ValueError, "noise must be a standard deviation >= 0; got -0.1"),
-    (dict(noise=float("nan")), ValueError, "noise must be a standard deviation >= 0"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(n=-1), ValueError, "n must be a non-negative integer; got -1"),
+        (dict(n=True), TypeError, "n must be a non-negative integer; got True"),
+        (dict(noise=-0.1), ValueError, "noise must be a standard deviation >= 0; got -0.1"),
+        (dict(noise=float("nan")), ValueError, "noise must be a standard deviation >= 0"),
+    ],
+)
 def test_curve_bad_arguments_are_reported(kwargs, error, message):
     with pytest.raises(error, match=message):
         make_curve(**kwargs)
@@ -85,7 +92,7 @@ def test_curve_bad_arguments_are_reported(kwargs, error, message):
 
 @given(arrays(st.integers(0, 20)))
 def test_target_curve_matches_torch(x):
-    expected = (-(torch.from_numpy(x) - 1) ** 2 + 2).numpy()
+    expected = (-((torch.from_numpy(x) - 1) ** 2) + 2).numpy()
     np.testing.assert_allclose(target_curve(x), expected, rtol=F64_RTOL, atol=F64_ATOL)
 
 

@@ -36,8 +36,9 @@ def test_fit_reaches_90_percent_on_mnist_sample():
     valid_dl = DataLoader(x_valid, y_valid, batch_size=500)
     model = mlp(seed=0)
     opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-    hist = train.fit(model, nn.CrossEntropyLoss(), opt, train_dl, valid_dl, epochs=3,
-                     progress=False)
+    hist = train.fit(
+        model, nn.CrossEntropyLoss(), opt, train_dl, valid_dl, epochs=3, progress=False
+    )
     assert max(hist.accuracy) >= 0.90
     # the recorded accuracy is the model's: recompute it on the whole validation set
     assert hist.accuracy[-1] == pytest.approx(float(F.accuracy(model(x_valid), y_valid)))
@@ -77,8 +78,10 @@ class HandWrittenLinear:
 def test_fit_trains_a_hand_written_model_like_the_module():
     module, hand = nn.Linear(784, 10, rng=15), nn.Linear(784, 10, rng=15)
     loss_fn = nn.CrossEntropyLoss()
-    for model, params in ((module, module.parameters()), (HandWrittenLinear(hand),
-                                                          hand.parameters())):
+    for model, params in (
+        (module, module.parameters()),
+        (HandWrittenLinear(hand), hand.parameters()),
+    ):
         train_dl, _ = small_classification(seed=15, n=40, batch_size=8)
         train.fit(model, loss_fn, optim.SGD(params, 0.1), train_dl, epochs=2, progress=False)
     np.testing.assert_array_equal(module.weight.data, hand.weight.data)
@@ -94,8 +97,15 @@ def test_fit_trains_a_hand_written_model_like_the_module():
 def test_history_lengths_and_epoch_means_are_consistent(seed, n, batch_size, epochs):
     train_dl, valid_dl = small_classification(seed, n, batch_size)
     model = mlp(seed)
-    hist = train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), 0.01),
-                     train_dl, valid_dl, epochs=epochs, progress=False)
+    hist = train.fit(
+        model,
+        nn.CrossEntropyLoss(),
+        optim.SGD(model.parameters(), 0.01),
+        train_dl,
+        valid_dl,
+        epochs=epochs,
+        progress=False,
+    )
     steps = len(train_dl)
     assert len(hist.step_loss) == len(hist.lr) == epochs * steps
     for per_epoch in (hist.train_loss, hist.valid_loss, hist.accuracy, hist.epoch_time):
@@ -103,7 +113,7 @@ def test_history_lengths_and_epoch_means_are_consistent(seed, n, batch_size, epo
     # each epoch's train loss is the row-weighted mean of its step losses
     rows = [len(xb) for xb, _ in train_dl]
     for e in range(epochs):
-        losses = hist.step_loss[e * steps: (e + 1) * steps]
+        losses = hist.step_loss[e * steps : (e + 1) * steps]
         assert hist.train_loss[e] == pytest.approx(np.average(losses, weights=rows))
     assert hist.epochs == epochs
     assert f"{epochs} epochs, {epochs * steps} steps" in repr(hist)
@@ -113,8 +123,9 @@ def test_valid_metrics_equal_a_direct_evaluation():
     train_dl, valid_dl = small_classification(seed=3, n=50, batch_size=10)
     model = mlp(seed=3)
     loss_fn = nn.CrossEntropyLoss()
-    hist = train.fit(model, loss_fn, optim.SGD(model.parameters(), 0.05), train_dl, valid_dl,
-                     progress=False)
+    hist = train.fit(
+        model, loss_fn, optim.SGD(model.parameters(), 0.05), train_dl, valid_dl, progress=False
+    )
     x, y = valid_dl.x, valid_dl.y
     assert hist.valid_loss[0] == pytest.approx(float(F.cross_entropy(model(x), y)), rel=1e-5)
     assert hist.accuracy[0] == pytest.approx(float(F.accuracy(model(x), y)))
@@ -125,8 +136,15 @@ def test_regression_records_nan_accuracy():
     x = rng.normal(size=(40, 784)).astype(np.float32)
     y = rng.normal(size=(40, 1)).astype(np.float32)
     model = mlp(seed=4, n_out=1)
-    hist = train.fit(model, nn.MSELoss(), optim.SGD(model.parameters(), 1e-3),
-                     DataLoader(x, y, 8), DataLoader(x, y, 8), epochs=2, progress=False)
+    hist = train.fit(
+        model,
+        nn.MSELoss(),
+        optim.SGD(model.parameters(), 1e-3),
+        DataLoader(x, y, 8),
+        DataLoader(x, y, 8),
+        epochs=2,
+        progress=False,
+    )
     assert all(math.isnan(a) for a in hist.accuracy)
     assert all(math.isfinite(v) for v in hist.valid_loss)
     assert "accuracy" not in repr(hist) and "valid_loss" in repr(hist)
@@ -136,8 +154,9 @@ def test_regression_records_nan_accuracy():
 def test_without_valid_dl_valid_loss_and_accuracy_are_nan():
     train_dl, _ = small_classification(seed=5, n=30, batch_size=10)
     model = mlp(seed=5)
-    hist = train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), 0.01),
-                     train_dl, progress=False)
+    hist = train.fit(
+        model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), 0.01), train_dl, progress=False
+    )
     assert math.isnan(hist.valid_loss[0]) and math.isnan(hist.accuracy[0])
 
 
@@ -145,8 +164,9 @@ class PoisonedLoader:
     """Re-iterable batches; the batch at (epoch, step), both from 1, holds an inf feature."""
 
     def __init__(self, x, y, batch_size, epoch, step):
-        self.batches = [(x[i:i + batch_size], y[i:i + batch_size])
-                        for i in range(0, len(x), batch_size)]
+        self.batches = [
+            (x[i : i + batch_size], y[i : i + batch_size]) for i in range(0, len(x), batch_size)
+        ]
         self.poison, self.epoch = (epoch, step), 0
 
     def __len__(self):
@@ -186,15 +206,28 @@ def test_diverging_learning_rate_raises_nan_loss_error():
     y = rng.normal(size=(64, 1)).astype(np.float32) * 100
     model = mlp(seed=7, n_out=1)
     with pytest.raises(train.NonFiniteLossError, match="lr was 1e\\+06"):
-        train.fit(model, nn.MSELoss(), optim.SGD(model.parameters(), 1e6),
-                  DataLoader(x, y, 8), epochs=50, progress=False)
+        train.fit(
+            model,
+            nn.MSELoss(),
+            optim.SGD(model.parameters(), 1e6),
+            DataLoader(x, y, 8),
+            epochs=50,
+            progress=False,
+        )
 
 
 def test_progress_false_prints_nothing(capsys):
     train_dl, valid_dl = small_classification(seed=8, n=40, batch_size=10)
     model = mlp(seed=8)
-    train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), 0.01), train_dl,
-              valid_dl, epochs=2, progress=False)
+    train.fit(
+        model,
+        nn.CrossEntropyLoss(),
+        optim.SGD(model.parameters(), 0.01),
+        train_dl,
+        valid_dl,
+        epochs=2,
+        progress=False,
+    )
     out, err = capsys.readouterr()
     assert out == "" and err == ""
 
@@ -202,15 +235,26 @@ def test_progress_false_prints_nothing(capsys):
 def test_progress_in_a_terminal_prints_one_table_row_per_epoch(capsys):
     train_dl, valid_dl = small_classification(seed=9, n=40, batch_size=10)
     model = mlp(seed=9)
-    hist = train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), 0.01),
-                     train_dl, valid_dl, epochs=2)
+    hist = train.fit(
+        model,
+        nn.CrossEntropyLoss(),
+        optim.SGD(model.parameters(), 0.01),
+        train_dl,
+        valid_dl,
+        epochs=2,
+    )
     out, err = capsys.readouterr()
     lines = [line.split("\r")[-1] for line in out.split("\n")]
     assert lines[0].split() == ["epoch", "train_loss", "valid_loss", "accuracy", "time"]
     rows = [line.split() for line in lines if line.split()[:1] in (["1"], ["2"])]
     assert [r[:4] for r in rows] == [
-        [str(e + 1), f"{hist.train_loss[e]:.6f}", f"{hist.valid_loss[e]:.6f}",
-         f"{hist.accuracy[e]:.4f}"] for e in range(2)
+        [
+            str(e + 1),
+            f"{hist.train_loss[e]:.6f}",
+            f"{hist.valid_loss[e]:.6f}",
+            f"{hist.accuracy[e]:.4f}",
+        ]
+        for e in range(2)
     ]
     assert err == ""
 
@@ -260,8 +304,9 @@ def test_fit_steps_the_one_cycle_schedule_like_torch():
     model = mlp(seed=11)
     opt = optim.SGD(model.parameters(), 0.01, momentum=0.9)
     sched = optim.OneCycleLR(opt, max_lr=0.05, total_steps=total)
-    hist = train.fit(model, nn.CrossEntropyLoss(), opt, train_dl, epochs=epochs,
-                     progress=False, sched=sched)
+    hist = train.fit(
+        model, nn.CrossEntropyLoss(), opt, train_dl, epochs=epochs, progress=False, sched=sched
+    )
     topt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], 0.01, momentum=0.9)
     tsched = torch.optim.lr_scheduler.OneCycleLR(topt, max_lr=0.05, total_steps=total)
     torch_lrs = []
@@ -275,8 +320,15 @@ def test_fit_steps_the_one_cycle_schedule_like_torch():
 def test_plot_draws_the_recorded_curves():
     train_dl, valid_dl = small_classification(seed=12, n=40, batch_size=10)
     model = mlp(seed=12)
-    hist = train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), 0.01),
-                     train_dl, valid_dl, epochs=2, progress=False)
+    hist = train.fit(
+        model,
+        nn.CrossEntropyLoss(),
+        optim.SGD(model.parameters(), 0.01),
+        train_dl,
+        valid_dl,
+        epochs=2,
+        progress=False,
+    )
     loss_ax, acc_ax = hist.plot()
     ys = [list(line.get_ydata()) for line in loss_ax.get_lines()]
     assert hist.step_loss in ys and hist.train_loss in ys and hist.valid_loss in ys
@@ -295,8 +347,14 @@ def test_bad_epochs_is_an_error(kwargs, error, match):
     train_dl, _ = small_classification(seed=13, n=10, batch_size=5)
     model = mlp(seed=13)
     with pytest.raises(error, match=match):
-        train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), 0.01), train_dl,
-                  progress=False, **kwargs)
+        train.fit(
+            model,
+            nn.CrossEntropyLoss(),
+            optim.SGD(model.parameters(), 0.01),
+            train_dl,
+            progress=False,
+            **kwargs,
+        )
 
 
 def test_train_dl_without_len_or_batches_is_an_error():

@@ -124,8 +124,9 @@ def test_reflected_op_with_number_matches_torch(name, data):
 
 
 @pytest.mark.parametrize("number_type", NUMBER_TYPES)
-@pytest.mark.parametrize("op", [operator.add, operator.sub, operator.mul, operator.truediv,
-                                operator.pow])
+@pytest.mark.parametrize(
+    "op", [operator.add, operator.sub, operator.mul, operator.truediv, operator.pow]
+)
 @settings(max_examples=20)  # 30 combinations of type and operation; c has only 5 values
 @given(c=st.integers(min_value=1, max_value=5), x=positive_floats)
 def test_numpy_scalars_act_as_numbers_on_either_side(number_type, op, c, x):
@@ -149,6 +150,7 @@ def test_bool_counts_as_zero_or_one():
 
 # ---- derivatives against central differences ----
 
+
 def central_difference(fn, xs: list[float], i: int) -> float:
     h = CENTRAL_DIFF_EPS
     up, down = list(xs), list(xs)
@@ -171,6 +173,7 @@ def test_gradient_matches_central_difference(name, data):
 
 
 # ---- operations leave their inputs alone ----
+
 
 @pytest.mark.parametrize("name", [*BINARY, *UNARY])
 @given(data=st.data())
@@ -196,8 +199,17 @@ def test_node_records_op_and_parents():
 
 # ---- bad input ----
 
-@pytest.mark.parametrize("bad, type_name", [("3", "str"), (None, "NoneType"), ([1], "list"),
-                                             (np.array(1.0), "ndarray"), (1 + 2j, "complex")])
+
+@pytest.mark.parametrize(
+    "bad, type_name",
+    [
+        ("3", "str"),
+        (None, "NoneType"),
+        ([1], "list"),
+        (np.array(1.0), "ndarray"),
+        (1 + 2j, "complex"),
+    ],
+)
 def test_constructor_rejects_non_numbers_naming_the_type(bad, type_name):
     with pytest.raises(TypeError, match=type_name):
         Value(bad)
@@ -208,8 +220,9 @@ def test_label_must_be_a_string():
         Value(1.0, label=3)
 
 
-@pytest.mark.parametrize("op", [operator.add, operator.sub, operator.mul, operator.truediv,
-                                operator.pow])
+@pytest.mark.parametrize(
+    "op", [operator.add, operator.sub, operator.mul, operator.truediv, operator.pow]
+)
 @pytest.mark.parametrize("bad", ["a", None, [1.0], 1j])
 def test_operation_with_non_number_raises_type_error(op, bad):
     with pytest.raises(TypeError, match="unsupported operand|can't multiply|Value"):
@@ -225,8 +238,15 @@ def test_log_of_non_positive_raises_naming_the_value(x):
         Value(x).log()
 
 
-@pytest.mark.parametrize("divide", [lambda a: a / Value(0.0), lambda a: a / 0,
-                                    lambda a: 1.0 / Value(0.0), lambda a: a / np.float64(0)])
+@pytest.mark.parametrize(
+    "divide",
+    [
+        lambda a: a / Value(0.0),
+        lambda a: a / 0,
+        lambda a: 1.0 / Value(0.0),
+        lambda a: a / np.float64(0),
+    ],
+)
 def test_division_by_zero_raises_zero_division_error(divide):
     with pytest.raises(ZeroDivisionError, match="division by zero.*Value\\(data=0.0"):
         divide(Value(3.0))
@@ -269,6 +289,7 @@ def test_overflow_raises_naming_the_value():
 
 # ---- repr and hashing ----
 
+
 @given(x=small_floats)
 def test_repr_shows_data_and_grad(x):
     v = Value(x)
@@ -287,6 +308,7 @@ def test_values_hash_by_identity():
 
 
 # ---- backward ----
+
 
 @given(x=small_floats, y=small_floats, seed=small_floats)
 def test_backward_seed_scales_every_gradient(x, y, seed):

@@ -42,8 +42,7 @@ def graphs(draw):
     """(leaf values, instructions): each instruction makes one node from earlier nodes,
     drawn uniformly, so later nodes often share subexpressions."""
     n_leaves = draw(st.integers(min_value=1, max_value=6))
-    leaves = draw(st.lists(unit_floats.map(lambda x: 2 * x), min_size=n_leaves,
-                           max_size=n_leaves))
+    leaves = draw(st.lists(unit_floats.map(lambda x: 2 * x), min_size=n_leaves, max_size=n_leaves))
     n_ops = draw(st.integers(min_value=1, max_value=55))  # about 3.5 Values per op: up to ~200
     instructions = []
     for i in range(n_ops):

@@ -42,7 +42,8 @@ SHORTCODE = re.compile(
 
 video_ids = st.text(
     alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
-    min_size=11, max_size=11,
+    min_size=11,
+    max_size=11,
 )
 start_seconds = st.integers(min_value=0, max_value=10 * 3600)
 
@@ -117,43 +118,90 @@ def test_files_starting_with_underscore_are_ignored(good):
 
 # file -> the problems it must report, each as (meeting label or None, field or None, text).
 BROKEN = {
-    "unknown_chapter.yml": [("meeting 1 (02-scalar-autodif, 2025-01-14)", "chapter",
-                             "did you mean '02-scalar-autodiff'?")],
+    "unknown_chapter.yml": [
+        (
+            "meeting 1 (02-scalar-autodif, 2025-01-14)",
+            "chapter",
+            "did you mean '02-scalar-autodiff'?",
+        )
+    ],
     "bad_date.yml": [("meeting 1 (01-relu-piecewise, 14/01/2025)", "date", "YYYY-MM-DD")],
-    "impossible_date.yml": [("meeting 1 (01-relu-piecewise, 2025-02-30)", "date",
-                             "not a date that exists")],
-    "bad_video_id.yml": [("meeting 1 (01-relu-piecewise, 2025-01-14)", "video",
-                          "'AAAAAAAAAA' is not a YouTube video")],
-    "bad_video_url.yml": [("meeting 1 (01-relu-piecewise, 2025-01-14)", "video",
-                           "'https://vimeo.com/548291297' is not a YouTube video")],
-    "short_id_in_url.yml": [("meeting 1 (01-relu-piecewise, 2025-01-14)", "video",
-                             "'abc', has 3 characters")],
-    "numeric_video.yml": [("meeting 1 (01-relu-piecewise, 2025-01-14)", "video",
-                           "put the id in quotes")],
-    "bad_start.yml": [("meeting 1 (01-relu-piecewise, 2025-01-14)", "start",
-                       "'ninety' is not a start time")],
-    "duplicate_date.yml": [("meeting 2 (01-relu-piecewise, 2025-01-14)", "date",
-                            "duplicate of meeting 1: same chapter and same date")],
-    "duplicate_video.yml": [("meeting 2 (01-relu-piecewise, 2025-01-21)", "video",
-                             "duplicate of meeting 1: same chapter and same video")],
-    "missing_chat_log.yml": [("meeting 1 (01-relu-piecewise, 2025-01-14)", "chat_log_file",
-                              "'no-such-log.txt' not found")],
-    "chat_log_not_txt.yml": [("meeting 1 (01-relu-piecewise, 2025-01-14)", "chat_log_file",
-                              "'chat.md' is not a .txt file name")],
-    "both_chat_logs.yml": [("meeting 1 (01-relu-piecewise, 2025-01-14)", "chat_log_file",
-                            "not both")],
+    "impossible_date.yml": [
+        ("meeting 1 (01-relu-piecewise, 2025-02-30)", "date", "not a date that exists")
+    ],
+    "bad_video_id.yml": [
+        (
+            "meeting 1 (01-relu-piecewise, 2025-01-14)",
+            "video",
+            "'AAAAAAAAAA' is not a YouTube video",
+        )
+    ],
+    "bad_video_url.yml": [
+        (
+            "meeting 1 (01-relu-piecewise, 2025-01-14)",
+            "video",
+            "'https://vimeo.com/548291297' is not a YouTube video",
+        )
+    ],
+    "short_id_in_url.yml": [
+        ("meeting 1 (01-relu-piecewise, 2025-01-14)", "video", "'abc', has 3 characters")
+    ],
+    "numeric_video.yml": [
+        ("meeting 1 (01-relu-piecewise, 2025-01-14)", "video", "put the id in quotes")
+    ],
+    "bad_start.yml": [
+        ("meeting 1 (01-relu-piecewise, 2025-01-14)", "start", "'ninety' is not a start time")
+    ],
+    "duplicate_date.yml": [
+        (
+            "meeting 2 (01-relu-piecewise, 2025-01-14)",
+            "date",
+            "duplicate of meeting 1: same chapter and same date",
+        )
+    ],
+    "duplicate_video.yml": [
+        (
+            "meeting 2 (01-relu-piecewise, 2025-01-21)",
+            "video",
+            "duplicate of meeting 1: same chapter and same video",
+        )
+    ],
+    "missing_chat_log.yml": [
+        (
+            "meeting 1 (01-relu-piecewise, 2025-01-14)",
+            "chat_log_file",
+            "'no-such-log.txt' not found",
+        )
+    ],
+    "chat_log_not_txt.yml": [
+        (
+            "meeting 1 (01-relu-piecewise, 2025-01-14)",
+            "chat_log_file",
+            "'chat.md' is not a .txt file name",
+        )
+    ],
+    "both_chat_logs.yml": [
+        ("meeting 1 (01-relu-piecewise, 2025-01-14)", "chat_log_file", "not both")
+    ],
     "unknown_meeting_field.yml": [
-        ("meeting 1 (01-relu-piecewise, 2025-01-14)", "vidoe",
-         "unknown field; did you mean 'video'?"),
+        (
+            "meeting 1 (01-relu-piecewise, 2025-01-14)",
+            "vidoe",
+            "unknown field; did you mean 'video'?",
+        ),
         ("meeting 1 (01-relu-piecewise, 2025-01-14)", "video", "missing"),
     ],
-    "unknown_cohort_field.yml": [(None, "facilitator",
-                                  "unknown field; did you mean 'facilitators'?")],
+    "unknown_cohort_field.yml": [
+        (None, "facilitator", "unknown field; did you mean 'facilitators'?")
+    ],
     "yaml_syntax.yml": [(None, None, "line 5, column 4: YAML error")],
-    "duplicate_field.yml": [(None, None, "line 6, column 5: YAML error: field 'video' is "
-                                         "given twice (first on line 5)")],
-    "missing_fields.yml": [("meeting 1 (01-relu-piecewise)", "date", "missing"),
-                           ("meeting 1 (01-relu-piecewise)", "video", "missing")],
+    "duplicate_field.yml": [
+        (None, None, "line 6, column 5: YAML error: field 'video' is given twice (first on line 5)")
+    ],
+    "missing_fields.yml": [
+        ("meeting 1 (01-relu-piecewise)", "date", "missing"),
+        ("meeting 1 (01-relu-piecewise)", "video", "missing"),
+    ],
     "wrong_types.yml": [
         (None, "cohort", "is text ('one'): expected the cohort's number"),
         (None, "name", "is a list"),
@@ -222,8 +270,17 @@ def test_two_files_with_the_same_cohort_number_are_reported(tmp_path):
 def test_chat_log_file_that_is_not_utf8_is_reported(tmp_path):
     videos_dir = make_book(tmp_path)
     (videos_dir / "chat.txt").write_bytes("caf\xe9".encode("latin-1"))
-    write_cohort(videos_dir, [{"chapter": "01-relu-piecewise", "date": "2025-01-14",
-                               "video": "AAAAAAAAAAA", "chat_log_file": "chat.txt"}])
+    write_cohort(
+        videos_dir,
+        [
+            {
+                "chapter": "01-relu-piecewise",
+                "date": "2025-01-14",
+                "video": "AAAAAAAAAAA",
+                "chat_log_file": "chat.txt",
+            }
+        ],
+    )
     (problem,) = problems_of(videos_dir)
     assert "meeting 1 (01-relu-piecewise, 2025-01-14): field 'chat_log_file'" in problem
     assert "not UTF-8" in problem
@@ -279,12 +336,24 @@ URL_FORMS = [
 ]
 
 INVALID_VIDEOS = [
-    "", "AAAAAAAAAA", "AAAAAAAAAAAA", "AAAAAAAAA.A", "https://vimeo.com/548291297",
-    "https://www.youtube.com/watch?v=short", "https://www.youtube.com/playlist?list=PL12345",
-    "https://www.youtube.com/watch", "https://youtu.be/", "https://evil.example/watch?v=AAAAAAAAAAA",
-    "https://youtube.com.evil.example/watch?v=AAAAAAAAAAA", "ftp://youtu.be/AAAAAAAAAAA",
-    "https://youtu.be/AAAAAAAAAAA?t=soon", "https://www.youtube.com/embed/AAAAAAAAAAA/extra",
-    "not a url at all", 12345678901, None, ["AAAAAAAAAAA"],
+    "",
+    "AAAAAAAAAA",
+    "AAAAAAAAAAAA",
+    "AAAAAAAAA.A",
+    "https://vimeo.com/548291297",
+    "https://www.youtube.com/watch?v=short",
+    "https://www.youtube.com/playlist?list=PL12345",
+    "https://www.youtube.com/watch",
+    "https://youtu.be/",
+    "https://evil.example/watch?v=AAAAAAAAAAA",
+    "https://youtube.com.evil.example/watch?v=AAAAAAAAAAA",
+    "ftp://youtu.be/AAAAAAAAAAA",
+    "https://youtu.be/AAAAAAAAAAA?t=soon",
+    "https://www.youtube.com/embed/AAAAAAAAAAA/extra",
+    "not a url at all",
+    12345678901,
+    None,
+    ["AAAAAAAAAAA"],
 ]
 
 
@@ -299,16 +368,30 @@ def test_invalid_video_is_rejected(value):
         parse_video(value)
 
 
-@pytest.mark.parametrize(("text", "seconds"), [
-    (0, 0), (90, 90), ("90", 90), ("90s", 90), ("1m30s", 90), ("1m30", 90), ("2m", 120),
-    ("1h", 3600), ("1h2m3s", 3723), ("01:30", 90), ("1:02:03", 3723), ("75:00", 4500),
-])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        (0, 0),
+        (90, 90),
+        ("90", 90),
+        ("90s", 90),
+        ("1m30s", 90),
+        ("1m30", 90),
+        ("2m", 120),
+        ("1h", 3600),
+        ("1h2m3s", 3723),
+        ("01:30", 90),
+        ("1:02:03", 3723),
+        ("75:00", 4500),
+    ],
+)
 def test_start_time_forms(text, seconds):
     assert parse_start(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "ninety", "-5", -5, "1:60", "1:60:00", "1.5", 1.5, True,
-                                  "1m 30s", None])
+@pytest.mark.parametrize(
+    "text", ["", "ninety", "-5", -5, "1:60", "1:60:00", "1.5", 1.5, True, "1m 30s", None]
+)
 def test_invalid_start_is_rejected(text):
     with pytest.raises(ValueError, match="start time"):
         parse_start(text)
@@ -345,8 +428,16 @@ def _shortcodes(markdown: str) -> list[re.Match]:
 @pytest.mark.parametrize(("form", "start"), URL_FORMS)
 def test_embed_src_and_start_are_right_for_every_url_form(tmp_path, form, start):
     videos_dir = make_book(tmp_path)
-    write_cohort(videos_dir, [{"chapter": "03-chain-rule", "date": "2025-02-04",
-                               "video": form.format(id="Ab3_-xYz9Q0")}])
+    write_cohort(
+        videos_dir,
+        [
+            {
+                "chapter": "03-chain-rule",
+                "date": "2025-02-04",
+                "video": form.format(id="Ab3_-xYz9Q0"),
+            }
+        ],
+    )
     (embed,) = _shortcodes(meeting_videos("03-chain-rule", videos_dir))
     assert embed["src"] == "https://www.youtube.com/embed/Ab3_-xYz9Q0"
     assert embed["start"] == (str(start) if start else None)
@@ -369,8 +460,17 @@ def test_embed_for_random_ids_and_start_times(tmp_path_factory, video_id, second
 
 def test_start_field_takes_the_place_of_the_time_in_the_link(tmp_path):
     videos_dir = make_book(tmp_path)
-    write_cohort(videos_dir, [{"chapter": "01-relu-piecewise", "date": "2025-01-14",
-                               "video": "https://youtu.be/AAAAAAAAAAA?t=90", "start": "2m"}])
+    write_cohort(
+        videos_dir,
+        [
+            {
+                "chapter": "01-relu-piecewise",
+                "date": "2025-01-14",
+                "video": "https://youtu.be/AAAAAAAAAAA?t=90",
+                "start": "2m",
+            }
+        ],
+    )
     (meeting,) = load_cohorts(videos_dir)[0].meetings
     assert meeting.start == 120
 
@@ -391,7 +491,8 @@ def test_section_shows_date_and_title_of_each_meeting(good):
     markdown = meeting_videos("02-scalar-autodiff", good)
     assert "Meeting of 21 January 2025: Value\\, by hand" in markdown
     assert "Meeting of 28 January 2025 ([watch on YouTube](https://youtu.be/CCCCCCCCCCC))" in (
-        markdown)
+        markdown
+    )
     titles = [m["title"] for m in _shortcodes(markdown)]
     assert titles[0] == "Cohort 1, meeting of 21 January 2025: Value, by hand"
 
@@ -399,7 +500,8 @@ def test_section_shows_date_and_title_of_each_meeting(good):
 def test_chapter_without_recording_gets_one_line(good):
     assert meeting_videos("03-chain-rule", good) == NO_RECORDING + "\n"
     assert NO_RECORDING == (
-        "No recording of this chapter yet. See [Videos](../videos.qmd) to add one.")
+        "No recording of this chapter yet. See [Videos](../videos.qmd) to add one."
+    )
 
 
 def test_unknown_chapter_argument_is_an_error(good):
@@ -455,9 +557,10 @@ def _raw_html_blocks(markdown: str) -> list[str]:
             i += 1
             continue
         fence = len(opening[1])
-        end = next(j for j in range(i + 1, len(lines))
-                   if re.fullmatch(rf"`{{{fence},}}\s*", lines[j]))
-        blocks.append("\n".join(lines[i + 1:end]))
+        end = next(
+            j for j in range(i + 1, len(lines)) if re.fullmatch(rf"`{{{fence},}}\s*", lines[j])
+        )
+        blocks.append("\n".join(lines[i + 1 : end]))
         i = end + 1
     return blocks
 
@@ -469,10 +572,16 @@ def assert_log_shown_verbatim(markdown: str, log: str) -> None:
     parser.close()
     data = [e for e in parser.events if e[0] == "data" and e[1].strip()]
     tags = [e[:2] for e in parser.events if e[0] != "data"]
-    assert tags == [("start", "details"), ("start", "summary"), ("end", "summary"),
-                    ("start", "pre"), ("end", "pre"), ("end", "details")]
+    assert tags == [
+        ("start", "details"),
+        ("start", "summary"),
+        ("end", "summary"),
+        ("start", "pre"),
+        ("end", "pre"),
+        ("end", "details"),
+    ]
     assert data[0] == ("data", "Meeting chat log")
-    raw_pre = re.fullmatch(r'(?s).*<pre [^>]*>(.*)</pre>\n</details>', block)
+    raw_pre = re.fullmatch(r"(?s).*<pre [^>]*>(.*)</pre>\n</details>", block)
     assert html.unescape(raw_pre[1]) == log
     pre = [e for e in parser.events if e[:2] == ("start", "pre")][0]
     inside = parser.events[parser.events.index(pre) + 1]
@@ -506,8 +615,17 @@ HOSTILE_LOGS = [
 @pytest.mark.parametrize("log", HOSTILE_LOGS)
 def test_hostile_chat_log_is_escaped_and_round_trips(tmp_path, log):
     videos_dir = make_book(tmp_path)
-    write_cohort(videos_dir, [{"chapter": "01-relu-piecewise", "date": "2025-01-14",
-                               "video": "AAAAAAAAAAA", "chat_log": log}])
+    write_cohort(
+        videos_dir,
+        [
+            {
+                "chapter": "01-relu-piecewise",
+                "date": "2025-01-14",
+                "video": "AAAAAAAAAAA",
+                "chat_log": log,
+            }
+        ],
+    )
     assert_log_shown_verbatim(meeting_videos("01-relu-piecewise", videos_dir), log)
 
 
@@ -520,8 +638,17 @@ chat_logs = st.text(alphabet=st.one_of(printable, st.sampled_from("\n\t<>&`{}\"'
 def test_any_chat_log_file_round_trips(tmp_path_factory, log):
     videos_dir = make_book(tmp_path_factory.mktemp("book"))
     (videos_dir / "chat.txt").write_text(log, encoding="utf-8", newline="")
-    write_cohort(videos_dir, [{"chapter": "01-relu-piecewise", "date": "2025-01-14",
-                               "video": "AAAAAAAAAAA", "chat_log_file": "chat.txt"}])
+    write_cohort(
+        videos_dir,
+        [
+            {
+                "chapter": "01-relu-piecewise",
+                "date": "2025-01-14",
+                "video": "AAAAAAAAAAA",
+                "chat_log_file": "chat.txt",
+            }
+        ],
+    )
     markdown = meeting_videos("01-relu-piecewise", videos_dir)
     expected = log.strip("\n")
     if expected:
@@ -530,14 +657,29 @@ def test_any_chat_log_file_round_trips(tmp_path_factory, log):
         assert "<details>" not in markdown
 
 
-@pytest.mark.parametrize("title", [
-    'He said "hi" >}} {{< video x >}}', "<b>bold</b> & *stars* `code`", "{src} {title}",
-    "back\\slash", "line\nbreak",
-])
+@pytest.mark.parametrize(
+    "title",
+    [
+        'He said "hi" >}} {{< video x >}}',
+        "<b>bold</b> & *stars* `code`",
+        "{src} {title}",
+        "back\\slash",
+        "line\nbreak",
+    ],
+)
 def test_hostile_title_keeps_the_shortcode_well_formed(tmp_path, title):
     videos_dir = make_book(tmp_path)
-    write_cohort(videos_dir, [{"chapter": "01-relu-piecewise", "date": "2025-01-14",
-                               "video": "AAAAAAAAAAA", "title": title}])
+    write_cohort(
+        videos_dir,
+        [
+            {
+                "chapter": "01-relu-piecewise",
+                "date": "2025-01-14",
+                "video": "AAAAAAAAAAA",
+                "title": title,
+            }
+        ],
+    )
     markdown = meeting_videos("01-relu-piecewise", videos_dir)
     (embed,) = _shortcodes(markdown)
     assert embed["src"] == "https://www.youtube.com/embed/AAAAAAAAAAA"
@@ -607,7 +749,10 @@ def test_template_example_validates_once_uncommented(tmp_path):
     (cohort,) = load_cohorts(videos_dir)
     (meeting,) = cohort.meetings
     assert (meeting.chapter, meeting.start, meeting.chat_log) == (
-        "02-scalar-autodiff", 90, "18:02 Ann: hello")
+        "02-scalar-autodiff",
+        90,
+        "18:02 Ann: hello",
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -615,8 +760,13 @@ def test_template_example_validates_once_uncommented(tmp_path):
 
 
 def run_check(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pybackprop.videos", "check", *args],
-                          cwd=cwd, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "pybackprop.videos", "check", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_cli_check_good_folder_exits_0_with_summary(good):
@@ -649,8 +799,10 @@ def test_cli_check_missing_folder_exits_1(tmp_path):
 
 
 def test_import_pybackprop_does_not_load_videos_or_yaml():
-    code = ("import sys, pybackprop; "
-            "print('pybackprop.videos' in sys.modules, 'yaml' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=60, check=True)
+    code = (
+        "import sys, pybackprop; print('pybackprop.videos' in sys.modules, 'yaml' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
     assert result.stdout.split() == ["False", "False"]

@@ -45,9 +45,7 @@ class DataLoader:
         try:
             batch_size = operator.index(batch_size)
         except TypeError:
-            raise TypeError(
-                f"batch_size must be a positive integer; got {batch_size!r}"
-            ) from None
+            raise TypeError(f"batch_size must be a positive integer; got {batch_size!r}") from None
         if batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer; got {batch_size}")
         self.x, self.y = x, y

@@ -44,19 +44,27 @@ FILES = {
     f.name: f
     for f in (
         MNISTFile(
-            "train-images-idx3-ubyte", IMAGES_MAGIC, (60000, 28, 28),
+            "train-images-idx3-ubyte",
+            IMAGES_MAGIC,
+            (60000, 28, 28),
             "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
         ),
         MNISTFile(
-            "train-labels-idx1-ubyte", LABELS_MAGIC, (60000,),
+            "train-labels-idx1-ubyte",
+            LABELS_MAGIC,
+            (60000,),
             "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
         ),
         MNISTFile(
-            "t10k-images-idx3-ubyte", IMAGES_MAGIC, (10000, 28, 28),
+            "t10k-images-idx3-ubyte",
+            IMAGES_MAGIC,
+            (10000, 28, 28),
             "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
         ),
         MNISTFile(
-            "t10k-labels-idx1-ubyte", LABELS_MAGIC, (10000,),
+            "t10k-labels-idx1-ubyte",
+            LABELS_MAGIC,
+            (10000,),
             "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
         ),
     )
@@ -119,8 +127,10 @@ def load_mnist(
             parts = (images, labels, *_full_arrays("t10k"))
     x_train, y_train, x_valid, y_valid = parts
     return (
-        _to_float(x_train, flatten), y_train.astype(np.int64),
-        _to_float(x_valid, flatten), y_valid.astype(np.int64),
+        _to_float(x_train, flatten),
+        y_train.astype(np.int64),
+        _to_float(x_valid, flatten),
+        y_valid.astype(np.int64),
     )
 
 
@@ -334,8 +344,10 @@ class _TextProgress:
     def update(self, got: int) -> None:
         if self.total:
             filled = self.WIDTH * got // self.total
-            line = (f"{self.label} [{'#' * filled}{'.' * (self.WIDTH - filled)}] "
-                    f"{got / 1e6:.1f}/{self.total / 1e6:.1f} MB")
+            line = (
+                f"{self.label} [{'#' * filled}{'.' * (self.WIDTH - filled)}] "
+                f"{got / 1e6:.1f}/{self.total / 1e6:.1f} MB"
+            )
         else:
             line = f"{self.label} {got / 1e6:.1f} MB"
         if line != self.shown:

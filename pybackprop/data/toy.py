@@ -30,10 +30,12 @@ def make_moons(
     gen = np.random.default_rng(rng)
     n0 = n // 2
     t0, t1 = np.linspace(0, np.pi, n0), np.linspace(0, np.pi, n - n0)
-    x = np.concatenate([
-        np.column_stack([np.cos(t0), np.sin(t0)]),
-        np.column_stack([1 - np.cos(t1), 0.5 - np.sin(t1)]),
-    ])
+    x = np.concatenate(
+        [
+            np.column_stack([np.cos(t0), np.sin(t0)]),
+            np.column_stack([1 - np.cos(t1), 0.5 - np.sin(t1)]),
+        ]
+    )
     y = np.concatenate([np.zeros(n0, dtype=np.int64), np.ones(n - n0, dtype=np.int64)])
     if noise > 0:
         x += gen.normal(scale=noise, size=x.shape)

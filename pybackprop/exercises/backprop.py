@@ -27,13 +27,24 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 def _sigmoid_cases(seed: int) -> list[Case]:
     rng = np.random.default_rng(seed)
     cases = []
-    for shape, scale in (((4, 6), 1.0), ((1, 7), 1.0), ((5, 3), 3.0), ((2, 3, 4), 1.0),
-                         ((9,), 10.0)):
+    for shape, scale in (
+        ((4, 6), 1.0),
+        ((1, 7), 1.0),
+        ((5, 3), 3.0),
+        ((2, 3, 4), 1.0),
+        ((9,), 10.0),
+    ):
         for dtype in DTYPES:
             x = (scale * rng.standard_normal(shape)).astype(dtype)
             g = normal(rng, shape, dtype)
-            cases.append(Case(f"shape {shape}, inputs of size ~{scale:g}, {np.dtype(dtype)}",
-                              (x, g), ("x", "grad_out"), np.dtype(dtype)))
+            cases.append(
+                Case(
+                    f"shape {shape}, inputs of size ~{scale:g}, {np.dtype(dtype)}",
+                    (x, g),
+                    ("x", "grad_out"),
+                    np.dtype(dtype),
+                )
+            )
     return cases
 
 
@@ -44,23 +55,33 @@ def _sigmoid_reference(x: np.ndarray, grad_out: np.ndarray) -> np.ndarray:
 
 _SIGMOID_RULE = "sigmoid'(x) = s * (1 - s) with s = sigmoid(x), times grad_out."
 _SIGMOID_MISTAKES = [
-    Mistake("sigmoid_derivative_of_input",
-            "this is grad_out * x * (1 - x): the formula s * (1 - s) applied to the input x "
-            f"instead of to the output s = sigmoid(x). {_SIGMOID_RULE}",
-            produce=lambda x, g: g * x * (1 - x)),
-    Mistake("missing_grad_out",
-            "this is the sigmoid's local derivative s * (1 - s) alone: multiply it by "
-            "grad_out (the chain rule).",
-            produce=lambda x, g: _sigmoid(x) * (1 - _sigmoid(x))),
-    Mistake("returned_forward",
-            f"this is sigmoid(x) * grad_out: the (1 - s) factor is missing. {_SIGMOID_RULE}",
-            produce=lambda x, g: g * _sigmoid(x)),
-    Mistake("returned_forward",
-            f"this is sigmoid(x), the forward value, not its derivative. {_SIGMOID_RULE}",
-            produce=lambda x, g: _sigmoid(x)),
-    Mistake("wrong_sign",
-            f"the sign is flipped (s * (s - 1) instead of s * (1 - s)). {_SIGMOID_RULE}",
-            produce=lambda x, g: -_sigmoid_reference(x, g)),
+    Mistake(
+        "sigmoid_derivative_of_input",
+        "this is grad_out * x * (1 - x): the formula s * (1 - s) applied to the input x "
+        f"instead of to the output s = sigmoid(x). {_SIGMOID_RULE}",
+        produce=lambda x, g: g * x * (1 - x),
+    ),
+    Mistake(
+        "missing_grad_out",
+        "this is the sigmoid's local derivative s * (1 - s) alone: multiply it by "
+        "grad_out (the chain rule).",
+        produce=lambda x, g: _sigmoid(x) * (1 - _sigmoid(x)),
+    ),
+    Mistake(
+        "returned_forward",
+        f"this is sigmoid(x) * grad_out: the (1 - s) factor is missing. {_SIGMOID_RULE}",
+        produce=lambda x, g: g * _sigmoid(x),
+    ),
+    Mistake(
+        "returned_forward",
+        f"this is sigmoid(x), the forward value, not its derivative. {_SIGMOID_RULE}",
+        produce=lambda x, g: _sigmoid(x),
+    ),
+    Mistake(
+        "wrong_sign",
+        f"the sign is flipped (s * (s - 1) instead of s * (1 - s)). {_SIGMOID_RULE}",
+        produce=lambda x, g: -_sigmoid_reference(x, g),
+    ),
 ]
 
 
@@ -70,8 +91,14 @@ def check_sigmoid_backward(fn: Callable, seed: int = 0) -> CheckResult:
     x and grad_out have the same shape (any shape); grad_x = grad_out * s * (1 - s) with
     s = 1 / (1 + exp(-x)). Some cases have inputs of size ~10, where s is close to 0 or 1.
     """
-    return run_check("check_sigmoid_backward", fn, _sigmoid_cases(seed), _sigmoid_reference,
-                     ("grad_x",), _SIGMOID_MISTAKES)
+    return run_check(
+        "check_sigmoid_backward",
+        fn,
+        _sigmoid_cases(seed),
+        _sigmoid_reference,
+        ("grad_x",),
+        _SIGMOID_MISTAKES,
+    )
 
 
 # ---- mean absolute error ----------------------------------------------------------------------
@@ -88,8 +115,14 @@ def _mae_cases(seed: int) -> list[Case]:
             if ties:
                 target[::3] = pred[::3]
             note = ", some pred == target" if ties else ""
-            cases.append(Case(f"n {n}{note}, {np.dtype(dtype)}", (pred, target),
-                              ("pred", "target"), np.dtype(dtype)))
+            cases.append(
+                Case(
+                    f"n {n}{note}, {np.dtype(dtype)}",
+                    (pred, target),
+                    ("pred", "target"),
+                    np.dtype(dtype),
+                )
+            )
     return cases
 
 
@@ -97,24 +130,38 @@ def _mae_reference(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     return (np.sign(pred - target) / len(pred)).astype(pred.dtype)
 
 
-_MAE_RULE = ("The loss is mean(|pred - target|), so dL/dpred = sign(pred - target) / n: the "
-             "slope of |u| is +1 or -1 (0 at u = 0), and the mean divides by n.")
+_MAE_RULE = (
+    "The loss is mean(|pred - target|), so dL/dpred = sign(pred - target) / n: the "
+    "slope of |u| is +1 or -1 (0 at u = 0), and the mean divides by n."
+)
 _MAE_MISTAKES = [
-    Mistake("mae_missing_1_over_n", f"this is sign(pred - target), without the 1/n. {_MAE_RULE}",
-            produce=lambda p, t: np.sign(p - t)),
-    Mistake("mae_sign_at_zero",
-            "right everywhere except where pred == target: there the gradient should be 0 "
-            "(np.sign(0) is 0, and torch uses 0 too), but yours is +-1/n. np.where(d > 0, 1, "
-            "-1) has no case for d == 0; use np.sign(d).",
-            detect=lambda got, want, case: _right_except_at_ties(got, want, case)),
-    Mistake("wrong_sign", f"the sign is flipped (target - pred). {_MAE_RULE}",
-            produce=lambda p, t: np.sign(t - p) / len(p)),
-    Mistake("returned_mse_gradient",
-            f"this is the MSE's gradient 2 * (pred - target) / n, not the MAE's. {_MAE_RULE}",
-            produce=lambda p, t: 2 * (p - t) / len(p)),
-    Mistake("returned_mse_gradient",
-            f"this is (pred - target) / n, the slope of a square, not of |u|. {_MAE_RULE}",
-            produce=lambda p, t: (p - t) / len(p)),
+    Mistake(
+        "mae_missing_1_over_n",
+        f"this is sign(pred - target), without the 1/n. {_MAE_RULE}",
+        produce=lambda p, t: np.sign(p - t),
+    ),
+    Mistake(
+        "mae_sign_at_zero",
+        "right everywhere except where pred == target: there the gradient should be 0 "
+        "(np.sign(0) is 0, and torch uses 0 too), but yours is +-1/n. np.where(d > 0, 1, "
+        "-1) has no case for d == 0; use np.sign(d).",
+        detect=lambda got, want, case: _right_except_at_ties(got, want, case),
+    ),
+    Mistake(
+        "wrong_sign",
+        f"the sign is flipped (target - pred). {_MAE_RULE}",
+        produce=lambda p, t: np.sign(t - p) / len(p),
+    ),
+    Mistake(
+        "returned_mse_gradient",
+        f"this is the MSE's gradient 2 * (pred - target) / n, not the MAE's. {_MAE_RULE}",
+        produce=lambda p, t: 2 * (p - t) / len(p),
+    ),
+    Mistake(
+        "returned_mse_gradient",
+        f"this is (pred - target) / n, the slope of a square, not of |u|. {_MAE_RULE}",
+        produce=lambda p, t: (p - t) / len(p),
+    ),
 ]
 
 
@@ -135,8 +182,9 @@ def check_mae_backward(fn: Callable, seed: int = 0) -> CheckResult:
     pred and target: (n,); the loss is mean(|pred - target|), and grad_pred: (n,) is
     sign(pred - target) / n, with 0 where pred == target (as torch does).
     """
-    return run_check("check_mae_backward", fn, _mae_cases(seed), _mae_reference,
-                     ("grad_pred",), _MAE_MISTAKES)
+    return run_check(
+        "check_mae_backward", fn, _mae_cases(seed), _mae_reference, ("grad_pred",), _MAE_MISTAKES
+    )
 
 
 # ---- a 3-layer network ------------------------------------------------------------------------
@@ -156,14 +204,20 @@ def _mlp_cases(seed: int) -> list[Case]:
                 target = normal(rng, (batch,), dtype)
                 params = []
                 for a, b in ((n_in, h1), (h1, h2), (h2, 1)):
-                    params += [(rng.standard_normal((a, b)) / np.sqrt(a)).astype(dtype),
-                               (0.1 * rng.standard_normal(b)).astype(dtype)]
+                    params += [
+                        (rng.standard_normal((a, b)) / np.sqrt(a)).astype(dtype),
+                        (0.1 * rng.standard_normal(b)).astype(dtype),
+                    ]
                 if _mistakes_told_apart((x, target, *params), np.dtype(dtype)):
                     break
-            cases.append(Case(f"batch {batch}, sizes {n_in}-{h1}-{h2}-1, {np.dtype(dtype)}",
-                              (x, target, *params),
-                              ("x", "target", "w1", "b1", "w2", "b2", "w3", "b3"),
-                              np.dtype(dtype)))
+            cases.append(
+                Case(
+                    f"batch {batch}, sizes {n_in}-{h1}-{h2}-1, {np.dtype(dtype)}",
+                    (x, target, *params),
+                    ("x", "target", "w1", "b1", "w2", "b2", "w3", "b3"),
+                    np.dtype(dtype),
+                )
+            )
     return cases
 
 
@@ -173,14 +227,28 @@ def _mistakes_told_apart(args: tuple, dtype: np.dtype) -> bool:
     wrongs = [_mlp_grads(*args, **kw) for _, _, kw in _MLP_MISTAKES]
     for i, wrong in enumerate(wrongs):
         k = next((k for k in range(len(right)) if not close(wrong[k], right[k], dtype)), None)
-        if k is not None and any(close(other[k], wrong[k], dtype)
-                                 for j, other in enumerate(wrongs) if j != i):
+        if k is not None and any(
+            close(other[k], wrong[k], dtype) for j, other in enumerate(wrongs) if j != i
+        ):
             return False
     return True
 
 
-def _mlp_grads(x, target, w1, b1, w2, b2, w3, b3, *, relu_last=False, mask=True,
-               loss_scale=2.0, mask_from_grad=False):
+def _mlp_grads(
+    x,
+    target,
+    w1,
+    b1,
+    w2,
+    b2,
+    w3,
+    b3,
+    *,
+    relu_last=False,
+    mask=True,
+    loss_scale=2.0,
+    mask_from_grad=False,
+):
     """Gradients of mse(lin3(relu(lin2(relu(lin1(x))))), target), or of a named mistake."""
     l1 = x @ w1 + b1
     h1 = np.maximum(l1, 0)
@@ -208,35 +276,53 @@ def _mlp_grads(x, target, w1, b1, w2, b2, w3, b3, *, relu_last=False, mask=True,
 
 # (diagnosis, message, the keywords of `_mlp_grads` that make the mistake)
 _MLP_MISTAKES = [
-    ("relu_after_last_layer",
-     "the network's output went through a ReLU too. The last layer is linear: "
-     "lin, relu, lin, relu, lin, then the loss.", {"relu_last": True}),
-    ("missing_relu_backward",
-     "the gradient passes through the ReLUs unchanged. Multiply it by the mask of "
-     "each ReLU's input (relu_grad(l, g) = g * (l > 0)).", {"mask": False}),
-    ("relu_mask_from_grad_out",
-     "the ReLU mask is taken from the gradient (g > 0) instead of the ReLU's input "
-     "(l > 0).", {"mask_from_grad": True}),
-    ("mse_missing_2_over_n",
-     "every gradient is off by the factor 2/n of the MSE's gradient: dL/dout = "
-     "2 * (out - target) / n.", {"loss_scale": 1.0}),
+    (
+        "relu_after_last_layer",
+        "the network's output went through a ReLU too. The last layer is linear: "
+        "lin, relu, lin, relu, lin, then the loss.",
+        {"relu_last": True},
+    ),
+    (
+        "missing_relu_backward",
+        "the gradient passes through the ReLUs unchanged. Multiply it by the mask of "
+        "each ReLU's input (relu_grad(l, g) = g * (l > 0)).",
+        {"mask": False},
+    ),
+    (
+        "relu_mask_from_grad_out",
+        "the ReLU mask is taken from the gradient (g > 0) instead of the ReLU's input (l > 0).",
+        {"mask_from_grad": True},
+    ),
+    (
+        "mse_missing_2_over_n",
+        "every gradient is off by the factor 2/n of the MSE's gradient: dL/dout = "
+        "2 * (out - target) / n.",
+        {"loss_scale": 1.0},
+    ),
 ]
 
 
 def _mlp_mistakes() -> list[Mistake]:
     return [
-        Mistake(diagnosis, message, output=k,
-                produce=lambda *args, k=k, kw=kw: _mlp_grads(*args, **kw)[k])
-        for diagnosis, message, kw in _MLP_MISTAKES for k in range(len(_MLP_OUTPUTS))
+        Mistake(
+            diagnosis,
+            message,
+            output=k,
+            produce=lambda *args, k=k, kw=kw: _mlp_grads(*args, **kw)[k],
+        )
+        for diagnosis, message, kw in _MLP_MISTAKES
+        for k in range(len(_MLP_OUTPUTS))
     ]
 
 
 def _mlp_exception(exc: Exception) -> tuple[str, str] | None:
     if "matmul" in str(exc) or "not aligned" in str(exc):
-        return ("shape_mismatch",
-                "Print the shape of every intermediate: dL/dout must be (batch, 1) like the "
-                "output (out.squeeze(-1) - target, then [:, None]), and each layer's backward "
-                "needs that layer's own input and weight: lin_grad(l2, w3, b3, out_g).")
+        return (
+            "shape_mismatch",
+            "Print the shape of every intermediate: dL/dout must be (batch, 1) like the "
+            "output (out.squeeze(-1) - target, then [:, None]), and each layer's backward "
+            "needs that layer's own input and weight: lin_grad(l2, w3, b3, out_g).",
+        )
     return None
 
 
@@ -248,5 +334,12 @@ def check_mlp_backward(fn: Callable, seed: int = 0) -> CheckResult:
     x: (batch, n_in), target: (batch,), w1: (n_in, h1), w2: (h1, h2), w3: (h2, 1); each
     gradient has the shape of its parameter.
     """
-    return run_check("check_mlp_backward", fn, _mlp_cases(seed), _mlp_grads, _MLP_OUTPUTS,
-                     _mlp_mistakes(), explain_exception=_mlp_exception)
+    return run_check(
+        "check_mlp_backward",
+        fn,
+        _mlp_cases(seed),
+        _mlp_grads,
+        _MLP_OUTPUTS,
+        _mlp_mistakes(),
+        explain_exception=_mlp_exception,
+    )

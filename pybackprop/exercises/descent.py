@@ -34,26 +34,35 @@ def _step(c: float, lr: float, targets: np.ndarray) -> float:
     return c - lr * _grad(c, targets)
 
 
-_STEP = ("One step is c - lr * dL/dc, with dL/dc = 2 * mean(c - t) for the MSE of the "
-         "constant c.")
+_STEP = "One step is c - lr * dL/dc, with dL/dc = 2 * mean(c - t) for the MSE of the constant c."
 _STEP_MISTAKES = [
-    Mistake("gradient_ascent",
-            f"c moved up the gradient (c + lr * dL/dc, or the error taken as t - c), so the "
-            f"loss grows. {_STEP}",
-            produce=lambda c, lr, t: c + lr * _grad(c, t)),
-    Mistake("missing_factor_2",
-            f"the gradient lacks the 2 from the square: dL/dc = 2 * mean(c - t). {_STEP}",
-            produce=lambda c, lr, t: c - lr * _grad(c, t) / 2),
-    Mistake("sum_not_mean",
-            f"the gradient sums over the targets instead of averaging: the loss is a mean, so "
-            f"divide by n. {_STEP}",
-            produce=lambda c, lr, t: c - lr * _grad(c, t) * len(t)),
-    Mistake("returned_gradient",
-            f"this is the gradient dL/dc itself; return the new c. {_STEP}",
-            produce=lambda c, lr, t: _grad(c, t)),
-    Mistake("returned_update",
-            f"this is the update lr * dL/dc; return the new c, that is c minus it. {_STEP}",
-            produce=lambda c, lr, t: lr * _grad(c, t)),
+    Mistake(
+        "gradient_ascent",
+        f"c moved up the gradient (c + lr * dL/dc, or the error taken as t - c), so the "
+        f"loss grows. {_STEP}",
+        produce=lambda c, lr, t: c + lr * _grad(c, t),
+    ),
+    Mistake(
+        "missing_factor_2",
+        f"the gradient lacks the 2 from the square: dL/dc = 2 * mean(c - t). {_STEP}",
+        produce=lambda c, lr, t: c - lr * _grad(c, t) / 2,
+    ),
+    Mistake(
+        "sum_not_mean",
+        f"the gradient sums over the targets instead of averaging: the loss is a mean, so "
+        f"divide by n. {_STEP}",
+        produce=lambda c, lr, t: c - lr * _grad(c, t) * len(t),
+    ),
+    Mistake(
+        "returned_gradient",
+        f"this is the gradient dL/dc itself; return the new c. {_STEP}",
+        produce=lambda c, lr, t: _grad(c, t),
+    ),
+    Mistake(
+        "returned_update",
+        f"this is the update lr * dL/dc; return the new c, that is c minus it. {_STEP}",
+        produce=lambda c, lr, t: lr * _grad(c, t),
+    ),
 ]
 
 
@@ -63,8 +72,9 @@ def check_descent_step(fn: Callable, seed: int = 0) -> CheckResult:
     c: the constant prediction (a float); lr: the learning rate; targets: (n,). The loss is
     mean((c - targets)**2); expected: c - lr * 2 * mean(c - targets).
     """
-    return run_check("check_descent_step", fn, _step_cases(seed), _step, ("new c",),
-                     _STEP_MISTAKES, scalar=True)
+    return run_check(
+        "check_descent_step", fn, _step_cases(seed), _step, ("new c",), _STEP_MISTAKES, scalar=True
+    )
 
 
 # ---- accuracy of scores against 0/1 labels -------------------------------------------------
@@ -84,8 +94,10 @@ def _accuracy_cases(seed: int) -> list[Case]:
             wrong[0] = n > 1
             scores = np.where(wrong, -sides, sides) * rng.uniform(0.1, 2.0, n)
             accuracy = _accuracy(scores, labels)
-            named = {round(v, 9) for v in (accuracy, 1 - accuracy,
-                                            float(np.mean(np.sign(scores) == labels)))}
+            named = {
+                round(v, 9)
+                for v in (accuracy, 1 - accuracy, float(np.mean(np.sign(scores) == labels)))
+            }
             if n == 1 or len(named) == 3:
                 break
         cases.append(Case(f"n {n}", (scores, labels), ("scores", "labels")))
@@ -96,24 +108,34 @@ def _accuracy(scores: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean((scores > 0) == (labels == 1)))
 
 
-_ACCURACY = ("A point is right when its score has the sign of its class (positive for label 1, "
-             "negative for label 0): mean((scores > 0) == (labels == 1)).")
+_ACCURACY = (
+    "A point is right when its score has the sign of its class (positive for label 1, "
+    "negative for label 0): mean((scores > 0) == (labels == 1))."
+)
 _ACCURACY_MISTAKES = [
-    Mistake("sign_against_0_1_labels",
-            "np.sign(scores) is -1 or +1 but the labels are 0 or 1, so class 0 is never "
-            f"counted as right. Compare scores > 0 with labels == 1. {_ACCURACY}",
-            produce=lambda s, y: float(np.mean(np.sign(s) == y))),
-    Mistake("count_not_fraction",
-            f"this is the number of right points; accuracy is the fraction. {_ACCURACY}",
-            produce=lambda s, y: float(np.sum((s > 0) == (y == 1)))),
-    Mistake("percent_not_fraction",
-            "this is a percentage (times 100); return a fraction between 0 and 1 (format it "
-            f"as a percentage when printing, e.g. f'{{acc:.1%}}'). {_ACCURACY}",
-            produce=lambda s, y: 100 * _accuracy(s, y)),
-    Mistake("returned_error_rate",
-            "this is the fraction of wrong points (1 - accuracy): the classes are swapped, or "
-            f"the comparison is inverted. {_ACCURACY}",
-            produce=lambda s, y: 1 - _accuracy(s, y)),
+    Mistake(
+        "sign_against_0_1_labels",
+        "np.sign(scores) is -1 or +1 but the labels are 0 or 1, so class 0 is never "
+        f"counted as right. Compare scores > 0 with labels == 1. {_ACCURACY}",
+        produce=lambda s, y: float(np.mean(np.sign(s) == y)),
+    ),
+    Mistake(
+        "count_not_fraction",
+        f"this is the number of right points; accuracy is the fraction. {_ACCURACY}",
+        produce=lambda s, y: float(np.sum((s > 0) == (y == 1))),
+    ),
+    Mistake(
+        "percent_not_fraction",
+        "this is a percentage (times 100); return a fraction between 0 and 1 (format it "
+        f"as a percentage when printing, e.g. f'{{acc:.1%}}'). {_ACCURACY}",
+        produce=lambda s, y: 100 * _accuracy(s, y),
+    ),
+    Mistake(
+        "returned_error_rate",
+        "this is the fraction of wrong points (1 - accuracy): the classes are swapped, or "
+        f"the comparison is inverted. {_ACCURACY}",
+        produce=lambda s, y: 1 - _accuracy(s, y),
+    ),
 ]
 
 
@@ -122,5 +144,12 @@ def check_sign_accuracy(fn: Callable, seed: int = 0) -> CheckResult:
 
     scores: (n,) floats; labels: (n,) integers 0 or 1. A score > 0 predicts class 1.
     """
-    return run_check("check_sign_accuracy", fn, _accuracy_cases(seed), _accuracy,
-                     ("accuracy",), _ACCURACY_MISTAKES, scalar=True)
+    return run_check(
+        "check_sign_accuracy",
+        fn,
+        _accuracy_cases(seed),
+        _accuracy,
+        ("accuracy",),
+        _ACCURACY_MISTAKES,
+        scalar=True,
+    )

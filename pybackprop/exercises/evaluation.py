@@ -35,26 +35,38 @@ def _right_counts(logits: np.ndarray, target: np.ndarray) -> np.ndarray:
     return np.bincount(target, weights=right, minlength=logits.shape[1])
 
 
-_PER_CLASS = ("Class k's accuracy is the fraction right among the rows whose *label* is k: "
-              "right[target == k].mean(), with right = logits.argmax(-1) == target.")
+_PER_CLASS = (
+    "Class k's accuracy is the fraction right among the rows whose *label* is k: "
+    "right[target == k].mean(), with right = logits.argmax(-1) == target."
+)
 _PER_CLASS_MISTAKES = [
-    Mistake("divided_by_all_rows",
-            f"this divides each class's number of right answers by all n rows, not by the "
-            f"number of rows of that class (it sums to the overall accuracy). {_PER_CLASS}",
-            produce=lambda x, t: _right_counts(x, t) / len(t)),
-    Mistake("count_not_fraction",
-            f"these are the numbers of right answers per class, not fractions. {_PER_CLASS}",
-            produce=_right_counts),
-    Mistake("per_predicted_class",
-            "this groups the rows by the *predicted* class (how often a prediction of k is "
-            f"right, the precision), not by the label. {_PER_CLASS}",
-            produce=_precision),
-    Mistake("overall_accuracy",
-            f"every entry is the overall accuracy; each class needs its own. {_PER_CLASS}",
-            produce=lambda x, t: np.full(x.shape[1], np.mean(x.argmax(-1) == t))),
-    Mistake("returned_error_rate",
-            f"this is the fraction *wrong* per class (1 - accuracy). {_PER_CLASS}",
-            produce=lambda x, t: 1 - _per_class_accuracy(x, t)),
+    Mistake(
+        "divided_by_all_rows",
+        f"this divides each class's number of right answers by all n rows, not by the "
+        f"number of rows of that class (it sums to the overall accuracy). {_PER_CLASS}",
+        produce=lambda x, t: _right_counts(x, t) / len(t),
+    ),
+    Mistake(
+        "count_not_fraction",
+        f"these are the numbers of right answers per class, not fractions. {_PER_CLASS}",
+        produce=_right_counts,
+    ),
+    Mistake(
+        "per_predicted_class",
+        "this groups the rows by the *predicted* class (how often a prediction of k is "
+        f"right, the precision), not by the label. {_PER_CLASS}",
+        produce=_precision,
+    ),
+    Mistake(
+        "overall_accuracy",
+        f"every entry is the overall accuracy; each class needs its own. {_PER_CLASS}",
+        produce=lambda x, t: np.full(x.shape[1], np.mean(x.argmax(-1) == t)),
+    ),
+    Mistake(
+        "returned_error_rate",
+        f"this is the fraction *wrong* per class (1 - accuracy). {_PER_CLASS}",
+        produce=lambda x, t: 1 - _per_class_accuracy(x, t),
+    ),
 ]
 
 
@@ -67,29 +79,37 @@ def _per_class_cases(seed: int) -> list[Case]:
             # three rows in four right; a draw where a mistake gives the right numbers anyway
             # (or two mistakes the same numbers) is replaced.
             while True:
-                target = rng.permutation(np.concatenate(
-                    [np.arange(c), np.arange(c), rng.integers(0, c, n - 2 * c)]))
+                target = rng.permutation(
+                    np.concatenate([np.arange(c), np.arange(c), rng.integers(0, c, n - 2 * c)])
+                )
                 logits = rng.standard_normal((n, c))
                 logits[np.arange(n), target] += 1.5
                 logits = logits.astype(dtype)
                 answers = [_per_class_accuracy(logits, target)]
                 answers += [m.produce(logits, target) for m in _PER_CLASS_MISTAKES]
-                if (np.bincount(logits.argmax(-1), minlength=c).min() > 0
-                        and not any(close(a, b, None) for i, a in enumerate(answers)
-                                    for b in answers[i + 1:])):
+                if np.bincount(logits.argmax(-1), minlength=c).min() > 0 and not any(
+                    close(a, b, None) for i, a in enumerate(answers) for b in answers[i + 1 :]
+                ):
                     break
-            cases.append(Case(f"n {n}, {c} classes, logits {np.dtype(dtype)}",
-                              (logits, target), ("logits", "target")))
+            cases.append(
+                Case(
+                    f"n {n}, {c} classes, logits {np.dtype(dtype)}",
+                    (logits, target),
+                    ("logits", "target"),
+                )
+            )
     return cases
 
 
 def _argmax_axis_exception(exc: Exception) -> tuple[str, str] | None:
     if "could not be broadcast" in str(exc):
-        return ("argmax_wrong_axis",
-                "In this exercise the usual cause is the argmax's axis: the predictions and "
-                "the labels have different lengths. Take each row's "
-                "argmax over the classes, logits.argmax(axis=-1), shape (n,). "
-                "(logits.argmax(0) gives one index per class, shape (n_classes,).)")
+        return (
+            "argmax_wrong_axis",
+            "In this exercise the usual cause is the argmax's axis: the predictions and "
+            "the labels have different lengths. Take each row's "
+            "argmax over the classes, logits.argmax(axis=-1), shape (n,). "
+            "(logits.argmax(0) gives one index per class, shape (n_classes,).)",
+        )
     return None
 
 
@@ -100,9 +120,15 @@ def check_per_class_accuracy(fn: Callable, seed: int = 0) -> CheckResult:
     present. accuracies: (n_classes,), entry k the fraction of the rows labelled k whose
     largest logit is at k.
     """
-    return run_check("check_per_class_accuracy", fn, _per_class_cases(seed),
-                     _per_class_accuracy, ("accuracies",), _PER_CLASS_MISTAKES,
-                     explain_exception=_argmax_axis_exception)
+    return run_check(
+        "check_per_class_accuracy",
+        fn,
+        _per_class_cases(seed),
+        _per_class_accuracy,
+        ("accuracies",),
+        _PER_CLASS_MISTAKES,
+        explain_exception=_argmax_axis_exception,
+    )
 
 
 # ---- comparing two models over seeds ----------------------------------------------------------
@@ -110,8 +136,10 @@ def check_per_class_accuracy(fn: Callable, seed: int = 0) -> CheckResult:
 
 def _standard_errors(a: np.ndarray, b: np.ndarray, ddof: int = 1) -> tuple[float, float]:
     """The standard error of each mean: std / sqrt(k), the std of the k runs with `ddof`."""
-    return (float(np.std(a, ddof=ddof) / np.sqrt(len(a))),
-            float(np.std(b, ddof=ddof) / np.sqrt(len(b))))
+    return (
+        float(np.std(a, ddof=ddof) / np.sqrt(len(a))),
+        float(np.std(b, ddof=ddof) / np.sqrt(len(b))),
+    )
 
 
 def _compare_runs(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
@@ -125,41 +153,61 @@ def _paired(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.std(a - b, ddof=1) / np.sqrt(len(a)))
 
 
-_SE = ("The mean of k runs varies less than one run: its standard error is std(runs, ddof=1) "
-       "/ sqrt(k). The runs of the two models are independent, so the variances of their "
-       "means add: standard_error = sqrt(se_a**2 + se_b**2).")
+_SE = (
+    "The mean of k runs varies less than one run: its standard error is std(runs, ddof=1) "
+    "/ sqrt(k). The runs of the two models are independent, so the variances of their "
+    "means add: standard_error = sqrt(se_a**2 + se_b**2)."
+)
 _COMPARE_MISTAKES = [
     # The first case's difference is positive, so a flipped sign fails there and is named
     # for what it is; where an absolute value first fails, the difference is negative.
-    Mistake("absolute_difference",
-            "this is the absolute difference; keep the sign, which says which model is ahead.",
-            produce=lambda a, b: abs(float(np.mean(a) - np.mean(b)))),
-    Mistake("wrong_sign",
-            "this is mean(accs_b) - mean(accs_a); the difference is the first model's mean "
-            "minus the second's, so a positive number means the first is better.",
-            produce=lambda a, b: float(np.mean(b) - np.mean(a))),
-    Mistake("population_std",
-            "the standard deviations divide by k (np.std's default, ddof=0). With a few runs "
-            "that underestimates the spread; divide by k - 1: np.std(runs, ddof=1). " + _SE,
-            output=1, produce=lambda a, b: float(np.hypot(*_standard_errors(a, b, ddof=0)))),
-    Mistake("std_not_standard_error",
-            "this combines the spreads of single runs, sqrt(std_a**2 + std_b**2), not of the "
-            "means: divide each variance by its number of runs. " + _SE,
-            output=1,
-            produce=lambda a, b: float(np.hypot(np.std(a, ddof=1), np.std(b, ddof=1)))),
-    Mistake("standard_errors_added",
-            "this is se_a + se_b: independent errors add in quadrature, "
-            "sqrt(se_a**2 + se_b**2), which is smaller. " + _SE,
-            output=1, produce=lambda a, b: sum(_standard_errors(a, b))),
-    Mistake("missing_sqrt",
-            "this is the variance of the difference, se_a**2 + se_b**2; the standard error is "
-            "its square root. " + _SE,
-            output=1, produce=lambda a, b: float(np.hypot(*_standard_errors(a, b)) ** 2)),
-    Mistake("paired_difference",
-            "this is the standard error of the paired differences, std(a - b, ddof=1) / "
-            "sqrt(k). Pairing is a valid choice when run i of both models shares everything "
-            "but the model, but this exercise treats the runs as independent. " + _SE,
-            output=1, produce=_paired),
+    Mistake(
+        "absolute_difference",
+        "this is the absolute difference; keep the sign, which says which model is ahead.",
+        produce=lambda a, b: abs(float(np.mean(a) - np.mean(b))),
+    ),
+    Mistake(
+        "wrong_sign",
+        "this is mean(accs_b) - mean(accs_a); the difference is the first model's mean "
+        "minus the second's, so a positive number means the first is better.",
+        produce=lambda a, b: float(np.mean(b) - np.mean(a)),
+    ),
+    Mistake(
+        "population_std",
+        "the standard deviations divide by k (np.std's default, ddof=0). With a few runs "
+        "that underestimates the spread; divide by k - 1: np.std(runs, ddof=1). " + _SE,
+        output=1,
+        produce=lambda a, b: float(np.hypot(*_standard_errors(a, b, ddof=0))),
+    ),
+    Mistake(
+        "std_not_standard_error",
+        "this combines the spreads of single runs, sqrt(std_a**2 + std_b**2), not of the "
+        "means: divide each variance by its number of runs. " + _SE,
+        output=1,
+        produce=lambda a, b: float(np.hypot(np.std(a, ddof=1), np.std(b, ddof=1))),
+    ),
+    Mistake(
+        "standard_errors_added",
+        "this is se_a + se_b: independent errors add in quadrature, "
+        "sqrt(se_a**2 + se_b**2), which is smaller. " + _SE,
+        output=1,
+        produce=lambda a, b: sum(_standard_errors(a, b)),
+    ),
+    Mistake(
+        "missing_sqrt",
+        "this is the variance of the difference, se_a**2 + se_b**2; the standard error is "
+        "its square root. " + _SE,
+        output=1,
+        produce=lambda a, b: float(np.hypot(*_standard_errors(a, b)) ** 2),
+    ),
+    Mistake(
+        "paired_difference",
+        "this is the standard error of the paired differences, std(a - b, ddof=1) / "
+        "sqrt(k). Pairing is a valid choice when run i of both models shares everything "
+        "but the model, but this exercise treats the runs as independent. " + _SE,
+        output=1,
+        produce=_paired,
+    ),
 ]
 
 
@@ -170,7 +218,7 @@ def _standard_errors_are_distinct(a: np.ndarray, b: np.ndarray) -> bool:
     for mistake in _COMPARE_MISTAKES:
         if mistake.output == 1 and (len(a) == len(b) or mistake.produce is not _paired):
             values.append(mistake.produce(a, b))
-    return not any(close(v, w, None) for i, v in enumerate(values) for w in values[i + 1:])
+    return not any(close(v, w, None) for i, v in enumerate(values) for w in values[i + 1 :])
 
 
 def _compare_cases(seed: int) -> list[Case]:
@@ -186,12 +234,15 @@ def _compare_cases(seed: int) -> list[Case]:
             a = np.round((centres[0] + rng.normal(0, 0.003, k_a)) * 2000) / 2000
             b = np.round((centres[1] + rng.normal(0, 0.003, k_b)) * 2000) / 2000
             difference = _compare_runs(a, b)[0]
-            if (np.std(a) > 0 and np.std(b) > 0 and abs(difference) > 1e-6
-                    and (i > 1 or (difference > 0) == (i == 0))
-                    and _standard_errors_are_distinct(a, b)):
+            if (
+                np.std(a) > 0
+                and np.std(b) > 0
+                and abs(difference) > 1e-6
+                and (i > 1 or (difference > 0) == (i == 0))
+                and _standard_errors_are_distinct(a, b)
+            ):
                 break
-        cases.append(Case(f"{k_a} runs of model a, {k_b} of model b", (a, b),
-                          ("accs_a", "accs_b")))
+        cases.append(Case(f"{k_a} runs of model a, {k_b} of model b", (a, b), ("accs_a", "accs_b")))
     return cases
 
 
@@ -202,5 +253,12 @@ def check_compare_runs(fn: Callable, seed: int = 0) -> CheckResult:
     difference = mean(accs_a) - mean(accs_b);
     standard_error = sqrt(std(accs_a, ddof=1)**2 / k_a + std(accs_b, ddof=1)**2 / k_b).
     """
-    return run_check("check_compare_runs", fn, _compare_cases(seed), _compare_runs,
-                     ("difference", "standard_error"), _COMPARE_MISTAKES, scalar=True)
+    return run_check(
+        "check_compare_runs",
+        fn,
+        _compare_cases(seed),
+        _compare_runs,
+        ("difference", "standard_error"),
+        _COMPARE_MISTAKES,
+        scalar=True,
+    )

@@ -32,25 +32,43 @@ def _candidates(n_in: int, n_out: int) -> list[tuple[str, float, str]]:
     """(diagnosis, std it gives, explanation) for the usual mistakes, most specific first."""
     right = math.sqrt(2.0 / n_in)
     return [
-        ("fan_out_instead_of_fan_in", math.sqrt(2.0 / n_out),
-         "the std is sqrt(2 / n_out): Kaiming's fan-in version divides by n_in, the number "
-         "of inputs each output sums over."),
-        ("missing_factor_2", math.sqrt(1.0 / n_in),
-         "the std is sqrt(1 / n_in), the spread for a linear layer (LeCun). ReLU zeroes half "
-         "of its inputs, halving the variance; Kaiming's factor 2 makes up for it: "
-         "sqrt(2 / n_in)."),
-        ("xavier_instead_of_kaiming", math.sqrt(2.0 / (n_in + n_out)),
-         "the std is sqrt(2 / (n_in + n_out)), Xavier/Glorot's spread. For ReLU layers use "
-         "Kaiming's sqrt(2 / n_in)."),
-        ("uniform_bound_as_std", right / math.sqrt(3.0),
-         "the weights are uniform on [-a, a] with a = sqrt(2 / n_in), but a uniform's std is "
-         "a / sqrt(3): take a = sqrt(6 / n_in) to get std sqrt(2 / n_in)."),
-        ("variance_instead_of_std", 2.0 / n_in,
-         "the std is 2 / n_in, which is the *variance* Kaiming asks for: take its square "
-         "root, std = sqrt(2 / n_in)."),
-        ("not_scaled", 1.0,
-         "the std is 1: the draws are not scaled. Multiply standard normal draws by "
-         "sqrt(2 / n_in)."),
+        (
+            "fan_out_instead_of_fan_in",
+            math.sqrt(2.0 / n_out),
+            "the std is sqrt(2 / n_out): Kaiming's fan-in version divides by n_in, the number "
+            "of inputs each output sums over.",
+        ),
+        (
+            "missing_factor_2",
+            math.sqrt(1.0 / n_in),
+            "the std is sqrt(1 / n_in), the spread for a linear layer (LeCun). ReLU zeroes half "
+            "of its inputs, halving the variance; Kaiming's factor 2 makes up for it: "
+            "sqrt(2 / n_in).",
+        ),
+        (
+            "xavier_instead_of_kaiming",
+            math.sqrt(2.0 / (n_in + n_out)),
+            "the std is sqrt(2 / (n_in + n_out)), Xavier/Glorot's spread. For ReLU layers use "
+            "Kaiming's sqrt(2 / n_in).",
+        ),
+        (
+            "uniform_bound_as_std",
+            right / math.sqrt(3.0),
+            "the weights are uniform on [-a, a] with a = sqrt(2 / n_in), but a uniform's std is "
+            "a / sqrt(3): take a = sqrt(6 / n_in) to get std sqrt(2 / n_in).",
+        ),
+        (
+            "variance_instead_of_std",
+            2.0 / n_in,
+            "the std is 2 / n_in, which is the *variance* Kaiming asks for: take its square "
+            "root, std = sqrt(2 / n_in).",
+        ),
+        (
+            "not_scaled",
+            1.0,
+            "the std is 1: the draws are not scaled. Multiply standard normal draws by "
+            "sqrt(2 / n_in).",
+        ),
     ]
 
 
@@ -66,15 +84,29 @@ def check_kaiming_init(fn: Callable, seed: int = 0) -> CheckResult:
         return not_callable(check, fn)
     for i, (n_in, n_out) in enumerate(_SHAPES, start=1):
         case_seed = (seed, i)
-        inputs = (("n_in", str(n_in)), ("n_out", str(n_out)),
-                  ("rng", f"np.random.default_rng({case_seed})"))
+        inputs = (
+            ("n_in", str(n_in)),
+            ("n_out", str(n_out)),
+            ("rng", f"np.random.default_rng({case_seed})"),
+        )
         std = math.sqrt(2.0 / n_in)
         expected = f"shape ({n_in}, {n_out}) float, mean 0, std {std:.4g} = sqrt(2 / n_in)"
 
-        def fail(diagnosis, message, received=None, error=None, line=None, i=i,
-                 n_in=n_in, n_out=n_out, inputs=inputs, expected=expected):
-            case = FailingCase(f"n_in {n_in}, n_out {n_out}", inputs, "weight", expected,
-                               received, error)
+        def fail(
+            diagnosis,
+            message,
+            received=None,
+            error=None,
+            line=None,
+            i=i,
+            n_in=n_in,
+            n_out=n_out,
+            inputs=inputs,
+            expected=expected,
+        ):
+            case = FailingCase(
+                f"n_in {n_in}, n_out {n_out}", inputs, "weight", expected, received, error
+            )
             return CheckResult(check, False, message, diagnosis, i, case, line)
 
         called = call_learner(fn, (n_in, n_out, np.random.default_rng(case_seed)))
@@ -86,56 +118,84 @@ def check_kaiming_init(fn: Callable, seed: int = 0) -> CheckResult:
             return fail(diagnosis, message, describe(w))
         if w.shape != (n_in, n_out):
             if w.shape == (n_out, n_in):
-                return fail("missing_transpose",
-                            f"weight has shape {w.shape}, (n_out, n_in) as PyTorch stores it; "
-                            f"here a layer computes x @ weight, so weight is (n_in, n_out) = "
-                            f"({n_in}, {n_out}).", describe(w))
-            return fail("wrong_shape", f"weight has shape {w.shape}; expected (n_in, n_out) "
-                        f"= ({n_in}, {n_out}).", describe(w))
+                return fail(
+                    "missing_transpose",
+                    f"weight has shape {w.shape}, (n_out, n_in) as PyTorch stores it; "
+                    f"here a layer computes x @ weight, so weight is (n_in, n_out) = "
+                    f"({n_in}, {n_out}).",
+                    describe(w),
+                )
+            return fail(
+                "wrong_shape",
+                f"weight has shape {w.shape}; expected (n_in, n_out) = ({n_in}, {n_out}).",
+                describe(w),
+            )
         if w.dtype.kind != "f":
-            return fail("wrong_type", f"weight has dtype {w.dtype}; weights must be floats.",
-                        describe(w))
+            return fail(
+                "wrong_type", f"weight has dtype {w.dtype}; weights must be floats.", describe(w)
+            )
         if not np.all(np.isfinite(w)):
             return fail("nan_or_inf", "weight holds nan or inf.", describe(w))
         again = call_learner(fn, (n_in, n_out, np.random.default_rng(case_seed)))
         if again.error is not None:
             return fail("exception", again.error, line=again.line)
         if not (isinstance(again.value, np.ndarray) and np.array_equal(again.value, w)):
-            return fail("ignores_rng",
-                        "two calls with the same seed gave different weights. Draw from the "
-                        "generator you are given (rng.standard_normal(...) or "
-                        "rng.uniform(...)), not np.random.randn, so that a seed reproduces "
-                        "a run.", describe(w))
+            return fail(
+                "ignores_rng",
+                "two calls with the same seed gave different weights. Draw from the "
+                "generator you are given (rng.standard_normal(...) or "
+                "rng.uniform(...)), not np.random.randn, so that a seed reproduces "
+                "a run.",
+                describe(w),
+            )
 
         w64 = w.astype(np.float64)
         n = w64.size
         mean, sample_std = float(w64.mean()), float(w64.std())
         received = f"{describe(w)}; mean {mean:.4g}, std {sample_std:.4g}"
         if np.all(w == w.flat[0]):
-            return fail("constant_weights",
-                        "every weight is the same. Then every output of the layer computes "
-                        "the same thing and gets the same gradient, so they never become "
-                        "different: draw random weights.", received)
+            return fail(
+                "constant_weights",
+                "every weight is the same. Then every output of the layer computes "
+                "the same thing and gets the same gradient, so they never become "
+                "different: draw random weights.",
+                received,
+            )
         mean_tol = _STANDARD_ERRORS * sample_std / math.sqrt(n)  # the draws' own spread
         if abs(mean) > mean_tol:
-            return fail("nonzero_mean",
-                        f"the weights' mean is {mean:.4g}, not about 0 (allowed: +-"
-                        f"{mean_tol:.2g} for {n} draws). Draw from a distribution centred "
-                        "on 0, e.g. rng.standard_normal, not rng.random (which is on [0, 1)).",
-                        received, f"mean {mean:.4g} (tolerance {mean_tol:.2g})")
+            return fail(
+                "nonzero_mean",
+                f"the weights' mean is {mean:.4g}, not about 0 (allowed: +-"
+                f"{mean_tol:.2g} for {n} draws). Draw from a distribution centred "
+                "on 0, e.g. rng.standard_normal, not rng.random (which is on [0, 1)).",
+                received,
+                f"mean {mean:.4g} (tolerance {mean_tol:.2g})",
+            )
         rel_tol = _STANDARD_ERRORS / math.sqrt(2.0 * n)
-        error = (f"std off by {abs(sample_std / std - 1):.1%} "
-                 f"(tolerance {rel_tol:.1%} for {n} draws)")
+        error = (
+            f"std off by {abs(sample_std / std - 1):.1%} (tolerance {rel_tol:.1%} for {n} draws)"
+        )
         if abs(sample_std / std - 1) <= rel_tol:
             continue
-        near = [(abs(sample_std / s - 1), d, text) for d, s, text in _candidates(n_in, n_out)
-                if abs(sample_std / s - 1) <= rel_tol]
+        near = [
+            (abs(sample_std / s - 1), d, text)
+            for d, s, text in _candidates(n_in, n_out)
+            if abs(sample_std / s - 1) <= rel_tol
+        ]
         if near:
             _, diagnosis, text = min(near)
             return fail(diagnosis, f"weight: {text}", received, error)
-        return fail("wrong_std",
-                    f"the weights' std is {sample_std:.4g}; Kaiming's is sqrt(2 / n_in) = "
-                    f"{std:.4g} for n_in = {n_in}.", received, error)
-    return CheckResult(check, True,
-                       f"all {len(_SHAPES)} shapes have mean about 0 and std sqrt(2 / n_in).",
-                       None, len(_SHAPES))
+        return fail(
+            "wrong_std",
+            f"the weights' std is {sample_std:.4g}; Kaiming's is sqrt(2 / n_in) = "
+            f"{std:.4g} for n_in = {n_in}.",
+            received,
+            error,
+        )
+    return CheckResult(
+        check,
+        True,
+        f"all {len(_SHAPES)} shapes have mean about 0 and std sqrt(2 / n_in).",
+        None,
+        len(_SHAPES),
+    )

@@ -24,8 +24,11 @@ def _relu_cases(seed: int) -> list[Case]:
             # Continuous random inputs are never exactly 0, so the choice at the kink
             # (x > 0 or x >= 0) does not matter.
             x, g = normal(rng, shape, dtype), normal(rng, shape, dtype)
-            cases.append(Case(f"shape {shape}, {np.dtype(dtype)}", (x, g),
-                              ("x", "grad_out"), np.dtype(dtype)))
+            cases.append(
+                Case(
+                    f"shape {shape}, {np.dtype(dtype)}", (x, g), ("x", "grad_out"), np.dtype(dtype)
+                )
+            )
     return cases
 
 
@@ -34,26 +37,35 @@ def _relu_reference(x: np.ndarray, grad_out: np.ndarray) -> np.ndarray:
 
 
 _RELU_MISTAKES = [
-    Mistake("relu_mask_from_grad_out",
-            "the mask is taken from the output gradient (grad_out > 0) instead of the input "
-            "(x > 0). ReLU lets the gradient through where its *input* was positive.",
-            produce=lambda x, g: g * (g > 0)),
-    Mistake("missing_relu_mask",
-            "this is grad_out unchanged: no mask at all. ReLU passes the gradient only where "
-            "its input was positive and blocks it elsewhere: grad_out * (x > 0).",
-            produce=lambda x, g: g),
-    Mistake("missing_grad_out",
-            "this is ReLU's local derivative (x > 0) alone: multiply it by grad_out "
-            "(the chain rule).",
-            produce=lambda x, g: (x > 0).astype(x.dtype)),
-    Mistake("returned_forward",
-            "this is relu(x) * grad_out or relu(x): the forward value, not the derivative "
-            "(1 where x > 0, else 0).",
-            produce=lambda x, g: np.maximum(x, 0) * g),
-    Mistake("returned_forward",
-            "this is relu(x), the forward value; the backward pass returns "
-            "grad_out where x > 0 and 0 elsewhere.",
-            produce=lambda x, g: np.maximum(x, 0)),
+    Mistake(
+        "relu_mask_from_grad_out",
+        "the mask is taken from the output gradient (grad_out > 0) instead of the input "
+        "(x > 0). ReLU lets the gradient through where its *input* was positive.",
+        produce=lambda x, g: g * (g > 0),
+    ),
+    Mistake(
+        "missing_relu_mask",
+        "this is grad_out unchanged: no mask at all. ReLU passes the gradient only where "
+        "its input was positive and blocks it elsewhere: grad_out * (x > 0).",
+        produce=lambda x, g: g,
+    ),
+    Mistake(
+        "missing_grad_out",
+        "this is ReLU's local derivative (x > 0) alone: multiply it by grad_out (the chain rule).",
+        produce=lambda x, g: (x > 0).astype(x.dtype),
+    ),
+    Mistake(
+        "returned_forward",
+        "this is relu(x) * grad_out or relu(x): the forward value, not the derivative "
+        "(1 where x > 0, else 0).",
+        produce=lambda x, g: np.maximum(x, 0) * g,
+    ),
+    Mistake(
+        "returned_forward",
+        "this is relu(x), the forward value; the backward pass returns "
+        "grad_out where x > 0 and 0 elsewhere.",
+        produce=lambda x, g: np.maximum(x, 0),
+    ),
 ]
 
 
@@ -62,8 +74,9 @@ def check_relu_backward(fn: Callable, seed: int = 0) -> CheckResult:
 
     x and grad_out have the same shape (any shape); grad_x = grad_out where x > 0, else 0.
     """
-    return run_check("check_relu_backward", fn, _relu_cases(seed), _relu_reference,
-                     ("grad_x",), _RELU_MISTAKES)
+    return run_check(
+        "check_relu_backward", fn, _relu_cases(seed), _relu_reference, ("grad_x",), _RELU_MISTAKES
+    )
 
 
 # ---- Linear -----------------------------------------------------------------------------------
@@ -80,9 +93,14 @@ def _linear_cases(seed: int) -> list[Case]:
             w = normal(rng, (n_in, n_out), dtype)
             b = normal(rng, (n_out,), dtype)
             g = normal(rng, (batch, n_out), dtype)
-            cases.append(Case(f"batch {batch}, n_in {n_in}, n_out {n_out}, {np.dtype(dtype)}",
-                              (x, w, b, g), ("x", "weight", "bias", "grad_out"),
-                              np.dtype(dtype)))
+            cases.append(
+                Case(
+                    f"batch {batch}, n_in {n_in}, n_out {n_out}, {np.dtype(dtype)}",
+                    (x, w, b, g),
+                    ("x", "weight", "bias", "grad_out"),
+                    np.dtype(dtype),
+                )
+            )
     return cases
 
 
@@ -102,43 +120,65 @@ def _is_transpose(received, expected, case) -> bool:
 
 
 _LINEAR_MISTAKES = [
-    Mistake("missing_transpose",
-            "this is grad_out @ weight: the weight needs a transpose, grad_x = grad_out @ "
-            "weight.T, so that (batch, n_out) @ (n_out, n_in) gives (batch, n_in).",
-            output=0, produce=lambda x, w, b, g: g @ w),
-    Mistake("missing_transpose",
-            "this is the transpose of the right answer, shape (n_out, n_in) as in grad_out.T "
-            "@ x. The gradient of a weight has the weight's shape (n_in, n_out): x.T @ grad_out.",
-            output=1, detect=_is_transpose),
-    Mistake("bias_not_summed",
-            "the bias gradient is not summed over the batch: it equals grad_out itself. The "
-            "bias is added to every row, so its gradient adds up every row: grad_out.sum(0).",
-            output=2, produce=lambda x, w, b, g: g),
-    Mistake("bias_not_summed",
-            "the bias gradient is averaged over the batch (grad_out.mean(0)). The loss already "
-            "includes the 1/batch, so the bias gradient is the plain sum: grad_out.sum(0).",
-            output=2, produce=lambda x, w, b, g: g.mean(0)),
-    Mistake("bias_not_summed",
-            "the bias gradient has one row per example, shape (batch, n_out). The bias is "
-            "shared by all rows, so sum over the batch: grad_out.sum(0), shape (n_out,).",
-            output=2,
-            detect=lambda got, want, case: np.shape(got) == np.shape(case.args[3])),
-    Mistake("bias_summed_over_wrong_axis",
-            "the bias gradient is summed over the outputs (grad_out.sum(1)); sum over the "
-            "batch instead: grad_out.sum(0).",
-            output=2, produce=lambda x, w, b, g: g.sum(1)),
-    Mistake("weight_gradient_averaged",
-            "grad_weight is divided by the batch size. The loss already includes the 1/batch, "
-            "so grad_weight = x.T @ grad_out with no further division.",
-            output=1, produce=lambda x, w, b, g: x.T @ g / len(x)),
+    Mistake(
+        "missing_transpose",
+        "this is grad_out @ weight: the weight needs a transpose, grad_x = grad_out @ "
+        "weight.T, so that (batch, n_out) @ (n_out, n_in) gives (batch, n_in).",
+        output=0,
+        produce=lambda x, w, b, g: g @ w,
+    ),
+    Mistake(
+        "missing_transpose",
+        "this is the transpose of the right answer, shape (n_out, n_in) as in grad_out.T "
+        "@ x. The gradient of a weight has the weight's shape (n_in, n_out): x.T @ grad_out.",
+        output=1,
+        detect=_is_transpose,
+    ),
+    Mistake(
+        "bias_not_summed",
+        "the bias gradient is not summed over the batch: it equals grad_out itself. The "
+        "bias is added to every row, so its gradient adds up every row: grad_out.sum(0).",
+        output=2,
+        produce=lambda x, w, b, g: g,
+    ),
+    Mistake(
+        "bias_not_summed",
+        "the bias gradient is averaged over the batch (grad_out.mean(0)). The loss already "
+        "includes the 1/batch, so the bias gradient is the plain sum: grad_out.sum(0).",
+        output=2,
+        produce=lambda x, w, b, g: g.mean(0),
+    ),
+    Mistake(
+        "bias_not_summed",
+        "the bias gradient has one row per example, shape (batch, n_out). The bias is "
+        "shared by all rows, so sum over the batch: grad_out.sum(0), shape (n_out,).",
+        output=2,
+        detect=lambda got, want, case: np.shape(got) == np.shape(case.args[3]),
+    ),
+    Mistake(
+        "bias_summed_over_wrong_axis",
+        "the bias gradient is summed over the outputs (grad_out.sum(1)); sum over the "
+        "batch instead: grad_out.sum(0).",
+        output=2,
+        produce=lambda x, w, b, g: g.sum(1),
+    ),
+    Mistake(
+        "weight_gradient_averaged",
+        "grad_weight is divided by the batch size. The loss already includes the 1/batch, "
+        "so grad_weight = x.T @ grad_out with no further division.",
+        output=1,
+        produce=lambda x, w, b, g: x.T @ g / len(x),
+    ),
 ]
 
 
 def _linear_exception(exc: Exception) -> tuple[str, str] | None:
     if "matmul" in str(exc) or "not aligned" in str(exc):
-        return ("missing_transpose",
-                "In this backward pass that is a missing (or extra) transpose: "
-                "grad_x = grad_out @ weight.T and grad_weight = x.T @ grad_out.")
+        return (
+            "missing_transpose",
+            "In this backward pass that is a missing (or extra) transpose: "
+            "grad_x = grad_out @ weight.T and grad_weight = x.T @ grad_out.",
+        )
     return None
 
 
@@ -149,9 +189,15 @@ def check_linear_backward(fn: Callable, seed: int = 0) -> CheckResult:
     bias: (n_out,), and grad_out = dL/dy: (batch, n_out). Expected:
     grad_x: (batch, n_in), grad_weight: (n_in, n_out), grad_bias: (n_out,).
     """
-    return run_check("check_linear_backward", fn, _linear_cases(seed), _linear_reference,
-                     ("grad_x", "grad_weight", "grad_bias"), _LINEAR_MISTAKES,
-                     explain_exception=_linear_exception)
+    return run_check(
+        "check_linear_backward",
+        fn,
+        _linear_cases(seed),
+        _linear_reference,
+        ("grad_x", "grad_weight", "grad_bias"),
+        _LINEAR_MISTAKES,
+        explain_exception=_linear_exception,
+    )
 
 
 # ---- MSE --------------------------------------------------------------------------------------
@@ -164,8 +210,11 @@ def _mse_cases(seed: int) -> list[Case]:
     for n in (5, 1, 64, 7, 2):
         for dtype in DTYPES:
             pred, target = normal(rng, (n,), dtype), normal(rng, (n,), dtype)
-            cases.append(Case(f"n {n}, {np.dtype(dtype)}", (pred, target), ("pred", "target"),
-                              np.dtype(dtype)))
+            cases.append(
+                Case(
+                    f"n {n}, {np.dtype(dtype)}", (pred, target), ("pred", "target"), np.dtype(dtype)
+                )
+            )
     return cases
 
 
@@ -175,17 +224,31 @@ def _mse_reference(pred, target):
     return loss.backward()
 
 
-_MSE_HINT = ("The loss is mean((pred - target)**2), so dL/dpred = 2 * (pred - target) / n: "
-             "the 2 from the square, the 1/n from the mean.")
+_MSE_HINT = (
+    "The loss is mean((pred - target)**2), so dL/dpred = 2 * (pred - target) / n: "
+    "the 2 from the square, the 1/n from the mean."
+)
 _MSE_MISTAKES = [
-    Mistake("mse_missing_2_over_n", f"this is pred - target, without the 2/n. {_MSE_HINT}",
-            produce=lambda p, t: p - t),
-    Mistake("mse_missing_2_over_n", f"this is 2 * (pred - target), without the 1/n. {_MSE_HINT}",
-            produce=lambda p, t: 2 * (p - t)),
-    Mistake("mse_missing_2_over_n", f"this is (pred - target) / n, without the 2. {_MSE_HINT}",
-            produce=lambda p, t: (p - t) / len(p)),
-    Mistake("wrong_sign", f"the sign is flipped (target - pred). {_MSE_HINT}",
-            produce=lambda p, t: 2 * (t - p) / len(p)),
+    Mistake(
+        "mse_missing_2_over_n",
+        f"this is pred - target, without the 2/n. {_MSE_HINT}",
+        produce=lambda p, t: p - t,
+    ),
+    Mistake(
+        "mse_missing_2_over_n",
+        f"this is 2 * (pred - target), without the 1/n. {_MSE_HINT}",
+        produce=lambda p, t: 2 * (p - t),
+    ),
+    Mistake(
+        "mse_missing_2_over_n",
+        f"this is (pred - target) / n, without the 2. {_MSE_HINT}",
+        produce=lambda p, t: (p - t) / len(p),
+    ),
+    Mistake(
+        "wrong_sign",
+        f"the sign is flipped (target - pred). {_MSE_HINT}",
+        produce=lambda p, t: 2 * (t - p) / len(p),
+    ),
 ]
 
 
@@ -194,5 +257,6 @@ def check_mse_backward(fn: Callable, seed: int = 0) -> CheckResult:
 
     pred and target: (n,); the loss is mean((pred - target)**2), and grad_pred: (n,).
     """
-    return run_check("check_mse_backward", fn, _mse_cases(seed), _mse_reference,
-                     ("grad_pred",), _MSE_MISTAKES)
+    return run_check(
+        "check_mse_backward", fn, _mse_cases(seed), _mse_reference, ("grad_pred",), _MSE_MISTAKES
+    )

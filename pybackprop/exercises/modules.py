@@ -109,32 +109,47 @@ def _is_grad_out(got, want, case) -> bool:
 
 def _mistakes(n_params: int) -> list[Mistake]:
     mistakes = [
-        Mistake("backward_returns_grad_out",
-                "backward returned grad_out unchanged. It should return dL/dx: grad_out "
-                "multiplied by this module's local derivative (for a container: grad_out sent "
-                "back through every layer, last to first).",
-                detect=_is_grad_out),
-        Mistake("missing_grad_out",
-                "this is the local derivative alone (what backward gives for grad_out = 1): "
-                "multiply it by grad_out (the chain rule).",
-                produce=lambda proto, x, u: _numerical_grads(proto, x, np.ones_like(u))[0]),
-        Mistake("wrong_sign", "the sign of the input gradient is flipped.",
-                produce=lambda proto, x, u: -_numerical_grads(proto, x, u)[0]),
+        Mistake(
+            "backward_returns_grad_out",
+            "backward returned grad_out unchanged. It should return dL/dx: grad_out "
+            "multiplied by this module's local derivative (for a container: grad_out sent "
+            "back through every layer, last to first).",
+            detect=_is_grad_out,
+        ),
+        Mistake(
+            "missing_grad_out",
+            "this is the local derivative alone (what backward gives for grad_out = 1): "
+            "multiply it by grad_out (the chain rule).",
+            produce=lambda proto, x, u: _numerical_grads(proto, x, np.ones_like(u))[0],
+        ),
+        Mistake(
+            "wrong_sign",
+            "the sign of the input gradient is flipped.",
+            produce=lambda proto, x, u: -_numerical_grads(proto, x, u)[0],
+        ),
     ]
     for k in range(1, n_params + 1):
-        mistakes.append(Mistake(
-            "parameter_grad_not_filled",
-            "the parameter's .grad is still zero after backward: bwd must add dL/dparameter "
-            "into it (self.weight.grad += ...), as well as return the input's gradient.",
-            output=k, detect=lambda got, want, case: not np.any(got) and np.any(want)))
+        mistakes.append(
+            Mistake(
+                "parameter_grad_not_filled",
+                "the parameter's .grad is still zero after backward: bwd must add dL/dparameter "
+                "into it (self.weight.grad += ...), as well as return the input's gradient.",
+                output=k,
+                detect=lambda got, want, case: not np.any(got) and np.any(want),
+            )
+        )
     return mistakes
 
 
-def _cases(proto_of: Callable[[], Any], in_features: int | None,
-           seed: int) -> list[Case] | CheckResult:
+def _cases(
+    proto_of: Callable[[], Any], in_features: int | None, seed: int
+) -> list[Case] | CheckResult:
     rng = np.random.default_rng(seed)
-    shapes = ([(3, in_features), (1, in_features), (5, in_features)] if in_features
-              else [(4, 3), (1, 7), (2, 3, 4)])
+    shapes = (
+        [(3, in_features), (1, in_features), (5, in_features)]
+        if in_features
+        else [(4, 3), (1, 7), (2, 3, 4)]
+    )
     cases = []
     for shape in shapes:
         built = call_learner(proto_of, ())
@@ -147,21 +162,38 @@ def _cases(proto_of: Callable[[], Any], in_features: int | None,
             return _failed("its forward pass", ran, shape)
         out = ran.value
         if not isinstance(out, np.ndarray) or out.dtype.kind != "f":
-            return CheckResult("check_module", False,
-                               f"the forward pass returned {describe(out)}; expected a float "
-                               "numpy array.", "wrong_type", len(cases) + 1,
-                               FailingCase(f"x of shape {shape}", (("x", f"shape {shape}"),),
-                                           "output", None, describe(out)))
+            return CheckResult(
+                "check_module",
+                False,
+                f"the forward pass returned {describe(out)}; expected a float numpy array.",
+                "wrong_type",
+                len(cases) + 1,
+                FailingCase(
+                    f"x of shape {shape}", (("x", f"shape {shape}"),), "output", None, describe(out)
+                ),
+            )
         u = rng.standard_normal(out.shape)
-        cases.append(Case(f"x of shape {shape}, output of shape {out.shape}, float64",
-                          (proto, x, u), ("module", "x", "grad_out"), np.dtype(np.float64)))
+        cases.append(
+            Case(
+                f"x of shape {shape}, output of shape {out.shape}, float64",
+                (proto, x, u),
+                ("module", "x", "grad_out"),
+                np.dtype(np.float64),
+            )
+        )
     return cases
 
 
 def _failed(where: str, called, shape) -> CheckResult:
-    return CheckResult("check_module", False, f"{where}: {called.error}", "exception", 1,
-                       FailingCase(f"x of shape {shape}", (("x", f"shape {shape}"),)),
-                       called.line)
+    return CheckResult(
+        "check_module",
+        False,
+        f"{where}: {called.error}",
+        "exception",
+        1,
+        FailingCase(f"x of shape {shape}", (("x", f"shape {shape}"),)),
+        called.line,
+    )
 
 
 def _check_accumulates(case: Case, names: list[str], n_cases: int) -> CheckResult | None:
@@ -177,26 +209,46 @@ def _check_accumulates(case: Case, names: list[str], n_cases: int) -> CheckResul
 
     called = call_learner(twice_and_once, ())
     if called.error is not None:
-        return CheckResult("check_module", False, f"a second backward pass: {called.error}",
-                           "exception", n_cases, None, called.line)
+        return CheckResult(
+            "check_module",
+            False,
+            f"a second backward pass: {called.error}",
+            "exception",
+            n_cases,
+            None,
+            called.line,
+        )
     twice, once = called.value
     for name, a, b in zip(names, once, twice, strict=True):
         if not np.allclose(b, 2 * a, rtol=1e-7, atol=1e-12):
             replaced = np.allclose(b, a, rtol=1e-7, atol=1e-12)
-            message = (f"{name}.grad after two forward and backward passes is "
-                       + ("the same as after one: bwd replaces the gradient "
-                          f"(self.{name.split('.')[-1]}.grad = ...) instead of adding to it "
-                          "(+= ...). Gradients accumulate until zero_grad()."
-                          if replaced else "not twice the gradient of one pass."))
-            return CheckResult("check_module", False, message, "grad_not_accumulated", n_cases,
-                               FailingCase(case.description + ", two backward passes",
-                                           (("x", f"shape {x.shape} float64"),), f"{name}.grad",
-                                           describe(2 * a), describe(b)))
+            message = f"{name}.grad after two forward and backward passes is " + (
+                "the same as after one: bwd replaces the gradient "
+                f"(self.{name.split('.')[-1]}.grad = ...) instead of adding to it "
+                "(+= ...). Gradients accumulate until zero_grad()."
+                if replaced
+                else "not twice the gradient of one pass."
+            )
+            return CheckResult(
+                "check_module",
+                False,
+                message,
+                "grad_not_accumulated",
+                n_cases,
+                FailingCase(
+                    case.description + ", two backward passes",
+                    (("x", f"shape {x.shape} float64"),),
+                    f"{name}.grad",
+                    describe(2 * a),
+                    describe(b),
+                ),
+            )
     return None
 
 
-def check_module(make: Callable[[], Any], in_features: int | None = None,
-                 seed: int = 0) -> CheckResult:
+def check_module(
+    make: Callable[[], Any], in_features: int | None = None, seed: int = 0
+) -> CheckResult:
     """Check a module's backward pass against finite differences of its forward pass.
 
     make: the module's class, or a function of no arguments that builds one
@@ -210,21 +262,32 @@ def check_module(make: Callable[[], Any], in_features: int | None = None,
     Everything runs in float64 (parameters are converted), on a fresh copy per run.
     """
     if not callable(make):
-        return CheckResult("check_module", False, "check_module needs your class (or a "
-                           f"function that builds your module); got {describe(make)}. Pass "
-                           "the class itself, e.g. check_module(Sigmoid).", "not_callable")
+        return CheckResult(
+            "check_module",
+            False,
+            "check_module needs your class (or a "
+            f"function that builds your module); got {describe(make)}. Pass "
+            "the class itself, e.g. check_module(Sigmoid).",
+            "not_callable",
+        )
     if not isinstance(make, type) and hasattr(make, "backward"):
-        return CheckResult("check_module", False, "check_module needs your class (or a "
-                           "function that builds your module), not a module already built: "
-                           f"check_module({type(make).__name__}) rather than "
-                           f"check_module({type(make).__name__}()).", "passed_instance")
+        return CheckResult(
+            "check_module",
+            False,
+            "check_module needs your class (or a "
+            "function that builds your module), not a module already built: "
+            f"check_module({type(make).__name__}) rather than "
+            f"check_module({type(make).__name__}()).",
+            "passed_instance",
+        )
     cases = _cases(make, in_features, seed)
     if isinstance(cases, CheckResult):
         return cases
     named = _named_parameters(cases[0].args[0].module)
     outputs = ("grad_x", *(f"{name}.grad" for name, _ in named))
-    result = run_check("check_module", _analytical, cases, _numerical, outputs,
-                       _mistakes(len(named)))
+    result = run_check(
+        "check_module", _analytical, cases, _numerical, outputs, _mistakes(len(named))
+    )
     if result.passed and named:
         failed = _check_accumulates(cases[0], [name for name, _ in named], len(cases))
         return result if failed is None else failed

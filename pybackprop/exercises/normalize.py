@@ -27,17 +27,25 @@ def _normalize_cases(seed: int) -> list[Case]:
         for dtype in DTYPES:
             x_train = (rng.random((n_train, width)) ** 2).astype(dtype)  # mostly dark pixels
             x_valid = (0.2 + 1.5 * rng.random((n_valid, width)) ** 2).astype(dtype)
-            cases.append(Case(f"{n_train} training rows, {n_valid} validation rows, width "
-                              f"{width}, {np.dtype(dtype)}", (x_train, x_valid),
-                              ("x_train", "x_valid"), np.dtype(dtype)))
+            cases.append(
+                Case(
+                    f"{n_train} training rows, {n_valid} validation rows, width "
+                    f"{width}, {np.dtype(dtype)}",
+                    (x_train, x_valid),
+                    ("x_train", "x_valid"),
+                    np.dtype(dtype),
+                )
+            )
     return cases
 
 
 def _with(stats: Callable[[np.ndarray, np.ndarray], tuple]) -> Callable:
     """Both sets normalised with stats(x_train, x_valid) -> (mean, std): scalars or rows."""
+
     def both(xt: np.ndarray, xv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         mean, std = stats(xt, xv)
         return (xt - mean) / std, (xv - mean) / std
+
     return both
 
 
@@ -48,55 +56,81 @@ def _normalize_reference(x_train: np.ndarray, x_valid: np.ndarray):
 
 def _mistake(diagnosis: str, message: str, wrong: Callable, outputs=(0, 1)) -> list[Mistake]:
     """The mistake `wrong(x_train, x_valid) -> (x_train_n, x_valid_n)`, named in each output."""
-    return [Mistake(diagnosis, message, output=k,
-                    produce=lambda xt, xv, k=k: wrong(xt, xv)[k]) for k in outputs]
+    return [
+        Mistake(diagnosis, message, output=k, produce=lambda xt, xv, k=k: wrong(xt, xv)[k])
+        for k in outputs
+    ]
 
 
-_RULE = ("Normalise both sets with the training set's mean and std (one of each over all "
-         "values): (x - mean) / std.")
+_RULE = (
+    "Normalise both sets with the training set's mean and std (one of each over all "
+    "values): (x - mean) / std."
+)
 _NORMALIZE_MISTAKES = [
-    *_mistake("valid_own_statistics",
-              "the validation set is normalised with its *own* mean and std. The network "
-              "learnt to read inputs transformed with the training statistics, so every set "
-              "(and a single image sent to it later) must get that same transformation; its "
-              "own statistics would also hide a real difference between the sets. " + _RULE,
-              lambda xt, xv: (None, normalize(xv, *mean_std(xv))), outputs=(1,)),
-    *_mistake("valid_not_normalised",
-              "this is the validation set unchanged: it must be normalised too, or the "
-              "network sees inputs on another scale than it was trained on. " + _RULE,
-              lambda xt, xv: (None, xv), outputs=(1,)),
-    *_mistake("train_not_normalised",
-              "this is the training set unchanged. " + _RULE,
-              lambda xt, xv: (xt, None), outputs=(0,)),
-    *_mistake("statistics_include_valid",
-              "the mean and std are computed over the training and validation sets together. "
-              "The validation set stands for data the network has not seen: nothing, not "
-              "even its statistics, may go into training. " + _RULE,
-              _with(lambda xt, xv: mean_std(np.concatenate([xt, xv])))),
-    *_mistake("per_feature_statistics",
-              "this uses one mean and std per column (axis=0). Here, as in the chapter, the "
-              "whole set shares one mean and one std: for MNIST, a pixel that is 0 in every "
-              "training image has std 0, and dividing by it gives nan. " + _RULE,
-              _with(lambda xt, xv: (xt.mean(0), xt.std(0)))),
-    *_mistake("sample_std",
-              "the std divides by n - 1 (ddof=1, the default of torch's tensor.std()); "
-              "normalising uses the population std, which divides by n (np.std's default, "
-              "ddof=0). " + _RULE,
-              _with(lambda xt, xv: (xt.mean(), xt.std(ddof=1)))),
-    *_mistake("not_divided_by_std",
-              "the mean is subtracted but nothing is divided by the std, so the spread is "
-              "unchanged. " + _RULE,
-              _with(lambda xt, xv: (mean_std(xt)[0], 1.0))),
-    *_mistake("mean_not_subtracted",
-              "this divides by the std but does not subtract the mean first. " + _RULE,
-              _with(lambda xt, xv: (0.0, mean_std(xt)[1]))),
-    *_mistake("divided_by_variance",
-              "this divides by the variance, std**2, instead of the std. " + _RULE,
-              _with(lambda xt, xv: (mean_std(xt)[0], mean_std(xt)[1] ** 2))),
-    *_mistake("mean_subtracted_after_dividing",
-              "this is x / std - mean: subtract the mean first, then divide, (x - mean) / std. "
-              + _RULE,
-              lambda xt, xv: tuple(x / mean_std(xt)[1] - mean_std(xt)[0] for x in (xt, xv))),
+    *_mistake(
+        "valid_own_statistics",
+        "the validation set is normalised with its *own* mean and std. The network "
+        "learnt to read inputs transformed with the training statistics, so every set "
+        "(and a single image sent to it later) must get that same transformation; its "
+        "own statistics would also hide a real difference between the sets. " + _RULE,
+        lambda xt, xv: (None, normalize(xv, *mean_std(xv))),
+        outputs=(1,),
+    ),
+    *_mistake(
+        "valid_not_normalised",
+        "this is the validation set unchanged: it must be normalised too, or the "
+        "network sees inputs on another scale than it was trained on. " + _RULE,
+        lambda xt, xv: (None, xv),
+        outputs=(1,),
+    ),
+    *_mistake(
+        "train_not_normalised",
+        "this is the training set unchanged. " + _RULE,
+        lambda xt, xv: (xt, None),
+        outputs=(0,),
+    ),
+    *_mistake(
+        "statistics_include_valid",
+        "the mean and std are computed over the training and validation sets together. "
+        "The validation set stands for data the network has not seen: nothing, not "
+        "even its statistics, may go into training. " + _RULE,
+        _with(lambda xt, xv: mean_std(np.concatenate([xt, xv]))),
+    ),
+    *_mistake(
+        "per_feature_statistics",
+        "this uses one mean and std per column (axis=0). Here, as in the chapter, the "
+        "whole set shares one mean and one std: for MNIST, a pixel that is 0 in every "
+        "training image has std 0, and dividing by it gives nan. " + _RULE,
+        _with(lambda xt, xv: (xt.mean(0), xt.std(0))),
+    ),
+    *_mistake(
+        "sample_std",
+        "the std divides by n - 1 (ddof=1, the default of torch's tensor.std()); "
+        "normalising uses the population std, which divides by n (np.std's default, "
+        "ddof=0). " + _RULE,
+        _with(lambda xt, xv: (xt.mean(), xt.std(ddof=1))),
+    ),
+    *_mistake(
+        "not_divided_by_std",
+        "the mean is subtracted but nothing is divided by the std, so the spread is "
+        "unchanged. " + _RULE,
+        _with(lambda xt, xv: (mean_std(xt)[0], 1.0)),
+    ),
+    *_mistake(
+        "mean_not_subtracted",
+        "this divides by the std but does not subtract the mean first. " + _RULE,
+        _with(lambda xt, xv: (0.0, mean_std(xt)[1])),
+    ),
+    *_mistake(
+        "divided_by_variance",
+        "this divides by the variance, std**2, instead of the std. " + _RULE,
+        _with(lambda xt, xv: (mean_std(xt)[0], mean_std(xt)[1] ** 2)),
+    ),
+    *_mistake(
+        "mean_subtracted_after_dividing",
+        "this is x / std - mean: subtract the mean first, then divide, (x - mean) / std. " + _RULE,
+        lambda xt, xv: tuple(x / mean_std(xt)[1] - mean_std(xt)[0] for x in (xt, xv)),
+    ),
 ]
 
 
@@ -108,5 +142,11 @@ def check_normalize(fn: Callable, seed: int = 0) -> CheckResult:
     x_train_n = (x_train - mean) / std and x_valid_n = (x_valid - mean) / std, each with its
     input's shape and dtype. Return new arrays; leave the inputs unchanged.
     """
-    return run_check("check_normalize", fn, _normalize_cases(seed), _normalize_reference,
-                     ("x_train_n", "x_valid_n"), _NORMALIZE_MISTAKES)
+    return run_check(
+        "check_normalize",
+        fn,
+        _normalize_cases(seed),
+        _normalize_reference,
+        ("x_train_n", "x_valid_n"),
+        _NORMALIZE_MISTAKES,
+    )

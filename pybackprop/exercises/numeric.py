@@ -50,37 +50,54 @@ def _central_cases(seed: int) -> list[Case]:
     cases = []
     # Large steps first: there a one-sided difference is off by about h * f''(x) / 2, far
     # beyond the tolerance; a point where f'' is near 0 would hide it, so x avoids 0.
-    for f, h in zip(_SCALAR_FUNCTIONS * 2, (1e-2, 1e-3, 1e-2, 1e-3, 1e-2, 1e-4, 1e-5, 1e-4,
-                                             1e-5, 1e-4), strict=True):
+    for f, h in zip(
+        _SCALAR_FUNCTIONS * 2,
+        (1e-2, 1e-3, 1e-2, 1e-3, 1e-2, 1e-4, 1e-5, 1e-4, 1e-5, 1e-4),
+        strict=True,
+    ):
         x = float(rng.choice([-1.0, 1.0]) * rng.uniform(0.3, 1.5))
         cases.append(Case(f"f = {f}, x = {x:.6g}, h = {h:g}", (f, x, h), ("f", "x", "h")))
     return cases
 
 
-_CENTRAL = ("The central difference is (f(x + h) - f(x - h)) / (2 * h): one step on each "
-            "side, divided by the distance 2h between them.")
+_CENTRAL = (
+    "The central difference is (f(x + h) - f(x - h)) / (2 * h): one step on each "
+    "side, divided by the distance 2h between them."
+)
 _CENTRAL_MISTAKES = [
-    Mistake("forward_difference",
-            f"this is the forward difference (f(x + h) - f(x)) / h. {_CENTRAL} Its error "
-            "shrinks like h**2, the forward difference's only like h.",
-            produce=lambda f, x, h: (f(x + h) - f(x)) / h),
-    Mistake("backward_difference",
-            f"this is the backward difference (f(x) - f(x - h)) / h. {_CENTRAL}",
-            produce=lambda f, x, h: (f(x) - f(x - h)) / h),
-    Mistake("missing_factor_2",
-            f"this is twice the derivative: (f(x + h) - f(x - h)) / h. {_CENTRAL}",
-            produce=lambda f, x, h: (f(x + h) - f(x - h)) / h),
-    Mistake("operator_precedence",
-            "this is (f(x + h) - f(x - h)) / 2 * h: Python divides by 2, then multiplies by "
-            "h. Put the denominator in parentheses: / (2 * h).",
-            produce=lambda f, x, h: (f(x + h) - f(x - h)) / 2 * h),
-    Mistake("operator_precedence",
-            "this is f(x + h) - f(x - h) / (2 * h): the division binds tighter than the "
-            "minus. Put the difference in parentheses: (f(x + h) - f(x - h)) / (2 * h).",
-            produce=lambda f, x, h: f(x + h) - f(x - h) / (2 * h)),
-    Mistake("wrong_sign",
-            f"the sign is flipped: (f(x - h) - f(x + h)) / (2 * h). {_CENTRAL}",
-            produce=lambda f, x, h: (f(x - h) - f(x + h)) / (2 * h)),
+    Mistake(
+        "forward_difference",
+        f"this is the forward difference (f(x + h) - f(x)) / h. {_CENTRAL} Its error "
+        "shrinks like h**2, the forward difference's only like h.",
+        produce=lambda f, x, h: (f(x + h) - f(x)) / h,
+    ),
+    Mistake(
+        "backward_difference",
+        f"this is the backward difference (f(x) - f(x - h)) / h. {_CENTRAL}",
+        produce=lambda f, x, h: (f(x) - f(x - h)) / h,
+    ),
+    Mistake(
+        "missing_factor_2",
+        f"this is twice the derivative: (f(x + h) - f(x - h)) / h. {_CENTRAL}",
+        produce=lambda f, x, h: (f(x + h) - f(x - h)) / h,
+    ),
+    Mistake(
+        "operator_precedence",
+        "this is (f(x + h) - f(x - h)) / 2 * h: Python divides by 2, then multiplies by "
+        "h. Put the denominator in parentheses: / (2 * h).",
+        produce=lambda f, x, h: (f(x + h) - f(x - h)) / 2 * h,
+    ),
+    Mistake(
+        "operator_precedence",
+        "this is f(x + h) - f(x - h) / (2 * h): the division binds tighter than the "
+        "minus. Put the difference in parentheses: (f(x + h) - f(x - h)) / (2 * h).",
+        produce=lambda f, x, h: f(x + h) - f(x - h) / (2 * h),
+    ),
+    Mistake(
+        "wrong_sign",
+        f"the sign is flipped: (f(x - h) - f(x + h)) / (2 * h). {_CENTRAL}",
+        produce=lambda f, x, h: (f(x - h) - f(x + h)) / (2 * h),
+    ),
 ]
 
 
@@ -90,8 +107,15 @@ def check_central_difference(fn: Callable, seed: int = 0) -> CheckResult:
     f: a function of one float; x: the point; h: the step. Expected:
     (f(x + h) - f(x - h)) / (2 * h).
     """
-    return run_check("check_central_difference", fn, _central_cases(seed), _central,
-                     ("df/dx",), _CENTRAL_MISTAKES, scalar=True)
+    return run_check(
+        "check_central_difference",
+        fn,
+        _central_cases(seed),
+        _central,
+        ("df/dx",),
+        _CENTRAL_MISTAKES,
+        scalar=True,
+    )
 
 
 # ---- the numerical gradient of a function of a vector -----------------------------------------
@@ -99,8 +123,9 @@ def check_central_difference(fn: Callable, seed: int = 0) -> CheckResult:
 _VECTOR_FUNCTIONS = (
     _Function("sum(x**3) / 3 + x[0] * x[-1]", lambda x: np.sum(x**3) / 3 + x[0] * x[-1]),
     _Function("log(sum(exp(x)))", lambda x: np.log(np.sum(np.exp(x)))),
-    _Function("sum((1 + arange(n)) * sin(x))",
-              lambda x: np.sum((1 + np.arange(len(x))) * np.sin(x))),
+    _Function(
+        "sum((1 + arange(n)) * sin(x))", lambda x: np.sum((1 + np.arange(len(x))) * np.sin(x))
+    ),
     _Function("sum(x)**2 + prod(x)", lambda x: np.sum(x) ** 2 + np.prod(x)),
 )
 
@@ -126,27 +151,40 @@ def _forward_gradient(f: Callable, x: np.ndarray, h: float) -> np.ndarray:
 def _gradient_cases(seed: int) -> list[Case]:
     rng = np.random.default_rng(seed)
     cases = []
-    for f, n, h in zip(_VECTOR_FUNCTIONS * 2, (4, 3, 5, 2, 1, 6, 3, 4),
-                       (1e-3, 1e-3, 1e-4, 1e-3, 1e-4, 1e-5, 1e-4, 1e-5), strict=True):
+    for f, n, h in zip(
+        _VECTOR_FUNCTIONS * 2,
+        (4, 3, 5, 2, 1, 6, 3, 4),
+        (1e-3, 1e-3, 1e-4, 1e-3, 1e-4, 1e-5, 1e-4, 1e-5),
+        strict=True,
+    ):
         x = rng.uniform(-1.5, 1.5, n)
-        cases.append(Case(f"f = {f}, n {n}, h = {h:g}", (f, x, h), ("f", "x", "h"),
-                          np.dtype(np.float64)))
+        cases.append(
+            Case(f"f = {f}, n {n}, h = {h:g}", (f, x, h), ("f", "x", "h"), np.dtype(np.float64))
+        )
     return cases
 
 
-_GRADIENT = ("Nudge one entry at a time: for entry i, add h to x[i] only (in a copy of x), "
-             "and take (f(x + h e_i) - f(x - h e_i)) / (2 * h).")
+_GRADIENT = (
+    "Nudge one entry at a time: for entry i, add h to x[i] only (in a copy of x), "
+    "and take (f(x + h e_i) - f(x - h e_i)) / (2 * h)."
+)
 _GRADIENT_MISTAKES = [
-    Mistake("forward_difference",
-            f"this is the forward difference (f(x + h e_i) - f(x)) / h. {_GRADIENT}",
-            produce=_forward_gradient),
-    Mistake("nudged_all_at_once",
-            "every entry holds the same number, (f(x + h) - f(x - h)) / (2h) with all entries "
-            f"nudged together: that is a directional derivative, not the gradient. {_GRADIENT}",
-            produce=lambda f, x, h: np.full_like(x, (f(x + h) - f(x - h)) / (2 * h))),
-    Mistake("missing_factor_2",
-            f"this is twice the gradient: the difference is divided by h, not 2h. {_GRADIENT}",
-            produce=lambda f, x, h: 2 * _gradient(f, x, h)),
+    Mistake(
+        "forward_difference",
+        f"this is the forward difference (f(x + h e_i) - f(x)) / h. {_GRADIENT}",
+        produce=_forward_gradient,
+    ),
+    Mistake(
+        "nudged_all_at_once",
+        "every entry holds the same number, (f(x + h) - f(x - h)) / (2h) with all entries "
+        f"nudged together: that is a directional derivative, not the gradient. {_GRADIENT}",
+        produce=lambda f, x, h: np.full_like(x, (f(x + h) - f(x - h)) / (2 * h)),
+    ),
+    Mistake(
+        "missing_factor_2",
+        f"this is twice the gradient: the difference is divided by h, not 2h. {_GRADIENT}",
+        produce=lambda f, x, h: 2 * _gradient(f, x, h),
+    ),
 ]
 
 
@@ -157,5 +195,11 @@ def check_numerical_gradient(fn: Callable, seed: int = 0) -> CheckResult:
     Expected grad: (n,), entry i = (f(x + h e_i) - f(x - h e_i)) / (2 h), with e_i the i-th
     unit vector. x itself must be left as it was.
     """
-    return run_check("check_numerical_gradient", fn, _gradient_cases(seed), _gradient,
-                     ("grad",), _GRADIENT_MISTAKES)
+    return run_check(
+        "check_numerical_gradient",
+        fn,
+        _gradient_cases(seed),
+        _gradient,
+        ("grad",),
+        _GRADIENT_MISTAKES,
+    )

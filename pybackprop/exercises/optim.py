@@ -31,19 +31,26 @@ def _sgd_cases(seed: int) -> list[Case]:
     cases = []
     # (shape, lr, momentum, first step?): a running velocity first, where most mistakes show;
     # then the first step (velocity zeros), no momentum, a single parameter.
-    for shape, lr, momentum, first in (((5,), 0.1, 0.9, False), ((3, 4), 0.05, 0.9, True),
-                                       ((2, 3), 0.5, 0.0, False), ((1,), 0.01, 0.5, False),
-                                       ((4, 1), 0.2, 0.99, False)):
+    for shape, lr, momentum, first in (
+        ((5,), 0.1, 0.9, False),
+        ((3, 4), 0.05, 0.9, True),
+        ((2, 3), 0.5, 0.0, False),
+        ((1,), 0.01, 0.5, False),
+        ((4, 1), 0.2, 0.99, False),
+    ):
         for dtype in DTYPES:
             param = normal(rng, shape, dtype)
             grad = normal(rng, shape, dtype)
-            velocity = (np.zeros(shape, dtype) if first
-                        else normal(rng, shape, dtype))
+            velocity = np.zeros(shape, dtype) if first else normal(rng, shape, dtype)
             step = "first step, velocity zeros" if first else "velocity from earlier steps"
-            cases.append(Case(f"shape {shape}, lr {lr}, momentum {momentum}, {step}, "
-                              f"{np.dtype(dtype)}",
-                              (param, grad, velocity, lr, momentum),
-                              ("param", "grad", "velocity", "lr", "momentum"), np.dtype(dtype)))
+            cases.append(
+                Case(
+                    f"shape {shape}, lr {lr}, momentum {momentum}, {step}, {np.dtype(dtype)}",
+                    (param, grad, velocity, lr, momentum),
+                    ("param", "grad", "velocity", "lr", "momentum"),
+                    np.dtype(dtype),
+                )
+            )
     return cases
 
 
@@ -61,44 +68,60 @@ def _sgd_reference(param, grad, velocity, lr, momentum):
 
 
 def _unchanged(name: str) -> Mistake:
-    return Mistake("not_updated",
-                   f"this is {name} unchanged: the step did not move it. Is the starter code "
-                   "still in place?",
-                   produce=lambda p, *rest: p)
+    return Mistake(
+        "not_updated",
+        f"this is {name} unchanged: the step did not move it. Is the starter code still in place?",
+        produce=lambda p, *rest: p,
+    )
 
 
 def _both(diagnosis: str, message: str, new_param: Callable, new_velocity: Callable):
-    return [Mistake(diagnosis, message, output=0, produce=new_param),
-            Mistake(diagnosis, message, output=1, produce=new_velocity)]
+    return [
+        Mistake(diagnosis, message, output=0, produce=new_param),
+        Mistake(diagnosis, message, output=1, produce=new_velocity),
+    ]
 
 
 _SGD_MISTAKES = [
     _unchanged("param"),
-    *_both("dampened_momentum",
-           "this uses velocity = momentum * velocity + (1 - momentum) * grad, an average of the "
-           "gradients. PyTorch's SGD (and this exercise) adds the whole gradient: "
-           "velocity = momentum * velocity + grad.",
-           lambda p, g, v, lr, m: p - lr * (m * v + (1 - m) * g),
-           lambda p, g, v, lr, m: m * v + (1 - m) * g),
-    *_both("lr_inside_velocity",
-           "this folds the learning rate into the velocity (v = momentum * v - lr * grad; "
-           "param + v). That is another valid convention, but this exercise follows PyTorch: "
-           "v = momentum * v + grad; param = param - lr * v.",
-           lambda p, g, v, lr, m: p + (m * v - lr * g),
-           lambda p, g, v, lr, m: m * v - lr * g),
-    Mistake("wrong_sign", "the step goes up the gradient: param - lr * velocity, not +.",
-            produce=lambda p, g, v, lr, m: p + lr * (m * v + g)),
-    Mistake("momentum_ignored",
-            "this is plain SGD, param - lr * grad: the step should use the new velocity, "
-            "param - lr * (momentum * velocity + grad).",
-            produce=lambda p, g, v, lr, m: p - lr * g),
-    Mistake("velocity_updated_after_step",
-            "the step uses the old velocity; update the velocity first, then step with it.",
-            produce=lambda p, g, v, lr, m: p - lr * v),
-    Mistake("velocity_not_updated",
-            "this is the velocity you were given: return the updated one, "
-            "momentum * velocity + grad.",
-            output=1, produce=lambda p, g, v, lr, m: v),
+    *_both(
+        "dampened_momentum",
+        "this uses velocity = momentum * velocity + (1 - momentum) * grad, an average of the "
+        "gradients. PyTorch's SGD (and this exercise) adds the whole gradient: "
+        "velocity = momentum * velocity + grad.",
+        lambda p, g, v, lr, m: p - lr * (m * v + (1 - m) * g),
+        lambda p, g, v, lr, m: m * v + (1 - m) * g,
+    ),
+    *_both(
+        "lr_inside_velocity",
+        "this folds the learning rate into the velocity (v = momentum * v - lr * grad; "
+        "param + v). That is another valid convention, but this exercise follows PyTorch: "
+        "v = momentum * v + grad; param = param - lr * v.",
+        lambda p, g, v, lr, m: p + (m * v - lr * g),
+        lambda p, g, v, lr, m: m * v - lr * g,
+    ),
+    Mistake(
+        "wrong_sign",
+        "the step goes up the gradient: param - lr * velocity, not +.",
+        produce=lambda p, g, v, lr, m: p + lr * (m * v + g),
+    ),
+    Mistake(
+        "momentum_ignored",
+        "this is plain SGD, param - lr * grad: the step should use the new velocity, "
+        "param - lr * (momentum * velocity + grad).",
+        produce=lambda p, g, v, lr, m: p - lr * g,
+    ),
+    Mistake(
+        "velocity_updated_after_step",
+        "the step uses the old velocity; update the velocity first, then step with it.",
+        produce=lambda p, g, v, lr, m: p - lr * v,
+    ),
+    Mistake(
+        "velocity_not_updated",
+        "this is the velocity you were given: return the updated one, momentum * velocity + grad.",
+        output=1,
+        produce=lambda p, g, v, lr, m: v,
+    ),
 ]
 
 
@@ -112,8 +135,14 @@ def check_sgd_step(fn: Callable, seed: int = 0) -> CheckResult:
     buffer starts at the first gradient. param, grad, velocity: arrays of the same shape;
     lr, momentum: floats. Return new arrays; leave the inputs unchanged.
     """
-    return run_check("check_sgd_step", fn, _sgd_cases(seed), _sgd_reference,
-                     ("new_param", "new_velocity"), _SGD_MISTAKES)
+    return run_check(
+        "check_sgd_step",
+        fn,
+        _sgd_cases(seed),
+        _sgd_reference,
+        ("new_param", "new_velocity"),
+        _SGD_MISTAKES,
+    )
 
 
 # ---- Adam -------------------------------------------------------------------------------------
@@ -122,9 +151,13 @@ def check_sgd_step(fn: Callable, seed: int = 0) -> CheckResult:
 def _adam_cases(seed: int) -> list[Case]:
     rng = np.random.default_rng(seed)
     cases = []
-    for shape, t, lr, betas in (((5,), 1, 1e-3, (0.9, 0.999)), ((3, 4), 3, 1e-2, (0.9, 0.999)),
-                                ((1,), 10, 1e-3, (0.8, 0.99)), ((2, 5), 1, 0.1, (0.9, 0.999)),
-                                ((7,), 100, 1e-2, (0.9, 0.999))):
+    for shape, t, lr, betas in (
+        ((5,), 1, 1e-3, (0.9, 0.999)),
+        ((3, 4), 3, 1e-2, (0.9, 0.999)),
+        ((1,), 10, 1e-3, (0.8, 0.99)),
+        ((2, 5), 1, 0.1, (0.9, 0.999)),
+        ((7,), 100, 1e-2, (0.9, 0.999)),
+    ):
         for dtype in DTYPES:
             param = normal(rng, shape, dtype)
             grad = normal(rng, shape, dtype)
@@ -137,11 +170,14 @@ def _adam_cases(seed: int) -> list[Case]:
             else:  # moments as earlier steps would leave them: v >= 0
                 m = (0.3 * rng.standard_normal(shape)).astype(dtype)
                 v = (0.5 * rng.random(shape)).astype(dtype)
-            cases.append(Case(f"shape {shape}, step t = {t}, lr {lr}, betas {betas}, "
-                              f"{np.dtype(dtype)}",
-                              (param, grad, m, v, t, lr, betas, 1e-8),
-                              ("param", "grad", "m", "v", "t", "lr", "betas", "eps"),
-                              np.dtype(dtype)))
+            cases.append(
+                Case(
+                    f"shape {shape}, step t = {t}, lr {lr}, betas {betas}, {np.dtype(dtype)}",
+                    (param, grad, m, v, t, lr, betas, 1e-8),
+                    ("param", "grad", "m", "v", "t", "lr", "betas", "eps"),
+                    np.dtype(dtype),
+                )
+            )
     return cases
 
 
@@ -153,8 +189,22 @@ def _adam_reference(param, grad, m, v, t, lr, betas, eps):
     return p.data, opt.ms[0], opt.vs[0]
 
 
-def _adam(param, grad, m, v, t, lr, betas, eps, *, correct=True, t_used=None, square=True,
-          swap=False, sign=1.0):
+def _adam(
+    param,
+    grad,
+    m,
+    v,
+    t,
+    lr,
+    betas,
+    eps,
+    *,
+    correct=True,
+    t_used=None,
+    square=True,
+    swap=False,
+    sign=1.0,
+):
     """One Adam step with a chosen mistake: what a learner's variant would return."""
     b1, b2 = betas[::-1] if swap else betas
     m = b1 * m + (1 - b1) * grad
@@ -165,46 +215,62 @@ def _adam(param, grad, m, v, t, lr, betas, eps, *, correct=True, t_used=None, sq
 
 
 def _adam_mistake(diagnosis: str, message: str, **variant) -> list[Mistake]:
-    return [Mistake(diagnosis, message, output=k,
-                    produce=lambda *a, k=k: _adam(*a, **variant)[k]) for k in range(3)]
+    return [
+        Mistake(diagnosis, message, output=k, produce=lambda *a, k=k: _adam(*a, **variant)[k])
+        for k in range(3)
+    ]
 
 
 _ADAM_MISTAKES = [
     _unchanged("param"),
-    *_adam_mistake("missing_bias_correction",
-                   "this is Adam without bias correction. m and v start at 0, so early on "
-                   "they are too small; divide them by (1 - beta1**t) and (1 - beta2**t) "
-                   "before the step (t counts from 1).",
-                   correct=False),
-    Mistake("bias_correction_off_by_one",
-            "the bias correction uses t - 1 instead of t (the first step is t = 1, and "
-            "1 - beta**0 = 0 divides by zero).",
-            produce=lambda p, g, m, v, t, lr, b, e: _adam(p, g, m, v, t, lr, b, e,
-                                                          t_used=t - 1)[0]),
-    Mistake("bias_correction_off_by_one",
-            "the bias correction uses t + 1 instead of t: t is already the number of this "
-            "step, starting at 1.",
-            produce=lambda p, g, m, v, t, lr, b, e: _adam(p, g, m, v, t, lr, b, e,
-                                                          t_used=t + 1)[0]),
-    *_adam_mistake("betas_swapped",
-                   "beta1 and beta2 are swapped: m uses beta1 (0.9), v uses beta2 (0.999).",
-                   swap=True),
-    *_adam_mistake("grad_not_squared",
-                   "v should average the *squared* gradient: v = beta2 * v + (1 - beta2) * "
-                   "grad**2.",
-                   square=False),
-    Mistake("wrong_sign", "the step goes up the gradient: param - lr * m_hat / ..., not +.",
-            produce=lambda *a: _adam(*a, sign=-1.0)[0]),
-    Mistake("returned_corrected_moments",
-            "this is m / (1 - beta1**t), the bias-corrected moment. Return the plain running "
-            "average m: the correction is recomputed from it at every step.",
-            output=1, produce=lambda p, g, m, v, t, lr, b, e: _adam(p, g, m, v, t, lr, b, e)[1]
-            / (1 - b[0] ** t)),
-    Mistake("returned_corrected_moments",
-            "this is v / (1 - beta2**t), the bias-corrected moment. Return the plain running "
-            "average v: the correction is recomputed from it at every step.",
-            output=2, produce=lambda p, g, m, v, t, lr, b, e: _adam(p, g, m, v, t, lr, b, e)[2]
-            / (1 - b[1] ** t)),
+    *_adam_mistake(
+        "missing_bias_correction",
+        "this is Adam without bias correction. m and v start at 0, so early on "
+        "they are too small; divide them by (1 - beta1**t) and (1 - beta2**t) "
+        "before the step (t counts from 1).",
+        correct=False,
+    ),
+    Mistake(
+        "bias_correction_off_by_one",
+        "the bias correction uses t - 1 instead of t (the first step is t = 1, and "
+        "1 - beta**0 = 0 divides by zero).",
+        produce=lambda p, g, m, v, t, lr, b, e: _adam(p, g, m, v, t, lr, b, e, t_used=t - 1)[0],
+    ),
+    Mistake(
+        "bias_correction_off_by_one",
+        "the bias correction uses t + 1 instead of t: t is already the number of this "
+        "step, starting at 1.",
+        produce=lambda p, g, m, v, t, lr, b, e: _adam(p, g, m, v, t, lr, b, e, t_used=t + 1)[0],
+    ),
+    *_adam_mistake(
+        "betas_swapped",
+        "beta1 and beta2 are swapped: m uses beta1 (0.9), v uses beta2 (0.999).",
+        swap=True,
+    ),
+    *_adam_mistake(
+        "grad_not_squared",
+        "v should average the *squared* gradient: v = beta2 * v + (1 - beta2) * grad**2.",
+        square=False,
+    ),
+    Mistake(
+        "wrong_sign",
+        "the step goes up the gradient: param - lr * m_hat / ..., not +.",
+        produce=lambda *a: _adam(*a, sign=-1.0)[0],
+    ),
+    Mistake(
+        "returned_corrected_moments",
+        "this is m / (1 - beta1**t), the bias-corrected moment. Return the plain running "
+        "average m: the correction is recomputed from it at every step.",
+        output=1,
+        produce=lambda p, g, m, v, t, lr, b, e: _adam(p, g, m, v, t, lr, b, e)[1] / (1 - b[0] ** t),
+    ),
+    Mistake(
+        "returned_corrected_moments",
+        "this is v / (1 - beta2**t), the bias-corrected moment. Return the plain running "
+        "average v: the correction is recomputed from it at every step.",
+        output=2,
+        produce=lambda p, g, m, v, t, lr, b, e: _adam(p, g, m, v, t, lr, b, e)[2] / (1 - b[1] ** t),
+    ),
 ]
 
 
@@ -218,5 +284,11 @@ def check_adam_step(fn: Callable, seed: int = 0) -> CheckResult:
         new_param = param - lr * m_hat / (sqrt(v_hat) + eps)
     param, grad, m, v: arrays of the same shape (m and v start at zeros). Return new arrays.
     """
-    return run_check("check_adam_step", fn, _adam_cases(seed), _adam_reference,
-                     ("new_param", "new_m", "new_v"), _ADAM_MISTAKES)
+    return run_check(
+        "check_adam_step",
+        fn,
+        _adam_cases(seed),
+        _adam_reference,
+        ("new_param", "new_m", "new_v"),
+        _ADAM_MISTAKES,
+    )

@@ -35,8 +35,14 @@ def _feature_cases(seed: int) -> list[Case]:
         for dtype in DTYPES:
             x = np.sort(rng.uniform(-1, 3, n)).astype(dtype)
             knots = np.sort(rng.uniform(-0.8, 2.8, k)).astype(dtype)
-            cases.append(Case(f"n {n} samples, k {k} knots, {np.dtype(dtype)}", (x, knots),
-                              ("x", "knots"), np.dtype(dtype)))
+            cases.append(
+                Case(
+                    f"n {n} samples, k {k} knots, {np.dtype(dtype)}",
+                    (x, knots),
+                    ("x", "knots"),
+                    np.dtype(dtype),
+                )
+            )
     return cases
 
 
@@ -50,51 +56,70 @@ def _feature_mistakes(line: bool) -> list[Mistake]:
         return lambda x, c: np.column_stack([*_columns(x, c[:0], line).T, pieces(x, c)])
 
     mistakes = [
-        Mistake("knot_sign",
-                "the ReLU columns are relu(x + c): the knot enters with the wrong sign. A "
-                "piece with its kink at c is relu(x - c), zero left of c.",
-                produce=wrong(lambda x, c: _relu(x[:, None] + c[None, :]))),
-        Mistake("relu_reversed",
-                "the ReLU columns are relu(c - x), which is zero right of the knot. The pieces "
-                "here switch on at the knot and rise to the right: relu(x - c).",
-                produce=wrong(lambda x, c: _relu(c[None, :] - x[:, None]))),
-        Mistake("missing_relu",
-                "the ReLU columns are x - c without the relu: straight lines, which add "
-                "nothing a line cannot do. Clip them at zero: np.maximum(x - c, 0).",
-                produce=wrong(lambda x, c: x[:, None] - c[None, :])),
-        Mistake("knots_not_broadcast",
-                "there is one ReLU column computed elementwise (x - knots pairs sample i with "
-                "knot i). Make an (n, k) grid with x[:, None] - knots[None, :].",
-                produce=lambda x, c: np.column_stack(
-                    [*_columns(x, c[:0], line).T, _relu(x - c)])),
-        Mistake("missing_intercept",
-                "the column of ones is missing: without it the model has no constant term b. "
-                "Start with np.ones_like(x).",
-                produce=lambda x, c: _columns(x, c, line)[:, 1:]),
-        Mistake("transposed",
-                "rows and columns are swapped: the matrix has one row per sample, shape "
-                "(n, number of features), so that X @ params gives one prediction per sample.",
-                detect=_is_transposed),
+        Mistake(
+            "knot_sign",
+            "the ReLU columns are relu(x + c): the knot enters with the wrong sign. A "
+            "piece with its kink at c is relu(x - c), zero left of c.",
+            produce=wrong(lambda x, c: _relu(x[:, None] + c[None, :])),
+        ),
+        Mistake(
+            "relu_reversed",
+            "the ReLU columns are relu(c - x), which is zero right of the knot. The pieces "
+            "here switch on at the knot and rise to the right: relu(x - c).",
+            produce=wrong(lambda x, c: _relu(c[None, :] - x[:, None])),
+        ),
+        Mistake(
+            "missing_relu",
+            "the ReLU columns are x - c without the relu: straight lines, which add "
+            "nothing a line cannot do. Clip them at zero: np.maximum(x - c, 0).",
+            produce=wrong(lambda x, c: x[:, None] - c[None, :]),
+        ),
+        Mistake(
+            "knots_not_broadcast",
+            "there is one ReLU column computed elementwise (x - knots pairs sample i with "
+            "knot i). Make an (n, k) grid with x[:, None] - knots[None, :].",
+            produce=lambda x, c: np.column_stack([*_columns(x, c[:0], line).T, _relu(x - c)]),
+        ),
+        Mistake(
+            "missing_intercept",
+            "the column of ones is missing: without it the model has no constant term b. "
+            "Start with np.ones_like(x).",
+            produce=lambda x, c: _columns(x, c, line)[:, 1:],
+        ),
+        Mistake(
+            "transposed",
+            "rows and columns are swapped: the matrix has one row per sample, shape "
+            "(n, number of features), so that X @ params gives one prediction per sample.",
+            detect=_is_transposed,
+        ),
     ]
     if line:
-        mistakes.append(Mistake(
-            "missing_line_column",
-            "the column x is missing: the features are 1, x, then relu(x - c) for each knot.",
-            produce=lambda x, c: _columns(x, c, False)))
+        mistakes.append(
+            Mistake(
+                "missing_line_column",
+                "the column x is missing: the features are 1, x, then relu(x - c) for each knot.",
+                produce=lambda x, c: _columns(x, c, False),
+            )
+        )
     else:
-        mistakes.append(Mistake(
-            "extra_line_column",
-            "there is a column x: this exercise leaves the line out, so the features are 1, "
-            "then relu(x - c) for each knot.",
-            produce=lambda x, c: _columns(x, c, True)))
+        mistakes.append(
+            Mistake(
+                "extra_line_column",
+                "there is a column x: this exercise leaves the line out, so the features are 1, "
+                "then relu(x - c) for each knot.",
+                produce=lambda x, c: _columns(x, c, True),
+            )
+        )
     return mistakes
 
 
 def _feature_exception(exc: Exception) -> tuple[str, str] | None:
     if "could not be broadcast" in str(exc):
-        return ("knots_not_broadcast",
-                "Here that is x (n,) against knots (k,): make an (n, k) grid of differences "
-                "with x[:, None] - knots[None, :].")
+        return (
+            "knots_not_broadcast",
+            "Here that is x (n,) against knots (k,): make an (n, k) grid of differences "
+            "with x[:, None] - knots[None, :].",
+        )
     return None
 
 
@@ -106,8 +131,15 @@ def check_relu_features(fn: Callable, line: bool = True, seed: int = 0) -> Check
     left out: 1, relu(x - c_1), ..., relu(x - c_k): X: (n, k + 1).
     """
     name = "check_relu_features" + ("" if line else "(line=False)")
-    return run_check(name, fn, _feature_cases(seed), lambda x, c: _columns(x, c, line),
-                     ("X",), _feature_mistakes(line), explain_exception=_feature_exception)
+    return run_check(
+        name,
+        fn,
+        _feature_cases(seed),
+        lambda x, c: _columns(x, c, line),
+        ("X",),
+        _feature_mistakes(line),
+        explain_exception=_feature_exception,
+    )
 
 
 # ---- interpolation ----------------------------------------------------------------------------
@@ -121,9 +153,14 @@ def _interpolation_cases(seed: int) -> list[Case]:
             # Uneven gaps of at least 0.2, so that slope and rise differ and nothing is ill-posed.
             xs = np.cumsum(rng.uniform(0.2, 1.0, n_points)) - 1.5
             ys = rng.uniform(-2, 2, n_points)
-            cases.append(Case(f"{n_points} points, {np.dtype(dtype)}",
-                              (xs.astype(dtype), ys.astype(dtype)), ("xs", "ys"),
-                              np.dtype(dtype)))
+            cases.append(
+                Case(
+                    f"{n_points} points, {np.dtype(dtype)}",
+                    (xs.astype(dtype), ys.astype(dtype)),
+                    ("xs", "ys"),
+                    np.dtype(dtype),
+                )
+            )
     return cases
 
 
@@ -136,35 +173,43 @@ def _interpolation(xs: np.ndarray, ys: np.ndarray, rise_only: bool = False) -> n
 
 def _with(params: np.ndarray, start: int, values) -> np.ndarray:
     out = params.copy()
-    out[start:start + np.size(values)] = values
+    out[start : start + np.size(values)] = values
     return out
 
 
 _INTERPOLATION_MISTAKES = [
-    Mistake("slopes_not_changes",
-            "the ReLU weights are the slopes of the segments after each knot. Each a_j adds to "
-            "the slope at its knot, so it is the *change* of slope there: slopes[j] - "
-            "slopes[j - 1].",
-            produce=lambda xs, ys: _with(_interpolation(xs, ys), 2,
-                                         (np.diff(ys) / np.diff(xs))[1:])),
-    Mistake("changes_reversed",
-            "the ReLU weights have the wrong sign: a_j = slope after the knot minus slope "
-            "before it.",
-            produce=lambda xs, ys: _with(_interpolation(xs, ys), 2,
-                                         -_interpolation(xs, ys)[2:])),
-    Mistake("rise_not_slope",
-            "the slopes are differences of ys alone. A slope is rise over run: "
-            "np.diff(ys) / np.diff(xs).",
-            produce=lambda xs, ys: _interpolation(xs, ys, rise_only=True)),
-    Mistake("intercept_at_first_point",
-            "b is ys[0], the value at the first point; b is the value at x = 0, so that "
-            "b + w * xs[0] = ys[0]: b = ys[0] - w * xs[0].",
-            produce=lambda xs, ys: _with(_interpolation(xs, ys), 0, ys[0])),
-    Mistake("wrong_knots",
-            "params has the wrong length: the knots are the interior points xs[1:-1] only (the "
-            "line covers the first segment), so m + 1 points give (b, w, a_1, ..., a_{m-1}).",
-            detect=lambda got, want, case: np.ndim(got) == 1 and 0 < abs(
-                np.size(got) - np.size(want)) <= 2),
+    Mistake(
+        "slopes_not_changes",
+        "the ReLU weights are the slopes of the segments after each knot. Each a_j adds to "
+        "the slope at its knot, so it is the *change* of slope there: slopes[j] - "
+        "slopes[j - 1].",
+        produce=lambda xs, ys: _with(_interpolation(xs, ys), 2, (np.diff(ys) / np.diff(xs))[1:]),
+    ),
+    Mistake(
+        "changes_reversed",
+        "the ReLU weights have the wrong sign: a_j = slope after the knot minus slope before it.",
+        produce=lambda xs, ys: _with(_interpolation(xs, ys), 2, -_interpolation(xs, ys)[2:]),
+    ),
+    Mistake(
+        "rise_not_slope",
+        "the slopes are differences of ys alone. A slope is rise over run: "
+        "np.diff(ys) / np.diff(xs).",
+        produce=lambda xs, ys: _interpolation(xs, ys, rise_only=True),
+    ),
+    Mistake(
+        "intercept_at_first_point",
+        "b is ys[0], the value at the first point; b is the value at x = 0, so that "
+        "b + w * xs[0] = ys[0]: b = ys[0] - w * xs[0].",
+        produce=lambda xs, ys: _with(_interpolation(xs, ys), 0, ys[0]),
+    ),
+    Mistake(
+        "wrong_knots",
+        "params has the wrong length: the knots are the interior points xs[1:-1] only (the "
+        "line covers the first segment), so m + 1 points give (b, w, a_1, ..., a_{m-1}).",
+        detect=lambda got, want, case: (
+            np.ndim(got) == 1 and 0 < abs(np.size(got) - np.size(want)) <= 2
+        ),
+    ),
 ]
 
 
@@ -175,5 +220,11 @@ def check_relu_interpolation(fn: Callable, seed: int = 0) -> CheckResult:
     params = (b, w, a_1, ..., a_{m-1}): (m + 1,), such that
     b + w * x + sum_j a_j * relu(x - xs[j]) equals ys at every xs.
     """
-    return run_check("check_relu_interpolation", fn, _interpolation_cases(seed), _interpolation,
-                     ("params",), _INTERPOLATION_MISTAKES)
+    return run_check(
+        "check_relu_interpolation",
+        fn,
+        _interpolation_cases(seed),
+        _interpolation,
+        ("params",),
+        _INTERPOLATION_MISTAKES,
+    )

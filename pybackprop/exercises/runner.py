@@ -79,14 +79,20 @@ def _exception_hint(exc: Exception) -> str:
     """A pointer for exceptions whose cause is usually the same."""
     text = str(exc)
     if ("matmul" in text and "mismatch" in text) or "not aligned" in text:
-        return ("\nA matrix product got shapes that do not fit: print the shapes of both "
-                "operands; one of them probably needs a transpose (.T).")
+        return (
+            "\nA matrix product got shapes that do not fit: print the shapes of both "
+            "operands; one of them probably needs a transpose (.T)."
+        )
     if "could not be broadcast" in text:
-        return ("\nTwo arrays could not be broadcast together: a sum or max over an axis "
-                "probably needs keepdims=True so that it lines up with the rows.")
+        return (
+            "\nTwo arrays could not be broadcast together: a sum or max over an axis "
+            "probably needs keepdims=True so that it lines up with the rows."
+        )
     if isinstance(exc, IndexError) and "out of bounds" in text:
-        return ("\nAn index is out of range: check which axis each index array selects "
-                "(rows with np.arange(n), columns with the labels).")
+        return (
+            "\nAn index is out of range: check which axis each index array selects "
+            "(rows with np.arange(n), columns with the labels)."
+        )
     return ""
 
 
@@ -111,14 +117,20 @@ def call_learner(fn: Callable, args: Sequence) -> Called:
             warnings.simplefilter("ignore")
             return Called(fn(*args))
     except Exception as exc:  # the learner's bug, whatever it is, becomes a report
-        return Called(error=_raised(exc) + _exception_hint(exc), line=learner_line(exc),
-                      exception=exc)
+        return Called(
+            error=_raised(exc) + _exception_hint(exc), line=learner_line(exc), exception=exc
+        )
 
 
 def not_callable(check: str, fn: Any) -> CheckResult:
     """The result for a check given something other than a function (often fn() not fn)."""
-    return CheckResult(check, False, f"{check} needs your function itself; got {describe(fn)}. "
-                       "Pass the function's name without calling it.", "not_callable")
+    return CheckResult(
+        check,
+        False,
+        f"{check} needs your function itself; got {describe(fn)}. "
+        "Pass the function's name without calling it.",
+        "not_callable",
+    )
 
 
 def _raised(exc: Exception) -> str:
@@ -161,8 +173,10 @@ def largest_error(received: np.ndarray, expected: np.ndarray) -> str:
         return f"{float(err):.3g}"
     idx = np.unravel_index(int(np.argmax(err)), err.shape)
     at = tuple(int(i) for i in idx)
-    return (f"{float(err[idx]):.3g} at index {at} "
-            f"(expected {float(expected[idx]):.8g}, received {float(received[idx]):.8g})")
+    return (
+        f"{float(err[idx]):.3g} at index {at} "
+        f"(expected {float(expected[idx]):.8g}, received {float(received[idx]):.8g})"
+    )
 
 
 # ---- cases, mistakes and the comparison -----------------------------------------------------
@@ -227,39 +241,66 @@ def close(received: Any, expected: Any, dtype, *, equal_nan: bool = False) -> bo
     with np.errstate(all="ignore"):
         finite = np.abs(expected[np.isfinite(expected)])
         scale = float(np.max(finite, initial=1.0))
-        return bool(np.allclose(received, expected, rtol=rtol, atol=atol * scale,
-                                equal_nan=equal_nan))
+        return bool(
+            np.allclose(received, expected, rtol=rtol, atol=atol * scale, equal_nan=equal_nan)
+        )
 
 
 def non_finite(received: Any, expected: Any, case: Case) -> bool:
     """True when the result has inf or nan where the right answer is finite."""
     received = np.asarray(received)
-    return (received.dtype.kind == "f" and not np.all(np.isfinite(received))
-            and np.all(np.isfinite(expected)))
+    return (
+        received.dtype.kind == "f"
+        and not np.all(np.isfinite(received))
+        and np.all(np.isfinite(expected))
+    )
 
 
 def as_array(out: Any, name: str) -> tuple[np.ndarray | None, str | None, str | None]:
     """(array, diagnosis, message): the output as an array, or why it cannot be one."""
     if isinstance(out, np.ndarray):
         if out.dtype.kind not in "fiub":
-            return None, "wrong_type", (
-                f"{name}: your function returned an array of dtype {out.dtype}; expected "
-                "real numbers (a float array).")
+            return (
+                None,
+                "wrong_type",
+                (
+                    f"{name}: your function returned an array of dtype {out.dtype}; expected "
+                    "real numbers (a float array)."
+                ),
+            )
         return out, None, None
     if out is None:
-        return None, "returned_none", (
-            f"{name}: your function returned None. Is the starter code still in place, or is "
-            "a `return` missing?")
+        return (
+            None,
+            "returned_none",
+            (
+                f"{name}: your function returned None. Is the starter code still in place, or is "
+                "a `return` missing?"
+            ),
+        )
     if isinstance(out, list):
-        return None, "returned_list", (
-            f"{name}: your function returned a Python list; return a numpy array "
-            "(np.array(...)), or keep to numpy operations, which return arrays.")
+        return (
+            None,
+            "returned_list",
+            (
+                f"{name}: your function returned a Python list; return a numpy array "
+                "(np.array(...)), or keep to numpy operations, which return arrays."
+            ),
+        )
     if isinstance(out, (Real, np.generic)) and not isinstance(out, bool):
-        return None, "wrong_type", (
-            f"{name}: your function returned a single number ({describe(out)}); it should "
-            "return an array with one entry per input entry.")
-    return None, "wrong_type", (
-        f"{name}: your function returned {describe(out)}; expected a numpy array.")
+        return (
+            None,
+            "wrong_type",
+            (
+                f"{name}: your function returned a single number ({describe(out)}); it should "
+                "return an array with one entry per input entry."
+            ),
+        )
+    return (
+        None,
+        "wrong_type",
+        (f"{name}: your function returned {describe(out)}; expected a numpy array."),
+    )
 
 
 def as_scalar(out: Any, name: str) -> tuple[Any, str | None, str | None]:
@@ -269,16 +310,29 @@ def as_scalar(out: Any, name: str) -> tuple[Any, str | None, str | None]:
     if isinstance(out, np.ndarray) and out.dtype.kind in "fiub":
         return out, None, None  # an array of another shape is compared, so a mistake can name it
     if out is None:
-        return None, "returned_none", (
-            f"{name}: your function returned None. Is the starter code still in place, or is "
-            "a `return` missing?")
+        return (
+            None,
+            "returned_none",
+            (
+                f"{name}: your function returned None. Is the starter code still in place, or is "
+                "a `return` missing?"
+            ),
+        )
     if type(out).__name__ == "Value" and hasattr(out, "data"):
-        return None, "returned_value_object", (
-            f"{name}: your function returned a Value; return a plain number (a local "
-            "derivative is a float; use .data to get one out of a Value).")
+        return (
+            None,
+            "returned_value_object",
+            (
+                f"{name}: your function returned a Value; return a plain number (a local "
+                "derivative is a float; use .data to get one out of a Value)."
+            ),
+        )
     if isinstance(out, list):
-        return None, "returned_list", (
-            f"{name}: your function returned a Python list; expected a single number.")
+        return (
+            None,
+            "returned_list",
+            (f"{name}: your function returned a Python list; expected a single number."),
+        )
     return None, "wrong_type", f"{name}: your function returned {describe(out)}; expected a number."
 
 
@@ -286,23 +340,32 @@ def _unpack(value: Any, outputs: tuple[str, ...]) -> tuple[tuple | None, str | N
     """The learner's return value as one item per output, or a message saying why not."""
     if len(outputs) == 1:
         if isinstance(value, tuple):
-            return None, (f"your function returned a tuple of {len(value)} values; it should "
-                          f"return only {outputs[0]}.")
+            return None, (
+                f"your function returned a tuple of {len(value)} values; it should "
+                f"return only {outputs[0]}."
+            )
         return (value,), None
     if not isinstance(value, (tuple, list)):
-        return None, (f"your function returned {describe(value)}; it should return "
-                      f"{len(outputs)} values: ({', '.join(outputs)}).")
+        return None, (
+            f"your function returned {describe(value)}; it should return "
+            f"{len(outputs)} values: ({', '.join(outputs)})."
+        )
     if len(value) != len(outputs):
-        return None, (f"your function returned {len(value)} values; it should return "
-                      f"{len(outputs)}: ({', '.join(outputs)}).")
+        return None, (
+            f"your function returned {len(value)} values; it should return "
+            f"{len(outputs)}: ({', '.join(outputs)})."
+        )
     return tuple(value), None
 
 
 def _same(a: Any, b: Any) -> bool:
     """True when two inputs hold the same data (arrays compared value by value, NaN = NaN)."""
     if isinstance(a, np.ndarray):
-        return (isinstance(b, np.ndarray) and a.shape == b.shape
-                and np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
+        return (
+            isinstance(b, np.ndarray)
+            and a.shape == b.shape
+            and np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
+        )
     return bool(a == b) or (a != a and b != b)  # NaN equals NaN here
 
 
@@ -316,8 +379,10 @@ def _list_is_right(out: list, expected: Any, dtype) -> bool:
 def _wrong_shape_message(name: str, received: np.ndarray, expected: np.ndarray, dtype) -> str:
     msg = f"{name} has shape {received.shape} but should have shape {expected.shape}."
     if received.size == expected.size and close(received.reshape(expected.shape), expected, dtype):
-        msg += (" The numbers are right: only the shape is off. Look for keepdims=True, a "
-                "missing [:, 0] or an extra reshape.")
+        msg += (
+            " The numbers are right: only the shape is off. Look for keepdims=True, a "
+            "missing [:, 0] or an extra reshape."
+        )
     return msg
 
 
@@ -348,8 +413,18 @@ def run_check(
         args = copy.deepcopy(case.args)
         inputs = tuple((n, describe_input(a)) for n, a in zip(case.names, case.args, strict=True))
 
-        def fail(diagnosis, message, output=None, exp=None, rec=None, err=None, line=None,
-                 case=case, inputs=inputs, i=i):
+        def fail(
+            diagnosis,
+            message,
+            output=None,
+            exp=None,
+            rec=None,
+            err=None,
+            line=None,
+            case=case,
+            inputs=inputs,
+            i=i,
+        ):
             failing = FailingCase(case.description, inputs, output, exp, rec, err)
             return CheckResult(check, False, message, diagnosis, i, failing, line)
 
@@ -358,20 +433,25 @@ def run_check(
             named = explain_exception(called.exception) if explain_exception else None
             if named is not None:
                 # the exercise's own explanation replaces the generic hint
-                return fail(named[0], f"{_raised(called.exception)}\n{named[1]}",
-                            line=called.line)
+                return fail(named[0], f"{_raised(called.exception)}\n{named[1]}", line=called.line)
             return fail("exception", called.error, line=called.line)
-        changed = [n for n, a, b in zip(case.names, args, case.args, strict=True)
-                   if not _same(a, b)]
+        changed = [
+            n for n, a, b in zip(case.names, args, case.args, strict=True) if not _same(a, b)
+        ]
         if changed:
-            return fail("modified_input_in_place",
-                        f"your function changed its input {', '.join(changed)} in place. "
-                        "Compute a new array instead (e.g. `out = x * mask` rather than "
-                        "`x *= mask` or `x[...] = ...`): the caller still needs the input.")
+            return fail(
+                "modified_input_in_place",
+                f"your function changed its input {', '.join(changed)} in place. "
+                "Compute a new array instead (e.g. `out = x * mask` rather than "
+                "`x *= mask` or `x[...] = ...`): the caller still needs the input.",
+            )
         values, problem = _unpack(called.value, outputs)
         if problem is not None:
-            return fail("wrong_tuple_length" if len(outputs) > 1 else "wrong_type", problem,
-                        rec=describe(called.value))
+            return fail(
+                "wrong_tuple_length" if len(outputs) > 1 else "wrong_type",
+                problem,
+                rec=describe(called.value),
+            )
         for k, (name, got, want) in enumerate(zip(outputs, values, expected, strict=True)):
             got, diagnosis, message = (as_scalar if scalar else as_array)(got, name)
             if diagnosis is not None:
@@ -380,12 +460,18 @@ def run_check(
                 return fail(diagnosis, message, name, describe(want), describe(values[k]))
             want_arr, got_arr = np.asarray(want), np.asarray(got)
             if close(got_arr, want_arr, case.dtype):
-                if (not scalar and case.dtype is not None and got_arr.dtype != want_arr.dtype
-                        and dtype_note is None):
-                    dtype_note = (f"{name}: {case.dtype} input gave a {got_arr.dtype} result. "
-                                  "The numbers are right, but keep the input's dtype (numpy "
-                                  "promotes float32 to float64 when you mix in a float64 "
-                                  "array, e.g. np.zeros(...) without dtype=).")
+                if (
+                    not scalar
+                    and case.dtype is not None
+                    and got_arr.dtype != want_arr.dtype
+                    and dtype_note is None
+                ):
+                    dtype_note = (
+                        f"{name}: {case.dtype} input gave a {got_arr.dtype} result. "
+                        "The numbers are right, but keep the input's dtype (numpy "
+                        "promotes float32 to float64 when you mix in a float64 "
+                        "array, e.g. np.zeros(...) without dtype=)."
+                    )
                 continue
             for mistake in mistakes:
                 if mistake.output == k and mistake.matches(got, want, case):
@@ -397,22 +483,30 @@ def run_check(
                     message = _wrong_shape_message(name, got_arr, want_arr, case.dtype)
                 elif non_finite(got_arr, want_arr, case):
                     diagnosis = "nan_or_inf"
-                    message = (f"{name} holds nan or inf where the right answer is finite. "
-                               "Look for an overflow (exp of a large number) or a division "
-                               "by zero.")
+                    message = (
+                        f"{name} holds nan or inf where the right answer is finite. "
+                        "Look for an overflow (exp of a large number) or a division "
+                        "by zero."
+                    )
                 elif not np.any(got_arr) and np.any(want_arr):
                     diagnosis = "all_zeros"
                     zeros = "all zeros" if got_arr.ndim else "0"
                     message = f"{name} is {zeros}. Is the starter code still in place?"
                 else:
                     diagnosis = "wrong_values"
-                    message = (f"{name} has the right shape but wrong values. Compare with "
-                               "the expected numbers below, and check the formula on a tiny "
-                               "example by hand.")
-            err = (largest_error(got_arr, want_arr)
-                   if got_arr.shape == want_arr.shape and got_arr.dtype.kind in "fiub" else None)
+                    message = (
+                        f"{name} has the right shape but wrong values. Compare with "
+                        "the expected numbers below, and check the formula on a tiny "
+                        "example by hand."
+                    )
+            err = (
+                largest_error(got_arr, want_arr)
+                if got_arr.shape == want_arr.shape and got_arr.dtype.kind in "fiub"
+                else None
+            )
             return fail(diagnosis, message, name, describe(want), describe(got), err)
     if dtype_note is not None:
         return CheckResult(check, True, dtype_note, "wrong_dtype", len(cases))
-    return CheckResult(check, True, f"all {len(cases)} cases match the reference.",
-                       None, len(cases))
+    return CheckResult(
+        check, True, f"all {len(cases)} cases match the reference.", None, len(cases)
+    )

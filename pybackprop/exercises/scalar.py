@@ -37,8 +37,13 @@ class _Op:
 
     @property
     def names(self) -> tuple[str, ...]:
-        return ("x", "n") if self.signature.startswith("fn(x, n)") else \
-            ("a", "b") if self.signature.startswith("fn(a, b)") else ("x",)
+        return (
+            ("x", "n")
+            if self.signature.startswith("fn(x, n)")
+            else ("a", "b")
+            if self.signature.startswith("fn(a, b)")
+            else ("x",)
+        )
 
 
 def _u(lo: float, hi: float) -> Callable[[np.random.Generator, int], tuple[float]]:
@@ -80,9 +85,9 @@ def _sigmoid(x: float) -> float:
 
 
 def _forward(fn: Callable[[float], float]) -> Mistake:
-    return Mistake("returned_forward",
-                   "this is the operation's value, not its derivative.",
-                   produce=fn)
+    return Mistake(
+        "returned_forward", "this is the operation's value, not its derivative.", produce=fn
+    )
 
 
 def _mistake(diagnosis: str, message: str, fn: Callable, output: int = 0) -> Mistake:
@@ -92,46 +97,137 @@ def _mistake(diagnosis: str, message: str, fn: Callable, output: int = 0) -> Mis
 _SWAPPED = "the two partial derivatives are swapped: d(a*b)/da = b and d(a*b)/db = a."
 _OPS: dict[str, _Op] = {
     "add": _Op("fn(a, b) -> (d(a+b)/da, d(a+b)/db)", lambda a, b: Value(a) + Value(b), _pair),
-    "sub": _Op("fn(a, b) -> (d(a-b)/da, d(a-b)/db)", lambda a, b: Value(a) - Value(b), _pair, [
-        _mistake("wrong_sign", "d(a - b)/db is -1: b enters with a minus sign.",
-                 lambda a, b: 1.0, output=1)]),
-    "mul": _Op("fn(a, b) -> (d(a*b)/da, d(a*b)/db)", lambda a, b: Value(a) * Value(b), _pair, [
-        _mistake("swapped_partials", _SWAPPED, lambda a, b: a, output=0),
-        _mistake("swapped_partials", _SWAPPED, lambda a, b: b, output=1)]),
-    "div": _Op("fn(a, b) -> (d(a/b)/da, d(a/b)/db)", lambda a, b: Value(a) / Value(b),
-               _divisor_pair, [
-        _mistake("wrong_sign", "d(a/b)/db = -a / b**2: the minus sign is missing.",
-                 lambda a, b: a / b**2, output=1),
-        _mistake("swapped_partials", "the partials are swapped: d(a/b)/da = 1/b and "
-                 "d(a/b)/db = -a/b**2.", lambda a, b: -a / b**2, output=0)]),
-    "pow": _Op("fn(x, n) -> d(x**n)/dx, for a constant number n",
-               lambda x, n: Value(x) ** n, _power, [
-        _mistake("exponent_not_decreased", "this is n * x**n; the power rule lowers the "
-                 "exponent by one: n * x**(n - 1).", lambda x, n: n * x**n),
-        _mistake("missing_factor_n", "this is x**(n - 1); the power rule brings the "
-                 "exponent down as a factor: n * x**(n - 1).", lambda x, n: x ** (n - 1))]),
-    "neg": _Op("fn(x) -> d(-x)/dx", lambda x: -Value(x), _u(-3, 3), [
-        _mistake("wrong_sign", "d(-x)/dx is -1.", lambda x: 1.0)]),
-    "exp": _Op("fn(x) -> d(exp(x))/dx", _unary("exp"), _u(-3, 3), [
-        _mistake("power_rule_on_exp", "this is x * exp(x - 1), the power rule; exp is its "
-                 "own derivative: exp(x).", lambda x: x * math.exp(x - 1))]),
-    "log": _Op("fn(x) -> d(log(x))/dx", _unary("log"), _u(0.1, 5), [
-        _forward(math.log),
-        _mistake("wrong_sign", "d(log x)/dx = 1/x, positive.", lambda x: -1.0 / x)]),
-    "tanh": _Op("fn(x) -> d(tanh(x))/dx", _unary("tanh"), _u(-3, 3), [
-        _forward(math.tanh),
-        _mistake("derivative_at_input", "this is 1 - x**2, with x in place of tanh(x): "
-                 "d(tanh x)/dx = 1 - tanh(x)**2.", lambda x: 1 - x**2),
-        _mistake("missing_square", "this is 1 - tanh(x); the derivative squares it: "
-                 "1 - tanh(x)**2.", lambda x: 1 - math.tanh(x))]),
-    "sigmoid": _Op("fn(x) -> d(sigmoid(x))/dx", _unary("sigmoid"), _u(-4, 4), [
-        _forward(_sigmoid),
-        _mistake("derivative_at_input", "this is x * (1 - x), with x in place of s = "
-                 "sigmoid(x): the derivative is s * (1 - s).", lambda x: x * (1 - x))]),
-    "relu": _Op("fn(x) -> d(relu(x))/dx", _unary("relu"), _away_from_0, [
-        _forward(lambda x: max(x, 0.0)),
-        _mistake("wrong_mask", "this is 1 for x < 0; relu passes the gradient where x > 0.",
-                 lambda x: float(x < 0))]),
+    "sub": _Op(
+        "fn(a, b) -> (d(a-b)/da, d(a-b)/db)",
+        lambda a, b: Value(a) - Value(b),
+        _pair,
+        [
+            _mistake(
+                "wrong_sign",
+                "d(a - b)/db is -1: b enters with a minus sign.",
+                lambda a, b: 1.0,
+                output=1,
+            )
+        ],
+    ),
+    "mul": _Op(
+        "fn(a, b) -> (d(a*b)/da, d(a*b)/db)",
+        lambda a, b: Value(a) * Value(b),
+        _pair,
+        [
+            _mistake("swapped_partials", _SWAPPED, lambda a, b: a, output=0),
+            _mistake("swapped_partials", _SWAPPED, lambda a, b: b, output=1),
+        ],
+    ),
+    "div": _Op(
+        "fn(a, b) -> (d(a/b)/da, d(a/b)/db)",
+        lambda a, b: Value(a) / Value(b),
+        _divisor_pair,
+        [
+            _mistake(
+                "wrong_sign",
+                "d(a/b)/db = -a / b**2: the minus sign is missing.",
+                lambda a, b: a / b**2,
+                output=1,
+            ),
+            _mistake(
+                "swapped_partials",
+                "the partials are swapped: d(a/b)/da = 1/b and d(a/b)/db = -a/b**2.",
+                lambda a, b: -a / b**2,
+                output=0,
+            ),
+        ],
+    ),
+    "pow": _Op(
+        "fn(x, n) -> d(x**n)/dx, for a constant number n",
+        lambda x, n: Value(x) ** n,
+        _power,
+        [
+            _mistake(
+                "exponent_not_decreased",
+                "this is n * x**n; the power rule lowers the exponent by one: n * x**(n - 1).",
+                lambda x, n: n * x**n,
+            ),
+            _mistake(
+                "missing_factor_n",
+                "this is x**(n - 1); the power rule brings the "
+                "exponent down as a factor: n * x**(n - 1).",
+                lambda x, n: x ** (n - 1),
+            ),
+        ],
+    ),
+    "neg": _Op(
+        "fn(x) -> d(-x)/dx",
+        lambda x: -Value(x),
+        _u(-3, 3),
+        [_mistake("wrong_sign", "d(-x)/dx is -1.", lambda x: 1.0)],
+    ),
+    "exp": _Op(
+        "fn(x) -> d(exp(x))/dx",
+        _unary("exp"),
+        _u(-3, 3),
+        [
+            _mistake(
+                "power_rule_on_exp",
+                "this is x * exp(x - 1), the power rule; exp is its own derivative: exp(x).",
+                lambda x: x * math.exp(x - 1),
+            )
+        ],
+    ),
+    "log": _Op(
+        "fn(x) -> d(log(x))/dx",
+        _unary("log"),
+        _u(0.1, 5),
+        [
+            _forward(math.log),
+            _mistake("wrong_sign", "d(log x)/dx = 1/x, positive.", lambda x: -1.0 / x),
+        ],
+    ),
+    "tanh": _Op(
+        "fn(x) -> d(tanh(x))/dx",
+        _unary("tanh"),
+        _u(-3, 3),
+        [
+            _forward(math.tanh),
+            _mistake(
+                "derivative_at_input",
+                "this is 1 - x**2, with x in place of tanh(x): d(tanh x)/dx = 1 - tanh(x)**2.",
+                lambda x: 1 - x**2,
+            ),
+            _mistake(
+                "missing_square",
+                "this is 1 - tanh(x); the derivative squares it: 1 - tanh(x)**2.",
+                lambda x: 1 - math.tanh(x),
+            ),
+        ],
+    ),
+    "sigmoid": _Op(
+        "fn(x) -> d(sigmoid(x))/dx",
+        _unary("sigmoid"),
+        _u(-4, 4),
+        [
+            _forward(_sigmoid),
+            _mistake(
+                "derivative_at_input",
+                "this is x * (1 - x), with x in place of s = "
+                "sigmoid(x): the derivative is s * (1 - s).",
+                lambda x: x * (1 - x),
+            ),
+        ],
+    ),
+    "relu": _Op(
+        "fn(x) -> d(relu(x))/dx",
+        _unary("relu"),
+        _away_from_0,
+        [
+            _forward(lambda x: max(x, 0.0)),
+            _mistake(
+                "wrong_mask",
+                "this is 1 for x < 0; relu passes the gradient where x > 0.",
+                lambda x: float(x < 0),
+            ),
+        ],
+    ),
 }
 
 
@@ -149,8 +245,9 @@ def check_value_backward(op: str, fn: Callable, seed: int = 0) -> CheckResult:
     b away from 0 for div). Raises ValueError for an op it does not know.
     """
     if op not in _OPS:
-        raise ValueError(f"check_value_backward: unknown op {op!r}; supported ops: "
-                         f"{', '.join(sorted(_OPS))}.")
+        raise ValueError(
+            f"check_value_backward: unknown op {op!r}; supported ops: {', '.join(sorted(_OPS))}."
+        )
     spec = _OPS[op]
     rng = np.random.default_rng(seed)
     cases = []
@@ -164,5 +261,12 @@ def check_value_backward(op: str, fn: Callable, seed: int = 0) -> CheckResult:
         local = spec.build(*args)._local_grads
         return local if binary else local[0]
 
-    return run_check(f"check_value_backward({op!r})", fn, cases, reference, spec.outputs,
-                     spec.mistakes, scalar=True)
+    return run_check(
+        f"check_value_backward({op!r})",
+        fn,
+        cases,
+        reference,
+        spec.outputs,
+        spec.mistakes,
+        scalar=True,
+    )

@@ -23,10 +23,15 @@ def _logit_cases(seed: int, *, labels: bool = False) -> list[Case]:
     rows with the labels (a classic mix-up) gives a number to recognise rather than an error.
     """
     rng = np.random.default_rng(seed)
-    small = ((8, 3), (1, 10), (5, 7), (6, 6), (3, 1), (4, 5)) if not labels else \
-        ((8, 3), (6, 6), (1, 10), (5, 7), (3, 2))
-    large = (((5, 8), "near 1e3", lambda z: 1000.0 + 3.0 * z),
-             ((6, 4), "spread over +-3e3", lambda z: 1000.0 * z))
+    small = (
+        ((8, 3), (1, 10), (5, 7), (6, 6), (3, 1), (4, 5))
+        if not labels
+        else ((8, 3), (6, 6), (1, 10), (5, 7), (3, 2))
+    )
+    large = (
+        ((5, 8), "near 1e3", lambda z: 1000.0 + 3.0 * z),
+        ((6, 4), "spread over +-3e3", lambda z: 1000.0 * z),
+    )
     cases = []
     specs = [(shape, "", lambda z: 2.0 * z, False) for shape in small]
     specs += [(shape, f", logits {what}", make, True) for shape, what, make in large]
@@ -36,8 +41,15 @@ def _logit_cases(seed: int, *, labels: bool = False) -> list[Case]:
             args, names = (x,), ("x",)
             if labels:
                 args, names = (x, rng.integers(0, shape[1], shape[0])), ("logits", "target")
-            cases.append(Case(f"shape {shape}, {np.dtype(dtype)}{what}", args, names,
-                              np.dtype(dtype), large=is_large))
+            cases.append(
+                Case(
+                    f"shape {shape}, {np.dtype(dtype)}{what}",
+                    args,
+                    names,
+                    np.dtype(dtype),
+                    large=is_large,
+                )
+            )
     return cases
 
 
@@ -50,15 +62,18 @@ _NO_MAX = Mistake(
     "inf or nan for logits near 1e3, while small logits were right: exp(1000) overflows. "
     "Subtract each row's maximum m first and add it back: "
     "logsumexp(x) = m + log(sum(exp(x - m))).",
-    detect=_overflowed)
+    detect=_overflowed,
+)
 
 
 def _global_max(message: str, fn: Callable) -> Mistake:
-    return Mistake("global_max_subtracted",
-                   f"{message} subtracting one maximum for the whole batch (x.max()) makes "
-                   "rows far below it underflow to exp(...) = 0. Use each row's maximum: "
-                   "x.max(axis=-1, keepdims=True).",
-                   produce=fn)
+    return Mistake(
+        "global_max_subtracted",
+        f"{message} subtracting one maximum for the whole batch (x.max()) makes "
+        "rows far below it underflow to exp(...) = 0. Use each row's maximum: "
+        "x.max(axis=-1, keepdims=True).",
+        produce=fn,
+    )
 
 
 def _lse_global(x: np.ndarray) -> np.ndarray:
@@ -68,14 +83,18 @@ def _lse_global(x: np.ndarray) -> np.ndarray:
 
 def _keepdims_exception(exc: Exception) -> tuple[str, str] | None:
     if "could not be broadcast" in str(exc):
-        return ("missing_keepdims",
-                "A row sum (or max) of shape (batch,) does not line up with x of shape "
-                "(batch, n): use .sum(axis=-1, keepdims=True) to keep it (batch, 1).")
+        return (
+            "missing_keepdims",
+            "A row sum (or max) of shape (batch,) does not line up with x of shape "
+            "(batch, n): use .sum(axis=-1, keepdims=True) to keep it (batch, 1).",
+        )
     return None
 
 
-_KEEPDIMS = ("the row sums were not kept as a column (keepdims=True is missing), so numpy "
-             "lined them up with the columns instead of the rows.")
+_KEEPDIMS = (
+    "the row sums were not kept as a column (keepdims=True is missing), so numpy "
+    "lined them up with the columns instead of the rows."
+)
 _AXIS = "the sum runs over the batch (axis 0) instead of over each row's classes (axis=-1)."
 
 
@@ -85,64 +104,94 @@ _AXIS = "the sum runs over the batch (axis 0) instead of over each row's classes
 # A formula without the max trick gives nan on large logits, as some other mistakes' formulas
 # do too: recognising the overflow comes before them.
 _SOFTMAX_MISTAKES = [
-    Mistake("wrong_axis", f"this is softmax over axis 0: {_AXIS}",
-            produce=lambda x: F.softmax(x, axis=0)),
-    _global_max("nan for logits spread over thousands:",
-                lambda x: np.exp(x - x.max()) / np.exp(x - x.max()).sum(-1, keepdims=True)),
+    Mistake(
+        "wrong_axis",
+        f"this is softmax over axis 0: {_AXIS}",
+        produce=lambda x: F.softmax(x, axis=0),
+    ),
+    _global_max(
+        "nan for logits spread over thousands:",
+        lambda x: np.exp(x - x.max()) / np.exp(x - x.max()).sum(-1, keepdims=True),
+    ),
     _NO_MAX,
-    Mistake("wrong_axis",
-            "this divides by the sum over the whole batch; softmax divides each row by its "
-            "own sum: .sum(axis=-1, keepdims=True).",
-            produce=lambda x: np.exp(x) / np.exp(x).sum()),
+    Mistake(
+        "wrong_axis",
+        "this divides by the sum over the whole batch; softmax divides each row by its "
+        "own sum: .sum(axis=-1, keepdims=True).",
+        produce=lambda x: np.exp(x) / np.exp(x).sum(),
+    ),
     Mistake("missing_keepdims", _KEEPDIMS, produce=lambda x: np.exp(x) / np.exp(x).sum(-1)),
 ]
 
 
 def check_softmax(fn: Callable, seed: int = 0) -> CheckResult:
     """Check `fn(x) -> probs`: softmax over the last axis, x: (batch, n) -> (batch, n)."""
-    return run_check("check_softmax", fn, _logit_cases(seed), F.softmax, ("softmax(x)",),
-                     _SOFTMAX_MISTAKES, explain_exception=_keepdims_exception)
+    return run_check(
+        "check_softmax",
+        fn,
+        _logit_cases(seed),
+        F.softmax,
+        ("softmax(x)",),
+        _SOFTMAX_MISTAKES,
+        explain_exception=_keepdims_exception,
+    )
 
 
 # ---- log-softmax ------------------------------------------------------------------------------
 
 
 _LOG_SOFTMAX_MISTAKES = [
-    Mistake("wrong_axis", f"this is log_softmax over axis 0: {_AXIS}",
-            produce=lambda x: F.log_softmax(x, axis=0)),
-    Mistake("log_of_softmax",
-            "-inf for logits spread over thousands: log(softmax(x)) takes the log of "
-            "probabilities that underflowed to 0. Compute x - logsumexp(x) directly, "
-            "with logsumexp written as m + log(sum(exp(x - m))).",
-            produce=lambda x: np.log(F.softmax(x))),
-    Mistake("returned_softmax",
-            "this is softmax(x), the probabilities; log_softmax is their log, "
-            "x - logsumexp(x).",
-            produce=F.softmax),
+    Mistake(
+        "wrong_axis",
+        f"this is log_softmax over axis 0: {_AXIS}",
+        produce=lambda x: F.log_softmax(x, axis=0),
+    ),
+    Mistake(
+        "log_of_softmax",
+        "-inf for logits spread over thousands: log(softmax(x)) takes the log of "
+        "probabilities that underflowed to 0. Compute x - logsumexp(x) directly, "
+        "with logsumexp written as m + log(sum(exp(x - m))).",
+        produce=lambda x: np.log(F.softmax(x)),
+    ),
+    Mistake(
+        "returned_softmax",
+        "this is softmax(x), the probabilities; log_softmax is their log, x - logsumexp(x).",
+        produce=F.softmax,
+    ),
     Mistake("missing_keepdims", _KEEPDIMS, produce=lambda x: x - F.logsumexp(x)),
-    _global_max("-inf for logits spread over thousands:",
-                lambda x: x - _lse_global(x)[:, None]),
+    _global_max("-inf for logits spread over thousands:", lambda x: x - _lse_global(x)[:, None]),
     _NO_MAX,
 ]
 
 
 def check_log_softmax(fn: Callable, seed: int = 0) -> CheckResult:
     """Check `fn(x) -> log_probs`: log-softmax over the last axis, (batch, n) -> (batch, n)."""
-    return run_check("check_log_softmax", fn, _logit_cases(seed), F.log_softmax,
-                     ("log_softmax(x)",), _LOG_SOFTMAX_MISTAKES,
-                     explain_exception=_keepdims_exception)
+    return run_check(
+        "check_log_softmax",
+        fn,
+        _logit_cases(seed),
+        F.log_softmax,
+        ("log_softmax(x)",),
+        _LOG_SOFTMAX_MISTAKES,
+        explain_exception=_keepdims_exception,
+    )
 
 
 # ---- log-sum-exp ------------------------------------------------------------------------------
 
 
 _LOGSUMEXP_MISTAKES = [
-    Mistake("wrong_axis", f"this is logsumexp over axis 0: {_AXIS}",
-            produce=lambda x: F.logsumexp(x, axis=0)),
-    Mistake("max_not_added_back",
-            "this is log(sum(exp(x - m))) without the + m: subtracting the maximum m inside "
-            "the exp must be undone outside, logsumexp(x) = m + log(sum(exp(x - m))).",
-            produce=lambda x: F.logsumexp(x) - x.max(-1)),
+    Mistake(
+        "wrong_axis",
+        f"this is logsumexp over axis 0: {_AXIS}",
+        produce=lambda x: F.logsumexp(x, axis=0),
+    ),
+    Mistake(
+        "max_not_added_back",
+        "this is log(sum(exp(x - m))) without the + m: subtracting the maximum m inside "
+        "the exp must be undone outside, logsumexp(x) = m + log(sum(exp(x - m))).",
+        produce=lambda x: F.logsumexp(x) - x.max(-1),
+    ),
     _global_max("-inf for logits spread over thousands:", _lse_global),
     _NO_MAX,
 ]
@@ -150,9 +199,15 @@ _LOGSUMEXP_MISTAKES = [
 
 def check_logsumexp(fn: Callable, seed: int = 0) -> CheckResult:
     """Check `fn(x) -> out`: log(sum(exp(x))) over the last axis, (batch, n) -> (batch,)."""
-    return run_check("check_logsumexp", fn, _logit_cases(seed), F.logsumexp,
-                     ("logsumexp(x)",), _LOGSUMEXP_MISTAKES,
-                     explain_exception=_keepdims_exception)
+    return run_check(
+        "check_logsumexp",
+        fn,
+        _logit_cases(seed),
+        F.logsumexp,
+        ("logsumexp(x)",),
+        _LOGSUMEXP_MISTAKES,
+        explain_exception=_keepdims_exception,
+    )
 
 
 # ---- cross-entropy ----------------------------------------------------------------------------
@@ -163,33 +218,53 @@ def _picked(x: np.ndarray, t: np.ndarray) -> np.ndarray:
     return F.log_softmax(x)[np.arange(len(t)), t]
 
 
-_INDEX = ("Pick each row's log-probability of its own label with "
-          "log_probs[np.arange(n), target]: row i, column target[i].")
+_INDEX = (
+    "Pick each row's log-probability of its own label with "
+    "log_probs[np.arange(n), target]: row i, column target[i]."
+)
 _CROSS_ENTROPY_MISTAKES = [
-    Mistake("index_mixup", f"this is -log_probs[target].mean(), which picks whole rows. {_INDEX}",
-            produce=lambda x, t: -F.log_softmax(x)[t].mean()),
-    Mistake("index_mixup",
-            f"this is -log_probs[:, target].mean(), an (n, n) block of entries. {_INDEX}",
-            produce=lambda x, t: -F.log_softmax(x)[:, t].mean()),
-    Mistake("sum_instead_of_mean",
-            "this is the sum over the batch; the loss is the mean, so that its size does not "
-            "grow with the batch (as PyTorch's default reduction='mean').",
-            produce=lambda x, t: -_picked(x, t).sum()),
-    Mistake("mean_over_all_entries",
-            "this is -(log_probs * one_hot).mean(), which divides by n * n_classes. Only n "
-            "entries are non-zero: sum the product and divide by n, or index with "
-            "log_probs[np.arange(n), target].",
-            produce=lambda x, t: -(F.log_softmax(x) * F.one_hot(t, x.shape[1], x.dtype)).mean()),
-    Mistake("not_averaged",
-            "this is one loss per example, shape (n,); return their mean, a single number.",
-            produce=lambda x, t: -_picked(x, t)),
-    Mistake("missing_log_softmax",
-            "this uses the raw logits as log-probabilities; apply log_softmax first.",
-            produce=lambda x, t: -x[np.arange(len(t)), t].mean()),
-    Mistake("wrong_sign", "the sign is flipped: the loss is the *negative* mean log-probability.",
-            produce=lambda x, t: _picked(x, t).mean()),
-    _global_max("inf for logits spread over thousands:",
-                lambda x, t: -(x - _lse_global(x)[:, None])[np.arange(len(t)), t].mean()),
+    Mistake(
+        "index_mixup",
+        f"this is -log_probs[target].mean(), which picks whole rows. {_INDEX}",
+        produce=lambda x, t: -F.log_softmax(x)[t].mean(),
+    ),
+    Mistake(
+        "index_mixup",
+        f"this is -log_probs[:, target].mean(), an (n, n) block of entries. {_INDEX}",
+        produce=lambda x, t: -F.log_softmax(x)[:, t].mean(),
+    ),
+    Mistake(
+        "sum_instead_of_mean",
+        "this is the sum over the batch; the loss is the mean, so that its size does not "
+        "grow with the batch (as PyTorch's default reduction='mean').",
+        produce=lambda x, t: -_picked(x, t).sum(),
+    ),
+    Mistake(
+        "mean_over_all_entries",
+        "this is -(log_probs * one_hot).mean(), which divides by n * n_classes. Only n "
+        "entries are non-zero: sum the product and divide by n, or index with "
+        "log_probs[np.arange(n), target].",
+        produce=lambda x, t: -(F.log_softmax(x) * F.one_hot(t, x.shape[1], x.dtype)).mean(),
+    ),
+    Mistake(
+        "not_averaged",
+        "this is one loss per example, shape (n,); return their mean, a single number.",
+        produce=lambda x, t: -_picked(x, t),
+    ),
+    Mistake(
+        "missing_log_softmax",
+        "this uses the raw logits as log-probabilities; apply log_softmax first.",
+        produce=lambda x, t: -x[np.arange(len(t)), t].mean(),
+    ),
+    Mistake(
+        "wrong_sign",
+        "the sign is flipped: the loss is the *negative* mean log-probability.",
+        produce=lambda x, t: _picked(x, t).mean(),
+    ),
+    _global_max(
+        "inf for logits spread over thousands:",
+        lambda x, t: -(x - _lse_global(x)[:, None])[np.arange(len(t)), t].mean(),
+    ),
     _NO_MAX,
 ]
 
@@ -206,6 +281,13 @@ def check_cross_entropy(fn: Callable, seed: int = 0) -> CheckResult:
     logits: (n, n_classes) float; target: (n,) integer labels in [0, n_classes).
     loss = mean over rows of -log_softmax(logits)[i, target[i]].
     """
-    return run_check("check_cross_entropy", fn, _logit_cases(seed, labels=True),
-                     F.cross_entropy, ("loss",), _CROSS_ENTROPY_MISTAKES, scalar=True,
-                     explain_exception=_index_exception)
+    return run_check(
+        "check_cross_entropy",
+        fn,
+        _logit_cases(seed, labels=True),
+        F.cross_entropy,
+        ("loss",),
+        _CROSS_ENTROPY_MISTAKES,
+        scalar=True,
+        explain_exception=_index_exception,
+    )

@@ -69,8 +69,9 @@ def _order(root: Value, left_first: bool) -> list[Value]:
     return order
 
 
-def _slip_walk(root: Value, share: Callable[[float, float, float], float],
-               left_first: bool) -> dict[str, float]:
+def _slip_walk(
+    root: Value, share: Callable[[float, float, float], float], left_first: bool
+) -> dict[str, float]:
     """A walk in which each parent's entry becomes share(entry so far, d, local).
 
     Which share a slip keeps can depend on the order of the walk, so both depth-first orders
@@ -87,15 +88,19 @@ def _slip_walk(root: Value, share: Callable[[float, float, float], float],
 
 
 _SLIPS = (
-    ("overwrote_shares",
-     "a node used in two places gets only one of its two shares: the second share "
-     "overwrites the first in `pending`. A parent's derivative must collect every path "
-     "that reaches it (look at how the walk stores d * local).",
-     lambda so_far, d, local: d * local),
-    ("missing_chain_rule",
-     "the walk passes on the local derivatives alone. By the chain rule each parent gets the "
-     "node's own derivative times the local one: d * local.",
-     lambda so_far, d, local: so_far + local),
+    (
+        "overwrote_shares",
+        "a node used in two places gets only one of its two shares: the second share "
+        "overwrites the first in `pending`. A parent's derivative must collect every path "
+        "that reaches it (look at how the walk stores d * local).",
+        lambda so_far, d, local: d * local,
+    ),
+    (
+        "missing_chain_rule",
+        "the walk passes on the local derivatives alone. By the chain rule each parent gets the "
+        "node's own derivative times the local one: d * local.",
+        lambda so_far, d, local: so_far + local,
+    ),
 )
 
 
@@ -109,14 +114,25 @@ def check_backward_walk(fn: Callable, seed: int = 0) -> CheckResult:
     if not callable(fn):
         return not_callable(check, fn)
     rng = np.random.default_rng(seed)
-    cases = [(spec, tuple(float(v) for v in rng.uniform(0.3, 2.0, len(spec.labels))))
-             for spec in _GRAPHS * 2]
+    cases = [
+        (spec, tuple(float(v) for v in rng.uniform(0.3, 2.0, len(spec.labels))))
+        for spec in _GRAPHS * 2
+    ]
     for i, (spec, values) in enumerate(cases, start=1):
         where = ", ".join(f"{n} = {v:.6g}" for n, v in zip(spec.labels, values, strict=True))
         inputs = (("root", f"{spec.formula}, at {where}"),)
 
-        def fail(diagnosis, message, exp=None, rec=None, err=None, line=None, i=i,
-                 inputs=inputs, spec=spec):
+        def fail(
+            diagnosis,
+            message,
+            exp=None,
+            rec=None,
+            err=None,
+            line=None,
+            i=i,
+            inputs=inputs,
+            spec=spec,
+        ):
             failing = FailingCase(f"graph {spec.formula}", inputs, "gradients", exp, rec, err)
             return CheckResult(check, False, message, diagnosis, i, failing, line)
 
@@ -131,20 +147,32 @@ def check_backward_walk(fn: Callable, seed: int = 0) -> CheckResult:
             return fail("exception", called.error, exp=shown, line=called.line)
         got = called.value
         if not isinstance(got, dict):
-            return fail("wrong_type", f"your function returned {describe(got)}; return a dict "
-                        "mapping each leaf's label to its gradient, e.g. {'x': 1.5, 'y': -2.0}.",
-                        exp=shown, rec=describe(got))
+            return fail(
+                "wrong_type",
+                f"your function returned {describe(got)}; return a dict "
+                "mapping each leaf's label to its gradient, e.g. {'x': 1.5, 'y': -2.0}.",
+                exp=shown,
+                rec=describe(got),
+            )
         missing = [n for n in spec.labels if n not in got]
         if missing:
-            return fail("missing_leaf", f"no gradient for the leaf {missing[0]!r}: the walk "
-                        "should store d(root)/d(leaf) for every leaf it reaches (a node "
-                        "without parents).", exp=shown, rec=f"keys {sorted(map(str, got))}")
+            return fail(
+                "missing_leaf",
+                f"no gradient for the leaf {missing[0]!r}: the walk "
+                "should store d(root)/d(leaf) for every leaf it reaches (a node "
+                "without parents).",
+                exp=shown,
+                rec=f"keys {sorted(map(str, got))}",
+            )
         try:
             received = np.array([float(got[n]) for n in spec.labels])
         except (TypeError, ValueError):
-            return fail("wrong_type", "the dict's values should be plain numbers (floats), "
-                        "one gradient per leaf.", exp=shown,
-                        rec=", ".join(f"{n}: {describe(got[n])}" for n in spec.labels))
+            return fail(
+                "wrong_type",
+                "the dict's values should be plain numbers (floats), one gradient per leaf.",
+                exp=shown,
+                rec=", ".join(f"{n}: {describe(got[n])}" for n in spec.labels),
+            )
         if close(received, expected, None):
             continue
         rec = ", ".join(f"{n}: {g:.8g}" for n, g in zip(spec.labels, received, strict=True))
@@ -154,8 +182,15 @@ def check_backward_walk(fn: Callable, seed: int = 0) -> CheckResult:
                 slip = _slip_walk(_graph(spec, values)[0], share, left_first)
                 if close(received, np.array([slip[n] for n in spec.labels]), None):
                     return fail(diagnosis, message, shown, rec, err)
-        return fail("wrong_values", "the gradients are wrong. Follow the walk on this graph "
-                    "by hand: print each node's label (or op) and its derivative as it leaves "
-                    "pending.", shown, rec, err)
-    return CheckResult(check, True, f"all {len(cases)} cases match the reference.", None,
-                       len(cases))
+        return fail(
+            "wrong_values",
+            "the gradients are wrong. Follow the walk on this graph "
+            "by hand: print each node's label (or op) and its derivative as it leaves "
+            "pending.",
+            shown,
+            rec,
+            err,
+        )
+    return CheckResult(
+        check, True, f"all {len(cases)} cases match the reference.", None, len(cases)
+    )

@@ -132,8 +132,9 @@ class MLP(Module):
         sizes = [n_in, *n_outs]
         self.activation = activation
         self.layers = [
-            Layer(sizes[i], sizes[i + 1], nonlin=i < len(n_outs) - 1, rng=rng,
-                  activation=activation)
+            Layer(
+                sizes[i], sizes[i + 1], nonlin=i < len(n_outs) - 1, rng=rng, activation=activation
+            )
             for i in range(len(n_outs))
         ]
 
