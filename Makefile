@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
 
-.PHONY: site test
+.PHONY: site render reference test
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -24,14 +24,20 @@ test: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
+# The API reference pages (reference/*.qmd) from the docstrings; Python only.
+reference: $(VENV)/.installed-site
+	$(VENV)/bin/quartodoc build
+
 # Uses `quarto` from PATH when there is one; otherwise installs the quarto-cli package into
 # .venv (it downloads Quarto's binary, so this step needs the internet once).
-site: $(VENV)/.installed-site
+render: reference
 	@if command -v quarto >/dev/null 2>&1; then \
 		echo "using quarto from PATH: $$(command -v quarto)"; \
 	elif [ ! -x $(VENV)/bin/quarto ]; then \
 		$(PY) -m pip install quarto-cli; \
 	fi
 	PATH="$(abspath $(VENV))/bin:$$PATH" QUARTO_PYTHON="$(abspath $(PY))" quarto render
+
+site: render
 	@echo "serving _book on http://localhost:$(PORT) (Ctrl-C to stop)"
 	$(PY) -m http.server --directory _book $(PORT)
