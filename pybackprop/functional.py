@@ -1,14 +1,27 @@
 """Stateless array maths for the array half: activations, a safe log-sum-exp, and losses.
 
-Imported as `F` in the chapters (`from pybackprop import functional as F`), after PyTorch's
-`torch.nn.functional`. Every function keeps its input's float dtype: float32 in, float32 out.
-Losses average over the batch, as PyTorch's default `reduction="mean"` does, and return a numpy
-float scalar of the input's dtype.
+Imported as ``F`` in the chapters (``from pybackprop import functional as F``), after
+PyTorch's ``torch.nn.functional``. Every function keeps its input's float dtype: float32 in,
+float32 out. Losses average over the batch, as PyTorch's default ``reduction="mean"`` does,
+and return a numpy float scalar of the input's dtype.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "accuracy",
+    "cross_entropy",
+    "log_softmax",
+    "logsumexp",
+    "mse",
+    "nll_loss",
+    "one_hot",
+    "relu",
+    "softmax",
+]
 
 
 def _floats(x, fn: str) -> np.ndarray:
@@ -63,16 +76,78 @@ def _labels(target, n: int, n_classes: int, fn: str) -> np.ndarray:
 
 
 def relu(x: np.ndarray) -> np.ndarray:
-    """max(x, 0) elementwise: any shape -> the same shape."""
+    """``max(x, 0)`` elementwise: any shape -> the same shape.
+
+    Parameters
+    ----------
+    x : np.ndarray, any shape
+        Floating-point input.
+
+    Returns
+    -------
+    np.ndarray, shape of ``x``
+        ``x`` with its negative entries set to 0, in ``x``'s dtype.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not floating point.
+
+    See Also
+    --------
+    pybackprop.nn.ReLU : the same as a module, with its backward pass.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pybackprop import functional as F
+    >>> print(F.relu(np.array([-1.0, 0.0, 2.5])))
+    [0.  0.  2.5]
+    """
     return np.maximum(_floats(x, "relu"), 0)
 
 
 def logsumexp(x: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarray:
-    """log(sum(exp(x))) along `axis`, without overflow: (..., n) -> (...).
+    """``log(sum(exp(x)))`` along ``axis``, without overflow: (..., n) -> (...).
 
-    Subtracting the row maximum m first keeps every exponent <= 0, and
-    log(sum(exp(x))) = m + log(sum(exp(x - m))). An infinite maximum is replaced by 0, as
-    PyTorch does, so a row of -inf gives -inf and a row holding +inf gives +inf.
+    Subtracting the row maximum ``m`` first keeps every exponent <= 0, and
+    ``log(sum(exp(x))) = m + log(sum(exp(x - m)))``. An infinite maximum is replaced by 0, as
+    PyTorch does, so a row of ``-inf`` gives ``-inf`` and a row holding ``+inf`` gives ``+inf``.
+
+    Parameters
+    ----------
+    x : np.ndarray, shape (..., n)
+        Floating-point input.
+    axis : int, default -1
+        The axis to reduce.
+    keepdims : bool, default False
+        Keep the reduced axis with length 1, so that the result broadcasts against ``x``.
+
+    Returns
+    -------
+    np.ndarray, shape (...)
+        ``x``'s shape without ``axis`` (with it as length 1 if ``keepdims``), in ``x``'s dtype.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not floating point.
+
+    See Also
+    --------
+    log_softmax : ``x - logsumexp(x)``, computed the same safe way.
+
+    Examples
+    --------
+    ``np.log(np.exp(x).sum())`` overflows to ``inf`` at 1000; the shifted form does not:
+
+    >>> import numpy as np
+    >>> from pybackprop import functional as F
+    >>> x = np.array([[1000.0, 1000.0], [0.0, np.log(3.0)]])
+    >>> print(np.round(F.logsumexp(x), 4))
+    [1000.6931    1.3863]
+    >>> print(F.logsumexp(x, keepdims=True).shape)
+    (2, 1)
     """
     x = _floats(x, "logsumexp")
     m = x.max(axis=axis, keepdims=True)
@@ -84,9 +159,40 @@ def logsumexp(x: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarr
 
 
 def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    """x - logsumexp(x) along `axis`: (..., n) -> (..., n), computed from x - max(x).
+    """``x - logsumexp(x)`` along ``axis``: (..., n) -> (..., n), computed from ``x - max(x)``.
 
-    A row that is all -inf, or holds +inf, gives NaN, as in PyTorch.
+    A row that is all ``-inf``, or holds ``+inf``, gives NaN, as in PyTorch.
+
+    Parameters
+    ----------
+    x : np.ndarray, shape (..., n)
+        Floating-point scores (logits).
+    axis : int, default -1
+        The axis along which the probabilities sum to 1.
+
+    Returns
+    -------
+    np.ndarray, shape (..., n)
+        Log-probabilities, in ``x``'s dtype.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not floating point.
+
+    See Also
+    --------
+    logsumexp, softmax, nll_loss
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pybackprop import functional as F
+    >>> lp = F.log_softmax(np.array([[1.0, 2.0, 3.0]]))
+    >>> print(np.round(lp, 4))
+    [[-2.4076 -1.4076 -0.4076]]
+    >>> print(np.round(np.exp(lp).sum(), 4))
+    1.0
     """
     x = _floats(x, "log_softmax")
     shifted = x - x.max(axis=axis, keepdims=True)
@@ -95,9 +201,41 @@ def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
 
 
 def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    """exp(x) / sum(exp(x)) along `axis`: (..., n) -> (..., n).
+    """``exp(x) / sum(exp(x))`` along ``axis``: (..., n) -> (..., n).
 
-    Computed from x - max(x), so exp never overflows.
+    Computed from ``x - max(x)``, so ``exp`` never overflows.
+
+    Parameters
+    ----------
+    x : np.ndarray, shape (..., n)
+        Floating-point scores (logits).
+    axis : int, default -1
+        The axis along which the probabilities sum to 1.
+
+    Returns
+    -------
+    np.ndarray, shape (..., n)
+        Probabilities in [0, 1], in ``x``'s dtype.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not floating point.
+
+    See Also
+    --------
+    log_softmax
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pybackprop import functional as F
+    >>> p = F.softmax(np.array([[1.0, 2.0, 3.0], [1000.0, 1000.0, 0.0]]))
+    >>> print(np.round(p, 4))
+    [[0.09   0.2447 0.6652]
+     [0.5    0.5    0.    ]]
+    >>> print(p.sum(axis=1))
+    [1. 1.]
     """
     x = _floats(x, "softmax")
     e = np.exp(x - x.max(axis=axis, keepdims=True))
@@ -105,11 +243,43 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     return e
 
 
-def one_hot(y: np.ndarray, n_classes: int, dtype=np.int64) -> np.ndarray:
+def one_hot(y: np.ndarray, n_classes: int, dtype: npt.DTypeLike = np.int64) -> np.ndarray:
     """Labels (n,) -> (n, n_classes) with a 1 in each label's column.
 
-    The default dtype is int64 as in PyTorch; pass `dtype=logits.dtype` to multiply with
+    The default dtype is int64 as in PyTorch; pass ``dtype=logits.dtype`` to multiply with
     float32 logits without numpy promoting the product to float64.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+        Integer class labels in ``[0, n_classes)``.
+    n_classes : int
+        The number of classes: the width of the result.
+    dtype : numpy dtype, default np.int64
+        The result's dtype.
+
+    Returns
+    -------
+    np.ndarray, shape (n, n_classes)
+        Zeros, with a 1 at ``[i, y[i]]`` for every row ``i``.
+
+    Raises
+    ------
+    TypeError
+        If ``y`` is not integer.
+    ValueError
+        If ``y`` is not 1-D, or a label is negative, fractional or ``>= n_classes``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pybackprop import functional as F
+    >>> print(F.one_hot(np.array([2, 0, 1]), 3))
+    [[0 0 1]
+     [1 0 0]
+     [0 1 0]]
+    >>> print(F.one_hot(np.array([1]), 2, dtype=np.float32).dtype)
+    float32
     """
     y = np.asarray(y)
     if y.ndim != 1:
@@ -124,7 +294,39 @@ def nll_loss(log_probs: np.ndarray, target: np.ndarray) -> np.floating:
     """Mean negative log-likelihood: log_probs (n, c) and labels (n,) -> scalar.
 
     Picks each row's log-probability of its label by integer-array indexing,
-    log_probs[arange(n), target], rather than multiplying by a one-hot matrix.
+    ``log_probs[arange(n), target]``, rather than multiplying by a one-hot matrix.
+
+    Parameters
+    ----------
+    log_probs : np.ndarray, shape (n, c)
+        Floating-point log-probabilities, one row per example (e.g. from ``log_softmax``).
+    target : np.ndarray, shape (n,)
+        Integer class labels in ``[0, c)``.
+
+    Returns
+    -------
+    np.floating
+        The mean of ``-log_probs[i, target[i]]``, in ``log_probs``' dtype.
+
+    Raises
+    ------
+    TypeError
+        If ``log_probs`` is not floating point or ``target`` is not integer.
+    ValueError
+        If ``log_probs`` is not 2-D, or a label is out of range, negative or fractional, or
+        ``target`` has the wrong length.
+
+    See Also
+    --------
+    cross_entropy : the same loss taken from raw logits.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pybackprop import functional as F
+    >>> log_probs = np.log(np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1]]))
+    >>> print(round(float(F.nll_loss(log_probs, np.array([0, 1]))), 4))
+    0.2899
     """
     return _nll(_batch(log_probs, "nll_loss", "log-probabilities"), target, "nll_loss")
 
@@ -139,8 +341,44 @@ def _nll(log_probs: np.ndarray, target, fn: str) -> np.floating:
 def cross_entropy(logits: np.ndarray, target: np.ndarray) -> np.floating:
     """Mean cross-entropy of raw scores: logits (n, c) and labels (n,) -> scalar.
 
-    Equals nll_loss(log_softmax(logits), target), the way PyTorch defines it; finite for any
-    finite logits thanks to the log-sum-exp trick.
+    Equals ``nll_loss(log_softmax(logits), target)``, the way PyTorch defines it; finite for
+    any finite logits thanks to the log-sum-exp trick.
+
+    Parameters
+    ----------
+    logits : np.ndarray, shape (n, c)
+        Raw scores, float32 or float64, one row per example.
+    target : np.ndarray, shape (n,)
+        Integer class labels in ``[0, c)``.
+
+    Returns
+    -------
+    np.floating
+        The mean loss, in ``logits``' dtype.
+
+    Raises
+    ------
+    TypeError
+        If ``logits`` is not floating point or ``target`` is not integer.
+    ValueError
+        If ``logits`` is not 2-D, or a label is out of range, negative or fractional, or
+        ``target`` has the wrong length.
+
+    See Also
+    --------
+    nll_loss, log_softmax, pybackprop.nn.CrossEntropyLoss
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pybackprop import functional as F
+    >>> logits = np.array([[2.0, 0.5, -1.0], [0.1, 1.0, 0.3]])
+    >>> target = np.array([0, 1])
+    >>> print(round(float(F.cross_entropy(logits, target)), 4))
+    0.4424
+    >>> bool(np.isclose(F.cross_entropy(logits, target),
+    ...                 F.nll_loss(F.log_softmax(logits), target)))
+    True
     """
     return _nll(log_softmax(_batch(logits, "cross_entropy")), target, "cross_entropy")
 
@@ -150,7 +388,38 @@ def mse(pred: np.ndarray, target: np.ndarray) -> np.floating:
 
     The shapes must match exactly: (n, 1) against (n,) would broadcast to an (n, n) matrix of
     differences and give a silently wrong loss (lesson 13's classic bug), so it is an error.
-    `target` is converted to `pred`'s dtype (integer labels used as regression targets work).
+    ``target`` is converted to ``pred``'s dtype (integer labels used as regression targets
+    work).
+
+    Parameters
+    ----------
+    pred : np.ndarray, any shape
+        Floating-point predictions.
+    target : np.ndarray, shape of ``pred``
+        The values to predict.
+
+    Returns
+    -------
+    np.floating
+        ``mean((pred - target) ** 2)``, in ``pred``'s dtype.
+
+    Raises
+    ------
+    TypeError
+        If ``pred`` is not floating point.
+    ValueError
+        If ``pred`` and ``target`` have different shapes.
+
+    See Also
+    --------
+    pybackprop.nn.MSELoss
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pybackprop import functional as F
+    >>> print(round(float(F.mse(np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 3.0]))), 4))
+    1.3333
     """
     pred = _floats(pred, "mse")
     target = np.asarray(target, dtype=pred.dtype)
@@ -165,7 +434,36 @@ def mse(pred: np.ndarray, target: np.ndarray) -> np.floating:
 
 
 def accuracy(logits: np.ndarray, target: np.ndarray) -> float:
-    """Fraction of rows whose largest logit is at the label: (n, c) and (n,) -> float in [0, 1]."""
+    """Fraction of rows whose largest logit is at the label: (n, c) and (n,) -> float in [0, 1].
+
+    Parameters
+    ----------
+    logits : np.ndarray, shape (n, c)
+        Floating-point scores (logits or probabilities), one row per example.
+    target : np.ndarray, shape (n,)
+        Integer class labels in ``[0, c)``.
+
+    Returns
+    -------
+    float
+        The fraction of rows with ``argmax(logits[i]) == target[i]``, in [0, 1].
+
+    Raises
+    ------
+    TypeError
+        If ``logits`` is not floating point or ``target`` is not integer.
+    ValueError
+        If ``logits`` is not 2-D, or a label is out of range, negative or fractional, or
+        ``target`` has the wrong length.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pybackprop import functional as F
+    >>> logits = np.array([[2.0, 0.5, -1.0], [0.1, 1.0, 0.3]])
+    >>> F.accuracy(logits, np.array([0, 2]))
+    0.5
+    """
     logits = _batch(logits, "accuracy")
     n, c = logits.shape
     target = _labels(target, n, c, "accuracy")
