@@ -1,5 +1,27 @@
 """The scalar half of pybackprop: a micrograd-style autograd engine, networks of scalar
-neurons, and drawings of computation graphs."""
+neurons, and drawings of computation graphs.
+
+Everything here works one number at a time, so each step of backpropagation can be printed
+and drawn; the array half (``pybackprop.nn``) does the same maths on whole batches.
+
+- ``Value``: a scalar that records the operations that made it; ``backward()`` fills in the
+  gradient of every Value it came from (``pybackprop.scalar.engine``).
+- ``Neuron``, ``Layer``, ``MLP``: networks built from Values, x: (n_in,) -> (n_out,)
+  (``pybackprop.scalar.nn``).
+- ``to_dot``, ``draw_graph``: the computation graph as Graphviz source or as a picture
+  (``pybackprop.scalar.graph``).
+
+Examples
+--------
+>>> from pybackprop.scalar import MLP, Value
+>>> mlp = MLP(3, [4, 1], rng=0)
+>>> loss = (mlp([1.0, 2.0, -1.0]) - Value(1.0)) ** 2
+>>> print(round(loss.data, 4))
+5.5499
+>>> loss.backward()
+>>> len(mlp.parameters())  # (3 + 1) * 4 + (4 + 1) * 1, each with its .grad filled in
+21
+"""
 
 from .engine import Value
 from .graph import draw_graph, to_dot

@@ -1,8 +1,8 @@
-"""`Value`: a scalar that remembers how it was computed, so it can back-propagate.
+"""``Value``: a scalar that remembers how it was computed, so it can back-propagate.
 
 Every operation below builds one new node and, right next to its forward value, states the
-local derivative of that value with respect to each input. `backward()` then applies the chain
-rule once per edge, walking the graph from the output back to the leaves.
+local derivative of that value with respect to each input. ``backward()`` then applies the
+chain rule once per edge, walking the graph from the output back to the leaves.
 
 Unlike micrograd, a node stores its parents and local derivatives as plain data (two tuples),
 not as a closure that refers back to the node itself. So no node sits in a reference cycle:
@@ -12,22 +12,25 @@ to untangle.
 Numbers and errors:
 
 - Constants may be Python ints, floats or bools, numpy integer and floating scalars
-  (`np.float64`, `np.int64`, `np.float32`, ...) or any `numbers.Real`; they become leaf Values.
-  Anything else (`"3"`, `None`, `[1]`, a numpy array) is a TypeError that names its type.
-- Operations outside their domain raise at once and name the value: `log` of x <= 0
-  (ValueError), division by zero and `0 ** negative` (ZeroDivisionError), a negative base with
-  a non-integer exponent (ValueError: the result would be complex), a result too large for a
-  float (OverflowError).
-- A Value may hold `nan` or `inf` (you can create one, and `+`, `-`, `*` overflow to `inf` as
-  floats do), but `backward()` refuses to start from a non-finite output: it raises
-  FloatingPointError before touching any `.grad`, because every gradient it would write is
-  meaningless. (PyTorch propagates the NaNs instead; a silent NaN is harder to debug.)
+  (``np.float64``, ``np.int64``, ``np.float32``, ...) or any ``numbers.Real``; they become
+  leaf Values. Anything else (``"3"``, ``None``, ``[1]``, a numpy array) is a ``TypeError``
+  that names its type.
+- Operations outside their domain raise at once and name the value: ``log`` of x <= 0
+  (``ValueError``), division by zero and ``0 ** negative`` (``ZeroDivisionError``), a negative
+  base with a non-integer exponent (``ValueError``: the result would be complex), a result too
+  large for a float (``OverflowError``).
+- A Value may hold ``nan`` or ``inf`` (you can create one, and ``+``, ``-``, ``*`` overflow to
+  ``inf`` as floats do), but ``backward()`` refuses to start from a non-finite output: it
+  raises ``FloatingPointError`` before touching any ``.grad``, because every gradient it would
+  write is meaningless. (PyTorch propagates the NaNs instead; a silent NaN is harder to debug.)
 """
 
 from __future__ import annotations
 
 import math
 from numbers import Real
+
+__all__ = ["Value"]
 
 
 def _constant(x: object) -> Value:
@@ -44,7 +47,7 @@ def _constant(x: object) -> Value:
 
 
 def _number(x: object) -> float:
-    """`x` as a float if it is a real number (numpy scalars included), else a clear TypeError."""
+    """``x`` as a float if it is a real number (numpy scalars included), else a clear TypeError."""
     if isinstance(x, Real):
         return float(x)
     hint = " (use .item() to get a number out of a numpy array)" if hasattr(x, "shape") else ""
@@ -55,14 +58,90 @@ def _number(x: object) -> float:
 
 
 class Value:
-    """A scalar in a computation graph.
+    """A scalar in a computation graph: a number, its gradient, and the Values it came from.
 
-    Attributes:
-        data: the number (a float).
-        grad: d(output)/d(this Value), filled in by `output.backward()`; 0.0 at first.
-        label: a name shown by `to_dot`/`draw_graph` ("" unless you set it).
-        op: the operation that produced this Value ("" for a leaf, e.g. "+", "tanh", "**2").
-        parents: the Values it was computed from (an empty tuple for a leaf).
+    Arithmetic on Values (or on a Value and a plain number, either side) builds the graph;
+    ``out.backward()`` then fills in ``.grad`` = d(out)/d(node) on every node ``out`` was
+    computed from. Each operation stores its local derivatives when it runs:
+
+    | Expression | Result | d(out)/da | d(out)/db |
+    | --- | --- | --- | --- |
+    | ``a + b`` | sum | 1 | 1 |
+    | ``a - b`` | difference | 1 | -1 |
+    | ``a * b`` | product | ``b`` | ``a`` |
+    | ``a / b`` | quotient (``b != 0``) | ``1 / b`` | ``-a / b**2`` |
+    | ``a ** n``, ``n`` a number | power | ``n * a**(n - 1)`` | |
+    | ``a ** b``, ``b`` a Value | power (``a > 0``) | ``b * a**(b - 1)`` | ``a**b * log(a)`` |
+    | ``-a`` | negation | -1 | |
+    | ``a.exp()`` | e to the ``a`` | ``exp(a)`` | |
+    | ``a.log()`` | natural log (``a > 0``) | ``1 / a`` | |
+    | ``a.tanh()`` | hyperbolic tangent | ``1 - tanh(a)**2`` | |
+    | ``a.relu()`` | ``max(a, 0)`` | 1 if ``a > 0``, else 0 (also at 0, as in PyTorch) | |
+    | ``a.sigmoid()`` | ``1 / (1 + exp(-a))`` | ``sigmoid(a) * (1 - sigmoid(a))`` | |
+
+    A number works on either side: ``2 + a``, ``2 - a``, ``2 * a``, ``2 / a`` and ``2 ** a``
+    give the same graph as ``Value(2) + a`` and so on. There is no comparison or ``abs``:
+    compare ``a.data`` instead.
+
+    Parameters
+    ----------
+    data : float
+        The number. Any real number is accepted (int, bool, numpy integer or floating scalar,
+        ``numbers.Real``) and stored as a Python float.
+    label : str, default ""
+        A name shown by ``to_dot`` and ``draw_graph``; it does not affect the maths.
+    _parents : tuple of Value, default ()
+        Internal: the Values this one was computed from. Set by the operations; leave it out.
+    _local_grads : tuple of float, default ()
+        Internal: d(self)/d(parent) for each of ``_parents``, in the same order.
+    _op : str, default ""
+        Internal: the name of the operation that made this Value.
+
+    Attributes
+    ----------
+    data : float
+        The number.
+    grad : float
+        d(output)/d(this Value), filled in by ``output.backward()``; 0.0 at first.
+    label : str
+        A name shown by ``to_dot`` and ``draw_graph`` (``""`` unless you set it).
+    op : str
+        The operation that produced this Value: ``""`` for a leaf, else e.g. ``"+"``,
+        ``"tanh"``, ``"**2"``.
+    parents : tuple of Value
+        The Values it was computed from (an empty tuple for a leaf).
+
+    Raises
+    ------
+    TypeError
+        If ``data`` is not a real number (a string, ``None``, a list, a numpy array; for an
+        array the message suggests ``.item()``), or ``label`` is not a ``str``.
+
+    See Also
+    --------
+    MLP, to_dot, draw_graph
+
+    Examples
+    --------
+    >>> from pybackprop import Value
+    >>> a = Value(2.0, label="a")
+    >>> b = Value(-3.0, label="b")
+    >>> c = a * b + a**2
+    >>> c
+    Value(data=-2.0, grad=0.0)
+    >>> c.backward()
+    >>> a.grad, b.grad  # dc/da = b + 2a, dc/db = a
+    (1.0, 2.0)
+    >>> c.op, [p.op for p in c.parents]
+    ('+', ['*', '**2'])
+
+    Numbers mix in on either side, and ``backward`` reaches through every function:
+
+    >>> x = Value(0.5)
+    >>> y = (2 * x).tanh() + 1 / x
+    >>> y.backward()
+    >>> print(round(y.data, 4), round(x.grad, 4))
+    2.7616 -3.1601
     """
 
     __slots__ = ("data", "grad", "label", "op", "parents", "_local_grads", "__weakref__")
@@ -176,6 +255,26 @@ class Value:
     # ---- functions of one Value ----
 
     def exp(self) -> Value:
+        """e to the power of this Value; its local derivative is ``exp(x)`` itself.
+
+        Returns
+        -------
+        Value
+            ``exp(self.data)``, with this Value as its one parent.
+
+        Raises
+        ------
+        OverflowError
+            If the result is too large for a float (``self.data`` above about 709.78).
+
+        Examples
+        --------
+        >>> x = Value(1.0)
+        >>> y = x.exp()
+        >>> y.backward()
+        >>> print(round(y.data, 4), round(x.grad, 4))
+        2.7183 2.7183
+        """
         try:
             out = math.exp(self.data)
         except OverflowError:
@@ -183,21 +282,88 @@ class Value:
         return Value(out, "", (self,), (out,), "exp")  # d/dx exp(x) = exp(x)
 
     def log(self) -> Value:
+        """The natural logarithm of this Value; its local derivative is ``1 / x``.
+
+        Returns
+        -------
+        Value
+            ``log(self.data)``, with this Value as its one parent.
+
+        Raises
+        ------
+        ValueError
+            If ``self.data`` is not positive (zero, negative, or nan).
+
+        Examples
+        --------
+        >>> x = Value(2.0)
+        >>> y = x.log()
+        >>> y.backward()
+        >>> print(round(y.data, 4), x.grad)
+        0.6931 0.5
+        """
         x = self.data
         if not x > 0.0:
             raise ValueError(f"log needs a positive number: log of {self!r}")
         return Value(math.log(x), "", (self,), (1.0 / x,), "log")  # d/dx log(x) = 1/x
 
     def tanh(self) -> Value:
+        """The hyperbolic tangent of this Value; its local derivative is ``1 - tanh(x)**2``.
+
+        Returns
+        -------
+        Value
+            ``tanh(self.data)``, in (-1, 1), with this Value as its one parent.
+
+        Examples
+        --------
+        >>> x = Value(0.5)
+        >>> y = x.tanh()
+        >>> y.backward()
+        >>> print(round(y.data, 4), round(x.grad, 4))
+        0.4621 0.7864
+        """
         t = math.tanh(self.data)
         return Value(t, "", (self,), (1.0 - t * t,), "tanh")  # d/dx tanh(x) = 1 - tanh(x)**2
 
     def relu(self) -> Value:
+        """``max(x, 0)``; its local derivative is 1 where x > 0, else 0.
+
+        Returns
+        -------
+        Value
+            ``self.data`` if it is positive, else 0.0, with this Value as its one parent.
+
+        Examples
+        --------
+        >>> x = Value(-1.5)
+        >>> y = x.relu()
+        >>> y.backward()
+        >>> y.data, x.grad
+        (0.0, 0.0)
+        """
         # The derivative at exactly 0 is taken as 0, as PyTorch does; relu(nan) stays nan.
         x = self.data
         return Value(0.0 if x < 0.0 else x, "", (self,), (1.0 if x > 0.0 else 0.0,), "relu")
 
     def sigmoid(self) -> Value:
+        """The logistic function ``1 / (1 + exp(-x))``; its local derivative is ``s * (1 - s)``.
+
+        Finite for every finite input: no ``exp`` of a large positive number is ever taken.
+
+        Returns
+        -------
+        Value
+            ``sigmoid(self.data)``, in [0, 1], with this Value as its one parent.
+
+        Examples
+        --------
+        >>> x = Value(0.0)
+        >>> y = x.sigmoid()
+        >>> y.backward()
+        >>> y.data, x.grad
+        (0.5, 0.25)
+        """
         # Written so that exp never overflows: exp(-|x|) <= 1.
         x = self.data
         if x >= 0.0:
@@ -210,14 +376,36 @@ class Value:
     # ---- back-propagation ----
 
     def backward(self, grad: float = 1.0) -> None:
-        """Add d(self)/d(node) * grad to `.grad` of every node this Value was computed from.
+        """Add d(self)/d(node) * grad to ``.grad`` of every node this Value was computed from.
 
-        `grad` seeds the output's gradient (1.0 by default, like PyTorch's `backward()` on a
-        scalar). Gradients accumulate across calls, as PyTorch's leaf `.grad` does: call
-        `zero_grad()` (on the output, or on a network) to start again.
+        A topological sort, then one pass in reverse: each node's gradient is complete before
+        it is passed on to its parents. Gradients accumulate across calls, as PyTorch's leaf
+        ``.grad`` does: call ``zero_grad()`` (on the output, or on a network) to start again.
+        The sort is iterative, so graphs deeper than Python's recursion limit work too.
 
-        Raises FloatingPointError, without changing any `.grad`, if this Value or `grad` is
-        nan or inf.
+        Parameters
+        ----------
+        grad : float, default 1.0
+            The seed: d(loss)/d(self), the gradient this Value passes back. 1.0 (like
+            PyTorch's ``backward()`` on a scalar) makes ``.grad`` the derivative of this Value.
+
+        Raises
+        ------
+        FloatingPointError
+            If this Value or ``grad`` is nan or inf; no ``.grad`` is changed.
+        TypeError
+            If ``grad`` is not a real number.
+
+        Examples
+        --------
+        >>> x = Value(3.0)
+        >>> y = x * x
+        >>> y.backward()
+        >>> x.grad
+        6.0
+        >>> y.backward()  # a second call adds to .grad
+        >>> x.grad
+        12.0
         """
         grad = _number(grad)
         if not math.isfinite(self.data):
@@ -244,7 +432,17 @@ class Value:
             node.grad = g + old
 
     def zero_grad(self) -> None:
-        """Set `.grad` to 0.0 on this Value and on every Value it was computed from."""
+        """Set ``.grad`` to 0.0 on this Value and on every Value it was computed from.
+
+        Examples
+        --------
+        >>> x = Value(3.0)
+        >>> y = x * x
+        >>> y.backward()
+        >>> y.zero_grad()
+        >>> x.grad, y.grad
+        (0.0, 0.0)
+        """
         for node in self._topological_order():
             node.grad = 0.0
 
