@@ -1,17 +1,19 @@
-"""Layers with hand-written backward passes: `Parameter`, `Module` and the modules built on it.
+"""Layers with hand-written backward passes: ``Parameter``, ``Module`` and the modules built on it.
 
-A module is called like a function (`y = layer(x)`); the call runs `forward` and keeps the
-inputs, so that `layer.backward(grad_out)` can return dL/dinput and add dL/dparameter into each
-parameter's `.grad`. Gradients accumulate, as in PyTorch, until `zero_grad()`.
+A module is called like a function (``y = layer(x)``); the call runs ``forward`` and keeps the
+inputs, so that ``layer.backward(grad_out)`` can return dL/dinput and add dL/dparameter into
+each parameter's ``.grad``. Gradients accumulate, as in PyTorch, until ``zero_grad()``.
 
-To write a module, subclass `Module` and implement two methods:
+To write a module, subclass ``Module`` and implement two methods:
 
-    forward(*inputs) -> output
-    bwd(grad_out, *inputs) -> grad of the loss with respect to the first input
+```python
+forward(*inputs) -> output
+bwd(grad_out, *inputs) -> grad of the loss with respect to the first input
+```
 
-`bwd` receives the inputs that `forward` saw, so most modules need to store nothing else.
-A module with parameters may also override `bwd_params(grad_out, *inputs)`, which fills the
-parameters' gradients without computing dL/dinput: `backward(grad_out, input_grad=False)`
+``bwd`` receives the inputs that ``forward`` saw, so most modules need to store nothing else.
+A module with parameters may also override ``bwd_params(grad_out, *inputs)``, which fills the
+parameters' gradients without computing dL/dinput: ``backward(grad_out, input_grad=False)``
 uses it to skip the first layer's most expensive and unused product, as PyTorch does.
 """
 
@@ -20,21 +22,63 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
+import numpy.typing as npt
 
 from . import functional as F
 from . import init
 
+__all__ = [
+    "CrossEntropyLoss",
+    "Linear",
+    "Loss",
+    "MSELoss",
+    "Module",
+    "Parameter",
+    "ReLU",
+    "Sequential",
+]
+
 
 class Parameter:
-    """A trainable array and its gradient: `.data` and `.grad` have the same shape and dtype.
+    """A trainable array and its gradient: ``.data`` and ``.grad`` have the same shape and dtype.
 
-    `.grad` starts at zero and backward passes *add* into it (as PyTorch does), so call
-    `zero_grad()` (usually via the optimiser) after each step.
+    ``.grad`` starts at zero and backward passes *add* into it (as PyTorch does), so call
+    ``zero_grad()`` (usually via the optimiser) after each step.
+
+    Parameters
+    ----------
+    data : np.ndarray, any shape
+        The initial values, floating point. Kept as it is (not copied): ``.data`` is this
+        array.
+
+    Attributes
+    ----------
+    data : np.ndarray
+        The values, which an optimiser changes in place.
+    grad : np.ndarray, shape of ``data``
+        The accumulated gradient of the loss with respect to ``data``, in its dtype.
+
+    Raises
+    ------
+    TypeError
+        If ``data`` is not floating point.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pybackprop import nn
+    >>> p = nn.Parameter(np.zeros((2, 3), dtype=np.float32))
+    >>> p
+    Parameter(shape=(2, 3), dtype=float32)
+    >>> p.grad += 1.0
+    >>> p.zero_grad()
+    >>> print(p.grad.sum())
+    0.0
     """
 
     __slots__ = ("data", "grad")
 
-    def __init__(self, data: np.ndarray):
+    def __init__(self, data: np.ndarray) -> None:
         data = np.asarray(data)
         if data.dtype.kind != "f":
             raise TypeError(
@@ -46,14 +90,28 @@ class Parameter:
 
     @property
     def shape(self) -> tuple[int, ...]:
+        """The shape of ``.data`` (and of ``.grad``).
+
+        Returns
+        -------
+        tuple of int
+            ``data.shape``.
+        """
         return self.data.shape
 
     @property
     def dtype(self) -> np.dtype:
+        """The dtype of ``.data`` (and of ``.grad``).
+
+        Returns
+        -------
+        np.dtype
+            ``data.dtype``.
+        """
         return self.data.dtype
 
     def zero_grad(self) -> None:
-        """Set `.grad` to zero in place (optimisers and callers may hold a reference to it)."""
+        """Set ``.grad`` to zero in place (optimisers and callers may hold a reference to it)."""
         self.grad.fill(0)
 
     def __repr__(self) -> str:
@@ -61,38 +119,144 @@ class Parameter:
 
 
 class Module:
-    """Base class: `__call__` runs `forward` and saves its inputs for one `backward`.
+    """Base class: ``__call__`` runs ``forward`` and saves its inputs for one ``backward``.
 
-    Subclasses implement `forward(*inputs)` and `bwd(grad_out, *inputs)`. Parameters and
-    sub-modules are found by looking at the attributes, in the order they were assigned.
+    Subclasses implement ``forward(*inputs)`` and ``bwd(grad_out, *inputs)``, and may override
+    ``bwd_params`` to skip computing the input's gradient. Parameters and sub-modules are found
+    by looking at the attributes, in the order they were assigned, so a subclass needs no
+    registration: assigning ``self.weight = Parameter(...)`` or ``self.layer = Linear(...)``
+    is enough.
+
+    Examples
+    --------
+    A module squaring its input, with its local derivative ``2 x``:
+
+    >>> import numpy as np
+    >>> from pybackprop import nn
+    >>> class Square(nn.Module):
+    ...     def forward(self, x):
+    ...         return x * x
+    ...     def bwd(self, grad_out, x):
+    ...         return grad_out * 2 * x
+    >>> sq = Square()
+    >>> print(sq(np.array([1.0, -3.0])))
+    [1. 9.]
+    >>> print(sq.backward(np.ones(2)))
+    [ 2. -6.]
     """
 
     _inputs: tuple | None = None
     _out_shape: tuple[int, ...] | None = None
 
-    def __call__(self, *inputs):
+    def __call__(self, *inputs: np.ndarray) -> np.ndarray:
         out = self.forward(*inputs)
         self._inputs, self._out_shape = inputs, getattr(out, "shape", None)
         return out
 
-    def forward(self, *inputs):
+    def forward(self, *inputs: np.ndarray) -> np.ndarray:
+        """Compute the output from the inputs; subclasses implement it.
+
+        Call the module (``module(*inputs)``) rather than ``forward``: the call also keeps the
+        inputs for ``backward``.
+
+        Parameters
+        ----------
+        *inputs : np.ndarray
+            The inputs, first the one whose gradient ``backward`` returns.
+
+        Returns
+        -------
+        np.ndarray
+            The output.
+
+        Raises
+        ------
+        NotImplementedError
+            Always, in the base class.
+        """
         raise NotImplementedError(f"{type(self).__name__} must implement forward(*inputs)")
 
-    def bwd(self, grad_out, *inputs):
+    def bwd(self, grad_out: np.ndarray, *inputs: np.ndarray) -> np.ndarray:
+        """The local backward pass; subclasses implement it. Called by ``backward``.
+
+        Adds the loss's gradient with respect to each parameter into its ``.grad`` and returns
+        the gradient with respect to the first input.
+
+        Parameters
+        ----------
+        grad_out : np.ndarray, shape of the output
+            dL/doutput, the gradient of the loss with respect to ``forward``'s output.
+        *inputs : np.ndarray
+            The inputs that ``forward`` received.
+
+        Returns
+        -------
+        np.ndarray, shape of ``inputs[0]``
+            dL/dinput for the first input.
+
+        Raises
+        ------
+        NotImplementedError
+            Always, in the base class.
+        """
         raise NotImplementedError(
             f"{type(self).__name__} must implement bwd(grad_out, *inputs) -> grad_input"
         )
 
-    def bwd_params(self, grad_out, *inputs) -> None:
-        """Fill the parameters' `.grad` only; override to skip computing the input gradient."""
+    def bwd_params(self, grad_out: np.ndarray, *inputs: np.ndarray) -> None:
+        """Fill the parameters' ``.grad`` only; override to skip computing the input gradient.
+
+        The default calls ``bwd`` and drops its result. ``backward(grad_out,
+        input_grad=False)`` calls this instead of ``bwd``.
+
+        Parameters
+        ----------
+        grad_out : np.ndarray, shape of the output
+            dL/doutput.
+        *inputs : np.ndarray
+            The inputs that ``forward`` received.
+        """
         self.bwd(grad_out, *inputs)
 
-    def backward(self, grad_out, *, input_grad: bool = True):
-        """Back-propagate `grad_out` (dL/doutput, the output's shape) through the last call.
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        """Back-propagate ``grad_out`` (dL/doutput, the output's shape) through the last call.
 
-        Adds dL/dparameter into every parameter's `.grad` and returns dL/dinput (the first
-        input's shape). `input_grad=False` returns None and skips that gradient's cost, as
+        Adds dL/dparameter into every parameter's ``.grad`` and returns dL/dinput (the first
+        input's shape). ``input_grad=False`` returns None and skips that gradient's cost, as
         PyTorch does for inputs that do not require grad (the data fed to the first layer).
+        Each call of the module allows one ``backward``; it then lets go of the inputs.
+
+        Parameters
+        ----------
+        grad_out : np.ndarray, shape of the output
+            dL/doutput, the gradient of the loss with respect to the last call's output.
+        input_grad : bool, default True
+            Compute and return dL/dinput; False skips it and returns None.
+
+        Returns
+        -------
+        np.ndarray or None, shape of the first input
+            dL/dinput, or None when ``input_grad`` is False.
+
+        Raises
+        ------
+        RuntimeError
+            If the module has not been called since its last ``backward``.
+        ValueError
+            If ``grad_out``'s shape is not the last output's shape.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from pybackprop import nn
+        >>> layer = nn.Linear(3, 2, rng=0)
+        >>> y = layer(np.ones((4, 3), dtype=np.float32))
+        >>> print(layer.backward(np.ones_like(y)).shape)
+        (4, 3)
+        >>> print(layer.weight.grad)
+        [[4. 4.]
+         [4. 4.]
+         [4. 4.]]
         """
         inputs = self._inputs
         if inputs is None:
@@ -112,7 +276,13 @@ class Module:
         return None
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
-        """Sub-modules held as attributes (or in list/tuple attributes), in assignment order."""
+        """Sub-modules held as attributes (or in list/tuple attributes), in assignment order.
+
+        Yields
+        ------
+        tuple of (str, Module)
+            The attribute's name (``"name.i"`` for item ``i`` of a list) and the sub-module.
+        """
         for name, value in vars(self).items():
             if isinstance(value, Module):
                 yield name, value
@@ -122,7 +292,23 @@ class Module:
                         yield f"{name}.{i}", item
 
     def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
-        """(name, Parameter) pairs such as ("0.weight", ...), recursive, without duplicates."""
+        """(name, Parameter) pairs such as ("0.weight", ...), recursive, without duplicates.
+
+        A module's own parameters come first, then each sub-module's, prefixed with its name;
+        a parameter shared by two modules is yielded once, under its first name.
+
+        Yields
+        ------
+        tuple of (str, Parameter)
+            The dotted name and the parameter.
+
+        Examples
+        --------
+        >>> from pybackprop import nn
+        >>> model = nn.Sequential(nn.Linear(4, 8, rng=0), nn.ReLU(), nn.Linear(8, 3, rng=1))
+        >>> [name for name, _ in model.named_parameters()]
+        ['0.weight', '0.bias', '2.weight', '2.bias']
+        """
         seen: set[int] = set()
         for name, p in self._named_parameters_all(""):
             if id(p) not in seen:
@@ -138,15 +324,28 @@ class Module:
             yield from child._named_parameters_all(f"{prefix}{name}.")
 
     def parameters(self) -> list[Parameter]:
-        """Every Parameter of this module and its sub-modules, in definition order, once each."""
+        """Every Parameter of this module and its sub-modules, in definition order, once each.
+
+        Returns
+        -------
+        list of Parameter
+            The order of ``named_parameters``; what an optimiser takes.
+        """
         return [p for _, p in self.named_parameters()]
 
     def zero_grad(self) -> None:
+        """Set every parameter's ``.grad`` to zero (gradients accumulate until then)."""
         for p in self.parameters():
             p.zero_grad()
 
     def extra_repr(self) -> str:
-        """The text inside the parentheses of this module's repr."""
+        """The text inside the parentheses of this module's repr; override to show settings.
+
+        Returns
+        -------
+        str
+            Empty in the base class.
+        """
         return ""
 
     def __repr__(self) -> str:
@@ -161,21 +360,76 @@ class Module:
 
 
 class Linear(Module):
-    """A fully connected layer: x (batch, n_in) -> x @ weight + bias (batch, n_out).
+    """A fully connected layer: x (batch, n_in) -> ``x @ weight + bias`` (batch, n_out).
 
-    `weight` (n_in, n_out) is Kaiming-normal: N(0, std**2) with std = sqrt(2 / n_in), which
-    suits a following ReLU (`init.kaiming_normal_`); `bias` (n_out,) starts at zero (as in
-    lesson 13; PyTorch draws it uniformly). `rng`: a seed or `np.random.Generator`.
-    `dtype`: the parameters' dtype, float32 by default as in PyTorch; inputs must match it.
+    ``weight`` (n_in, n_out) is Kaiming-normal: N(0, std**2) with std = sqrt(2 / n_in), which
+    suits a following ReLU (``init.kaiming_normal_``); ``bias`` (n_out,) starts at zero (as in
+    lesson 13; PyTorch draws it uniformly).
 
-    The backward pass, for grad_out = dL/dy of shape (batch, n_out):
-        dL/dweight = x.T @ grad_out     # (n_in, n_out): one matmul, which sums over the batch
-                                        # and equals np.einsum('bi,bj->ij', x, grad_out)
-        dL/dbias   = grad_out.sum(0)    # (n_out,)
-        dL/dx      = grad_out @ weight.T  # (batch, n_in)
+    Parameters
+    ----------
+    n_in : int
+        Input features per example.
+    n_out : int
+        Output features per example.
+    bias : bool, default True
+        Add a learnt bias; False gives ``x @ weight`` and ``self.bias = None``.
+    rng : int, np.random.Generator or None, default None
+        A seed or generator for the initial weights (None: fresh entropy).
+    dtype : numpy dtype, default np.float32
+        The parameters' dtype, float32 by default as in PyTorch; inputs must match it.
+
+    Attributes
+    ----------
+    weight : Parameter, shape (n_in, n_out)
+        The weights, stored so that the layer computes ``x @ weight`` (PyTorch stores the
+        transpose).
+    bias : Parameter, shape (n_out,), or None
+        The bias, added to every row.
+
+    Raises
+    ------
+    ValueError
+        If ``n_in`` or ``n_out`` is not a positive integer.
+
+    Notes
+    -----
+    The backward pass, for ``grad_out`` = dL/dy of shape (batch, n_out):
+
+    ```python
+    dL/dweight = x.T @ grad_out       # (n_in, n_out): one matmul, which sums over the batch
+                                      # and equals np.einsum('bi,bj->ij', x, grad_out)
+    dL/dbias   = grad_out.sum(0)      # (n_out,)
+    dL/dx      = grad_out @ weight.T  # (batch, n_in)
+    ```
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pybackprop import nn
+    >>> layer = nn.Linear(3, 2, rng=0)
+    >>> layer
+    Linear(in=3, out=2, bias=True)
+    >>> x = np.arange(12, dtype=np.float32).reshape(4, 3)
+    >>> y = layer(x)
+    >>> print(y.shape, y.dtype)
+    (4, 2) float32
+    >>> grad_out = np.ones_like(y)
+    >>> print(layer.backward(grad_out).shape)
+    (4, 3)
+    >>> bool(np.allclose(layer.weight.grad, np.einsum("bi,bj->ij", x, grad_out)))
+    True
     """
 
-    def __init__(self, n_in: int, n_out: int, *, bias: bool = True, rng=None, dtype=np.float32):
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        *,
+        bias: bool = True,
+        rng: int | np.random.Generator | None = None,
+        dtype: npt.DTypeLike = np.float32,
+    ) -> None:
         for name, n in (("n_in", n_in), ("n_out", n_out)):
             if not isinstance(n, (int, np.integer)) or n < 1:
                 raise ValueError(f"Linear: {name} must be a positive integer; got {n!r}.")
@@ -185,6 +439,26 @@ class Linear(Module):
         self.bias = Parameter(np.zeros(self.n_out, dtype=dtype)) if bias else None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """x (batch, n_in) -> ``x @ weight + bias`` (batch, n_out).
+
+        Parameters
+        ----------
+        x : np.ndarray, shape (batch, n_in)
+            A batch of features, in the weights' dtype.
+
+        Returns
+        -------
+        np.ndarray, shape (batch, n_out)
+            The layer's output, in the weights' dtype.
+
+        Raises
+        ------
+        TypeError
+            If ``x`` is not a numpy array, is not floating point, or its dtype differs from
+            the weights'.
+        ValueError
+            If ``x`` is not 2-D or does not have ``n_in`` columns.
+        """
         w = self.weight.data
         if (
             not isinstance(x, np.ndarray)
@@ -225,25 +499,97 @@ class Linear(Module):
         )
 
     def bwd_params(self, grad_out: np.ndarray, x: np.ndarray) -> None:
+        """Add ``x.T @ grad_out`` into ``weight.grad`` and ``grad_out.sum(0)`` into ``bias.grad``.
+
+        Parameters
+        ----------
+        grad_out : np.ndarray, shape (batch, n_out)
+            dL/dy.
+        x : np.ndarray, shape (batch, n_in)
+            The input of the call being back-propagated.
+        """
         self.weight.grad += x.T @ grad_out
         if self.bias is not None:
             self.bias.grad += grad_out.sum(axis=0)
 
     def bwd(self, grad_out: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """Fill the parameters' gradients (``bwd_params``) and return ``grad_out @ weight.T``.
+
+        Parameters
+        ----------
+        grad_out : np.ndarray, shape (batch, n_out)
+            dL/dy.
+        x : np.ndarray, shape (batch, n_in)
+            The input of the call being back-propagated.
+
+        Returns
+        -------
+        np.ndarray, shape (batch, n_in)
+            dL/dx.
+        """
         self.bwd_params(grad_out, x)
         return grad_out @ self.weight.data.T
 
     def extra_repr(self) -> str:
+        """The layer's sizes and whether it has a bias, e.g. ``in=3, out=2, bias=True``.
+
+        Returns
+        -------
+        str
+            The text inside ``Linear(...)``.
+        """
         return f"in={self.n_in}, out={self.n_out}, bias={self.bias is not None}"
 
 
 class ReLU(Module):
-    """max(x, 0) elementwise: any shape -> the same shape. Gradient: 1 where x > 0, else 0."""
+    """``max(x, 0)`` elementwise: any shape -> the same shape. Gradient: 1 where x > 0, else 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pybackprop import nn
+    >>> relu = nn.ReLU()
+    >>> print(relu(np.array([-1.0, 0.0, 2.0])))
+    [0. 0. 2.]
+    >>> print(relu.backward(np.array([5.0, 5.0, 5.0])))
+    [0. 0. 5.]
+    """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """``F.relu(x)``: any shape -> the same shape.
+
+        Parameters
+        ----------
+        x : np.ndarray, any shape
+            Floating-point input.
+
+        Returns
+        -------
+        np.ndarray, shape of ``x``
+            ``max(x, 0)``, in ``x``'s dtype.
+
+        Raises
+        ------
+        TypeError
+            If ``x`` is not floating point.
+        """
         return F.relu(x)
 
     def bwd(self, grad_out: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """``grad_out`` where ``x > 0``, else 0 (0 at the kink ``x == 0``, as in PyTorch).
+
+        Parameters
+        ----------
+        grad_out : np.ndarray, shape of ``x``
+            dL/dy.
+        x : np.ndarray, any shape
+            The input of the call being back-propagated.
+
+        Returns
+        -------
+        np.ndarray, shape of ``x``
+            dL/dx.
+        """
         # The gradient at the kink x == 0 is 0, PyTorch's convention. Multiplying by the mask
         # is several times faster than np.where, whose cost grows with unpredictable branches.
         return grad_out * (x > 0)
@@ -252,10 +598,41 @@ class ReLU(Module):
 class Sequential(Module):
     """Modules applied one after another; backward goes through them in reverse order.
 
-    Indexable like a list: `model[0].weight`, `len(model)`, `for layer in model`.
+    Indexable like a list: ``model[0].weight``, ``len(model)``, ``for layer in model``.
+    Each layer keeps its own input when called, so ``backward`` asks each layer, last first,
+    to go back through its part.
+
+    Parameters
+    ----------
+    *modules : Module
+        The layers, in the order they are applied.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a ``Module`` instance (e.g. the class ``nn.ReLU`` itself).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pybackprop import nn
+    >>> model = nn.Sequential(nn.Linear(4, 8, rng=0), nn.ReLU(), nn.Linear(8, 3, rng=1))
+    >>> model
+    Sequential(
+      (0): Linear(in=4, out=8, bias=True)
+      (1): ReLU()
+      (2): Linear(in=8, out=3, bias=True)
+    )
+    >>> x = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
+    >>> print(model(x).shape)
+    (5, 3)
+    >>> print(model.backward(np.ones((5, 3), dtype=np.float32)).shape)
+    (5, 4)
+    >>> print(len(model), model[0].weight.shape)
+    3 (4, 8)
     """
 
-    def __init__(self, *modules: Module):
+    def __init__(self, *modules: Module) -> None:
         for i, m in enumerate(modules):
             if not isinstance(m, Module):
                 raise TypeError(
@@ -265,20 +642,62 @@ class Sequential(Module):
         self.layers = list(modules)
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
+        """The layers, named by their position: ``("0", layer0)``, ``("1", layer1)``, ...
+
+        Yields
+        ------
+        tuple of (str, Module)
+            The layer's index as a string, and the layer.
+        """
         for i, m in enumerate(self.layers):
             yield str(i), m
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """Call each layer on the previous one's output: x -> ``layers[-1](...layers[0](x))``.
+
+        Parameters
+        ----------
+        x : np.ndarray
+            The first layer's input, e.g. shape (batch, n_in).
+
+        Returns
+        -------
+        np.ndarray
+            The last layer's output, e.g. shape (batch, n_out).
+        """
         for m in self.layers:
             x = m(x)
         return x
 
     def bwd(self, grad_out: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """Call each layer's ``backward``, last layer first, and return dL/dx.
+
+        Parameters
+        ----------
+        grad_out : np.ndarray
+            dL/doutput, the last layer's output shape.
+        x : np.ndarray
+            The input of the call (unused: each layer kept its own input).
+
+        Returns
+        -------
+        np.ndarray, shape of ``x``
+            dL/dx.
+        """
         for m in reversed(self.layers):
             grad_out = m.backward(grad_out)
         return grad_out
 
     def bwd_params(self, grad_out: np.ndarray, x: np.ndarray) -> None:
+        """Like ``bwd``, but the first layer skips dL/dx (``backward(..., input_grad=False)``).
+
+        Parameters
+        ----------
+        grad_out : np.ndarray
+            dL/doutput, the last layer's output shape.
+        x : np.ndarray
+            The input of the call (unused: each layer kept its own input).
+        """
         if not self.layers:
             return
         for m in reversed(self.layers[1:]):
@@ -296,45 +715,184 @@ class Sequential(Module):
 
 
 class Loss(Module):
-    """Base for loss modules: `loss_fn(pred, target)` -> scalar, `loss_fn.backward()` -> dL/dpred.
+    """Base for losses: ``loss_fn(pred, target)`` -> scalar; ``loss_fn.backward()`` -> dL/dpred.
 
-    `backward(grad_out=1.0)`: a loss is usually where the backward pass starts, so the upstream
-    gradient defaults to dL/dL = 1.
+    ``backward(grad_out=1.0)``: a loss is usually where the backward pass starts, so the
+    upstream gradient defaults to dL/dL = 1. Subclasses implement ``forward(pred, target)``
+    and ``bwd(grad_out, pred, target)`` like any module.
+
+    Examples
+    --------
+    A mean absolute error, written as a loss module:
+
+    >>> import numpy as np
+    >>> from pybackprop import nn
+    >>> class L1Loss(nn.Loss):
+    ...     def forward(self, pred, target):
+    ...         return np.abs(pred - target).mean()
+    ...     def bwd(self, grad_out, pred, target):
+    ...         return grad_out * np.sign(pred - target) / pred.size
+    >>> l1 = L1Loss()
+    >>> print(float(l1(np.array([1.0, -1.0]), np.zeros(2))))
+    1.0
+    >>> print(l1.backward())
+    [ 0.5 -0.5]
     """
 
     def backward(self, grad_out: float = 1.0) -> np.ndarray:
+        """dL/dpred for the last call, scaled by ``grad_out``.
+
+        Parameters
+        ----------
+        grad_out : float, default 1.0
+            The upstream gradient dL/dloss; 1 when this loss is what is minimised.
+
+        Returns
+        -------
+        np.ndarray, shape of ``pred``
+            The gradient with respect to the predictions.
+
+        Raises
+        ------
+        RuntimeError
+            If the loss has not been called since its last ``backward``.
+        ValueError
+            If ``grad_out`` is an array whose shape is not the loss's (a scalar's, ``()``).
+        """
         return super().backward(grad_out)
 
 
 class MSELoss(Loss):
-    """Mean squared error (`F.mse`): pred and target of the same shape -> scalar.
+    """Mean squared error (``F.mse``): pred and target of the same shape -> scalar.
 
-    dL/dpred = 2 * (pred - target) / pred.size.
+    Its gradient is dL/dpred = ``2 * (pred - target) / pred.size``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pybackprop import nn
+    >>> loss_fn = nn.MSELoss()
+    >>> pred, target = np.array([[1.0], [2.0]]), np.array([[0.0], [2.0]])
+    >>> print(round(float(loss_fn(pred, target)), 4))
+    0.5
+    >>> print(loss_fn.backward())
+    [[1.]
+     [0.]]
     """
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> np.floating:
+        """``mean((pred - target) ** 2)``: pred and target of the same shape -> scalar.
+
+        Parameters
+        ----------
+        pred : np.ndarray, any shape
+            Floating-point predictions.
+        target : np.ndarray, shape of ``pred``
+            The values to predict.
+
+        Returns
+        -------
+        np.floating
+            The loss, in ``pred``'s dtype.
+
+        Raises
+        ------
+        TypeError
+            If ``pred`` is not floating point.
+        ValueError
+            If ``pred`` and ``target`` have different shapes.
+        """
         return F.mse(pred, target)
 
     def bwd(self, grad_out: float, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """``grad_out * 2 * (pred - target) / pred.size``, in ``pred``'s dtype.
+
+        Parameters
+        ----------
+        grad_out : float
+            dL/dloss.
+        pred : np.ndarray, any shape
+            The predictions of the call being back-propagated.
+        target : np.ndarray, shape of ``pred``
+            Its targets.
+
+        Returns
+        -------
+        np.ndarray, shape of ``pred``
+            dL/dpred.
+        """
         grad = pred - np.asarray(target, dtype=pred.dtype)
         grad *= 2 * grad_out / grad.size  # in place keeps pred's dtype
         return grad
 
 
 class CrossEntropyLoss(Loss):
-    """Cross-entropy of raw logits (n, c) against integer labels (n,) -> scalar (`F.cross_entropy`).
+    """Cross-entropy of raw logits (n, c) and integer labels (n,) -> scalar (``F.cross_entropy``).
 
-    dL/dlogits = (softmax(logits) - one_hot(target)) / n, computed without building the
-    one-hot matrix: subtract 1 at [arange(n), target].
+    Its gradient is dL/dlogits = ``(softmax(logits) - one_hot(target)) / n``, computed without
+    building the one-hot matrix: subtract 1 at ``[arange(n), target]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pybackprop import nn, functional as F
+    >>> loss_fn = nn.CrossEntropyLoss()
+    >>> logits = np.array([[2.0, 0.5, -1.0], [0.1, 1.0, 0.3]])
+    >>> target = np.array([0, 1])
+    >>> print(round(float(loss_fn(logits, target)), 4))
+    0.4424
+    >>> grad = loss_fn.backward()
+    >>> bool(np.allclose(grad, (F.softmax(logits) - F.one_hot(target, 3)) / 2))
+    True
     """
 
     def forward(self, logits: np.ndarray, target: np.ndarray) -> np.floating:
+        """The mean cross-entropy: logits (n, c) and labels (n,) -> scalar.
+
+        Keeps the log-probabilities for the backward pass.
+
+        Parameters
+        ----------
+        logits : np.ndarray, shape (n, c)
+            Raw scores, float32 or float64, one row per example.
+        target : np.ndarray, shape (n,)
+            Integer class labels in ``[0, c)``.
+
+        Returns
+        -------
+        np.floating
+            The mean loss, in ``logits``' dtype.
+
+        Raises
+        ------
+        TypeError
+            If ``logits`` is not floating point or ``target`` is not integer.
+        ValueError
+            If ``logits`` is not 2-D, or a label is out of range, negative or fractional, or
+            ``target`` has the wrong length.
+        """
         log_probs = F.log_softmax(F._batch(logits, "CrossEntropyLoss"))
         loss = F._nll(log_probs, target, "CrossEntropyLoss")
         self._log_probs = log_probs  # the backward pass needs softmax = exp(log_probs)
         return loss
 
     def bwd(self, grad_out: float, logits: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """``grad_out * (softmax(logits) - one_hot(target)) / n``, reusing the forward's buffer.
+
+        Parameters
+        ----------
+        grad_out : float
+            dL/dloss.
+        logits : np.ndarray, shape (n, c)
+            The logits of the call being back-propagated.
+        target : np.ndarray, shape (n,)
+            Its labels.
+
+        Returns
+        -------
+        np.ndarray, shape (n, c)
+            dL/dlogits, in ``logits``' dtype.
+        """
         grad = np.exp(self._log_probs, out=self._log_probs)
         self._log_probs = None
         n = len(grad)
