@@ -2,13 +2,13 @@
 
 An IDX file is a big-endian header followed by the values, row by row:
 
-- a 4-byte magic number: two zero bytes, a type code (0x08 = unsigned byte, ...) and the
-  number of dimensions. MNIST's images are 0x00000803 = 2051 (uint8, 3 dimensions) and its
-  labels 0x00000801 = 2049 (uint8, 1 dimension);
+- a 4-byte magic number: two zero bytes, a type code (``0x08`` = unsigned byte, ...) and the
+  number of dimensions. MNIST's images are ``0x00000803`` = 2051 (uint8, 3 dimensions) and
+  its labels ``0x00000801`` = 2049 (uint8, 1 dimension);
 - one 4-byte unsigned count per dimension (60000, 28, 28 for the training images);
-- the values: prod(counts) of them, each of the type's size.
+- the values: ``prod(counts)`` of them, each of the type's size.
 
-`parse_idx` checks all three parts and says which one is wrong, so a truncated download or a
+``parse_idx`` checks all three parts and says which one is wrong, so a truncated download or a
 file of the wrong kind fails loudly instead of becoming a wrong-shaped array.
 """
 
@@ -19,6 +19,8 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+
+__all__ = ["IDXError", "gunzip", "parse_idx", "read_idx"]
 
 # The type codes of the IDX format, as big-endian numpy dtypes.
 IDX_DTYPES = {
@@ -34,7 +36,11 @@ LABELS_MAGIC = 2049  # uint8, 1 dimension: (n,)
 
 
 class IDXError(ValueError):
-    """An IDX file whose header or length is not what it should be."""
+    """An IDX file whose header or length is not what it should be.
+
+    A ``ValueError``, so ``except ValueError`` catches it too. The message names the file
+    and the part that is wrong: the magic number, the dimensions, or the length.
+    """
 
 
 def parse_idx(
@@ -44,12 +50,50 @@ def parse_idx(
     magic: int | None = None,
     shape: tuple[int, ...] | None = None,
 ) -> np.ndarray:
-    """Decode the bytes of an (uncompressed) IDX file into a numpy array.
+    """Decode the bytes of an (uncompressed) IDX file: bytes -> array of the stored shape.
 
-    buf: the whole file. source: a name for error messages (usually the path).
-    magic, shape: if given, the magic number and shape the file must have.
-    Returns an array of the stored shape in native byte order (uint8 for MNIST); for
-    one-byte types it is a read-only view of `buf`.
+    Checks the header, then the dimensions, then the length, and says which one is wrong.
+
+    Parameters
+    ----------
+    buf : bytes
+        The whole file: header and values.
+    source : str
+        A name for error messages (usually the path).
+    magic : int or None
+        If given, the magic number the file must have (2051 for MNIST's images, 2049 for its
+        labels).
+    shape : tuple of int or None
+        If given, the dimensions the file must have, such as ``(10000, 28, 28)``.
+
+    Returns
+    -------
+    np.ndarray, shape as stored in the header
+        The values in native byte order (uint8 for MNIST). For one-byte types it is a
+        read-only view of ``buf`` (no copy).
+
+    Raises
+    ------
+    IDXError
+        If the header is truncated or is not an IDX header, if the magic number or the
+        dimensions differ from ``magic`` or ``shape``, or if ``buf`` is shorter or longer
+        than the header says.
+
+    See Also
+    --------
+    read_idx : the same, from a file (gzip-compressed or not).
+
+    Examples
+    --------
+    >>> from pybackprop.data.idx import parse_idx
+    >>> header = (2049).to_bytes(4, "big") + (3).to_bytes(4, "big")  # uint8, 1-D, 3 values
+    >>> labels = parse_idx(header + bytes([7, 2, 1]), magic=2049, shape=(3,))
+    >>> print(labels, labels.dtype, labels.shape)
+    [7 2 1] uint8 (3,)
+    >>> parse_idx(header + bytes([7, 2]), source="labels")
+    Traceback (most recent call last):
+        ...
+    pybackprop.data.idx.IDXError: labels: truncated: expected 11 bytes ...
     """
     if len(buf) < 4:
         raise IDXError(f"{source}: truncated header: need at least 4 bytes, got {len(buf)}")
@@ -95,7 +139,48 @@ def read_idx(
     magic: int | None = None,
     shape: tuple[int, ...] | None = None,
 ) -> np.ndarray:
-    """Read an IDX file, gzip-compressed if its name ends in `.gz`. See `parse_idx`."""
+    """Read an IDX file, gzip-compressed if its name ends in ``.gz``: path -> array.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file; a name ending in ``.gz`` is decompressed first.
+    magic : int or None
+        If given, the magic number the file must have (2051 for MNIST's images, 2049 for its
+        labels).
+    shape : tuple of int or None
+        If given, the dimensions the file must have, such as ``(60000, 28, 28)``.
+
+    Returns
+    -------
+    np.ndarray, shape as stored in the header
+        The values in native byte order (uint8 for MNIST).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    IDXError
+        If a ``.gz`` file is not valid gzip, or the content is not a valid IDX file with the
+        given ``magic`` and ``shape`` (see ``parse_idx``).
+
+    See Also
+    --------
+    parse_idx : the checks, on bytes already in memory.
+
+    Examples
+    --------
+    >>> import gzip, tempfile
+    >>> from pathlib import Path
+    >>> from pybackprop.data import read_idx
+    >>> header = (2049).to_bytes(4, "big") + (4).to_bytes(4, "big")  # uint8, 1-D, 4 values
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "labels-idx1-ubyte.gz"
+    ...     _ = path.write_bytes(gzip.compress(header + bytes([5, 0, 4, 1])))
+    ...     labels = read_idx(path, magic=2049)
+    >>> print(labels, labels.dtype)
+    [5 0 4 1] uint8
+    """
     path = Path(path)
     raw = path.read_bytes()
     if path.suffix == ".gz":
@@ -104,7 +189,36 @@ def read_idx(
 
 
 def gunzip(raw: bytes, *, source: str) -> bytes:
-    """Decompress gzip bytes, turning gzip's own errors into an `IDXError` naming the file."""
+    """Decompress gzip bytes, turning gzip's own errors into an ``IDXError`` naming the file.
+
+    Parameters
+    ----------
+    raw : bytes
+        The compressed bytes.
+    source : str
+        A name for the error message (usually the path or URL).
+
+    Returns
+    -------
+    bytes
+        The decompressed bytes.
+
+    Raises
+    ------
+    IDXError
+        If ``raw`` is not a whole gzip stream (bad header or CRC, or truncated).
+
+    Examples
+    --------
+    >>> import gzip
+    >>> from pybackprop.data.idx import gunzip
+    >>> gunzip(gzip.compress(b"IDX bytes"), source="demo.gz")
+    b'IDX bytes'
+    >>> gunzip(b"not gzip", source="demo.gz")
+    Traceback (most recent call last):
+        ...
+    pybackprop.data.idx.IDXError: demo.gz: not a valid gzip file (...); delete it and fetch it again
+    """
     try:
         return gzip.decompress(raw)
     except (OSError, EOFError, zlib.error) as err:  # bad header or CRC, truncated stream
