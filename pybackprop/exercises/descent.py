@@ -12,6 +12,8 @@ import numpy as np
 from .result import CheckResult
 from .runner import Case, Mistake, run_check
 
+__all__ = ["check_descent_step", "check_sign_accuracy"]
+
 # ---- one gradient-descent step for a constant prediction -------------------------------------
 
 
@@ -67,10 +69,38 @@ _STEP_MISTAKES = [
 
 
 def check_descent_step(fn: Callable, seed: int = 0) -> CheckResult:
-    """Check `fn(c, lr, targets) -> new c`, one gradient-descent step on the MSE of a constant.
+    """Check your gradient-descent step for a constant prediction: ``step(c, lr, targets) -> c``.
 
-    c: the constant prediction (a float); lr: the learning rate; targets: (n,). The loss is
-    mean((c - targets)**2); expected: c - lr * 2 * mean(c - targets).
+    The model predicts one constant ``c`` (a float) for every target, and the loss is the MSE
+    ``mean((c - targets)**2)`` with ``targets``: (n,). Write ``step(c, lr, targets) -> new_c``
+    returning the float ``c - lr * dL/dc``, where ``dL/dc = 2 * mean(c - targets)``. The check
+    compares it with that formula on 5 random cases (n from 1 to 10, learning rates from 0.05
+    to 0.7; n = 1 comes last, because there a sum and a mean agree).
+
+    Parameters
+    ----------
+    fn : Callable
+        Your ``step(c, lr, targets) -> new_c``: ``c`` and ``lr`` floats, ``targets`` an
+        np.ndarray of shape (n,); returns a float.
+    seed : int, default 0
+        Chooses the random cases; the same seed gives the same report.
+
+    Returns
+    -------
+    CheckResult
+        ``passed`` is True when every case matches. Otherwise ``diagnosis`` names the mistake
+        (``"gradient_ascent"``, ``"missing_factor_2"``, ``"sum_not_mean"``, ``"returned_gradient"``,
+        ``"returned_update"``, or a general one) and ``case`` shows the first failing case. Mistakes
+        in ``fn``, exceptions included, are reported in the result, never raised.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pybackprop.exercises import check_descent_step
+    >>> def step(c, lr, targets):
+    ...     return c - lr * 2 * np.mean(c - targets)
+    >>> print(check_descent_step(step).passed)
+    True
     """
     return run_check(
         "check_descent_step", fn, _step_cases(seed), _step, ("new c",), _STEP_MISTAKES, scalar=True
@@ -140,9 +170,37 @@ _ACCURACY_MISTAKES = [
 
 
 def check_sign_accuracy(fn: Callable, seed: int = 0) -> CheckResult:
-    """Check `fn(scores, labels) -> float`, the fraction of scores on the right side of 0.
+    """Check your accuracy of scores against 0/1 labels: ``sign_accuracy(scores, labels) -> float``.
 
-    scores: (n,) floats; labels: (n,) integers 0 or 1. A score > 0 predicts class 1.
+    ``scores``: (n,) floats from a model, ``labels``: (n,) integers 0 or 1; a score > 0
+    predicts class 1, any other score class 0. Write ``sign_accuracy(scores, labels) ->
+    float`` returning the fraction of scores on the right side of 0, a number in [0, 1]. The
+    check compares it with ``mean((scores > 0) == (labels == 1))`` on 5 random cases (n from 1
+    to 25, about a quarter of the points on the wrong side).
+
+    Parameters
+    ----------
+    fn : Callable
+        Your ``sign_accuracy(scores, labels) -> float``: two np.ndarray of shape (n,).
+    seed : int, default 0
+        Chooses the random cases; the same seed gives the same report.
+
+    Returns
+    -------
+    CheckResult
+        ``passed`` is True when every case matches. Otherwise ``diagnosis`` names the mistake
+        (``"returned_error_rate"``, ``"count_not_fraction"``, ``"percent_not_fraction"``,
+        ``"sign_against_0_1_labels"``, or a general one) and ``case`` shows the first failing case.
+        Mistakes in ``fn``, exceptions included, are reported in the result, never raised.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pybackprop.exercises import check_sign_accuracy
+    >>> def sign_accuracy(scores, labels):
+    ...     return float(np.mean((scores > 0) == (labels == 1)))
+    >>> print(check_sign_accuracy(sign_accuracy).passed)
+    True
     """
     return run_check(
         "check_sign_accuracy",

@@ -16,6 +16,8 @@ import numpy as np
 from .result import CheckResult, FailingCase
 from .runner import as_array, call_learner, describe, not_callable
 
+__all__ = ["check_kaiming_init"]
+
 # Shapes with n_in != n_out, so that using the wrong fan shows, and with at least 10,000
 # weights, so that the sample std is within 1% of the true one (1 standard error; see below).
 _SHAPES = ((200, 50), (51, 301), (784, 100))
@@ -73,11 +75,47 @@ def _candidates(n_in: int, n_out: int) -> list[tuple[str, float, str]]:
 
 
 def check_kaiming_init(fn: Callable, seed: int = 0) -> CheckResult:
-    """Check `fn(n_in, n_out, rng) -> weight`, Kaiming (He) initialisation for ReLU layers.
+    """Check your Kaiming (He) initialisation: ``kaiming_init(n_in, n_out, rng) -> (n_in, n_out)``.
 
-    weight: (n_in, n_out), as x @ weight expects; entries drawn with mean 0 and std
-    sqrt(2 / n_in), using the `np.random.Generator` passed as rng (so the same seed gives
-    the same weights). Normal or uniform draws both pass if the spread is right.
+    Write ``kaiming_init(n_in, n_out, rng) -> weight`` returning an np.ndarray of shape
+    (n_in, n_out), as ``x @ weight`` expects, with entries drawn with mean 0 and standard
+    deviation ``sqrt(2 / n_in)``, the spread `pybackprop.init.kaiming_normal_` gives for a
+    layer followed by a ReLU. Draw them with the ``np.random.Generator`` passed as ``rng``
+    (so that the same seed gives the same weights). Random weights cannot be compared number
+    by number, so the check compares their spread: the sample mean and standard deviation of
+    the draws against 0 and ``sqrt(2 / n_in)``, for 3 shapes with n_in != n_out and at least
+    10,000 weights each, within 7 standard errors of the estimates. Any distribution with that
+    spread passes: a uniform on [-a, a] with ``a = sqrt(6 / n_in)`` as well as a normal.
+
+    Parameters
+    ----------
+    fn : Callable
+        Your ``kaiming_init(n_in, n_out, rng) -> weight``: two ints and an
+        ``np.random.Generator``; returns np.ndarray of shape (n_in, n_out).
+    seed : int, default 0
+        Chooses the random cases; the same seed gives the same report.
+
+    Returns
+    -------
+    CheckResult
+        ``passed`` is True when every case matches. Otherwise ``diagnosis`` names the mistake
+        (``"missing_transpose"``, ``"ignores_rng"``, ``"constant_weights"``, ``"nonzero_mean"``,
+        ``"fan_out_instead_of_fan_in"``, ``"missing_factor_2"``, ``"variance_instead_of_std"``,
+        ``"not_scaled"``, ``"wrong_std"``, or a general one) and ``case`` shows the first failing
+        case. Mistakes in ``fn``, exceptions included, are reported in the result, never raised.
+
+    See Also
+    --------
+    pybackprop.init.kaiming_normal_
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pybackprop.exercises import check_kaiming_init
+    >>> def kaiming_init(n_in, n_out, rng):
+    ...     return rng.standard_normal((n_in, n_out)) * np.sqrt(2 / n_in)
+    >>> print(check_kaiming_init(kaiming_init).passed)
+    True
     """
     check = "check_kaiming_init"
     if not callable(fn):

@@ -13,6 +13,8 @@ from .. import nn
 from .result import CheckResult
 from .runner import DTYPES, Case, Mistake, close, normal, run_check
 
+__all__ = ["check_linear_backward", "check_mse_backward", "check_relu_backward"]
+
 # ---- ReLU -------------------------------------------------------------------------------------
 
 
@@ -70,9 +72,44 @@ _RELU_MISTAKES = [
 
 
 def check_relu_backward(fn: Callable, seed: int = 0) -> CheckResult:
-    """Check `fn(x, grad_out) -> grad_x`, ReLU's backward pass.
+    """Check your ReLU backward pass: ``relu_backward(x, grad_out) -> grad_x``, all one shape.
 
-    x and grad_out have the same shape (any shape); grad_x = grad_out where x > 0, else 0.
+    Write ``relu_backward(x, grad_out) -> grad_x`` where ``x`` is ReLU's input and
+    ``grad_out`` = dL/d relu(x), both of the same shape (any shape: (batch, n), (n,), ...).
+    It returns ``grad_x`` = dL/dx, of that shape and dtype: ``grad_out`` where ``x > 0``,
+    else 0. The check compares it with ``pybackprop.nn.ReLU().bwd`` on 10 random cases (five
+    shapes, among them batch 1 and 1-D, each in float64 and float32).
+
+    Parameters
+    ----------
+    fn : Callable
+        Your ``relu_backward(x, grad_out) -> grad_x``; ``x``, ``grad_out`` and ``grad_x`` are
+        np.ndarray of one shape.
+    seed : int, default 0
+        Chooses the random cases; the same seed gives the same report.
+
+    Returns
+    -------
+    CheckResult
+        ``passed`` is True when every case matches. Otherwise ``diagnosis`` names the mistake
+        (``"relu_mask_from_grad_out"``, ``"missing_relu_mask"``, ``"missing_grad_out"``,
+        ``"returned_forward"``, or a general one such as ``"wrong_shape"``) and ``case`` shows
+        the first failing case. Mistakes in ``fn``, exceptions included, are reported in the
+        result, never raised.
+
+    See Also
+    --------
+    pybackprop.nn.ReLU
+
+    Examples
+    --------
+    >>> from pybackprop.exercises import check_relu_backward
+    >>> def relu_backward(x, grad_out):
+    ...     return grad_out * (x > 0)
+    >>> print(check_relu_backward(relu_backward).passed)
+    True
+    >>> print(check_relu_backward(lambda x, grad_out: grad_out * (grad_out > 0)).diagnosis)
+    relu_mask_from_grad_out
     """
     return run_check(
         "check_relu_backward", fn, _relu_cases(seed), _relu_reference, ("grad_x",), _RELU_MISTAKES
@@ -183,11 +220,49 @@ def _linear_exception(exc: Exception) -> tuple[str, str] | None:
 
 
 def check_linear_backward(fn: Callable, seed: int = 0) -> CheckResult:
-    """Check `fn(x, weight, bias, grad_out) -> (grad_x, grad_weight, grad_bias)`.
+    """Check your Linear backward pass: ``linear_backward(x, weight, bias, grad_out)``.
 
-    The layer computes y = x @ weight + bias with x: (batch, n_in), weight: (n_in, n_out),
-    bias: (n_out,), and grad_out = dL/dy: (batch, n_out). Expected:
-    grad_x: (batch, n_in), grad_weight: (n_in, n_out), grad_bias: (n_out,).
+    The layer computes ``y = x @ weight + bias`` with ``x``: (batch, n_in), ``weight``:
+    (n_in, n_out), ``bias``: (n_out,), and ``grad_out`` = dL/dy: (batch, n_out). Write
+    ``linear_backward(x, weight, bias, grad_out) -> (grad_x, grad_weight, grad_bias)`` with
+    ``grad_x``: (batch, n_in), ``grad_weight``: (n_in, n_out) and ``grad_bias``: (n_out,), in
+    the input's dtype. The check compares them with ``pybackprop.nn.Linear``'s backward pass
+    on 12 random cases: rectangular shapes first (so a swapped shape shows), then batch 1, a
+    width of 1, odd widths and square weights (where a missing transpose keeps the shape),
+    each in float64 and float32.
+
+    Parameters
+    ----------
+    fn : Callable
+        Your ``linear_backward(x, weight, bias, grad_out) -> (grad_x, grad_weight,
+        grad_bias)``, returning a tuple of three np.ndarray.
+    seed : int, default 0
+        Chooses the random cases; the same seed gives the same report.
+
+    Returns
+    -------
+    CheckResult
+        ``passed`` is True when every case matches. Otherwise ``diagnosis`` names the mistake
+        (``"missing_transpose"``, ``"bias_not_summed"``, ``"bias_summed_over_wrong_axis"``,
+        ``"weight_gradient_averaged"``, or a general one such as ``"wrong_tuple_length"``) and
+        ``case`` shows the first failing case. Mistakes in ``fn``, exceptions included, are
+        reported in the result, never raised.
+
+    See Also
+    --------
+    pybackprop.nn.Linear
+
+    Examples
+    --------
+    >>> from pybackprop.exercises import check_linear_backward
+    >>> def linear_backward(x, weight, bias, grad_out):
+    ...     return grad_out @ weight.T, x.T @ grad_out, grad_out.sum(0)
+    >>> print(check_linear_backward(linear_backward).passed)
+    True
+    >>> def no_transpose(x, weight, bias, grad_out):
+    ...     return grad_out @ weight, x.T @ grad_out, grad_out.sum(0)
+    >>> print(check_linear_backward(no_transpose).diagnosis)
+    missing_transpose
     """
     return run_check(
         "check_linear_backward",
@@ -253,9 +328,40 @@ _MSE_MISTAKES = [
 
 
 def check_mse_backward(fn: Callable, seed: int = 0) -> CheckResult:
-    """Check `fn(pred, target) -> grad_pred` for the mean squared error.
+    """Check your MSE gradient: ``mse_backward(pred, target) -> grad_pred``, all (n,).
 
-    pred and target: (n,); the loss is mean((pred - target)**2), and grad_pred: (n,).
+    The loss is ``mean((pred - target)**2)`` with ``pred`` and ``target``: (n,). Write
+    ``mse_backward(pred, target) -> grad_pred`` returning dL/dpred: (n,), in the input's
+    dtype, which is ``2 * (pred - target) / n``. The check compares it with
+    ``pybackprop.nn.MSELoss``'s backward pass on 10 random cases (n = 5, 1, 64, 7 and 2, each
+    in float64 and float32; n = 2 comes last because there 2/n = 1 hides a missing factor).
+
+    Parameters
+    ----------
+    fn : Callable
+        Your ``mse_backward(pred, target) -> grad_pred``; all three are np.ndarray, shape (n,).
+    seed : int, default 0
+        Chooses the random cases; the same seed gives the same report.
+
+    Returns
+    -------
+    CheckResult
+        ``passed`` is True when every case matches. Otherwise ``diagnosis`` names the mistake
+        (``"mse_missing_2_over_n"``, ``"wrong_sign"``, or a general one) and ``case`` shows the
+        first failing case. Mistakes in ``fn``, exceptions included, are reported in the
+        result, never raised.
+
+    See Also
+    --------
+    pybackprop.nn.MSELoss
+
+    Examples
+    --------
+    >>> from pybackprop.exercises import check_mse_backward
+    >>> def mse_backward(pred, target):
+    ...     return 2 * (pred - target) / len(pred)
+    >>> print(check_mse_backward(mse_backward).passed)
+    True
     """
     return run_check(
         "check_mse_backward", fn, _mse_cases(seed), _mse_reference, ("grad_pred",), _MSE_MISTAKES

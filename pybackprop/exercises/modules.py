@@ -17,6 +17,8 @@ import numpy as np
 from .result import CheckResult, FailingCase
 from .runner import Case, Mistake, call_learner, describe, run_check
 
+__all__ = ["check_module"]
+
 # Step of the finite differences, and the 4-point stencil used with it: its error is of
 # order eps**4 (nothing) plus rounding of order 1e-16 / eps relative to the loss, well inside
 # the float64 tolerance of the comparison.
@@ -249,17 +251,58 @@ def _check_accumulates(case: Case, names: list[str], n_cases: int) -> CheckResul
 def check_module(
     make: Callable[[], Any], in_features: int | None = None, seed: int = 0
 ) -> CheckResult:
-    """Check a module's backward pass against finite differences of its forward pass.
+    """Check your module's backward pass against finite differences of its own forward pass.
 
-    make: the module's class, or a function of no arguments that builds one
-        (`lambda: Sequential(Lin(w1, b1), Relu(), Lin(w2, b2))`). The module is called as
-        `module(x)` and `module.backward(grad_out)` must return dL/dx (x's shape). For a
-        `pybackprop.nn.Module`, every parameter's `.grad` must hold dL/dparameter after
-        backward, and grow by it again after a second pass (gradients accumulate).
-    in_features: the width n_in of the input, for modules that need one: x is then
-        (batch, n_in) with batch 3, 1 and 5. None for element-wise modules, which get inputs of
-        several shapes.
-    Everything runs in float64 (parameters are converted), on a fresh copy per run.
+    Pass ``make``, your module's class or a function of no arguments that builds one. The
+    module is called as ``module(x)``, and ``module.backward(grad_out)`` must return dL/dx,
+    of ``x``'s shape. Any such object works: the chapter's own ``Module`` class or a
+    `pybackprop.nn.Module` subclass. For a `pybackprop.nn.Module`, every parameter's ``.grad``
+    must also hold dL/dparameter after ``backward``, and grow by it again after a second pass
+    (gradients accumulate until ``zero_grad()``). The check compares them with central
+    differences (a 4-point stencil) of ``L = sum(module(x) * grad_out)`` on 3 random inputs:
+    ``x`` is (batch, n_in) with batch 3, 1 and 5 when ``in_features`` is given, else of shapes
+    (4, 3), (1, 7) and (2, 3, 4). Everything runs in float64 (parameters are converted), on a
+    fresh copy of the module per run.
+
+    Parameters
+    ----------
+    make : Callable[[], Any]
+        Your module's class, or a function of no arguments that builds one, such as
+        ``lambda: Sequential(Lin(w1, b1), Relu(), Lin(w2, b2))``; not a module already built.
+    in_features : int or None, default None
+        The width n_in of the input, for modules that need one: ``x`` is then (batch, n_in).
+        None for element-wise modules, which get inputs of several shapes.
+    seed : int, default 0
+        Chooses the random cases; the same seed gives the same report.
+
+    Returns
+    -------
+    CheckResult
+        ``passed`` is True when every case matches. Otherwise ``diagnosis`` names the mistake
+        (``"backward_returns_grad_out"``, ``"missing_grad_out"``, ``"wrong_sign"``,
+        ``"parameter_grad_not_filled"``, ``"grad_not_accumulated"``, ``"passed_instance"``, or a
+        general one) and ``case`` shows the first failing case. Mistakes in ``fn``, exceptions
+        included, are reported in the result, never raised.
+
+    See Also
+    --------
+    pybackprop.nn.Module, pybackprop.gradcheck.gradcheck
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pybackprop.exercises import check_module
+    >>> class Sigmoid:
+    ...     def __call__(self, x):
+    ...         self.out = 1 / (1 + np.exp(-x))
+    ...         return self.out
+    ...     def backward(self, grad_out):
+    ...         return grad_out * self.out * (1 - self.out)
+    >>> print(check_module(Sigmoid).passed)
+    True
+    >>> from pybackprop import nn
+    >>> print(check_module(lambda: nn.Linear(4, 3, rng=0), in_features=4).passed)
+    True
     """
     if not callable(make):
         return CheckResult(

@@ -15,6 +15,8 @@ import numpy as np
 from .result import CheckResult
 from .runner import Case, Mistake, run_check
 
+__all__ = ["check_central_difference", "check_numerical_gradient"]
+
 
 @dataclass(frozen=True)
 class _Function:
@@ -102,10 +104,43 @@ _CENTRAL_MISTAKES = [
 
 
 def check_central_difference(fn: Callable, seed: int = 0) -> CheckResult:
-    """Check `fn(f, x, h) -> float`, the central-difference estimate of f'(x).
+    """Check your central difference ``central_difference(f, x, h) -> float``, estimating f'(x).
 
-    f: a function of one float; x: the point; h: the step. Expected:
-    (f(x + h) - f(x - h)) / (2 * h).
+    ``f`` is a function of one float, ``x`` the point and ``h`` the step (floats). Write
+    ``central_difference(f, x, h) -> float`` returning ``(f(x + h) - f(x - h)) / (2 * h)``.
+    The check compares it with that formula on 10 cases: five functions (``sin(x)``,
+    ``x**3 - 2*x``, ``exp(x)``, ``tanh(2*x)``, ``log(1 + x**2)``, shown in the report by
+    their formula) at random points away from 0, with steps from 1e-2 down to 1e-5; the large
+    steps come first, where a one-sided difference is off by about ``h * f''(x) / 2``.
+
+    Parameters
+    ----------
+    fn : Callable
+        Your ``central_difference(f, x, h) -> float``: ``f`` a function of a float, ``x`` and
+        ``h`` floats.
+    seed : int, default 0
+        Chooses the random cases; the same seed gives the same report.
+
+    Returns
+    -------
+    CheckResult
+        ``passed`` is True when every case matches. Otherwise ``diagnosis`` names the mistake
+        (``"forward_difference"``, ``"backward_difference"``, ``"missing_factor_2"``,
+        ``"operator_precedence"``, ``"wrong_sign"``, or a general one) and ``case`` shows the first
+        failing case. Mistakes in ``fn``, exceptions included, are reported in the result, never
+        raised.
+
+    See Also
+    --------
+    check_numerical_gradient
+
+    Examples
+    --------
+    >>> from pybackprop.exercises import check_central_difference
+    >>> def central_difference(f, x, h):
+    ...     return (f(x + h) - f(x - h)) / (2 * h)
+    >>> print(check_central_difference(central_difference).passed)
+    True
     """
     return run_check(
         "check_central_difference",
@@ -189,11 +224,49 @@ _GRADIENT_MISTAKES = [
 
 
 def check_numerical_gradient(fn: Callable, seed: int = 0) -> CheckResult:
-    """Check `fn(f, x, h) -> grad`, the gradient of f at x by central differences.
+    """Check your gradient by central differences: ``numerical_gradient(f, x, h) -> (n,)``.
 
-    f: a function of an array (n,) returning a float; x: (n,) float64; h: the step.
-    Expected grad: (n,), entry i = (f(x + h e_i) - f(x - h e_i)) / (2 h), with e_i the i-th
-    unit vector. x itself must be left as it was.
+    ``f`` is a function of an array of shape (n,) returning a float, ``x``: (n,) float64 the
+    point and ``h`` the step. Write ``numerical_gradient(f, x, h) -> grad`` returning an
+    np.ndarray of shape (n,) whose entry i is ``(f(x + h e_i) - f(x - h e_i)) / (2 * h)``,
+    with ``e_i`` the i-th unit vector: nudge one entry at a time, in a copy, so that ``x``
+    itself is left as it was. The check compares it with that formula on 8 random cases (n
+    from 1 to 6, steps from 1e-3 to 1e-5; each ``f`` is shown in the report by its formula).
+
+    Parameters
+    ----------
+    fn : Callable
+        Your ``numerical_gradient(f, x, h) -> grad``: ``f`` a function of an np.ndarray of
+        shape (n,), ``x`` an np.ndarray of shape (n,), ``h`` a float; returns np.ndarray of
+        shape (n,).
+    seed : int, default 0
+        Chooses the random cases; the same seed gives the same report.
+
+    Returns
+    -------
+    CheckResult
+        ``passed`` is True when every case matches. Otherwise ``diagnosis`` names the mistake
+        (``"forward_difference"``, ``"nudged_all_at_once"``, ``"missing_factor_2"``,
+        ``"modified_input_in_place"``, or a general one) and ``case`` shows the first failing case.
+        Mistakes in ``fn``, exceptions included, are reported in the result, never raised.
+
+    See Also
+    --------
+    check_central_difference, pybackprop.gradcheck.gradcheck
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pybackprop.exercises import check_numerical_gradient
+    >>> def numerical_gradient(f, x, h):
+    ...     grad = np.zeros_like(x)
+    ...     for i in range(len(x)):
+    ...         step = np.zeros_like(x)
+    ...         step[i] = h
+    ...         grad[i] = (f(x + step) - f(x - step)) / (2 * h)
+    ...     return grad
+    >>> print(check_numerical_gradient(numerical_gradient).passed)
+    True
     """
     return run_check(
         "check_numerical_gradient",

@@ -1,8 +1,8 @@
 """`CheckResult`: what a check found, shown as plain text in a terminal and rich in a notebook.
 
-A result is truthy when the check passed, so `assert check_relu_backward(fn)` works in a test.
-Everything the learner's code controls (exception text, source lines, returned values) is
-escaped before it goes into HTML or Markdown.
+A result is truthy when the check passed, so ``assert check_relu_backward(fn)`` works in a
+test. Everything the learner's code controls (exception text, source lines, returned values)
+is escaped before it goes into HTML or Markdown.
 """
 
 from __future__ import annotations
@@ -11,18 +11,42 @@ import html
 import re
 from dataclasses import dataclass, field
 
+__all__ = ["CheckResult", "FailingCase"]
+
 
 @dataclass(frozen=True)
 class FailingCase:
     """The first case a learner's function got wrong, described for the report.
 
-    Attributes:
-        description: what the case is, e.g. "batch 1, n_in 7, n_out 3, float32".
-        inputs: one (name, summary) pair per argument, e.g. ("x", "shape (1, 7) float32").
-        output: which returned value was wrong ("grad_weight"), or None.
-        expected: a summary of the right answer (shape, dtype, first values), or None.
-        received: a summary of what the function returned, or None.
-        largest_error: the largest difference and where it is, or None.
+    Found as `CheckResult.case`; every field is a short string, ready to print.
+
+    Parameters
+    ----------
+    description : str
+        What the case is, e.g. ``"batch 1, n_in 7, n_out 3, float32"``.
+    inputs : tuple of (str, str), default ()
+        One ``(name, summary)`` pair per argument, e.g. ``("x", "shape (1, 7) float32")``.
+    output : str or None, default None
+        Which returned value was wrong (``"grad_weight"``), or None.
+    expected : str or None, default None
+        A summary of the right answer (shape, dtype, first values), or None.
+    received : str or None, default None
+        A summary of what the function returned, or None.
+    largest_error : str or None, default None
+        The largest difference and where it is, or None.
+
+    See Also
+    --------
+    CheckResult
+
+    Examples
+    --------
+    >>> from pybackprop.exercises import check_relu_backward
+    >>> case = check_relu_backward(lambda x, grad_out: grad_out).case
+    >>> print(case.description, "|", case.output)
+    shape (4, 6), float64 | grad_x
+    >>> print(case.inputs)
+    (('x', 'shape (4, 6) float64'), ('grad_out', 'shape (4, 6) float64'))
     """
 
     description: str
@@ -33,7 +57,20 @@ class FailingCase:
     largest_error: str | None = None
 
     def lines(self) -> list[tuple[str, str]]:
-        """(label, text) rows for the report, skipping the fields that are empty."""
+        """The report's rows for this case, skipping the fields that are empty.
+
+        Returns
+        -------
+        list of (str, str)
+            ``(label, text)`` pairs: the case, one row per input, then the expected value,
+            the received value and the largest error when they are known.
+
+        Examples
+        --------
+        >>> from pybackprop.exercises import FailingCase
+        >>> FailingCase("n 1, float64", (("x", "shape (1,) float64"),)).lines()
+        [('case', 'n 1, float64'), ('input x', 'shape (1,) float64')]
+        """
         rows = [("case", self.description)]
         rows += [(f"input {name}", text) for name, text in self.inputs]
         what = f" ({self.output})" if self.output else ""
@@ -49,21 +86,50 @@ class FailingCase:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """The outcome of one `check_*` call.
+    """The outcome of one ``check_*`` call: passed or not, and which mistake was recognised.
 
-    Attributes:
-        check: the check's name, e.g. "check_linear_backward".
-        passed: True when every case matched the reference.
-        diagnosis: a short, stable identifier of the mistake recognised, e.g.
-            "missing_transpose", "bias_not_summed", "no_max_subtracted", "exception",
-            "returned_none", "wrong_shape", "wrong_values"; None when nothing was wrong.
-            A passed result may still carry a soft note, "wrong_dtype" (float32 in gave
-            float64 out): the numbers are right but the dtype is not kept.
-        message: the explanation for a person: what is wrong and what to look at.
-        n_cases: how many cases were run (up to and including the first failing one).
-        case: the first failing case, or None when the check passed.
-        learner_line: for an exception, where it was raised in the learner's own code
-            ("line 3 of relu_backward: return grad_out[mask]"), else None.
+    Printed, it is a plain-text report; in a notebook, a coloured one (HTML, or Markdown
+    where HTML is not shown). It is truthy when the check passed, so
+    ``assert check_relu_backward(fn)`` works in a test.
+
+    Parameters
+    ----------
+    check : str
+        The check's name, e.g. ``"check_linear_backward"``.
+    passed : bool
+        True when every case matched the reference.
+    message : str
+        The explanation for a person: what is wrong and what to look at.
+    diagnosis : str or None, default None
+        A short, stable identifier of the mistake recognised, e.g. ``"missing_transpose"``,
+        ``"bias_not_summed"``, ``"no_max_subtracted"``, ``"exception"``,
+        ``"returned_none"``, ``"wrong_shape"``, ``"wrong_values"``; None when nothing was
+        wrong. A passed result may still carry a soft note, ``"wrong_dtype"`` (float32 in
+        gave float64 out): the numbers are right but the dtype is not kept.
+    n_cases : int, default 0
+        How many cases were run (up to and including the first failing one).
+    case : FailingCase or None, default None
+        The first failing case, or None when the check passed.
+    learner_line : str or None, default None
+        For an exception, where it was raised in the learner's own code
+        (``"line 3 of relu_backward: return grad_out[mask]"``), else None.
+
+    See Also
+    --------
+    FailingCase
+
+    Examples
+    --------
+    >>> from pybackprop.exercises import check_relu_backward
+    >>> result = check_relu_backward(lambda x, grad_out: grad_out * (x > 0))
+    >>> print(bool(result), result.n_cases, result.diagnosis)
+    True 10 None
+    >>> result = check_relu_backward(lambda x, grad_out: grad_out)
+    >>> print(result)  # doctest: +ELLIPSIS
+    check_relu_backward: FAILED [missing_relu_mask]
+      grad_x: this is grad_out unchanged: no mask at all. ...
+      case              : shape (4, 6), float64
+    ...
     """
 
     check: str

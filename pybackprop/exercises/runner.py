@@ -2,11 +2,11 @@
 
 Every check is built from the same parts:
 
-- `Case`: one set of arguments for the learner's function (a shape, a dtype, large logits).
-- `Mistake`: a named mistake, recognised by computing what that mistake would return
-  (`produce`) or by a test on the returned value (`detect`).
-- `run_check`: calls the learner's function on each case, never lets its exceptions out, and
-  turns the first wrong answer into a `CheckResult` naming the mistake.
+- ``Case``: one set of arguments for the learner's function (a shape, a dtype, large logits).
+- ``Mistake``: a named mistake, recognised by computing what that mistake would return
+  (``produce``) or by a test on the returned value (``detect``).
+- ``run_check``: calls the learner's function on each case, never lets its exceptions out, and
+  turns the first wrong answer into a ``CheckResult`` naming the mistake.
 
 The learner's function receives fresh arrays; the reference and the mistakes get their own
 copies, so a function that writes into its inputs can be caught (and cannot spoil the
@@ -28,6 +28,28 @@ from typing import Any
 import numpy as np
 
 from .result import CheckResult, FailingCase
+
+# The parts the check modules are built from; learners use the checks, not these.
+__all__ = [
+    "DTYPES",
+    "TOLERANCES",
+    "Called",
+    "Case",
+    "Mistake",
+    "as_array",
+    "as_scalar",
+    "call_learner",
+    "close",
+    "describe",
+    "describe_input",
+    "largest_error",
+    "learner_line",
+    "non_finite",
+    "normal",
+    "not_callable",
+    "run_check",
+    "tolerance",
+]
 
 # Relative and absolute tolerance per dtype. The absolute part is scaled by the largest entry
 # of the expected answer: a learner may sum in another order, and an entry that cancels to
@@ -221,6 +243,7 @@ class Mistake:
     detect: Callable[[Any, Any, Case], bool] | None = None
 
     def matches(self, received: Any, expected: Any, case: Case) -> bool:
+        """True when ``received`` (for ``case``) is what this mistake gives."""
         if self.detect is not None:
             return bool(self.detect(received, expected, case))
         try:

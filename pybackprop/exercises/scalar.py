@@ -17,6 +17,8 @@ from ..scalar import Value
 from .result import CheckResult
 from .runner import Case, Mistake, run_check
 
+__all__ = ["check_value_backward"]
+
 _N_POINTS = 8
 
 
@@ -232,17 +234,61 @@ _OPS: dict[str, _Op] = {
 
 
 def check_value_backward(op: str, fn: Callable, seed: int = 0) -> CheckResult:
-    """Check a local derivative `fn` of the Value operation `op` against the engine's.
+    """Check your local derivative of one `Value` operation ``op``, a function of plain floats.
 
-    The learner's function takes plain floats and returns plain floats:
+    Write the local derivative of the operation named ``op`` as a function that takes plain
+    floats and returns plain floats (not `Value` objects):
 
-    - unary ops "neg", "exp", "log", "tanh", "sigmoid", "relu": `fn(x) -> d out/dx`;
-    - binary ops "add", "sub", "mul", "div": `fn(a, b) -> (d out/da, d out/db)`;
-    - "pow": `fn(x, n) -> d(x**n)/dx`, with n a constant number (any real for x > 0, an
-      integer for x < 0).
+    - unary ops ``"neg"``, ``"exp"``, ``"log"``, ``"tanh"``, ``"sigmoid"``, ``"relu"``:
+      ``fn(x) -> d out/dx``;
+    - binary ops ``"add"``, ``"sub"``, ``"mul"``, ``"div"``:
+      ``fn(a, b) -> (d out/da, d out/db)``, a tuple of two floats;
+    - ``"pow"``: ``fn(x, n) -> d(x**n)/dx``, with ``n`` a constant number (any real for
+      ``x > 0``, an integer for ``x < 0``).
 
-    Points are drawn from each operation's domain (x > 0 for log, x away from 0 for relu,
-    b away from 0 for div). Raises ValueError for an op it does not know.
+    The check compares it with the local derivatives the engine stores on each node, at 8
+    random points of the operation's domain (``x > 0`` for log, ``x`` away from 0 for relu,
+    ``b`` away from 0 for div).
+
+    Parameters
+    ----------
+    op : str
+        The operation: one of ``"add"``, ``"sub"``, ``"mul"``, ``"div"``, ``"pow"``,
+        ``"neg"``, ``"exp"``, ``"log"``, ``"tanh"``, ``"sigmoid"``, ``"relu"``.
+    fn : Callable
+        Your local derivative, of the signature above for ``op``.
+    seed : int, default 0
+        Chooses the random cases; the same seed gives the same report.
+
+    Returns
+    -------
+    CheckResult
+        ``passed`` is True when every case matches. Otherwise ``diagnosis`` names the mistake
+        (``"swapped_partials"``, ``"wrong_sign"``, ``"returned_forward"``,
+        ``"derivative_at_input"``, ``"missing_square"``, ``"missing_factor_n"``,
+        ``"exponent_not_decreased"``, ``"power_rule_on_exp"``, ``"wrong_mask"``,
+        ``"returned_value_object"``, or a general one) and ``case`` shows the first failing case.
+        Mistakes in ``fn``, exceptions included, are reported in the result, never raised.
+
+    Raises
+    ------
+    ValueError
+        If ``op`` is not one of the operations above (a mistake in the call, not in ``fn``).
+
+    See Also
+    --------
+    pybackprop.scalar.Value
+
+    Examples
+    --------
+    >>> import math
+    >>> from pybackprop.exercises import check_value_backward
+    >>> print(check_value_backward("mul", lambda a, b: (b, a)).passed)
+    True
+    >>> def tanh_rule(x):
+    ...     return 1 - math.tanh(x) ** 2
+    >>> print(check_value_backward("tanh", tanh_rule).passed)
+    True
     """
     if op not in _OPS:
         raise ValueError(

@@ -15,6 +15,8 @@ from .. import functional as F
 from .result import CheckResult
 from .runner import DTYPES, Case, Mistake, non_finite, run_check
 
+__all__ = ["check_cross_entropy", "check_log_softmax", "check_logsumexp", "check_softmax"]
+
 
 def _logit_cases(seed: int, *, labels: bool = False) -> list[Case]:
     """Small logits of several shapes, then large ones; with `labels`, integer targets too.
@@ -125,7 +127,48 @@ _SOFTMAX_MISTAKES = [
 
 
 def check_softmax(fn: Callable, seed: int = 0) -> CheckResult:
-    """Check `fn(x) -> probs`: softmax over the last axis, x: (batch, n) -> (batch, n)."""
+    """Check your softmax over the last axis: ``softmax(x) -> probs``, (batch, n) -> (batch, n).
+
+    Write ``softmax(x) -> probs`` for ``x``: (batch, n) logits, returning ``probs``:
+    (batch, n) in ``x``'s dtype, each row ``exp(x - max) / sum(exp(x - max))`` over that row,
+    finite for any finite logits. The check compares it with `pybackprop.functional.softmax`
+    on 16 random cases (float64 and float32, a batch of 1, a row of one entry): small logits
+    first, then large ones, rows near 1e3 (where ``exp`` overflows unless the row's maximum is
+    subtracted) and rows spread over thousands (where subtracting one maximum for the whole
+    batch underflows the other rows).
+
+    Parameters
+    ----------
+    fn : Callable
+        Your ``softmax(x) -> probs``: np.ndarray of shape (batch, n) to np.ndarray of shape
+        (batch, n).
+    seed : int, default 0
+        Chooses the random cases; the same seed gives the same report.
+
+    Returns
+    -------
+    CheckResult
+        ``passed`` is True when every case matches. Otherwise ``diagnosis`` names the mistake
+        (``"no_max_subtracted"``, ``"global_max_subtracted"``, ``"missing_keepdims"``,
+        ``"wrong_axis"``, or a general one) and ``case`` shows the first failing case. Mistakes in
+        ``fn``, exceptions included, are reported in the result, never raised.
+
+    See Also
+    --------
+    pybackprop.functional.softmax
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pybackprop.exercises import check_softmax
+    >>> def softmax(x):
+    ...     e = np.exp(x - x.max(axis=-1, keepdims=True))
+    ...     return e / e.sum(axis=-1, keepdims=True)
+    >>> print(check_softmax(softmax).passed)
+    True
+    >>> print(check_softmax(lambda x: np.exp(x) / np.exp(x).sum(-1, keepdims=True)).diagnosis)
+    no_max_subtracted
+    """
     return run_check(
         "check_softmax",
         fn,
@@ -165,7 +208,46 @@ _LOG_SOFTMAX_MISTAKES = [
 
 
 def check_log_softmax(fn: Callable, seed: int = 0) -> CheckResult:
-    """Check `fn(x) -> log_probs`: log-softmax over the last axis, (batch, n) -> (batch, n)."""
+    """Check your log-softmax over the last axis: ``log_softmax(x)``, (batch, n) -> (batch, n).
+
+    Write ``log_softmax(x) -> log_probs`` for ``x``: (batch, n) logits, returning ``log_probs``:
+    (batch, n) in ``x``'s dtype, ``x - logsumexp(x)`` row by row, finite for any finite logits
+    (``log(softmax(x))`` is not: it gives ``log(0)`` once a probability underflows). The check
+    compares it with `pybackprop.functional.log_softmax` on 16 random cases (float64 and float32, a
+    batch of 1, a row of one entry): small logits first, then large ones, rows near 1e3 (where
+    ``exp`` overflows unless the row's maximum is subtracted) and rows spread over thousands (where
+    subtracting one maximum for the whole batch underflows the other rows).
+
+    Parameters
+    ----------
+    fn : Callable
+        Your ``log_softmax(x) -> log_probs``: np.ndarray of shape (batch, n) to np.ndarray of
+        shape (batch, n).
+    seed : int, default 0
+        Chooses the random cases; the same seed gives the same report.
+
+    Returns
+    -------
+    CheckResult
+        ``passed`` is True when every case matches. Otherwise ``diagnosis`` names the mistake
+        (``"no_max_subtracted"``, ``"global_max_subtracted"``, ``"missing_keepdims"``,
+        ``"wrong_axis"``, ``"log_of_softmax"``, ``"returned_softmax"``, or a general one) and
+        ``case`` shows the first failing case. Mistakes in ``fn``, exceptions included, are reported
+        in the result, never raised.
+
+    See Also
+    --------
+    pybackprop.functional.log_softmax
+
+    Examples
+    --------
+    >>> from pybackprop import functional as F
+    >>> from pybackprop.exercises import check_log_softmax
+    >>> def log_softmax(x):
+    ...     return x - F.logsumexp(x, keepdims=True)
+    >>> print(check_log_softmax(log_softmax).passed)
+    True
+    """
     return run_check(
         "check_log_softmax",
         fn,
@@ -198,7 +280,47 @@ _LOGSUMEXP_MISTAKES = [
 
 
 def check_logsumexp(fn: Callable, seed: int = 0) -> CheckResult:
-    """Check `fn(x) -> out`: log(sum(exp(x))) over the last axis, (batch, n) -> (batch,)."""
+    """Check your log-sum-exp over the last axis: ``logsumexp(x) -> out``, (batch, n) -> (batch,).
+
+    Write ``logsumexp(x) -> out`` for ``x``: (batch, n), returning ``out``: (batch,) in ``x``'s
+    dtype, ``log(sum(exp(x)))`` over each row, computed as ``m + log(sum(exp(x - m)))`` with ``m``
+    the row's maximum so that it is finite for any finite logits. The check compares it with
+    `pybackprop.functional.logsumexp` on 16 random cases (float64 and float32, a batch of 1, a row
+    of one entry): small logits first, then large ones, rows near 1e3 (where ``exp`` overflows
+    unless the row's maximum is subtracted) and rows spread over thousands (where subtracting one
+    maximum for the whole batch underflows the other rows).
+
+    Parameters
+    ----------
+    fn : Callable
+        Your ``logsumexp(x) -> out``: np.ndarray of shape (batch, n) to np.ndarray of shape
+        (batch,).
+    seed : int, default 0
+        Chooses the random cases; the same seed gives the same report.
+
+    Returns
+    -------
+    CheckResult
+        ``passed`` is True when every case matches. Otherwise ``diagnosis`` names the mistake
+        (``"no_max_subtracted"``, ``"global_max_subtracted"``, ``"max_not_added_back"``,
+        ``"missing_keepdims"``, ``"wrong_axis"``, or a general one) and ``case`` shows the first
+        failing case. Mistakes in ``fn``, exceptions included, are reported in the result, never
+        raised.
+
+    See Also
+    --------
+    pybackprop.functional.logsumexp
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pybackprop.exercises import check_logsumexp
+    >>> def logsumexp(x):
+    ...     m = x.max(axis=-1)
+    ...     return m + np.log(np.exp(x - m[:, None]).sum(axis=-1))
+    >>> print(check_logsumexp(logsumexp).passed)
+    True
+    """
     return run_check(
         "check_logsumexp",
         fn,
@@ -276,10 +398,46 @@ def _index_exception(exc: Exception) -> tuple[str, str] | None:
 
 
 def check_cross_entropy(fn: Callable, seed: int = 0) -> CheckResult:
-    """Check `fn(logits, target) -> loss`: mean cross-entropy, a single number.
+    """Check your cross-entropy: ``cross_entropy(logits, target)``, (n, c) and (n,) -> scalar.
 
-    logits: (n, n_classes) float; target: (n,) integer labels in [0, n_classes).
-    loss = mean over rows of -log_softmax(logits)[i, target[i]].
+    Write ``cross_entropy(logits, target) -> loss`` for ``logits``: (n, n_classes) floats and
+    ``target``: (n,) integer labels in ``[0, n_classes)``, returning the mean over rows of
+    ``-log_softmax(logits)[i, target[i]]``: a single number, finite for any finite logits.
+    The check compares it with `pybackprop.functional.cross_entropy` on 14 random cases
+    (float64 and float32, small logits first, then large ones where ``exp`` overflows
+    unless each row's maximum is subtracted).
+
+    Parameters
+    ----------
+    fn : Callable
+        Your ``cross_entropy(logits, target) -> loss``: np.ndarray of shapes (n, n_classes)
+        and (n,); returns a float.
+    seed : int, default 0
+        Chooses the random cases; the same seed gives the same report.
+
+    Returns
+    -------
+    CheckResult
+        ``passed`` is True when every case matches. Otherwise ``diagnosis`` names the mistake
+        (``"index_mixup"``, ``"sum_instead_of_mean"``, ``"mean_over_all_entries"``,
+        ``"not_averaged"``, ``"missing_log_softmax"``, ``"wrong_sign"``, ``"no_max_subtracted"``, or
+        a general one) and ``case`` shows the first failing case. Mistakes in ``fn``, exceptions
+        included, are reported in the result, never raised.
+
+    See Also
+    --------
+    pybackprop.functional.cross_entropy
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pybackprop import functional as F
+    >>> from pybackprop.exercises import check_cross_entropy
+    >>> def cross_entropy(logits, target):
+    ...     log_probs = F.log_softmax(logits)
+    ...     return -log_probs[np.arange(len(target)), target].mean()
+    >>> print(check_cross_entropy(cross_entropy).passed)
+    True
     """
     return run_check(
         "check_cross_entropy",

@@ -17,6 +17,8 @@ from ..scalar import Value
 from .result import CheckResult, FailingCase
 from .runner import call_learner, close, describe, largest_error, not_callable
 
+__all__ = ["check_backward_walk"]
+
 
 @dataclass(frozen=True)
 class _Graph:
@@ -105,10 +107,51 @@ _SLIPS = (
 
 
 def check_backward_walk(fn: Callable, seed: int = 0) -> CheckResult:
-    """Check `fn(root) -> {label: gradient}`, a backward walk written by hand.
+    """Check your backward walk over a graph of `Value` nodes: ``walk(root) -> {label: gradient}``.
 
-    root: the output `Value` of a small graph of +, *, log and exp whose leaves carry labels
-    ("x", "y", "w"). Expected: a dict with d(root)/d(leaf) for every leaf's label.
+    ``root`` is the output `Value` of a small graph of ``+``, ``*``, ``log`` and ``exp`` whose
+    leaves carry labels (``"x"``, ``"y"``, ``"w"``). Write ``walk(root) -> grads`` returning a
+    dict that maps every leaf's label to d(root)/d(leaf), a float. Every graph reuses a node (a
+    shared product, a leaf used twice), which is where a walk that does not add up the shares
+    goes wrong. The check compares the dict with ``Value.backward()`` on a fresh copy of the
+    same graph, for 8 cases: four graphs, each at two random points.
+
+    Parameters
+    ----------
+    fn : Callable
+        Your ``walk(root) -> grads``: a `Value` to a dict from str to float.
+    seed : int, default 0
+        Chooses the random cases; the same seed gives the same report.
+
+    Returns
+    -------
+    CheckResult
+        ``passed`` is True when every case matches. Otherwise ``diagnosis`` names the mistake
+        (``"overwrote_shares"``, ``"missing_chain_rule"``, ``"missing_leaf"``, ``"wrong_type"``,
+        ``"wrong_values"``, or a general one) and ``case`` shows the first failing case. Mistakes in
+        ``fn``, exceptions included, are reported in the result, never raised.
+
+    See Also
+    --------
+    pybackprop.scalar.Value.backward
+
+    Examples
+    --------
+    A correct answer that lets the engine do the walk (the exercise writes it by hand):
+
+    >>> from pybackprop.exercises import check_backward_walk
+    >>> def walk(root):
+    ...     root.backward()
+    ...     grads, todo = {}, [root]
+    ...     while todo:
+    ...         node = todo.pop()
+    ...         if node.parents:
+    ...             todo.extend(node.parents)
+    ...         else:
+    ...             grads[node.label] = node.grad
+    ...     return grads
+    >>> print(check_backward_walk(walk).passed)
+    True
     """
     check = "check_backward_walk"
     if not callable(fn):
