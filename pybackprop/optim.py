@@ -1,17 +1,19 @@
 """Optimisers and a learning-rate schedule, defined exactly as PyTorch defines them.
 
-An optimiser holds a list of parameters (anything with `.data` and `.grad`, numpy arrays of
-the same shape, such as `nn.Parameter`) and changes `p.data` *in place* in `step()`, so the
-modules that own the arrays see the new values. Buffers (momentum, Adam's moments) have the
-parameter's dtype: float32 parameters stay float32.
+An optimiser holds a list of parameters (anything with ``.data`` and ``.grad``, numpy arrays
+of the same shape, such as ``nn.Parameter``) and changes ``p.data`` *in place* in ``step()``,
+so the modules that own the arrays see the new values. Buffers (momentum, Adam's moments)
+have the parameter's dtype: float32 parameters stay float32.
 
-    opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
-    loss = loss_fn(model(xb), yb)
-    model.backward(loss_fn.backward())
-    opt.step(); opt.zero_grad()
+```python
+opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
+loss = loss_fn(model(xb), yb)
+model.backward(loss_fn.backward())
+opt.step(); opt.zero_grad()
+```
 
-The schedule is one-cycle (`OneCycleLR`), fast.ai's favourite and torch's
-`torch.optim.lr_scheduler.OneCycleLR` with cosine annealing.
+The schedule is one-cycle (``OneCycleLR``), fast.ai's favourite and torch's
+``torch.optim.lr_scheduler.OneCycleLR`` with cosine annealing.
 """
 
 import math
@@ -36,9 +38,53 @@ def _check_hyper(name: str, value: float, lo: float = 0.0, hi: float | None = No
 
 
 class Optimizer:
-    """Holds the parameters and the learning rate `lr`; subclasses define `step()`."""
+    """Holds the parameters and the learning rate ``lr``; subclasses define ``step()``.
 
-    def __init__(self, params: Iterable, lr: float):
+    Parameters
+    ----------
+    params : iterable of Parameter
+        The parameters to train, usually ``model.parameters()``: objects with numpy arrays
+        ``.data`` and ``.grad`` of the same shape, each listed once.
+    lr : float
+        The learning rate, >= 0. A schedule such as ``OneCycleLR`` changes it between steps.
+
+    Attributes
+    ----------
+    params : list of Parameter
+        The parameters, in the order given.
+    lr : float
+        The learning rate the next ``step()`` uses.
+
+    Raises
+    ------
+    TypeError
+        If ``params`` is a module rather than its parameters, a parameter lacks numpy
+        ``.data`` and ``.grad``, or ``lr`` is not a number.
+    ValueError
+        If ``params`` is empty or lists a parameter twice, a parameter's ``.grad`` and
+        ``.data`` differ in shape, or ``lr`` is negative or NaN.
+
+    Examples
+    --------
+    Plain gradient descent, ``p -= lr * grad``, as a subclass:
+
+    >>> import numpy as np
+    >>> from pybackprop import nn
+    >>> from pybackprop.optim import Optimizer
+    >>> class GD(Optimizer):
+    ...     def step(self):
+    ...         for p in self.params:
+    ...             p.data -= self.lr * p.grad
+    >>> w = nn.Parameter(np.array([1.0, -2.0]))
+    >>> opt = GD([w], lr=0.5)
+    >>> w.grad[:] = [1.0, -1.0]
+    >>> opt.step()
+    >>> opt.zero_grad()
+    >>> print(w.data, w.grad)
+    [ 0.5 -1.5] [0. 0.]
+    """
+
+    def __init__(self, params: Iterable, lr: float) -> None:
         if hasattr(params, "parameters"):
             raise TypeError(
                 f"an optimiser takes parameters, got a {type(params).__name__}: "
@@ -69,6 +115,13 @@ class Optimizer:
             p.grad.fill(0)
 
     def step(self) -> None:
+        """Update every parameter's ``.data`` in place from its ``.grad``; subclasses define it.
+
+        Raises
+        ------
+        NotImplementedError
+            Always, in the base class.
+        """
         raise NotImplementedError
 
     def _grad(self, p, weight_decay: float) -> np.ndarray:
@@ -79,21 +132,64 @@ class Optimizer:
 class SGD(Optimizer):
     """Stochastic gradient descent with optional momentum and L2 weight decay (torch's SGD).
 
-    With g = grad + weight_decay * p, each step does
-        buf = g                    on the first step (torch's convention, not buf = (1-m) g)
-        buf = momentum * buf + g   afterwards
-        p  -= lr * buf             (p -= lr * g when momentum is 0)
+    With ``g = grad + weight_decay * p``, each step does
+
+    ```python
+    buf = g                    # on the first step (torch's convention, not buf = (1-m) g)
+    buf = momentum * buf + g   # afterwards
+    p  -= lr * buf             # (p -= lr * g when momentum is 0)
+    ```
+
+    Parameters
+    ----------
+    params : iterable of Parameter
+        The parameters to train, usually ``model.parameters()``.
+    lr : float
+        The learning rate, >= 0.
+    momentum : float, default 0.0
+        The momentum factor, >= 0 (0: no momentum buffer).
+    weight_decay : float, default 0.0
+        The L2 penalty's factor, >= 0, added to the gradient as ``weight_decay * p``.
+
+    Raises
+    ------
+    TypeError
+        If ``params`` is not a list of parameters, or a hyperparameter is not a number.
+    ValueError
+        If ``params`` is empty or has duplicates, or a hyperparameter is negative or NaN.
+
+    See Also
+    --------
+    Adam, OneCycleLR
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pybackprop import nn
+    >>> from pybackprop.optim import SGD
+    >>> w = nn.Parameter(np.array([1.0, -2.0]))
+    >>> opt = SGD([w], lr=0.1, momentum=0.9)
+    >>> opt
+    SGD(lr=0.1, momentum=0.9, weight_decay=0, params=1)
+    >>> w.grad[:] = [1.0, 1.0]
+    >>> opt.step()
+    >>> print(w.data)
+    [ 0.9 -2.1]
+    >>> opt.step()  # the same gradient again: the buffer is now 0.9 * 1 + 1
+    >>> print(w.data)
+    [ 0.71 -2.29]
     """
 
     def __init__(
         self, params: Iterable, lr: float, momentum: float = 0.0, weight_decay: float = 0.0
-    ):
+    ) -> None:
         super().__init__(params, lr)
         self.momentum = _check_hyper("momentum", momentum)
         self.weight_decay = _check_hyper("weight_decay", weight_decay)
         self.bufs: list[np.ndarray | None] = [None] * len(self.params)
 
     def step(self) -> None:
+        """One update of every parameter, in place: ``p -= lr * buf`` (or ``lr * g``)."""
         for i, p in enumerate(self.params):
             g = self._grad(p, self.weight_decay)
             if self.momentum:
@@ -115,11 +211,54 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """Adam with bias correction and L2 weight decay added to the gradient (torch's Adam).
 
-    With g = grad + weight_decay * p and t the step number (1, 2, ...), each step does
-        m = beta1 * m + (1 - beta1) * g          first moment, starts at 0
-        v = beta2 * v + (1 - beta2) * g**2       second moment, starts at 0
-        p -= lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
-    Dividing by 1 - beta**t undoes the pull towards the zero start in the first steps.
+    With ``g = grad + weight_decay * p`` and ``t`` the step number (1, 2, ...), each step does
+
+    ```python
+    m = beta1 * m + (1 - beta1) * g          # first moment, starts at 0
+    v = beta2 * v + (1 - beta2) * g**2       # second moment, starts at 0
+    p -= lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
+    ```
+
+    Dividing by ``1 - beta**t`` undoes the pull towards the zero start in the first steps.
+
+    Parameters
+    ----------
+    params : iterable of Parameter
+        The parameters to train, usually ``model.parameters()``.
+    lr : float, default 1e-3
+        The learning rate, >= 0.
+    betas : tuple of (float, float), default (0.9, 0.999)
+        The decay rates ``(beta1, beta2)`` of the two moments, each in [0, 1).
+    eps : float, default 1e-8
+        Added to the denominator, >= 0, so that a zero gradient gives no division by zero.
+    weight_decay : float, default 0.0
+        The L2 penalty's factor, >= 0, added to the gradient as ``weight_decay * p``.
+
+    Raises
+    ------
+    TypeError
+        If ``params`` is not a list of parameters, or a hyperparameter is not a number.
+    ValueError
+        If ``params`` is empty or has duplicates, ``betas`` is not a pair in [0, 1), or
+        another hyperparameter is negative or NaN.
+
+    See Also
+    --------
+    SGD, OneCycleLR
+
+    Examples
+    --------
+    The first step moves every weight by about ``lr``, whatever its gradient's size:
+
+    >>> import numpy as np
+    >>> from pybackprop import nn
+    >>> from pybackprop.optim import Adam
+    >>> w = nn.Parameter(np.array([1.0, -2.0], dtype=np.float32))
+    >>> opt = Adam([w], lr=0.01)
+    >>> w.grad[:] = [100.0, -0.001]
+    >>> opt.step()
+    >>> print(np.round(w.data, 4), w.data.dtype)
+    [ 0.99 -1.99] float32
     """
 
     def __init__(
@@ -129,7 +268,7 @@ class Adam(Optimizer):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
-    ):
+    ) -> None:
         super().__init__(params, lr)
         if len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
@@ -144,6 +283,7 @@ class Adam(Optimizer):
         self.vs = [np.zeros_like(p.data) for p in self.params]
 
     def step(self) -> None:
+        """One update of every parameter, in place, with the bias-corrected moments."""
         self.t += 1
         beta1, beta2 = self.betas
         step_size = self.lr / (1 - beta1**self.t)
@@ -165,21 +305,86 @@ class Adam(Optimizer):
 
 
 class OneCycleLR:
-    """The one-cycle schedule: `lr` warms up, then anneals far below where it started.
+    """The one-cycle schedule: ``lr`` warms up, then anneals far below where it started.
 
-    Exactly torch's `OneCycleLR` with `anneal_strategy="cos"`. Over `total_steps` calls of
-    `step()` (one per optimiser step), the learning rate follows two cosine half-waves:
-        max_lr / div_factor  ->  max_lr          over the first pct_start of the steps
-        max_lr  ->  max_lr / div_factor / final_div_factor    over the rest
-    With `cycle_momentum` the momentum (SGD's `momentum`, Adam's beta1) moves the opposite
-    way, max_momentum -> base_momentum -> max_momentum: high momentum is safe while the
-    learning rate is small. Like torch, this sets the momentum of an SGD built with
-    momentum=0 too; pass cycle_momentum=False to leave it alone.
+    This is the one-cycle policy (Smith's, as fast.ai uses it) with cosine annealing and two
+    phases: exactly torch's ``torch.optim.lr_scheduler.OneCycleLR`` with
+    ``anneal_strategy="cos"`` and ``three_phase=False`` (its defaults). Over ``total_steps``
+    calls of ``step()`` (one per optimiser step), the learning rate follows two cosine
+    half-waves:
+
+    ```python
+    max_lr / div_factor  ->  max_lr                      # over the first pct_start of the steps
+    max_lr  ->  max_lr / div_factor / final_div_factor   # over the rest
+    ```
+
+    With ``cycle_momentum`` the momentum (SGD's ``momentum``, Adam's ``beta1``) moves the
+    opposite way, ``max_momentum -> base_momentum -> max_momentum``: high momentum is safe
+    while the learning rate is small. Like torch, this sets the momentum of an SGD built with
+    ``momentum=0`` too; pass ``cycle_momentum=False`` to leave it alone.
 
     Creating the schedule sets the optimiser's starting learning rate. Use it by hand,
-        sched = OneCycleLR(opt, max_lr=0.1, total_steps=epochs * len(train_dl))
-        ... opt.step(); sched.step(); opt.zero_grad()
-    or give it to `train.fit(..., sched=sched)`, which calls `sched.step()` after every step.
+
+    ```python
+    sched = OneCycleLR(opt, max_lr=0.1, total_steps=epochs * len(train_dl))
+    ...  # for each batch:
+    opt.step(); sched.step(); opt.zero_grad()
+    ```
+
+    or give it to ``train.fit(..., sched=sched)``, which calls ``sched.step()`` after every
+    step.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        The optimiser whose ``lr`` (and momentum) the schedule sets.
+    max_lr : float
+        The peak learning rate, reached at the end of the warm-up.
+    total_steps : int
+        The number of optimiser steps in the whole run, ``epochs * len(train_dl)``.
+    pct_start : float, default 0.3
+        The fraction of the steps spent warming up, in [0, 1].
+    div_factor : float, default 25.0
+        The starting learning rate is ``max_lr / div_factor``.
+    final_div_factor : float, default 1e4
+        The last learning rate is ``max_lr / div_factor / final_div_factor``.
+    cycle_momentum : bool, default True
+        Move the momentum opposite to the learning rate (needs ``SGD`` or ``Adam``).
+    base_momentum : float, default 0.85
+        The momentum at the peak learning rate.
+    max_momentum : float, default 0.95
+        The momentum at the start and the end.
+
+    Raises
+    ------
+    TypeError
+        If ``optimizer`` is not a pybackprop ``Optimizer``, ``cycle_momentum`` is set for an
+        optimiser other than ``SGD`` or ``Adam``, or a hyperparameter is not a number.
+    ValueError
+        If ``total_steps`` is not a positive integer, ``pct_start`` is outside [0, 1], or
+        another hyperparameter is negative, zero (the divisors) or NaN.
+
+    See Also
+    --------
+    pybackprop.train.fit : takes the schedule as ``sched``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pybackprop import nn
+    >>> from pybackprop.optim import SGD, OneCycleLR
+    >>> opt = SGD([nn.Parameter(np.zeros(1))], lr=0.1, momentum=0.9)
+    >>> sched = OneCycleLR(opt, max_lr=1.0, total_steps=10)
+    >>> lrs, moms = [opt.lr], [opt.momentum]
+    >>> for _ in range(9):
+    ...     opt.step()
+    ...     sched.step()
+    ...     lrs.append(opt.lr)
+    ...     moms.append(opt.momentum)
+    >>> print(" ".join(f"{lr:.3g}" for lr in lrs))
+    0.04 0.52 1 0.95 0.812 0.611 0.389 0.188 0.0495 4e-06
+    >>> print(" ".join(f"{m:.3g}" for m in moms))
+    0.95 0.9 0.85 0.855 0.869 0.889 0.911 0.931 0.945 0.95
     """
 
     def __init__(
@@ -193,7 +398,7 @@ class OneCycleLR:
         cycle_momentum: bool = True,
         base_momentum: float = 0.85,
         max_momentum: float = 0.95,
-    ):
+    ) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(
                 f"OneCycleLR needs a pybackprop optimiser, got {type(optimizer).__name__}"
@@ -227,7 +432,15 @@ class OneCycleLR:
         return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
 
     def step(self) -> None:
-        """Move to the next step and set the optimiser's lr (and momentum)."""
+        """Move to the next step and set the optimiser's ``lr`` (and momentum).
+
+        Call it once after each ``opt.step()``; creating the schedule made the first call.
+
+        Raises
+        ------
+        ValueError
+            If called more than ``total_steps`` times in all.
+        """
         self.step_num += 1
         t = self.step_num
         if t > self.total_steps:
