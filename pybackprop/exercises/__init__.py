@@ -2,23 +2,23 @@
 
 Each ``check_*`` runs your function on several random cases (batch size 1, odd widths,
 float32 and float64, large logits where overflow matters) against pybackprop's own
-implementation, and returns a `CheckResult`: ``passed``, ``diagnosis`` (a short identifier
+implementation, and returns a ``CheckResult``: ``passed``, ``diagnosis`` (a short identifier
 of the mistake it recognised, such as ``"missing_transpose"``, or None) and ``message``
 (what to look at). In a notebook it shows as a coloured report with the first failing case.
 A check never raises because of your code: an exception inside your function is reported
 with your line. ``seed`` (default 0) chooses the random cases; the same seed gives the same
 report. A result is truthy when the check passed, so ``assert check_...(fn)`` works in a test.
 
-The checks follow the book's chapters: finite differences (`check_central_difference`,
-`check_numerical_gradient`), the scalar engine (`check_value_backward`,
-`check_backward_walk`), gradient descent (`check_descent_step`, `check_sign_accuracy`),
-backward passes by hand (`check_relu_backward`, `check_linear_backward`,
-`check_mse_backward`, `check_sigmoid_backward`, `check_mae_backward`,
-`check_mlp_backward`, `check_module`), ReLU pieces (`check_relu_features`,
-`check_relu_interpolation`), softmax and its losses (`check_softmax`,
-`check_log_softmax`, `check_logsumexp`, `check_cross_entropy`), training
-(`check_kaiming_init`, `check_normalize`, `check_sgd_step`, `check_adam_step`) and
-evaluation (`check_per_class_accuracy`, `check_compare_runs`).
+The checks follow the book's chapters: finite differences (``check_central_difference``,
+``check_numerical_gradient``), the scalar engine (``check_value_backward``,
+``check_backward_walk``), gradient descent (``check_descent_step``, ``check_sign_accuracy``),
+backward passes by hand (``check_relu_backward``, ``check_linear_backward``,
+``check_mse_backward``, ``check_sigmoid_backward``, ``check_mae_backward``,
+``check_mlp_backward``, ``check_module``), ReLU pieces (``check_relu_features``,
+``check_relu_interpolation``), softmax and its losses (``check_softmax``,
+``check_log_softmax``, ``check_logsumexp``, ``check_cross_entropy``), training
+(``check_kaiming_init``, ``check_normalize``, ``check_sgd_step``, ``check_adam_step``) and
+evaluation (``check_per_class_accuracy``, ``check_compare_runs``).
 
 This package is not imported by ``import pybackprop``.
 

@@ -426,7 +426,7 @@ def check_mlp_backward(fn: Callable, seed: int = 0) -> CheckResult:
 
     Examples
     --------
-    A correct answer built from `pybackprop.nn`'s layers (the exercise writes it by hand):
+    A correct answer built from ``pybackprop.nn``'s layers (the exercise writes it by hand):
 
     >>> from pybackprop import nn
     >>> from pybackprop.exercises import check_mlp_backward

@@ -1,6 +1,6 @@
 """Checks for chapter 4: a gradient-descent step, and accuracy from scores.
 
-(The MAE's gradient, also in chapter 4, is `check_mae_backward` in backprop.py.)
+(The MAE's gradient, also in chapter 4, is ``check_mae_backward`` in backprop.py.)
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ __all__ = ["check_compare_runs", "check_per_class_accuracy"]
 
 
 def _per_class(by: np.ndarray, right: np.ndarray, c: int) -> np.ndarray:
-    """Fraction of `right` among the rows of each class of `by`: (n,) -> (c,)."""
+    """Fraction of ``right`` among the rows of each class of ``by``: (n,) -> (c,)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.bincount(by, weights=right, minlength=c) / np.bincount(by, minlength=c)
 
@@ -168,7 +168,7 @@ def check_per_class_accuracy(fn: Callable, seed: int = 0) -> CheckResult:
 
 
 def _standard_errors(a: np.ndarray, b: np.ndarray, ddof: int = 1) -> tuple[float, float]:
-    """The standard error of each mean: std / sqrt(k), the std of the k runs with `ddof`."""
+    """The standard error of each mean: std / sqrt(k), the std of the k runs with ``ddof``."""
     return (
         float(np.std(a, ddof=ddof) / np.sqrt(len(a))),
         float(np.std(b, ddof=ddof) / np.sqrt(len(b))),

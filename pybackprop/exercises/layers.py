@@ -1,6 +1,6 @@
 """Checks for the backward passes written by hand in chapters 5 to 8: ReLU, Linear, MSE.
 
-The references are the package's own modules (`nn.ReLU`, `nn.Linear`, `nn.MSELoss`).
+The references are the package's own modules (``nn.ReLU``, ``nn.Linear``, ``nn.MSELoss``).
 """
 
 from __future__ import annotations

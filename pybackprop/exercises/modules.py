@@ -1,9 +1,9 @@
 """A check for a module written by the learner (chapter 8): its backward pass must agree with
 central differences of its own forward pass.
 
-Any object called as `module(x)` whose `module.backward(grad_out)` returns dL/dx works: a
-`pybackprop.nn.Module` subclass, or the chapter's own `Module` class. For a
-`pybackprop.nn.Module` the parameters' gradients are checked too, and that they accumulate.
+Any object called as ``module(x)`` whose ``module.backward(grad_out)`` returns dL/dx works: a
+``pybackprop.nn.Module`` subclass, or the chapter's own ``Module`` class. For a
+``pybackprop.nn.Module`` the parameters' gradients are checked too, and that they accumulate.
 """
 
 from __future__ import annotations
@@ -256,7 +256,7 @@ def check_module(
     Pass ``make``, your module's class or a function of no arguments that builds one. The
     module is called as ``module(x)``, and ``module.backward(grad_out)`` must return dL/dx,
     of ``x``'s shape. Any such object works: the chapter's own ``Module`` class or a
-    `pybackprop.nn.Module` subclass. For a `pybackprop.nn.Module`, every parameter's ``.grad``
+    ``pybackprop.nn.Module`` subclass. For a ``pybackprop.nn.Module``, every parameter's ``.grad``
     must also hold dL/dparameter after ``backward``, and grow by it again after a second pass
     (gradients accumulate until ``zero_grad()``). The check compares them with central
     differences (a 4-point stencil) of ``L = sum(module(x) * grad_out)`` on 3 random inputs:

@@ -1,7 +1,7 @@
 """A check for normalising a training and a validation set (chapter 10).
 
 Both sets are normalised with the *training* set's mean and standard deviation, one of each
-over all values, as `pybackprop.data.mean_std` and `pybackprop.init.normalize` do. The cases'
+over all values, as ``pybackprop.data.mean_std`` and ``pybackprop.init.normalize`` do. The cases'
 validation sets are brighter and more spread out than their training sets, as a real shift
 between two sets would be, so normalising the validation set with its own statistics shows.
 """
@@ -57,7 +57,7 @@ def _normalize_reference(x_train: np.ndarray, x_valid: np.ndarray):
 
 
 def _mistake(diagnosis: str, message: str, wrong: Callable, outputs=(0, 1)) -> list[Mistake]:
-    """The mistake `wrong(x_train, x_valid) -> (x_train_n, x_valid_n)`, named in each output."""
+    """The mistake ``wrong(x_train, x_valid) -> (x_train_n, x_valid_n)``, named in each output."""
     return [
         Mistake(diagnosis, message, output=k, produce=lambda xt, xv, k=k: wrong(xt, xv)[k])
         for k in outputs
@@ -141,11 +141,11 @@ def check_normalize(fn: Callable, seed: int = 0) -> CheckResult:
 
     ``x_train``: (n_train, width) and ``x_valid``: (n_valid, width), float32 or float64. With
     ``mean`` and ``std`` the training set's mean and population standard deviation over all
-    its values (one of each, as `pybackprop.data.mean_std` computes them), write
+    its values (one of each, as ``pybackprop.data.mean_std`` computes them), write
     ``normalize_sets(x_train, x_valid) -> (x_train_n, x_valid_n)`` returning
     ``(x_train - mean) / std`` and ``(x_valid - mean) / std``, each with its input's shape and
     dtype. Return new arrays; leave the inputs unchanged. The check compares them with
-    `pybackprop.init.normalize` on 10 random cases whose validation sets are brighter and
+    ``pybackprop.init.normalize`` on 10 random cases whose validation sets are brighter and
     more spread out than their training sets, as a real shift between two sets would be, so
     that normalising the validation set with its own statistics shows.
 

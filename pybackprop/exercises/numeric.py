@@ -1,6 +1,6 @@
 """Checks for derivatives by finite differences (chapters 2 and 3).
 
-The learner's function receives a function `f` to differentiate; `f` shows in the report by
+The learner's function receives a function ``f`` to differentiate; ``f`` shows in the report by
 its formula ("sin(x)"), so a report is the same from one run to the next.
 """
 

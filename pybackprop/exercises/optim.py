@@ -1,6 +1,6 @@
 """Checks for one optimiser step written as a function (chapter 11): SGD with momentum, Adam.
 
-The references are `pybackprop.optim.SGD` and `pybackprop.optim.Adam`, which follow PyTorch.
+The references are ``pybackprop.optim.SGD`` and ``pybackprop.optim.Adam``, which follow PyTorch.
 The learner's step returns new arrays rather than updating in place, so that the check can
 give it any state (velocity, moments, step number) and compare.
 """
@@ -141,7 +141,7 @@ def check_sgd_step(fn: Callable, seed: int = 0) -> CheckResult:
 
     Starting with ``velocity = zeros`` makes the first step plain SGD, as in PyTorch, whose
     buffer starts at the first gradient. Return new arrays of the input's shape and dtype;
-    leave the inputs unchanged. The check compares them with `pybackprop.optim.SGD` on 10
+    leave the inputs unchanged. The check compares them with ``pybackprop.optim.SGD`` on 10
     random cases (a running velocity first, then a first step, no momentum, a single
     parameter; float64 and float32).
 
@@ -332,7 +332,7 @@ def check_adam_step(fn: Callable, seed: int = 0) -> CheckResult:
     ```
 
     Return new arrays of the input's shape and dtype. The check compares them with
-    `pybackprop.optim.Adam` on 10 random cases (first steps and later ones up to t = 100,
+    ``pybackprop.optim.Adam`` on 10 random cases (first steps and later ones up to t = 100,
     float64 and float32).
 
     Parameters

@@ -1,4 +1,4 @@
-"""`CheckResult`: what a check found, shown as plain text in a terminal and rich in a notebook.
+"""``CheckResult``: what a check found, shown as plain text in a terminal and rich in a notebook.
 
 A result is truthy when the check passed, so ``assert check_relu_backward(fn)`` works in a
 test. Everything the learner's code controls (exception text, source lines, returned values)
@@ -18,7 +18,7 @@ __all__ = ["CheckResult", "FailingCase"]
 class FailingCase:
     """The first case a learner's function got wrong, described for the report.
 
-    Found as `CheckResult.case`; every field is a short string, ready to print.
+    Found as ``CheckResult.case``; every field is a short string, ready to print.
 
     Parameters
     ----------
@@ -200,5 +200,5 @@ class CheckResult:
 
 
 def _md_inline(text: str) -> str:
-    """`text` safe inside Markdown emphasis: escape Markdown's punctuation and HTML."""
+    """``text`` safe inside Markdown emphasis: escape Markdown's punctuation and HTML."""
     return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>&])", r"\\\1", text)

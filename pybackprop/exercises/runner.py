@@ -66,7 +66,7 @@ _LIBRARY_DIRS = {
 
 
 def tolerance(dtype: np.dtype | None) -> tuple[float, float]:
-    """(rtol, atol) for results of `dtype` (float64's when the case has no float dtype)."""
+    """(rtol, atol) for results of ``dtype`` (float64's when the case has no float dtype)."""
     float64 = TOLERANCES[np.dtype(np.float64)]
     return float64 if dtype is None else TOLERANCES.get(np.dtype(dtype), float64)
 
@@ -83,10 +83,10 @@ def _is_learner_file(filename: str) -> bool:
 
 
 def learner_line(exc: BaseException) -> str | None:
-    """Where `exc` was raised in the learner's code: "line 3 of relu_backward: <source>".
+    """Where ``exc`` was raised in the learner's code: "line 3 of relu_backward: <source>".
 
     The innermost frame outside pybackprop, numpy and the standard library, so an error
-    inside `np.dot` points at the learner's call of `np.dot`. The source comes from
+    inside ``np.dot`` points at the learner's call of ``np.dot``. The source comes from
     linecache, which Jupyter fills with each cell's text.
     """
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if _is_learner_file(f.filename)]
@@ -208,7 +208,7 @@ DTYPES = (np.float64, np.float32)
 
 
 def normal(rng: np.random.Generator, shape: tuple[int, ...], dtype) -> np.ndarray:
-    """Standard normal draws of `shape`, cast to `dtype`: the usual random input of a case."""
+    """Standard normal draws of ``shape``, cast to ``dtype``: the usual random input of a case."""
     return rng.standard_normal(shape).astype(dtype)
 
 
@@ -216,8 +216,8 @@ def normal(rng: np.random.Generator, shape: tuple[int, ...], dtype) -> np.ndarra
 class Case:
     """One call of the learner's function.
 
-    `args` are passed positionally; `names` label them in the report; `dtype` chooses the
-    tolerance (None for plain floats); `large` marks inputs near 1e3, where a formula without
+    ``args`` are passed positionally; ``names`` label them in the report; ``dtype`` chooses the
+    tolerance (None for plain floats); ``large`` marks inputs near 1e3, where a formula without
     the max-subtraction trick overflows.
     """
 
@@ -232,8 +232,8 @@ class Case:
 class Mistake:
     """A named mistake in one of the outputs.
 
-    `produce(*args)` returns what the mistake would return for that output; or
-    `detect(received, expected, case)` says whether the received value shows it.
+    ``produce(*args)`` returns what the mistake would return for that output; or
+    ``detect(received, expected, case)`` says whether the received value shows it.
     """
 
     diagnosis: str
@@ -420,11 +420,11 @@ def run_check(
     scalar: bool = False,
     explain_exception: Callable[[Exception], tuple[str, str] | None] | None = None,
 ) -> CheckResult:
-    """Run `fn` on every case against `reference`; stop at the first wrong answer.
+    """Run ``fn`` on every case against ``reference``; stop at the first wrong answer.
 
-    `reference(*args)` returns the right output (a tuple when there are several outputs);
-    `outputs` names them; `scalar` says they are single numbers rather than arrays.
-    `explain_exception(exc)` may name the mistake behind an exception, as
+    ``reference(*args)`` returns the right output (a tuple when there are several outputs);
+    ``outputs`` names them; ``scalar`` says they are single numbers rather than arrays.
+    ``explain_exception(exc)`` may name the mistake behind an exception, as
     (diagnosis, explanation), when one exception has one usual cause in this exercise.
     """
     if not callable(fn):

@@ -1,8 +1,8 @@
 """A check for the local derivatives of the scalar engine's operations (chapters 2 and 3).
 
-The learner writes the local derivative of one `Value` operation as a plain function of
+The learner writes the local derivative of one ``Value`` operation as a plain function of
 floats; the check compares it, at random points of the operation's domain, with the local
-derivatives the engine stores on each node (`Value._local_grads`).
+derivatives the engine stores on each node (``Value._local_grads``).
 """
 
 from __future__ import annotations
@@ -234,10 +234,10 @@ _OPS: dict[str, _Op] = {
 
 
 def check_value_backward(op: str, fn: Callable, seed: int = 0) -> CheckResult:
-    """Check your local derivative of one `Value` operation ``op``, a function of plain floats.
+    """Check your local derivative of one ``Value`` operation ``op``, a function of plain floats.
 
     Write the local derivative of the operation named ``op`` as a function that takes plain
-    floats and returns plain floats (not `Value` objects):
+    floats and returns plain floats (not ``Value`` objects):
 
     - unary ops ``"neg"``, ``"exp"``, ``"log"``, ``"tanh"``, ``"sigmoid"``, ``"relu"``:
       ``fn(x) -> d out/dx``;

@@ -2,7 +2,7 @@
 
 Each runs small logits first, then large ones: rows near 1e3 (where exp overflows unless the
 row's maximum is subtracted) and rows spread over thousands (where subtracting one maximum
-for the whole batch underflows the other rows). The references are `pybackprop.functional`.
+for the whole batch underflows the other rows). The references are ``pybackprop.functional``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ __all__ = ["check_cross_entropy", "check_log_softmax", "check_logsumexp", "check
 
 
 def _logit_cases(seed: int, *, labels: bool = False) -> list[Case]:
-    """Small logits of several shapes, then large ones; with `labels`, integer targets too.
+    """Small logits of several shapes, then large ones; with ``labels``, integer targets too.
 
     With labels, the batch is at least the number of classes in the first cases, so indexing
     rows with the labels (a classic mix-up) gives a number to recognise rather than an error.
@@ -131,7 +131,7 @@ def check_softmax(fn: Callable, seed: int = 0) -> CheckResult:
 
     Write ``softmax(x) -> probs`` for ``x``: (batch, n) logits, returning ``probs``:
     (batch, n) in ``x``'s dtype, each row ``exp(x - max) / sum(exp(x - max))`` over that row,
-    finite for any finite logits. The check compares it with `pybackprop.functional.softmax`
+    finite for any finite logits. The check compares it with ``pybackprop.functional.softmax``
     on 16 random cases (float64 and float32, a batch of 1, a row of one entry): small logits
     first, then large ones, rows near 1e3 (where ``exp`` overflows unless the row's maximum is
     subtracted) and rows spread over thousands (where subtracting one maximum for the whole
@@ -213,8 +213,8 @@ def check_log_softmax(fn: Callable, seed: int = 0) -> CheckResult:
     Write ``log_softmax(x) -> log_probs`` for ``x``: (batch, n) logits, returning ``log_probs``:
     (batch, n) in ``x``'s dtype, ``x - logsumexp(x)`` row by row, finite for any finite logits
     (``log(softmax(x))`` is not: it gives ``log(0)`` once a probability underflows). The check
-    compares it with `pybackprop.functional.log_softmax` on 16 random cases (float64 and float32, a
-    batch of 1, a row of one entry): small logits first, then large ones, rows near 1e3 (where
+    compares it with ``pybackprop.functional.log_softmax`` on 16 random cases (float64 and float32,
+    a batch of 1, a row of one entry): small logits first, then large ones, rows near 1e3 (where
     ``exp`` overflows unless the row's maximum is subtracted) and rows spread over thousands (where
     subtracting one maximum for the whole batch underflows the other rows).
 
@@ -285,7 +285,7 @@ def check_logsumexp(fn: Callable, seed: int = 0) -> CheckResult:
     Write ``logsumexp(x) -> out`` for ``x``: (batch, n), returning ``out``: (batch,) in ``x``'s
     dtype, ``log(sum(exp(x)))`` over each row, computed as ``m + log(sum(exp(x - m)))`` with ``m``
     the row's maximum so that it is finite for any finite logits. The check compares it with
-    `pybackprop.functional.logsumexp` on 16 random cases (float64 and float32, a batch of 1, a row
+    ``pybackprop.functional.logsumexp`` on 16 random cases (float64 and float32, a batch of 1, a row
     of one entry): small logits first, then large ones, rows near 1e3 (where ``exp`` overflows
     unless the row's maximum is subtracted) and rows spread over thousands (where subtracting one
     maximum for the whole batch underflows the other rows).
@@ -403,7 +403,7 @@ def check_cross_entropy(fn: Callable, seed: int = 0) -> CheckResult:
     Write ``cross_entropy(logits, target) -> loss`` for ``logits``: (n, n_classes) floats and
     ``target``: (n,) integer labels in ``[0, n_classes)``, returning the mean over rows of
     ``-log_softmax(logits)[i, target[i]]``: a single number, finite for any finite logits.
-    The check compares it with `pybackprop.functional.cross_entropy` on 14 random cases
+    The check compares it with ``pybackprop.functional.cross_entropy`` on 14 random cases
     (float64 and float32, small logits first, then large ones where ``exp`` overflows
     unless each row's maximum is subtracted).
 

@@ -1,9 +1,9 @@
-"""A check for a hand-written backward walk over a graph of `Value`s (chapter 3).
+"""A check for a hand-written backward walk over a graph of ``Value``s (chapter 3).
 
 The learner's function takes the output node of a graph and returns a dict mapping each leaf's
 label to d(output)/d(leaf). The graphs use only +, *, log and exp, and every one reuses a node
 (a shared product, a leaf used twice), which is where a walk that does not add up the shares
-goes wrong. The reference is `Value.backward()` on a fresh copy of the same graph.
+goes wrong. The reference is ``Value.backward()`` on a fresh copy of the same graph.
 """
 
 from __future__ import annotations
@@ -107,9 +107,9 @@ _SLIPS = (
 
 
 def check_backward_walk(fn: Callable, seed: int = 0) -> CheckResult:
-    """Check your backward walk over a graph of `Value` nodes: ``walk(root) -> {label: gradient}``.
+    """Check your backward walk over a graph of ``Value`` nodes: ``walk(root) -> {label: grad}``.
 
-    ``root`` is the output `Value` of a small graph of ``+``, ``*``, ``log`` and ``exp`` whose
+    ``root`` is the output ``Value`` of a small graph of ``+``, ``*``, ``log`` and ``exp`` whose
     leaves carry labels (``"x"``, ``"y"``, ``"w"``). Write ``walk(root) -> grads`` returning a
     dict that maps every leaf's label to d(root)/d(leaf), a float. Every graph reuses a node (a
     shared product, a leaf used twice), which is where a walk that does not add up the shares
@@ -119,7 +119,7 @@ def check_backward_walk(fn: Callable, seed: int = 0) -> CheckResult:
     Parameters
     ----------
     fn : Callable
-        Your ``walk(root) -> grads``: a `Value` to a dict from str to float.
+        Your ``walk(root) -> grads``: a ``Value`` to a dict from str to float.
     seed : int, default 0
         Chooses the random cases; the same seed gives the same report.
 
