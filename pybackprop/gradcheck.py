@@ -1,23 +1,29 @@
 """Check a hand-written backward pass against central differences, in float64.
 
-A backward pass maps the upstream gradient `grad_out` (dL/doutput) to dL/dinput. To test it
+A backward pass maps the upstream gradient ``grad_out`` (dL/doutput) to dL/dinput. To test it
 with finite differences, gradcheck turns the output into the scalar
 
-    L = sum(output * u)        for a fixed random u of the output's shape,
+```
+L = sum(output * u)        for a fixed random u of the output's shape,
+```
 
 whose gradient with respect to the output is exactly u. The analytical gradient is what the
 backward pass returns for grad_out = u; the numerical one nudges each input entry by +-eps:
 
-    dL/dx[i] ~ (L(x[i] + eps) - L(x[i] - eps)) / (2 * eps).
+```
+dL/dx[i] ~ (L(x[i] + eps) - L(x[i] - eps)) / (2 * eps).
+```
 
 Two ways to call it:
 
-    gradcheck(model, x)                           # a Module: input and parameter gradients
-    gradcheck(linear, x, w, b, backward=linear_backward)   # a function and its backward
+```python
+gradcheck(model, x)                                    # a Module: input and parameter gradients
+gradcheck(linear, x, w, b, backward=linear_backward)   # a function and its backward
+```
 
-For a plain function, `backward(grad_out, *inputs)` returns dL/dinput for each input, in
+For a plain function, ``backward(grad_out, *inputs)`` returns dL/dinput for each input, in
 order (a tuple, or a single array for a one-input function; None for an input it does not
-differentiate, such as integer labels). That is the same contract as `Module.bwd`.
+differentiate, such as integer labels). That is the same contract as ``Module.bwd``.
 """
 
 from __future__ import annotations
@@ -28,9 +34,17 @@ import numpy as np
 
 from .nn import Module
 
+__all__ = ["GradcheckError", "gradcheck"]
+
 
 class GradcheckError(AssertionError):
-    """An analytical gradient disagrees with the numerical one (names the place and values)."""
+    """An analytical gradient disagrees with the numerical one (names the place and values).
+
+    Raised by ``gradcheck`` with a message naming the input or parameter, the index of the
+    worst entry, both values and the allowed difference, and how many entries disagree; also
+    when ``backward`` returns the wrong number of gradients or one of the wrong shape. A
+    subclass of ``AssertionError``, so a failing check inside a test reads as a failed assert.
+    """
 
 
 def gradcheck(
@@ -49,10 +63,74 @@ def gradcheck(
     the gradient of its first input only, so only that input is checked, plus all
     parameters. The module's parameters are converted to float64 for the check and restored
     (values, dtype and gradients) afterwards; your arrays are never modified. An entry
-    passes when |analytical - numerical| <= atol + rtol * |numerical|.
+    passes when ``|analytical - numerical| <= atol + rtol * |numerical|``.
 
     Each entry costs two forward passes: use small shapes (a batch of a few rows).
-    `rng`: seed or Generator for the upstream gradient u.
+
+    Parameters
+    ----------
+    fn_or_module : Module or Callable
+        A ``pybackprop.nn.Module`` (its ``backward`` is checked, for its first input and
+        every parameter), or a function ``fn(*inputs) -> np.ndarray`` of any output shape.
+    *inputs : np.ndarray
+        The inputs to call it with, any shapes; floating-point ones are checked, in float64.
+    backward : Callable or None, default None
+        For a function (required then): ``backward(grad_out, *inputs)`` returning dL/dinput
+        for each input, in order, each of that input's shape (a tuple, or one array for a
+        one-input function; None for an input it does not differentiate). Must be None for
+        a Module, which brings its own.
+    eps : float, default 1e-6
+        The step of the central differences.
+    atol : float, default 1e-5
+        Absolute tolerance of the comparison.
+    rtol : float, default 1e-3
+        Relative tolerance, times ``|numerical|``.
+    rng : int | np.random.Generator | None, default 0
+        Seed or generator for the upstream gradient u (fixed by default, so a failure
+        repeats).
+
+    Returns
+    -------
+    bool
+        True: every checked gradient matches (a mismatch raises instead).
+
+    Raises
+    ------
+    GradcheckError
+        If an analytical gradient disagrees with the numerical one (the message names the
+        input or parameter, the index and both values), or ``backward`` returns the wrong
+        number of gradients or one of the wrong shape.
+    TypeError
+        If a function comes without ``backward=``, or a Module with one.
+
+    See Also
+    --------
+    GradcheckError, pybackprop.nn.Module
+
+    Examples
+    --------
+    A function and its hand-written backward:
+
+    >>> import numpy as np
+    >>> from pybackprop import gradcheck, nn
+    >>> rng = np.random.default_rng(0)
+    >>> x, w = rng.standard_normal((2, 3)), rng.standard_normal((3, 4))
+    >>> def matmul_backward(grad_out, x, w):  # (2, 4) -> (2, 3), (3, 4)
+    ...     return grad_out @ w.T, x.T @ grad_out
+    >>> gradcheck(lambda x, w: x @ w, x, w, backward=matmul_backward)
+    True
+
+    A Module: its input gradient and every parameter's:
+
+    >>> gradcheck(nn.Linear(3, 2, rng=0), x)
+    True
+
+    A wrong derivative (tanh's is ``1 - tanh(x)**2``) is caught:
+
+    >>> gradcheck(np.tanh, x, backward=lambda g, x: g * (1 - np.tanh(x)))
+    Traceback (most recent call last):
+    ...
+    pybackprop.gradcheck.GradcheckError: gradcheck failed for input 0 at index ...
     """
     rng = np.random.default_rng(rng)
     xs = [

@@ -87,7 +87,7 @@ class Neuron(Module):
         The number of inputs, at least 1.
     nonlin : bool, default True
         Apply the activation; ``False`` gives a linear neuron ``w . x + b``.
-    rng : int, np.random.Generator or None, default None
+    rng : int | np.random.Generator | None, default None
         Seed or generator for the weights, drawn uniform in [-1, 1); ``None`` is a fresh seed.
     activation : str, default "relu"
         ``"relu"`` or ``"tanh"``.
@@ -182,7 +182,7 @@ class Layer(Module):
         The number of neurons, hence of outputs, at least 1.
     nonlin : bool, default True
         Apply the activation in every neuron; ``False`` makes the layer linear.
-    rng : int, np.random.Generator or None, default None
+    rng : int | np.random.Generator | None, default None
         Seed or generator for the weights; the neurons draw from it in turn, so each gets its
         own weights.
     activation : str, default "relu"
@@ -263,7 +263,7 @@ class MLP(Module):
         The number of inputs, at least 1.
     n_outs : Sequence[int]
         The width of each layer in turn, each at least 1; the last is the number of outputs.
-    rng : int, np.random.Generator or None, default None
+    rng : int | np.random.Generator | None, default None
         Seed or generator for all the weights, drawn layer by layer.
     activation : str, default "relu"
         ``"relu"`` or ``"tanh"``, used by every layer but the last.
