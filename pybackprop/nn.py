@@ -278,10 +278,11 @@ class Module:
     def named_children(self) -> Iterator[tuple[str, Module]]:
         """Sub-modules held as attributes (or in list/tuple attributes), in assignment order.
 
-        Yields
-        ------
-        tuple of (str, Module)
-            The attribute's name (``"name.i"`` for item ``i`` of a list) and the sub-module.
+        Returns
+        -------
+        Iterator[tuple[str, Module]]
+            ``(name, sub-module)`` pairs; the name is the attribute's (``"name.i"`` for item
+            ``i`` of a list).
         """
         for name, value in vars(self).items():
             if isinstance(value, Module):
@@ -297,10 +298,10 @@ class Module:
         A module's own parameters come first, then each sub-module's, prefixed with its name;
         a parameter shared by two modules is yielded once, under its first name.
 
-        Yields
-        ------
-        tuple of (str, Parameter)
-            The dotted name and the parameter.
+        Returns
+        -------
+        Iterator[tuple[str, Parameter]]
+            ``(dotted name, parameter)`` pairs.
 
         Examples
         --------
@@ -644,10 +645,10 @@ class Sequential(Module):
     def named_children(self) -> Iterator[tuple[str, Module]]:
         """The layers, named by their position: ``("0", layer0)``, ``("1", layer1)``, ...
 
-        Yields
-        ------
-        tuple of (str, Module)
-            The layer's index as a string, and the layer.
+        Returns
+        -------
+        Iterator[tuple[str, Module]]
+            ``(index as a string, layer)`` pairs.
         """
         for i, m in enumerate(self.layers):
             yield str(i), m
