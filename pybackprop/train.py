@@ -1,19 +1,21 @@
-"""The training loop: `fit` runs epochs of minibatch steps and returns a `History`.
+"""The training loop: ``fit`` runs epochs of minibatch steps and returns a ``History``.
 
 Each training step is the four lines the chapters write by hand:
 
-    loss = loss_fn(model(xb), yb)
-    model.backward(loss_fn.backward())
-    opt.step()
-    opt.zero_grad()
+```python
+loss = loss_fn(model(xb), yb)
+model.backward(loss_fn.backward())
+opt.step()
+opt.zero_grad()
+```
 
-(for an `nn.Module`, `fit` passes `input_grad=False` to `backward`: the parameters get the
-same gradients, and the unused gradient with respect to the batch is not computed.)
+(for an ``nn.Module``, ``fit`` passes ``input_grad=False`` to ``backward``: the parameters get
+the same gradients, and the unused gradient with respect to the batch is not computed.)
 
-The progress bar comes from fastprogress (part of the `book` extra): in Jupyter and on a
-rendered Quarto page it is an HTML `<progress>` bar that leaves behind one table row per
+The progress bar comes from fastprogress (part of the ``book`` extra): in Jupyter and on a
+rendered Quarto page it is an HTML ``<progress>`` bar that leaves behind one table row per
 epoch; in a terminal it is a text bar above the same rows. matplotlib and fastprogress are
-imported inside the functions that use them, so `import pybackprop` stays numpy-only.
+imported inside the functions that use them, so ``import pybackprop`` stays numpy-only.
 """
 
 import math
@@ -26,6 +28,7 @@ import numpy as np
 
 from . import functional as F
 from . import nn
+from .optim import OneCycleLR, Optimizer
 
 __all__ = ["History", "NonFiniteLossError", "fit"]
 
@@ -33,8 +36,30 @@ __all__ = ["History", "NonFiniteLossError", "fit"]
 class NonFiniteLossError(FloatingPointError):
     """The loss became NaN or infinite: training diverged.
 
-    Knows its `epoch` and `step` (both counted from 1), the `loss`, and the `history` of the
-    steps before it (plot it to see the run blow up).
+    Raised by ``fit`` before the step with the bad loss changes the weights. Knows its
+    ``epoch`` and ``step`` (both counted from 1), the ``loss``, and the ``history`` of the
+    steps before it (plot it to see the run blow up). A ``FloatingPointError``, so
+    ``except FloatingPointError`` catches it too.
+
+    Parameters
+    ----------
+    loss : float
+        The non-finite loss (NaN, ``inf`` or ``-inf``).
+    epoch : int
+        The epoch it happened in, counted from 1.
+    step : int
+        The step within that epoch, counted from 1.
+    steps_per_epoch : int
+        The number of steps in an epoch, for the message.
+    lr : float or None, default None
+        The learning rate at that step, suggested as the thing to lower.
+    history : History or None, default None
+        What ``fit`` recorded before the failing step.
+
+    Attributes
+    ----------
+    loss, epoch, step, history
+        As given.
     """
 
     def __init__(
@@ -43,9 +68,9 @@ class NonFiniteLossError(FloatingPointError):
         epoch: int,
         step: int,
         steps_per_epoch: int,
-        lr=None,
+        lr: float | None = None,
         history: "History | None" = None,
-    ):
+    ) -> None:
         self.loss, self.epoch, self.step, self.history = loss, epoch, step, history
         lr_note = f" (lr was {lr:g})" if isinstance(lr, float) else ""
         super().__init__(
@@ -56,18 +81,54 @@ class NonFiniteLossError(FloatingPointError):
 
 @dataclass(repr=False)
 class History:
-    """What `fit` recorded.
+    """What ``fit`` recorded: per-step losses and learning rates, per-epoch metrics.
 
-    Per step (one entry per optimiser step, all epochs in a row):
-        step_loss   training loss of the minibatch
-        lr          learning rate the step used
-    Per epoch:
-        train_loss  training loss averaged over the epoch's rows (weights change as it runs)
-        valid_loss  loss on `valid_dl` after the epoch (NaN without `valid_dl`)
-        accuracy    fraction of `valid_dl` classified right, via `functional.accuracy`;
-                    NaN without `valid_dl` or when the targets are not integer class
-                    labels (a regression loss such as MSELoss has no accuracy)
-        epoch_time  seconds the epoch took, validation included
+    ``fit`` builds and returns it; each argument is also the attribute of that name, a list
+    that grows as training runs. Its repr is the table of epochs that ``fit`` prints.
+
+    Parameters
+    ----------
+    step_loss : list of float, length n_steps
+        Per step (one entry per optimiser step, all epochs in a row): the training loss of
+        the minibatch.
+    lr : list of float, length n_steps
+        Per step: the learning rate the step used.
+    train_loss : list of float, length epochs
+        Per epoch: the training loss averaged over the epoch's rows (the weights change as
+        it runs).
+    valid_loss : list of float, length epochs
+        Per epoch: the loss on ``valid_dl`` after the epoch (NaN without ``valid_dl``).
+    accuracy : list of float, length epochs
+        Per epoch: the fraction of ``valid_dl`` classified right, via
+        ``functional.accuracy``; NaN without ``valid_dl`` or when the targets are not integer
+        class labels (a regression loss such as ``MSELoss`` has no accuracy).
+    epoch_time : list of float, length epochs
+        Per epoch: the seconds the epoch took, validation included.
+
+    See Also
+    --------
+    fit
+
+    Examples
+    --------
+    ``fit`` returns one; here one is filled in by hand:
+
+    >>> from pybackprop.train import History
+    >>> hist = History(
+    ...     step_loss=[2.3, 1.9, 1.2, 0.9],
+    ...     lr=[0.1, 0.1, 0.1, 0.1],
+    ...     train_loss=[2.1, 1.05],
+    ...     valid_loss=[1.5, 1.0],
+    ...     accuracy=[0.6, 0.75],
+    ...     epoch_time=[0.02, 0.02],
+    ... )
+    >>> hist.epochs
+    2
+    >>> hist
+    History: 2 epochs, 4 steps
+    epoch  train_loss  valid_loss  accuracy   time
+        1    2.100000    1.500000    0.6000  0.02s
+        2    1.050000    1.000000    0.7500  0.02s
     """
 
     step_loss: list[float] = field(default_factory=list)
@@ -79,6 +140,13 @@ class History:
 
     @property
     def epochs(self) -> int:
+        """The number of epochs recorded.
+
+        Returns
+        -------
+        int
+            ``len(train_loss)``.
+        """
         return len(self.train_loss)
 
     def _columns(self) -> list[str]:
@@ -112,13 +180,34 @@ class History:
         lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
         return f"History: {self.epochs} epochs, {len(self.step_loss)} steps\n" + "\n".join(lines)
 
-    def plot(self):
+    def plot(self) -> np.ndarray:
         """Loss curves (per step and per epoch) and, for classification, the accuracy.
 
-        Returns the matplotlib Axes, one per panel, as a 1-D numpy array (`axes[0].figure`
-        is the Figure); in a notebook, end the line with `;` to show only the figure. The
-        x-axis counts epochs: step losses sit at fractions of an epoch, per-epoch values at
-        the end of their epoch.
+        The x-axis counts epochs: step losses sit at fractions of an epoch, per-epoch values
+        at the end of their epoch. The validation loss is drawn when there is one, and a
+        second panel shows the accuracy when it was measured. Needs matplotlib, imported
+        here rather than with ``pybackprop``.
+
+        Returns
+        -------
+        np.ndarray of matplotlib Axes, shape (n_panels,)
+            One Axes per panel (1, or 2 with accuracy); ``axes[0].figure`` is the Figure. In
+            a notebook, end the line with ``;`` to show only the figure.
+
+        Raises
+        ------
+        ImportError
+            If matplotlib is not installed.
+        ValueError
+            If the History has no epochs.
+
+        Examples
+        --------
+        In a notebook, after training:
+
+        >>> hist = fit(model, loss_fn, opt, train_dl, valid_dl, epochs=3)  # doctest: +SKIP
+        >>> axes = hist.plot()  # doctest: +SKIP
+        >>> axes[0].figure.savefig("curves.png")  # doctest: +SKIP
         """
         try:
             import matplotlib.pyplot as plt
@@ -214,30 +303,91 @@ def _evaluate(model, loss_fn, valid_dl: Iterable) -> tuple[float, float]:
 
 
 def fit(
-    model,
-    loss_fn,
-    opt,
+    model: nn.Module,
+    loss_fn: nn.Loss,
+    opt: Optimizer,
     train_dl: Iterable,
     valid_dl: Iterable | None = None,
     epochs: int = 1,
     progress: bool = True,
-    sched=None,
+    sched: OneCycleLR | None = None,
 ) -> History:
-    """Train `model` for `epochs` passes over `train_dl`; return the `History`.
+    """Train ``model`` for ``epochs`` passes over ``train_dl``; return the ``History``.
 
-    model:    an `nn.Module` (`model(xb)` -> predictions, `model.backward(grad)`)
-    loss_fn:  a loss module such as `nn.CrossEntropyLoss()` or `nn.MSELoss()`
-    opt:      an optimiser from `pybackprop.optim` built on `model.parameters()`
-    train_dl: re-iterable of `(xb, yb)` batches with `len()`, such as `data.DataLoader`
-    valid_dl: optional; evaluated after each epoch for `valid_loss` and `accuracy`
-              (accuracy when the targets are integer class labels, NaN for regression)
-    progress: show a fastprogress bar and one table row per epoch; False prints nothing
-    sched:    optional schedule such as `optim.OneCycleLR(opt, max_lr,
-              total_steps=epochs * len(train_dl))`; its `step()` runs after every
-              optimiser step
+    Each step runs the model and the loss on a batch ``(xb, yb)``, back-propagates, takes an
+    optimiser step and zeroes the gradients; after each epoch ``valid_dl`` (if given) is
+    evaluated. A NaN or infinite training loss stops the run at once, before that step
+    changes the weights.
 
-    Raises `NonFiniteLossError` (a FloatingPointError) as soon as a training loss is NaN or
-    infinite, before that step changes the weights.
+    Parameters
+    ----------
+    model : nn.Module
+        The network: ``model(xb)`` -> predictions, ``model.backward(grad)``. Any object with
+        those two also works (a hand-written model gets ``model.backward(grad)``; an
+        ``nn.Module`` gets ``input_grad=False``, skipping the batch's unused gradient).
+    loss_fn : nn.Loss
+        A loss module such as ``nn.CrossEntropyLoss()`` or ``nn.MSELoss()``.
+    opt : Optimizer
+        An optimiser from ``pybackprop.optim`` built on ``model.parameters()``.
+    train_dl : iterable of (np.ndarray, np.ndarray)
+        Re-iterable ``(xb, yb)`` batches with a ``len()``, such as ``data.DataLoader``:
+        ``xb`` of shape (batch, ...), ``yb`` of shape (batch,) or (batch, ...).
+    valid_dl : iterable of (np.ndarray, np.ndarray) or None, default None
+        Evaluated after each epoch for ``valid_loss`` and ``accuracy`` (accuracy when the
+        targets are integer class labels, NaN for regression).
+    epochs : int, default 1
+        The number of passes over ``train_dl``.
+    progress : bool, default True
+        Show a fastprogress bar and one table row per epoch; False prints nothing.
+    sched : OneCycleLR or None, default None
+        A schedule such as ``optim.OneCycleLR(opt, max_lr,
+        total_steps=epochs * len(train_dl))``; its ``step()`` runs after every optimiser
+        step.
+
+    Returns
+    -------
+    History
+        Per-step losses and learning rates, per-epoch losses, accuracy and times.
+
+    Raises
+    ------
+    NonFiniteLossError
+        As soon as a training loss is NaN or infinite (a ``FloatingPointError``).
+    TypeError
+        If ``train_dl`` has no ``len()``.
+    ValueError
+        If ``epochs`` is not a positive integer, or ``train_dl`` or ``valid_dl`` yields no
+        batches.
+    ImportError
+        If ``progress`` is True and fastprogress is not installed.
+
+    See Also
+    --------
+    History, pybackprop.optim.OneCycleLR, pybackprop.data.DataLoader
+
+    Examples
+    --------
+    Three epochs on 300 rows of the bundled MNIST sample, with a one-cycle schedule:
+
+    >>> from pybackprop import nn, optim
+    >>> from pybackprop.data import DataLoader, load_mnist
+    >>> from pybackprop.train import fit
+    >>> x_train, y_train, x_valid, y_valid = load_mnist()
+    >>> train_dl = DataLoader(x_train[:300], y_train[:300], batch_size=50, shuffle=True, rng=0)
+    >>> valid_dl = DataLoader(x_valid[:200], y_valid[:200], batch_size=100)
+    >>> model = nn.Sequential(nn.Linear(784, 32, rng=0), nn.ReLU(), nn.Linear(32, 10, rng=1))
+    >>> opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    >>> sched = optim.OneCycleLR(opt, max_lr=0.5, total_steps=3 * len(train_dl))
+    >>> hist = fit(model, nn.CrossEntropyLoss(), opt, train_dl, valid_dl, epochs=3,
+    ...            progress=False, sched=sched)
+    >>> hist
+    History: 3 epochs, 18 steps
+    epoch  train_loss  valid_loss  accuracy   time
+        1  ...
+    >>> print(len(hist.step_loss), len(hist.lr), len(hist.accuracy))
+    18 18 3
+    >>> bool(hist.train_loss[-1] < hist.train_loss[0])
+    True
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
