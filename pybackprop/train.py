@@ -58,8 +58,14 @@ class NonFiniteLossError(FloatingPointError):
 
     Attributes
     ----------
-    loss, epoch, step, history
-        As given.
+    loss : float
+        The non-finite loss.
+    epoch : int
+        The epoch it happened in, counted from 1.
+    step : int
+        The step within that epoch, counted from 1.
+    history : History or None
+        What ``fit`` recorded before the failing step.
     """
 
     def __init__(
