@@ -33,6 +33,12 @@ def _array_and_fans(weight: np.ndarray | Parameter, fn: str) -> tuple[np.ndarray
     return w, w.shape[0], w.shape[1]
 
 
+def _standard_normal(rng, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """N(0, 1) draws in `dtype`; numpy draws only float32/float64, so others go via float64."""
+    direct = dtype in (np.float32, np.float64)
+    return np.random.default_rng(rng).standard_normal(shape, dtype=dtype if direct else np.float64)
+
+
 def kaiming_normal_(
     weight: np.ndarray | Parameter,
     *,
@@ -97,7 +103,7 @@ def kaiming_normal_(
         )
     fan = fan_in if mode == "fan_in" else fan_out
     std = _GAINS[nonlinearity] / math.sqrt(fan)
-    w[...] = np.random.default_rng(rng).standard_normal(w.shape, dtype=w.dtype) * std
+    w[...] = _standard_normal(rng, w.shape, w.dtype) * std
     return weight
 
 
@@ -148,7 +154,7 @@ def xavier_normal_(
     """
     w, fan_in, fan_out = _array_and_fans(weight, "xavier_normal_")
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
-    w[...] = np.random.default_rng(rng).standard_normal(w.shape, dtype=w.dtype) * std
+    w[...] = _standard_normal(rng, w.shape, w.dtype) * std
     return weight
 
 

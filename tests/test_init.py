@@ -75,6 +75,14 @@ def test_initialisers_fill_a_parameter_in_place_and_are_reproducible():
         np.testing.assert_array_equal(fill(np.zeros((4, 3), dtype=np.float32), rng=7), data)
 
 
+@pytest.mark.parametrize("fill", [init.kaiming_normal_, init.xavier_normal_, init.xavier_uniform_])
+def test_initialisers_fill_half_precision_with_the_float64_draws_rounded(fill):
+    # numpy draws normals only in float32/float64: float16 goes through float64.
+    half = fill(np.zeros((40, 30), dtype=np.float16), rng=3)
+    assert half.dtype == np.float16
+    np.testing.assert_array_equal(half, fill(np.zeros((40, 30)), rng=3).astype(np.float16))
+
+
 def test_initialisers_reject_non_matrix_weights():
     with pytest.raises(ValueError, match=r"shape \(n_in, n_out\); got shape \(3,\)"):
         init.kaiming_normal_(np.zeros(3))
