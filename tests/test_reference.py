@@ -37,8 +37,8 @@ _REFERENCE_LINK = re.compile(
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory) -> dict[str, set[str]]:
-    """Generated page name (e.g. "nn") -> the entry ids it defines."""
+def reference_dir(tmp_path_factory) -> Path:
+    """The folder of pages that `quartodoc build` generates from a copy of `_quarto.yml`."""
     site = tmp_path_factory.mktemp("site")
     shutil.copy(ROOT / "_quarto.yml", site / "_quarto.yml")
     assert QUARTODOC.exists(), f"quartodoc is not installed next to {sys.executable}"
@@ -50,10 +50,15 @@ def reference(tmp_path_factory) -> dict[str, set[str]]:
         timeout=300,
     )
     assert result.returncode == 0, f"quartodoc build failed:\n{result.stdout}\n{result.stderr}"
-    out_dir = site / load_config()["quartodoc"]["dir"]
+    return site / load_config()["quartodoc"]["dir"]
+
+
+@pytest.fixture(scope="module")
+def reference(reference_dir) -> dict[str, set[str]]:
+    """Generated page name (e.g. "nn") -> the entry ids it defines."""
     return {
         page.stem: {m["id"] for m in _ANCHOR.finditer(page.read_text(encoding="utf-8"))}
-        for page in out_dir.glob("*.qmd")
+        for page in reference_dir.glob("*.qmd")
     }
 
 
@@ -247,3 +252,16 @@ def test_quartodoc_config_parses_as_documented():
     config = yaml.safe_load((ROOT / "_quarto.yml").read_text(encoding="utf-8"))["quartodoc"]
     assert config["package"] == "pybackprop"
     assert config.get("parser") == "numpy", "the docstrings are numpy style; say so to quartodoc"
+
+
+def test_types_render_as_written(reference_dir):
+    # quartodoc reads a docstring's type as a Python expression: `np.ndarray, shape (n, c)`
+    # is a tuple and comes out as `(np.ndarray, shape(n, c))`, and `(n,)` loses its comma.
+    # Write `np.ndarray of shape (n, c)` instead.
+    garbled = [
+        f"{page.name}: {line.strip()}"
+        for page in sorted(reference_dir.glob("*.qmd"))
+        for line in page.read_text(encoding="utf-8").splitlines()
+        if line.startswith("|") and re.search(r"\bshape\(", line)
+    ]
+    assert not garbled, "types that quartodoc garbled:\n" + "\n".join(garbled[:20])
