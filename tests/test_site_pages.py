@@ -1,0 +1,414 @@
+"""The site's own pages: the home page, the glossary and the 404 page, and the footer.
+
+What a reader would trip over: a glossary out of order or with an empty entry, a link to a page
+or section that does not exist, a "Chapter N, *Section*" that names the wrong chapter or a
+section the chapter does not have, a Reference link to a name the package does not export, a
+404 page whose links break when served from another address, and a footer without the licence
+or MNIST's credit. Nothing here needs Quarto: the pages are read as Markdown.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from itertools import pairwise
+from pathlib import Path, PurePosixPath
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+QUARTO_YML = ROOT / "_quarto.yml"
+HOME, GLOSSARY, NOT_FOUND = "index.qmd", "glossary.qmd", "404.qmd"
+SITE_PAGES = [HOME, GLOSSARY, NOT_FOUND]
+
+_FENCE = re.compile(r"^(`{3,}|~{3,})")
+_LINK = re.compile(r"(?<!!)\[(?P<text>[^\]]*)\]\((?P<target>[^)\s]+)(?:\s+\"[^\"]*\")?\)")
+_HEADING = re.compile(r"^(?P<level>#{1,6})\s+(?P<title>.*?)\s*(?:\{(?P<attrs>[^{}]*)\})?\s*$")
+_CELL_LABEL = re.compile(r"^#\|\s*label:\s*(?P<id>\S+)\s*$")
+_DIV_OR_SPAN_ID = re.compile(r"\{#(?P<id>[\w-]+)[\s}]")
+_CHAPTER_REF = re.compile(r"^Chapter (?P<number>\d+), \*(?P<section>.+)\*$")
+_REFERENCE_NAME = re.compile(r"^`(?P<module>\w+)\.(?P<name>\w+)`$")
+_EXTERNAL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
+
+
+# --- reading the pages ------------------------------------------------------------------------
+
+
+def config() -> dict:
+    return yaml.safe_load(QUARTO_YML.read_text(encoding="utf-8"))
+
+
+def book_pages() -> list[str]:
+    """Every page of `book: chapters` (parts included) and `book: appendices`, in order."""
+
+    def walk(entries):
+        for entry in entries or []:
+            if isinstance(entry, str):
+                yield entry
+            elif isinstance(entry, dict):
+                if str(entry.get("part", "")).endswith(".qmd"):
+                    yield entry["part"]
+                yield from walk(entry.get("chapters"))
+
+    book = config()["book"]
+    return list(walk(book.get("chapters"))) + list(walk(book.get("appendices")))
+
+
+def numbered_chapters() -> dict[int, str]:
+    """Book chapter number -> file: the files of chapters/ in the order the book lists them
+    (the home page is unnumbered, and parts take no number)."""
+    chapters = [page for page in book_pages() if page.startswith("chapters/")]
+    return {number: page for number, page in enumerate(chapters, start=1)}
+
+
+def prose_lines(text: str) -> list[str]:
+    """The lines of a page outside fenced code blocks (and without its YAML front matter)."""
+    lines = text.splitlines()
+    if lines and lines[0].strip() == "---":
+        end = next((i for i, line in enumerate(lines[1:], 1) if line.strip() == "---"), 0)
+        lines = lines[end + 1 :]
+    kept, fence = [], None
+    for line in lines:
+        match = _FENCE.match(line)
+        if fence is not None:
+            if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence):
+                fence = None
+            continue
+        if match:
+            fence = match.group(1)
+            continue
+        kept.append(line)
+    return kept
+
+
+def read(page: str) -> str:
+    return (ROOT / page).read_text(encoding="utf-8")
+
+
+def links(page: str) -> list[tuple[str, str]]:
+    """(text, target) of every Markdown link on `page`, code blocks left out."""
+    prose = "\n".join(prose_lines(read(page)))
+    # A link's text may wrap onto the next line; join it so the pattern sees it whole.
+    prose = re.sub(r"\n(?!\n)", " ", prose)
+    return [(m["text"].strip(), m["target"]) for m in _LINK.finditer(prose)]
+
+
+def headings(page: str) -> list[tuple[int, str, str]]:
+    """(level, title, attributes) of every Markdown heading of `page`."""
+    found = []
+    for line in prose_lines(read(page)):
+        match = _HEADING.match(line)
+        if match:
+            found.append((len(match["level"]), match["title"], match["attrs"] or ""))
+    return found
+
+
+def defined_ids(path: Path) -> set[str]:
+    """Ids a link can point at: heading `{#id}`s, div/span `{#id}`s and cells' `#| label:`s."""
+    text = path.read_text(encoding="utf-8")
+    ids = set()
+    for line in text.splitlines():
+        label = _CELL_LABEL.match(line)
+        if label:
+            ids.add(label["id"])
+        heading = _HEADING.match(line)
+        if heading and heading["attrs"]:
+            ids.update(a[1:] for a in heading["attrs"].split() if a.startswith("#"))
+        elif not heading:
+            ids.update(m["id"] for m in _DIV_OR_SPAN_ID.finditer(line))
+    return ids
+
+
+def generated_reference_pages() -> set[str]:
+    """Pages that `quartodoc build` writes (not committed): the book's pages in its `dir`."""
+    folder = config().get("quartodoc", {}).get("dir")
+    if not folder:
+        return set()
+    return {page for page in book_pages() if page.startswith(folder.rstrip("/") + "/")}
+
+
+def local_target(page: str, target: str) -> tuple[str, str] | None:
+    """(path relative to the project, anchor) for a link into the project, else None."""
+    if _EXTERNAL.match(target):
+        return None
+    path, _, anchor = target.partition("#")
+    if not path:  # an anchor on the same page
+        return page, anchor
+    resolved = PurePosixPath(page).parent / path
+    parts: list[str] = []
+    for part in resolved.parts:
+        if part == "..":
+            parts = parts[:-1]
+        elif part != ".":
+            parts.append(part)
+    return "/".join(parts), anchor
+
+
+def glossary_entries() -> list[dict]:
+    """The glossary's terms: `### Term {#gloss-... .unnumbered}` with the text below them."""
+    entries, letter = [], None
+    current = None
+    for line in prose_lines(read(GLOSSARY)):
+        heading = _HEADING.match(line)
+        if heading and len(heading["level"]) <= 3:
+            if len(heading["level"]) == 2:
+                letter = heading["title"]
+                current = None
+            else:
+                current = {
+                    "title": heading["title"],
+                    "attrs": heading["attrs"] or "",
+                    "letter": letter,
+                    "body": [],
+                }
+                entries.append(current)
+            continue
+        if current is not None:
+            current["body"].append(line)
+    return entries
+
+
+def sort_key(term: str) -> str:
+    """Letter-by-letter order, as dictionaries sort: case, spaces and punctuation ignored."""
+    return re.sub(r"[^0-9a-z]", "", term.casefold())
+
+
+# --- the glossary -----------------------------------------------------------------------------
+
+
+def test_glossary_has_the_core_terms():
+    titles = {sort_key(entry["title"]) for entry in glossary_entries()}
+    core = ["Leaf", "Topological order", "Jacobian", "Log-sum-exp", "Kaiming initialisation"]
+    missing = [term for term in core if sort_key(term) not in titles]
+    assert not missing, f"{GLOSSARY}: no entry for {missing}"
+
+
+def test_glossary_terms_are_alphabetical():
+    titles = [entry["title"] for entry in glossary_entries()]
+    assert titles, f"{GLOSSARY}: no '### Term' entries found"
+    out_of_order = [(a, b) for a, b in pairwise(titles) if sort_key(a) > sort_key(b)]
+    assert not out_of_order, (
+        f"{GLOSSARY}: terms out of alphabetical order (first comes after second): {out_of_order}"
+    )
+
+
+def test_glossary_terms_sit_under_their_initial_letter():
+    misplaced = [
+        f"{entry['title']!r} under {entry['letter']!r}"
+        for entry in glossary_entries()
+        if entry["letter"] != sort_key(entry["title"])[:1].upper()
+    ]
+    assert not misplaced, f"{GLOSSARY}: terms under the wrong '## Letter' heading: {misplaced}"
+
+
+def test_glossary_entries_have_an_id_and_no_number():
+    entries = glossary_entries()
+    bad = []
+    for entry in entries:
+        attrs = entry["attrs"].split()
+        ids = [a for a in attrs if a.startswith("#gloss-")]
+        if len(ids) != 1 or ".unnumbered" not in attrs or re.search(r"[{}]", entry["title"]):
+            bad.append(f"{entry['title']} {{{entry['attrs']}}}")
+    assert not bad, (
+        f"{GLOSSARY}: each term heading needs exactly one {{#gloss-...}} id and .unnumbered, "
+        f"in one well-formed attribute block: {bad}"
+    )
+    ids = [a for entry in entries for a in entry["attrs"].split() if a.startswith("#gloss-")]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    assert not duplicates, f"{GLOSSARY}: ids used twice: {duplicates}"
+    letters = [title for level, title, attrs in headings(GLOSSARY) if level == 2]
+    numbered = [t for level, t, a in headings(GLOSSARY) if level == 2 and ".unnumbered" not in a]
+    assert not numbered, f"{GLOSSARY}: letter headings must be .unnumbered: {numbered}"
+    assert letters == sorted(set(letters)), f"{GLOSSARY}: letter headings {letters}"
+
+
+def test_every_glossary_term_has_a_definition():
+    # The definition is the prose before the "Introduced in" / "In pybackprop" lines; a
+    # formula alone, or a bare link, is not one.
+    too_short = []
+    for entry in glossary_entries():
+        prose = " ".join(
+            line
+            for line in entry["body"]
+            if not line.startswith(("Introduced", "In pybackprop", "$$"))
+        )
+        prose = re.sub(r"\$\$.*?\$\$", " ", prose)
+        words = re.findall(r"[A-Za-z]{2,}", prose)
+        if len(words) < 8:
+            too_short.append(entry["title"])
+    assert not too_short, f"{GLOSSARY}: entries without a sentence of definition: {too_short}"
+
+
+def test_every_glossary_term_links_to_a_chapter():
+    unlinked = [
+        entry["title"]
+        for entry in glossary_entries()
+        if not re.search(r"\]\(chapters/[^)]+\.qmd", " ".join(entry["body"]))
+    ]
+    assert not unlinked, f"{GLOSSARY}: entries with no link to the chapter that introduces them"
+
+
+# --- links ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", SITE_PAGES)
+def test_local_links_point_at_existing_files(page):
+    generated = generated_reference_pages()
+    chapter_stems = {p.stem for p in (ROOT / "chapters").glob("*.qmd") if not p.stem[0] == "_"}
+    broken = []
+    for text, target in links(page):
+        local = local_target(page, target)
+        if local is None:
+            continue
+        path, _ = local
+        if path.startswith("notebooks/") and path.endswith(".ipynb"):
+            # Written by the pre-render step, one per chapter; not in the repository.
+            ok = path.count("/") == 1 and PurePosixPath(path).stem in chapter_stems
+        else:
+            ok = (ROOT / path).exists() or path in generated
+        if not ok:
+            broken.append(f"[{text}]({target})")
+    assert not broken, f"{page}: links to files that do not exist (or are not generated): {broken}"
+
+
+@pytest.mark.parametrize("page", SITE_PAGES)
+def test_anchors_point_at_defined_ids(page):
+    broken = []
+    for text, target in links(page):
+        local = local_target(page, target)
+        if local is None or not local[1]:
+            continue
+        path, anchor = local
+        if not (ROOT / path).exists():
+            broken.append(f"[{text}]({target}) (no such file to hold #{anchor})")
+        elif anchor not in defined_ids(ROOT / path):
+            broken.append(f"[{text}]({target})")
+    assert not broken, f"{page}: links to ids their page does not define: {broken}"
+
+
+@pytest.mark.parametrize("page", SITE_PAGES)
+def test_chapter_references_name_the_right_chapter_and_an_existing_section(page):
+    chapters = numbered_chapters()
+    wrong = []
+    for text, target in links(page):
+        ref = _CHAPTER_REF.match(text)
+        if not ref:
+            continue
+        path = local_target(page, target)[0]
+        expected = chapters.get(int(ref["number"]))
+        sections = {" ".join(title.split()) for _, title, _ in headings(path)}
+        if path != expected:
+            wrong.append(f"[{text}]({target}): chapter {ref['number']} is {expected}")
+        elif " ".join(ref["section"].split()) not in sections:
+            wrong.append(f"[{text}]({target}): {path} has no section {ref['section']!r}")
+    assert not wrong, f"{page}: chapter references that do not match the book: {wrong}"
+
+
+@pytest.mark.parametrize("page", SITE_PAGES)
+def test_reference_links_name_public_names(page):
+    folder = config()["quartodoc"]["dir"].rstrip("/")
+    wrong = []
+    for text, target in links(page):
+        name = _REFERENCE_NAME.match(text)
+        if not name or not target.startswith(f"{folder}/"):
+            continue
+        module = importlib.import_module(f"pybackprop.{name['module']}")
+        public = getattr(module, "__all__", None)
+        exported = hasattr(module, name["name"]) and (public is None or name["name"] in public)
+        if target != f"{folder}/{name['module']}.qmd" or not exported:
+            wrong.append(f"[{text}]({target})")
+    assert not wrong, (
+        f"{page}: Reference links whose name is not public in pybackprop.<module>, or that point "
+        f"at another module's page: {wrong}"
+    )
+
+
+# --- home page and 404 ------------------------------------------------------------------------
+
+
+def test_home_page_links_to_where_to_start():
+    first = numbered_chapters()[1]
+    targets = {target.partition("#")[0] for _, target in links(HOME)}
+    wanted = {
+        "the first chapter": first,
+        "its notebook": f"notebooks/{PurePosixPath(first).stem}.ipynb",
+        "the glossary": GLOSSARY,
+        "the Reference": f"{config()['quartodoc']['dir'].rstrip('/')}/index.qmd",
+    }
+    missing = [what for what, target in wanted.items() if target not in targets]
+    assert not missing, f"{HOME}: no link to {missing}"
+
+
+def test_home_page_map_lists_every_chapter_by_number_and_title():
+    rows = {target: text for text, target in links(HOME) if re.match(r"^\d+ ", text)}
+    wrong = []
+    for number, chapter in numbered_chapters().items():
+        meta = yaml.safe_load(read(chapter).split("---", 2)[1])
+        expected = f"{number} {meta['title']}"
+        if rows.get(chapter) != expected:
+            wrong.append(f"{chapter}: expected [{expected}], found [{rows.get(chapter)}]")
+    assert not wrong, f"{HOME}: the map of the book does not match the chapters: {wrong}"
+
+
+def test_404_page_links_home_and_to_the_chapter_list():
+    targets = [target for _, target in links(NOT_FOUND)]
+    assert HOME in targets, f"{NOT_FOUND}: no link to the home page ({HOME})"
+    chapter_list = [t for t in targets if t.startswith(f"{HOME}#")]
+    assert chapter_list, f"{NOT_FOUND}: no link to the chapter list on the home page"
+
+
+def test_404_page_links_survive_being_served_from_any_address():
+    # The 404 page is served at whatever address was not found. Quarto rewrites its links to
+    # .qmd files into absolute ones from `site-url`; a relative .html, a root-relative path
+    # or a `..` would not be rewritten and would break.
+    assert config()["book"].get("site-url", "").startswith("https://"), "book: site-url unset"
+    fragile = [
+        target
+        for _, target in links(NOT_FOUND)
+        if not _EXTERNAL.match(target)
+        and (target.startswith(("/", "..")) or not target.partition("#")[0].endswith(".qmd"))
+    ]
+    assert not fragile, f"{NOT_FOUND}: links that break when served from another path: {fragile}"
+
+
+def test_glossary_and_404_are_rendered():
+    project, book = config()["project"], config()["book"]
+    assert GLOSSARY in book.get("appendices", []), f"{GLOSSARY} is not in book: appendices"
+    render = project.get("render")
+    for page in (GLOSSARY, NOT_FOUND):
+        assert render is None or page in render, f"{page} is not in project: render"
+
+
+# --- footer -----------------------------------------------------------------------------------
+
+
+def footer_text() -> str:
+    footer = config()["book"].get("page-footer", "")
+    parts = footer.values() if isinstance(footer, dict) else [footer]
+    return " ".join(" ".join(str(part).split()) for part in parts)
+
+
+def test_footer_names_the_code_licence():
+    footer = footer_text()
+    licence = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert licence.startswith("MIT License"), "LICENSE is not the MIT licence the footer names"
+    match = re.search(r"\[MIT licen[cs]e\]\((?P<url>[^)]+)\)", footer)
+    assert match, f"footer does not name the MIT licence with a link: {footer!r}"
+    repo = config()["book"]["repo-url"].rstrip("/")
+    assert match["url"] == f"{repo}/blob/main/LICENSE", f"licence link {match['url']}"
+
+
+def test_footer_credits_mnist_as_its_licence_file_says():
+    footer = footer_text()
+    notice = (ROOT / "pybackprop" / "data" / "LICENSE-MNIST.md").read_text(encoding="utf-8")
+    # "... **the MNIST database of handwritten digits** by **<authors>**, ..."
+    authors = re.search(r"\*\*[^*]*MNIST[^*]*\*\*\s+by\s+\*\*(?P<names>[^*]+)\*\*", notice)
+    assert authors, "LICENSE-MNIST.md no longer says who made MNIST; update this test"
+    authors = " ".join(authors["names"].split())
+    licence = re.search(r"\((?P<name>CC BY-SA [\d.]+), <(?P<url>[^>]+)>\)", notice)
+    assert "MNIST" in footer, f"footer does not mention MNIST: {footer!r}"
+    assert authors in footer, f"footer does not credit MNIST's authors ({authors}): {footer!r}"
+    assert f"[{licence['name']}]({licence['url']})" in footer, (
+        f"footer does not give MNIST's licence as [{licence['name']}]({licence['url']})"
+    )
