@@ -116,7 +116,7 @@ def logsumexp(x: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarr
 
     Parameters
     ----------
-    x : np.ndarray, shape (..., n)
+    x : np.ndarray of shape (..., n)
         Floating-point input.
     axis : int, default -1
         The axis to reduce.
@@ -125,7 +125,7 @@ def logsumexp(x: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarr
 
     Returns
     -------
-    np.ndarray, shape (...)
+    np.ndarray of shape (...)
         ``x``'s shape without ``axis`` (with it as length 1 if ``keepdims``), in ``x``'s dtype.
 
     Raises
@@ -165,14 +165,14 @@ def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
 
     Parameters
     ----------
-    x : np.ndarray, shape (..., n)
+    x : np.ndarray of shape (..., n)
         Floating-point scores (logits).
     axis : int, default -1
         The axis along which the probabilities sum to 1.
 
     Returns
     -------
-    np.ndarray, shape (..., n)
+    np.ndarray of shape (..., n)
         Log-probabilities, in ``x``'s dtype.
 
     Raises
@@ -207,14 +207,14 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
 
     Parameters
     ----------
-    x : np.ndarray, shape (..., n)
+    x : np.ndarray of shape (..., n)
         Floating-point scores (logits).
     axis : int, default -1
         The axis along which the probabilities sum to 1.
 
     Returns
     -------
-    np.ndarray, shape (..., n)
+    np.ndarray of shape (..., n)
         Probabilities in [0, 1], in ``x``'s dtype.
 
     Raises
@@ -251,7 +251,7 @@ def one_hot(y: np.ndarray, n_classes: int, dtype: npt.DTypeLike = np.int64) -> n
 
     Parameters
     ----------
-    y : np.ndarray, shape (n,)
+    y : np.ndarray of shape (n,)
         Integer class labels in ``[0, n_classes)``.
     n_classes : int
         The number of classes: the width of the result.
@@ -260,7 +260,7 @@ def one_hot(y: np.ndarray, n_classes: int, dtype: npt.DTypeLike = np.int64) -> n
 
     Returns
     -------
-    np.ndarray, shape (n, n_classes)
+    np.ndarray of shape (n, n_classes)
         Zeros, with a 1 at ``[i, y[i]]`` for every row ``i``.
 
     Raises
@@ -298,9 +298,9 @@ def nll_loss(log_probs: np.ndarray, target: np.ndarray) -> np.floating:
 
     Parameters
     ----------
-    log_probs : np.ndarray, shape (n, c)
+    log_probs : np.ndarray of shape (n, c)
         Floating-point log-probabilities, one row per example (e.g. from ``log_softmax``).
-    target : np.ndarray, shape (n,)
+    target : np.ndarray of shape (n,)
         Integer class labels in ``[0, c)``.
 
     Returns
@@ -346,9 +346,9 @@ def cross_entropy(logits: np.ndarray, target: np.ndarray) -> np.floating:
 
     Parameters
     ----------
-    logits : np.ndarray, shape (n, c)
+    logits : np.ndarray of shape (n, c)
         Raw scores, float32 or float64, one row per example.
-    target : np.ndarray, shape (n,)
+    target : np.ndarray of shape (n,)
         Integer class labels in ``[0, c)``.
 
     Returns
@@ -438,9 +438,9 @@ def accuracy(logits: np.ndarray, target: np.ndarray) -> float:
 
     Parameters
     ----------
-    logits : np.ndarray, shape (n, c)
+    logits : np.ndarray of shape (n, c)
         Floating-point scores (logits or probabilities), one row per example.
-    target : np.ndarray, shape (n,)
+    target : np.ndarray of shape (n,)
         Integer class labels in ``[0, c)``.
 
     Returns

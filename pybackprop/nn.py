@@ -382,10 +382,10 @@ class Linear(Module):
 
     Attributes
     ----------
-    weight : Parameter, shape (n_in, n_out)
+    weight : Parameter of shape (n_in, n_out)
         The weights, stored so that the layer computes ``x @ weight`` (PyTorch stores the
         transpose).
-    bias : Parameter, shape (n_out,), or None
+    bias : Parameter of shape (n_out,), or None
         The bias, added to every row.
 
     Raises
@@ -444,12 +444,12 @@ class Linear(Module):
 
         Parameters
         ----------
-        x : np.ndarray, shape (batch, n_in)
+        x : np.ndarray of shape (batch, n_in)
             A batch of features, in the weights' dtype.
 
         Returns
         -------
-        np.ndarray, shape (batch, n_out)
+        np.ndarray of shape (batch, n_out)
             The layer's output, in the weights' dtype.
 
         Raises
@@ -504,9 +504,9 @@ class Linear(Module):
 
         Parameters
         ----------
-        grad_out : np.ndarray, shape (batch, n_out)
+        grad_out : np.ndarray of shape (batch, n_out)
             dL/dy.
-        x : np.ndarray, shape (batch, n_in)
+        x : np.ndarray of shape (batch, n_in)
             The input of the call being back-propagated.
         """
         self.weight.grad += x.T @ grad_out
@@ -518,14 +518,14 @@ class Linear(Module):
 
         Parameters
         ----------
-        grad_out : np.ndarray, shape (batch, n_out)
+        grad_out : np.ndarray of shape (batch, n_out)
             dL/dy.
-        x : np.ndarray, shape (batch, n_in)
+        x : np.ndarray of shape (batch, n_in)
             The input of the call being back-propagated.
 
         Returns
         -------
-        np.ndarray, shape (batch, n_in)
+        np.ndarray of shape (batch, n_in)
             dL/dx.
         """
         self.bwd_params(grad_out, x)
@@ -854,9 +854,9 @@ class CrossEntropyLoss(Loss):
 
         Parameters
         ----------
-        logits : np.ndarray, shape (n, c)
+        logits : np.ndarray of shape (n, c)
             Raw scores, float32 or float64, one row per example.
-        target : np.ndarray, shape (n,)
+        target : np.ndarray of shape (n,)
             Integer class labels in ``[0, c)``.
 
         Returns
@@ -884,14 +884,14 @@ class CrossEntropyLoss(Loss):
         ----------
         grad_out : float
             dL/dloss.
-        logits : np.ndarray, shape (n, c)
+        logits : np.ndarray of shape (n, c)
             The logits of the call being back-propagated.
-        target : np.ndarray, shape (n,)
+        target : np.ndarray of shape (n,)
             Its labels.
 
         Returns
         -------
-        np.ndarray, shape (n, c)
+        np.ndarray of shape (n, c)
             dL/dlogits, in ``logits``' dtype.
         """
         grad = np.exp(self._log_probs, out=self._log_probs)

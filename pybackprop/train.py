@@ -196,7 +196,7 @@ class History:
 
         Returns
         -------
-        np.ndarray of matplotlib Axes, shape (n_panels,)
+        np.ndarray of matplotlib Axes of shape (n_panels,)
             One Axes per panel (1, or 2 with accuracy); ``axes[0].figure`` is the Figure. In
             a notebook, end the line with ``;`` to show only the figure.
 
