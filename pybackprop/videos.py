@@ -1,15 +1,17 @@
 """Meeting videos: each cohort's YouTube recordings and chat logs, shown in the book.
 
-Organisers describe a cohort in one YAML file in `videos/` (see `videos/README.md` and
-`videos/_template.yml`). This module reads and checks those files and writes the markdown
+Organisers describe a cohort in one YAML file in ``videos/`` (see ``videos/README.md`` and
+``videos/_template.yml``). This module reads and checks those files and writes the markdown
 that the book shows:
 
-- `load_cohorts(videos_dir)` -> list of `Cohort`, or `VideoConfigError` listing every problem;
-- `meeting_videos(chapter, videos_dir)` -> the "Meeting videos" section of one chapter;
-- `videos_page(videos_dir)` -> the cohort listing of the book's "Videos" page;
-- `python -m pybackprop.videos check [VIDEOS_DIR]` -> every problem at once, exit status 1 if any.
+- ``load_cohorts(videos_dir)`` -> list of ``Cohort``, or ``VideoConfigError`` listing every
+  problem;
+- ``meeting_videos(chapter, videos_dir)`` -> the "Meeting videos" section of one chapter;
+- ``videos_page(videos_dir)`` -> the cohort listing of the book's "Videos" page;
+- ``python -m pybackprop.videos check [VIDEOS_DIR]`` (``main``) -> every problem at once, exit
+  status 1 if any.
 
-`import pybackprop` does not load this module: it needs PyYAML (the `book` extra).
+``import pybackprop`` does not load this module: it needs PyYAML (the ``book`` extra).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ __all__ = [
     "Meeting",
     "VideoConfigError",
     "load_cohorts",
+    "main",
     "meeting_videos",
     "parse_start",
     "parse_video",
@@ -56,9 +59,29 @@ _ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d")
 
 
 class VideoConfigError(ValueError):
-    """The videos folder has problems; `.problems` lists each one as a full sentence."""
+    """The videos folder has problems; ``.problems`` lists each one as a full sentence.
 
-    def __init__(self, problems: list[str]):
+    A ``ValueError`` whose message counts the problems and lists them, one per line. Each
+    problem names the file, the meeting and the field, says what was found and what was
+    expected.
+
+    Parameters
+    ----------
+    problems : list of str
+        One full sentence per problem.
+
+    Examples
+    --------
+    >>> from pybackprop.videos import VideoConfigError
+    >>> err = VideoConfigError(["videos/cohort-02.yml: field 'cohort': missing"])
+    >>> print(err)
+    1 problem in the meeting videos files:
+    - videos/cohort-02.yml: field 'cohort': missing
+    >>> err.problems
+    ["videos/cohort-02.yml: field 'cohort': missing"]
+    """
+
+    def __init__(self, problems: list[str]) -> None:
         self.problems = list(problems)
         count = f"{len(self.problems)} problem" + ("s" if len(self.problems) != 1 else "")
         super().__init__(
@@ -68,28 +91,98 @@ class VideoConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Meeting:
-    """One recorded meeting: the chapter it covered and its YouTube video."""
+    """One recorded meeting: the chapter it covered and its YouTube video.
+
+    ``load_cohorts`` makes these from the cohort files, checked; one made by hand is not
+    checked.
+
+    Parameters
+    ----------
+    chapter : str
+        The chapter's file name without ``.qmd``, such as ``"02-scalar-autodiff"``.
+    date : datetime.date
+        The day of the meeting.
+    video_id : str
+        The 11-character YouTube video id.
+    start : int or None
+        Seconds into the video where the meeting starts (None: at the beginning).
+    title : str or None
+        What the meeting was about, shown after its date.
+    chat_log : str or None
+        The meeting's chat, shown collapsed under the video.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from pybackprop.videos import Meeting
+    >>> meeting = Meeting("02-scalar-autodiff", dt.date(2025, 1, 14), "abcDEF12345", start=90)
+    >>> print(meeting.watch_url)
+    https://youtu.be/abcDEF12345?t=90
+    >>> print(meeting.embed_url)
+    https://www.youtube.com/embed/abcDEF12345
+    """
 
     chapter: str
     date: dt.date
     video_id: str
-    start: int | None = None  # seconds into the video where the meeting starts
+    start: int | None = None
     title: str | None = None
     chat_log: str | None = None
 
     @property
     def embed_url(self) -> str:
+        """The URL of the embeddable player (the start time is passed to it separately).
+
+        Returns
+        -------
+        str
+            ``https://www.youtube.com/embed/<video_id>``.
+        """
         return f"https://www.youtube.com/embed/{self.video_id}"
 
     @property
     def watch_url(self) -> str:
+        """The short YouTube link, starting at ``start`` if it is given.
+
+        Returns
+        -------
+        str
+            ``https://youtu.be/<video_id>``, with ``?t=<start>`` if the meeting has a start.
+        """
         start = f"?t={self.start}" if self.start else ""
         return f"https://youtu.be/{self.video_id}{start}"
 
 
 @dataclass(frozen=True)
 class Cohort:
-    """One cohort's file: its number, name, facilitators and meetings (sorted by date)."""
+    """One cohort's file: its number, name, facilitators and meetings (sorted by date).
+
+    ``load_cohorts`` makes these from the cohort files, checked; one made by hand is not
+    checked.
+
+    Parameters
+    ----------
+    number : int
+        The cohort's number, >= 1: the chapters show "Cohort 2".
+    name : str
+        The cohort's name on the Videos page (default in the file: "Cohort N").
+    facilitators : tuple of str
+        Who runs the meetings.
+    meetings : tuple of Meeting
+        The recorded meetings, sorted by date, then chapter.
+    source : Path
+        The YAML file the cohort was read from.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from pathlib import Path
+    >>> from pybackprop.videos import Cohort, Meeting
+    >>> meeting = Meeting("02-scalar-autodiff", dt.date(2025, 1, 14), "abcDEF12345")
+    >>> cohort = Cohort(1, "Cohort 1", ("Ada Lovelace",), (meeting,), Path("cohort-01.yml"))
+    >>> print(cohort.number, cohort.facilitators, [m.chapter for m in cohort.meetings])
+    1 ('Ada Lovelace',) ['02-scalar-autodiff']
+    """
 
     number: int
     name: str
@@ -103,7 +196,36 @@ class Cohort:
 
 
 def parse_start(value: int | str) -> int:
-    """Seconds from `90`, `"90"`, `"90s"`, `"1m30s"`, `"1h2m3s"`, `"01:30"` or `"1:02:03"`."""
+    """Seconds from ``90``, ``"90"``, ``"1m30s"``, ``"1h2m3s"``, ``"01:30"`` or ``"1:02:03"``.
+
+    Parameters
+    ----------
+    value : int or str
+        A whole number of seconds (>= 0), or text: seconds with or without ``s``, hours,
+        minutes and seconds as ``1h2m3s`` (each part optional), or a clock time ``MM:SS`` or
+        ``H:MM:SS``.
+
+    Returns
+    -------
+    int
+        The start time in seconds.
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is negative, neither an int nor text (a bool or a float included), or
+        text in none of the forms above (such as ``"1:75"``).
+
+    Examples
+    --------
+    >>> from pybackprop.videos import parse_start
+    >>> parse_start(90), parse_start("1m30s"), parse_start("01:30"), parse_start("1:02:03")
+    (90, 90, 90, 3723)
+    >>> parse_start("1:75")
+    Traceback (most recent call last):
+        ...
+    ValueError: '1:75' is not a start time: expected seconds (90) or a time such as 1m30s, ...
+    """
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise ValueError(f"{value!r} is not a start time: {_START_EXPECTED}")
     if isinstance(value, int):
@@ -126,9 +248,41 @@ def parse_start(value: int | str) -> int:
 def parse_video(value: str) -> tuple[str, int | None]:
     """The 11-character YouTube id and the start time in seconds (None if not given).
 
-    Accepts a bare id or any usual YouTube link: watch?v=, youtu.be/, embed/, shorts/, live/,
-    the youtube-nocookie.com embed, with or without `https://` and `www.`, and a start time in
-    `t=` or `start=` (query or `#t=` fragment) written as 90, 90s or 1m30s.
+    Accepts a bare id or any usual YouTube link: ``watch?v=``, ``youtu.be/``, ``embed/``,
+    ``shorts/``, ``live/``, the ``youtube-nocookie.com`` embed, with or without ``https://``
+    and ``www.``, and a start time in ``t=`` or ``start=`` (query or ``#t=`` fragment)
+    written as 90, 90s or 1m30s.
+
+    Parameters
+    ----------
+    value : str
+        A YouTube video id or link.
+
+    Returns
+    -------
+    video_id : str
+        The 11-character id.
+    start : int or None
+        The start time in seconds, or None if the link gives none.
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is not text, not a YouTube link, holds an id that is not 11 characters
+        of letters, digits, ``-`` and ``_``, or has a start time that ``parse_start`` rejects.
+
+    Examples
+    --------
+    >>> from pybackprop.videos import parse_video
+    >>> parse_video("https://www.youtube.com/watch?v=abcDEF12345&t=1m30s")
+    ('abcDEF12345', 90)
+    >>> parse_video("youtu.be/abcDEF12345")
+    ('abcDEF12345', None)
+    >>> parse_video("https://youtu.be/abcDEF")
+    Traceback (most recent call last):
+        ...
+    ValueError: 'https://youtu.be/abcDEF' is not a YouTube video: the id in the link, 'abcDEF',
+    has 6 characters; a YouTube id has 11 (letters, digits, - and _)
     """
     if not isinstance(value, str):
         raise ValueError(f"{value!r} is not a YouTube video: {_VIDEO_EXPECTED}")
@@ -476,11 +630,63 @@ class _FileCheck:
 def load_cohorts(
     videos_dir: str | Path = "videos", *, chapters_dir: str | Path | None = None
 ) -> list[Cohort]:
-    """Read and check every cohort file (`*.yml`, `*.yaml`, except names starting with `_`).
+    r"""Read and check every cohort file (``*.yml``, ``*.yaml``, except names starting with ``_``).
 
-    Chapters are checked against the `.qmd` files in `chapters_dir` (default: the `chapters`
-    folder beside `videos_dir`). Returns the cohorts sorted by number; raises
-    `VideoConfigError` listing every problem in every file if there is any.
+    Every problem in every file is collected before anything is raised, so one run lists
+    them all, each naming its file, meeting and field.
+
+    Parameters
+    ----------
+    videos_dir : str or Path
+        The folder of cohort files.
+    chapters_dir : str or Path or None
+        The folder whose ``.qmd`` files' names are the valid chapters (default: the
+        ``chapters`` folder beside ``videos_dir``).
+
+    Returns
+    -------
+    list of Cohort
+        The cohorts, sorted by number.
+
+    Raises
+    ------
+    VideoConfigError
+        If ``videos_dir`` is not a folder, or any file has a problem: YAML syntax, a missing,
+        unknown or repeated field, a wrong value, an unknown chapter, a duplicate meeting, or
+        a cohort number used twice.
+    ImportError
+        If PyYAML is not installed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from pybackprop.videos import VideoConfigError, load_cohorts
+    >>> cohort_file = '''
+    ... cohort: 1
+    ... facilitators: [Ada Lovelace]
+    ... meetings:
+    ...   - chapter: 02-scalar-autodiff
+    ...     date: 2025-01-14
+    ...     video: https://youtu.be/abcDEF12345?t=90
+    ... '''
+    >>> with tempfile.TemporaryDirectory() as root:
+    ...     Path(root, "videos").mkdir()
+    ...     Path(root, "chapters").mkdir()
+    ...     _ = Path(root, "chapters", "02-scalar-autodiff.qmd").write_text("")
+    ...     _ = Path(root, "videos", "cohort-01.yml").write_text(cohort_file)
+    ...     cohorts = load_cohorts(Path(root, "videos"))
+    ...     _ = Path(root, "videos", "cohort-02.yml").write_text("cohort: 1\nmeetings: []\n")
+    ...     try:
+    ...         load_cohorts(Path(root, "videos"))
+    ...     except VideoConfigError as err:
+    ...         print(err)
+    1 problem in the meeting videos files:
+    - ...cohort-02.yml: field 'cohort': cohort 1 is also defined in ...cohort-01.yml;
+      give each cohort its own number
+    >>> meeting = cohorts[0].meetings[0]
+    >>> print(cohorts[0].name, meeting.chapter, meeting.date, meeting.video_id, meeting.start)
+    Cohort 1 02-scalar-autodiff 2025-01-14 abcDEF12345 90
     """
     videos_dir = Path(videos_dir)
     chapters_dir = Path(chapters_dir) if chapters_dir else videos_dir.parent / "chapters"
@@ -599,11 +805,68 @@ def _check_chapter(chapter: str, chapters_dir: Path) -> None:
 
 
 def meeting_videos(chapter: str, videos_dir: str | Path = "videos") -> str:
-    """Markdown for a chapter's "Meeting videos" section (print it from an `output: asis` cell).
+    """Markdown for a chapter's "Meeting videos" section (print it from an ``output: asis`` cell).
 
-    One `### Cohort N` subsection per cohort that met about `chapter` (the chapter file's name
-    without `.qmd`), each meeting with its date and title, an embedded YouTube player and a
-    collapsed chat log; a one-line note if no cohort has a recording of it yet.
+    One ``### Cohort N`` subsection per cohort that met about ``chapter``, each meeting with
+    its date and title, an embedded YouTube player and a collapsed chat log; a one-line note
+    if no cohort has a recording of it yet. Text from the cohort files is escaped, so it
+    shows as written and cannot inject markdown, HTML or Quarto shortcodes.
+
+    Parameters
+    ----------
+    chapter : str
+        The chapter file's name without ``.qmd``, such as ``"02-scalar-autodiff"``.
+    videos_dir : str or Path
+        The folder of cohort files; the chapters are in the ``chapters`` folder beside it.
+
+    Returns
+    -------
+    str
+        Markdown, ending in a newline.
+
+    Raises
+    ------
+    VideoConfigError
+        If any cohort file has a problem (see ``load_cohorts``).
+    ValueError
+        If ``chapter`` is not one of the chapters.
+    ImportError
+        If PyYAML is not installed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from pybackprop.videos import meeting_videos
+    >>> cohort_file = '''
+    ... cohort: 1
+    ... meetings:
+    ...   - chapter: 02-scalar-autodiff
+    ...     date: 2025-01-14
+    ...     video: https://youtu.be/abcDEF12345?t=90
+    ...     chat_log: "Ada: hello"
+    ... '''
+    >>> with tempfile.TemporaryDirectory() as root:
+    ...     Path(root, "videos").mkdir()
+    ...     Path(root, "chapters").mkdir()
+    ...     for chapter in ("02-scalar-autodiff", "03-mlp"):
+    ...         _ = Path(root, "chapters", f"{chapter}.qmd").write_text("")
+    ...     _ = Path(root, "videos", "cohort-01.yml").write_text(cohort_file)
+    ...     markdown = meeting_videos("02-scalar-autodiff", Path(root, "videos"))
+    ...     no_videos = meeting_videos("03-mlp", Path(root, "videos"))
+    >>> lines = markdown.splitlines()
+    >>> print(lines[0])
+    ### Cohort 1 {.unnumbered}
+    >>> print(lines[2])
+    Meeting of 14 January 2025 ([watch on YouTube](https://youtu.be/abcDEF12345?t=90))
+
+    Then come Quarto's video shortcode for the embedded player, and the chat log in a raw
+    HTML ``<details>`` block:
+
+    >>> "www.youtube.com/embed/abcDEF12345" in lines[4], "<details>" in markdown
+    (True, True)
+    >>> print(no_videos, end="")
+    No recording of this chapter yet. See [Videos](../videos.qmd) to add one.
     """
     cohorts = load_cohorts(videos_dir)
     _check_chapter(chapter, Path(videos_dir).parent / "chapters")
@@ -633,10 +896,56 @@ def _chapter_titles(chapters_dir: Path) -> dict[str, str]:
 
 
 def videos_page(videos_dir: str | Path = "videos") -> str:
-    """Markdown listing every cohort and its meetings, each linked to its chapter.
+    r"""Markdown listing every cohort and its meetings, each linked to its chapter.
 
-    Links are written relative to the book's root (`chapters/<stem>.qmd`), where the Videos
-    page lives; Quarto turns them into links to the rendered pages.
+    Links are written relative to the book's root (``chapters/<stem>.qmd``), where the Videos
+    page lives; Quarto turns them into links to the rendered pages. Each link's text is the
+    chapter's ``title`` from its front matter (its file name if it has none).
+
+    Parameters
+    ----------
+    videos_dir : str or Path
+        The folder of cohort files; the chapters are in the ``chapters`` folder beside it.
+
+    Returns
+    -------
+    str
+        Markdown, one ``## Cohort N`` section per cohort, ending in a newline.
+
+    Raises
+    ------
+    VideoConfigError
+        If any cohort file has a problem (see ``load_cohorts``).
+    ImportError
+        If PyYAML is not installed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from pybackprop.videos import videos_page
+    >>> cohort_file = '''
+    ... cohort: 1
+    ... facilitators: [Ada Lovelace]
+    ... meetings:
+    ...   - chapter: 02-scalar-autodiff
+    ...     date: 2025-01-14
+    ...     video: abcDEF12345
+    ... '''
+    >>> with tempfile.TemporaryDirectory() as root:
+    ...     Path(root, "videos").mkdir()
+    ...     Path(root, "chapters").mkdir()
+    ...     front_matter = "---\ntitle: Scalar autodiff\n---\n"
+    ...     _ = Path(root, "chapters", "02-scalar-autodiff.qmd").write_text(front_matter)
+    ...     _ = Path(root, "videos", "cohort-01.yml").write_text(cohort_file)
+    ...     markdown = videos_page(Path(root, "videos"))
+    >>> print(markdown, end="")
+    ## Cohort 1 {.unnumbered}
+    <BLANKLINE>
+    Facilitators: Ada Lovelace.
+    <BLANKLINE>
+    - 14 January 2025, [Scalar autodiff](chapters/02-scalar-autodiff.qmd)
+      ([watch on YouTube](https://youtu.be/abcDEF12345))
     """
     cohorts = load_cohorts(videos_dir)
     if not cohorts:
@@ -669,6 +978,42 @@ def videos_page(videos_dir: str | Path = "videos") -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    r"""The command line: ``python -m pybackprop.videos check [VIDEOS_DIR]``.
+
+    ``check`` loads every cohort file in ``VIDEOS_DIR`` (default ``videos``); it prints
+    every problem to stderr, or a one-line summary to stdout if there is none.
+
+    Parameters
+    ----------
+    argv : list of str or None
+        The arguments after the program name (None: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit status: 0 if the files are fine, 1 if any has a problem.
+
+    Raises
+    ------
+    SystemExit
+        If the arguments are not valid (status 2, with a usage message), or for ``--help``
+        (status 0).
+    ImportError
+        If PyYAML is not installed.
+
+    Examples
+    --------
+    >>> import contextlib, io, tempfile
+    >>> from pathlib import Path
+    >>> from pybackprop.videos import main
+    >>> with tempfile.TemporaryDirectory() as root:
+    ...     Path(root, "videos").mkdir()
+    ...     _ = Path(root, "videos", "cohort-01.yml").write_text("cohort: 1\nmeetings: []\n")
+    ...     with contextlib.redirect_stdout(io.StringIO()) as out:
+    ...         status = main(["check", str(Path(root, "videos"))])
+    >>> status, out.getvalue().endswith("videos: OK, 1 cohort file, 0 meetings.\n")
+    (0, True)
+    """
     parser = argparse.ArgumentParser(
         prog="python -m pybackprop.videos",
         description="Check the meeting videos files (one YAML file per cohort).",

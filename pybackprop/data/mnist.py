@@ -156,15 +156,12 @@ def load_mnist(
     Parameters
     ----------
     split : str
-        Which images, one of:
-
-        - ``"sample"`` (default): the bundled class-balanced sample, 10,000 train (1,000 per
-          digit) and 2,000 valid (200 per digit), drawn from the ``"full"`` split below.
-          Offline, instant.
-        - ``"full"``: fast.ai's split of the 60,000 training images: the first 50,000 to
-          train, the last 10,000 to validate (the split of ``mnist.pkl.gz``).
-        - ``"test"``: all 60,000 training images, and the 10,000 test images as the second
-          pair.
+        ``"sample"`` (default): the bundled class-balanced sample, 10,000 train (1,000 per
+        digit) and 2,000 valid (200 per digit), drawn from the ``"full"`` split; offline,
+        instant. ``"full"``: fast.ai's split of the 60,000 training images, the first 50,000
+        to train and the last 10,000 to validate (the split of ``mnist.pkl.gz``).
+        ``"test"``: all 60,000 training images, and the 10,000 test images as the second
+        pair.
     flatten : bool
         True gives x as ``(n, 784)``, False as ``(n, 28, 28)``.
 
@@ -192,8 +189,7 @@ def load_mnist(
 
     See Also
     --------
-    mean_std : the training set's mean and standard deviation, for normalising.
-    DataLoader : minibatches of the arrays.
+    mean_std, DataLoader
 
     Examples
     --------

@@ -87,7 +87,7 @@ def make_moons(
 
 
 def target_curve(x: float | np.ndarray | Value) -> float | np.ndarray | Value:
-    """The ReLU chapter's target, -(x - 1)**2 + 2: a float, an array, or a ``Value`` alike.
+    """The ReLU chapter's target, ``-(x - 1)**2 + 2``: a float, an array, or a ``Value`` alike.
 
     Written with ``-``, ``**`` and ``+`` only, so it works on anything that supports them
     and, on a ``Value``, builds a graph to backpropagate through.
