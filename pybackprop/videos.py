@@ -67,7 +67,7 @@ class VideoConfigError(ValueError):
 
     Parameters
     ----------
-    problems : list of str
+    problems : list[str]
         One full sentence per problem.
 
     Examples
@@ -104,11 +104,11 @@ class Meeting:
         The day of the meeting.
     video_id : str
         The 11-character YouTube video id.
-    start : int or None
+    start : int | None
         Seconds into the video where the meeting starts (None: at the beginning).
-    title : str or None
+    title : str | None
         What the meeting was about, shown after its date.
-    chat_log : str or None
+    chat_log : str | None
         The meeting's chat, shown collapsed under the video.
 
     Examples
@@ -166,9 +166,9 @@ class Cohort:
         The cohort's number, >= 1: the chapters show "Cohort 2".
     name : str
         The cohort's name on the Videos page (default in the file: "Cohort N").
-    facilitators : tuple of str
+    facilitators : tuple[str, ...]
         Who runs the meetings.
-    meetings : tuple of Meeting
+    meetings : tuple[Meeting, ...]
         The recorded meetings, sorted by date, then chapter.
     source : Path
         The YAML file the cohort was read from.
@@ -200,7 +200,7 @@ def parse_start(value: int | str) -> int:
 
     Parameters
     ----------
-    value : int or str
+    value : int | str
         A whole number of seconds (>= 0), or text: seconds with or without ``s``, hours,
         minutes and seconds as ``1h2m3s`` (each part optional), or a clock time ``MM:SS`` or
         ``H:MM:SS``.
@@ -262,7 +262,7 @@ def parse_video(value: str) -> tuple[str, int | None]:
     -------
     video_id : str
         The 11-character id.
-    start : int or None
+    start : int | None
         The start time in seconds, or None if the link gives none.
 
     Raises
@@ -637,15 +637,15 @@ def load_cohorts(
 
     Parameters
     ----------
-    videos_dir : str or Path
+    videos_dir : str | Path
         The folder of cohort files.
-    chapters_dir : str or Path or None
+    chapters_dir : str | Path | None
         The folder whose ``.qmd`` files' names are the valid chapters (default: the
         ``chapters`` folder beside ``videos_dir``).
 
     Returns
     -------
-    list of Cohort
+    list[Cohort]
         The cohorts, sorted by number.
 
     Raises
@@ -816,7 +816,7 @@ def meeting_videos(chapter: str, videos_dir: str | Path = "videos") -> str:
     ----------
     chapter : str
         The chapter file's name without ``.qmd``, such as ``"02-scalar-autodiff"``.
-    videos_dir : str or Path
+    videos_dir : str | Path
         The folder of cohort files; the chapters are in the ``chapters`` folder beside it.
 
     Returns
@@ -904,7 +904,7 @@ def videos_page(videos_dir: str | Path = "videos") -> str:
 
     Parameters
     ----------
-    videos_dir : str or Path
+    videos_dir : str | Path
         The folder of cohort files; the chapters are in the ``chapters`` folder beside it.
 
     Returns
@@ -985,7 +985,7 @@ def main(argv: list[str] | None = None) -> int:
 
     Parameters
     ----------
-    argv : list of str or None
+    argv : list[str] | None
         The arguments after the program name (None: ``sys.argv[1:]``).
 
     Returns

@@ -60,15 +60,15 @@ def parse_idx(
         The whole file: header and values.
     source : str
         A name for error messages (usually the path).
-    magic : int or None
+    magic : int | None
         If given, the magic number the file must have (2051 for MNIST's images, 2049 for its
         labels).
-    shape : tuple of int or None
+    shape : tuple[int, ...] | None
         If given, the dimensions the file must have, such as ``(10000, 28, 28)``.
 
     Returns
     -------
-    np.ndarray, shape as stored in the header
+    np.ndarray of the stored shape
         The values in native byte order (uint8 for MNIST). For one-byte types it is a
         read-only view of ``buf`` (no copy).
 
@@ -143,17 +143,17 @@ def read_idx(
 
     Parameters
     ----------
-    path : str or Path
+    path : str | Path
         The file; a name ending in ``.gz`` is decompressed first.
-    magic : int or None
+    magic : int | None
         If given, the magic number the file must have (2051 for MNIST's images, 2049 for its
         labels).
-    shape : tuple of int or None
+    shape : tuple[int, ...] | None
         If given, the dimensions the file must have, such as ``(60000, 28, 28)``.
 
     Returns
     -------
-    np.ndarray, shape as stored in the header
+    np.ndarray of the stored shape
         The values in native byte order (uint8 for MNIST).
 
     Raises

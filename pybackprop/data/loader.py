@@ -23,9 +23,9 @@ class DataLoader:
 
     Parameters
     ----------
-    x : np.ndarray, shape (n, ...)
+    x : np.ndarray of shape (n, ...)
         The inputs, one example per row (anything with a first axis that numpy can index).
-    y : np.ndarray, shape (n, ...)
+    y : np.ndarray of shape (n, ...)
         The targets, row for row with ``x``.
     batch_size : int
         Rows per batch, at least 1.
@@ -34,7 +34,7 @@ class DataLoader:
         ``rng``, so two loaders with the same seed give the same sequence of epochs.
     drop_last : bool
         Drop the last batch of an epoch if it is smaller than ``batch_size``.
-    rng : int or np.random.Generator or None
+    rng : int | np.random.Generator | None
         A seed or a generator for the shuffling (None: a fresh, unpredictable seed).
 
     Raises

@@ -57,7 +57,7 @@ class MNISTFile:
         The file name without ``.gz``, such as ``"train-images-idx3-ubyte"``.
     magic : int
         The IDX magic number: 2051 for images, 2049 for labels.
-    shape : tuple of int
+    shape : tuple[int, ...]
         The array's shape: ``(n, 28, 28)`` for images, ``(n,)`` for labels.
     sha256 : str
         The hex sha256 of the *uncompressed* IDX bytes.
@@ -167,13 +167,13 @@ def load_mnist(
 
     Returns
     -------
-    x_train : np.ndarray, shape (n_train, 784) or (n_train, 28, 28)
+    x_train : np.ndarray of shape (n_train, 784) or (n_train, 28, 28)
         Training images, float32 in [0, 1].
-    y_train : np.ndarray, shape (n_train,)
+    y_train : np.ndarray of shape (n_train,)
         Training labels, int64 digits 0-9.
-    x_valid : np.ndarray, shape (n_valid, 784) or (n_valid, 28, 28)
+    x_valid : np.ndarray of shape (n_valid, 784) or (n_valid, 28, 28)
         Validation images (the test images for ``split="test"``), float32 in [0, 1].
-    y_valid : np.ndarray, shape (n_valid,)
+    y_valid : np.ndarray of shape (n_valid,)
         Their labels, int64 digits 0-9.
 
     Raises
@@ -283,7 +283,7 @@ def search_dirs() -> list[Path]:
 
     Returns
     -------
-    list of Path
+    list[Path]
         One or two folders, read from the environment at each call; ``~`` is expanded in
         ``$PYBACKPROP_DATA``.
 
@@ -314,7 +314,7 @@ def find_file(name: str) -> Path | None:
 
     Returns
     -------
-    Path or None
+    Path | None
         The file found first (``.gz`` before uncompressed, folder by folder), or None.
 
     Raises
@@ -415,12 +415,12 @@ def read_mnist_file(path: str | Path) -> np.ndarray:
 
     Parameters
     ----------
-    path : str or Path
+    path : str | Path
         The file, named as distributed: ``train-images-idx3-ubyte.gz`` or without ``.gz``.
 
     Returns
     -------
-    np.ndarray, shape (n, 28, 28) or (n,)
+    np.ndarray of shape (n, 28, 28) or (n,)
         The images or labels as read-only uint8 (n is 60,000 or 10,000).
 
     Raises
@@ -486,7 +486,7 @@ def verify(raw: bytes, name: str, *, source: str) -> np.ndarray:
 
     Returns
     -------
-    np.ndarray, shape (n, 28, 28) or (n,)
+    np.ndarray of shape (n, 28, 28) or (n,)
         The decoded uint8 array, a read-only view of ``raw``.
 
     Raises
@@ -552,9 +552,9 @@ def download(
     ----------
     name : str
         One of the four MNIST file names without ``.gz``.
-    folder : str or Path
+    folder : str | Path
         Where to write ``name.gz`` (created if missing).
-    mirrors : tuple of str or None
+    mirrors : tuple[str, ...] | None
         Base URLs ending in ``"/"``, tried in order (default: the module's ``MIRRORS``, read
         at call time).
     progress : bool

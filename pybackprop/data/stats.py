@@ -19,7 +19,7 @@ def mean_std(x: np.ndarray) -> tuple[float, float]:
 
     Parameters
     ----------
-    x : np.ndarray, any shape
+    x : np.ndarray of any shape
         Real numbers (integer or floating point), at least one.
 
     Returns

@@ -34,15 +34,15 @@ def make_moons(
         The number of points, >= 0.
     noise : float
         The standard deviation of the Gaussian noise added to each coordinate, >= 0.
-    rng : int or np.random.Generator or None
+    rng : int | np.random.Generator | None
         A seed or a generator for the noise and the shuffle; the same seed gives the same
         set (None: a fresh, unpredictable seed).
 
     Returns
     -------
-    x : np.ndarray, shape (n, 2)
+    x : np.ndarray of shape (n, 2)
         The points, float64.
-    y : np.ndarray, shape (n,)
+    y : np.ndarray of shape (n,)
         Their classes, int64 0 (upper moon) or 1 (lower moon).
 
     Raises
@@ -94,12 +94,12 @@ def target_curve(x: float | np.ndarray | Value) -> float | np.ndarray | Value:
 
     Parameters
     ----------
-    x : float or np.ndarray or Value
+    x : float | np.ndarray | Value
         Where to evaluate the curve; an array of any shape, elementwise.
 
     Returns
     -------
-    float or np.ndarray or Value
+    float | np.ndarray | Value
         The curve at ``x``, of ``x``'s kind (an array of ``x``'s shape).
 
     See Also
@@ -140,15 +140,15 @@ def make_curve(
         The number of points, >= 0.
     noise : float
         The standard deviation of the noise added to y, >= 0.
-    rng : int or np.random.Generator or None
+    rng : int | np.random.Generator | None
         A seed or a generator, used only when ``noise > 0`` (None: a fresh, unpredictable
         seed).
 
     Returns
     -------
-    x : np.ndarray, shape (n,)
+    x : np.ndarray of shape (n,)
         The inputs, float64, sorted.
-    y : np.ndarray, shape (n,)
+    y : np.ndarray of shape (n,)
         The targets, float64.
 
     Raises
