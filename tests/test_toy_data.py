@@ -69,6 +69,8 @@ def test_moons_noise_is_gaussian_with_that_std(noise):
         (dict(n=2.5), TypeError, "n must be a non-negative integer; got 2.5"),
         (dict(n=10, noise=-0.1), ValueError, "noise must be a standard deviation >= 0; got -0.1"),
         (dict(n=10, noise=float("nan")), ValueError, "noise must be a standard deviation >= 0"),
+        (dict(n=10, noise="x"), TypeError, "noise must be a number .*; got 'x'"),
+        (dict(n=10, noise=None), TypeError, "noise must be a number .*; got None"),
     ],
 )
 def test_moons_bad_arguments_are_reported(kwargs, error, message):
@@ -83,6 +85,7 @@ def test_moons_bad_arguments_are_reported(kwargs, error, message):
         (dict(n=True), TypeError, "n must be a non-negative integer; got True"),
         (dict(noise=-0.1), ValueError, "noise must be a standard deviation >= 0; got -0.1"),
         (dict(noise=float("nan")), ValueError, "noise must be a standard deviation >= 0"),
+        (dict(noise="x"), TypeError, "noise must be a number .*; got 'x'"),
     ],
 )
 def test_curve_bad_arguments_are_reported(kwargs, error, message):

@@ -198,6 +198,8 @@ def _count(n, what: str) -> int:
 
 def _noise(noise: float) -> float:
     """`noise` if it is a standard deviation (>= 0, not NaN), else a clear error."""
+    if isinstance(noise, bool) or not isinstance(noise, int | float | np.integer | np.floating):
+        raise TypeError(f"noise must be a number (a standard deviation >= 0); got {noise!r}")
     if not noise >= 0:  # also rejects NaN
         raise ValueError(f"noise must be a standard deviation >= 0; got {noise}")
     return noise
