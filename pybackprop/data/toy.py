@@ -48,7 +48,7 @@ def make_moons(
     Raises
     ------
     TypeError
-        If ``n`` is not an integer.
+        If ``n`` is not an integer, or ``noise`` is not a number.
     ValueError
         If ``n`` is negative, or ``noise`` is negative or NaN.
 
@@ -154,7 +154,7 @@ def make_curve(
     Raises
     ------
     TypeError
-        If ``n`` is not an integer.
+        If ``n`` is not an integer, or ``noise`` is not a number.
     ValueError
         If ``n`` is negative, or ``noise`` is negative or NaN.
 
