@@ -1,0 +1,415 @@
+"""Repository tooling: the GitHub workflow, the pre-commit hooks, the Makefile, formatting.
+
+The workflow cannot run here, so what can be checked without GitHub is checked: it parses, it
+runs only commands a contributor also runs (Makefile targets, README commands), it publishes
+the folder Quarto writes, with the permissions GitHub Pages needs, and the Quarto version it
+installs is the one pinned in the Makefile, and only there.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    tomllib = None
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOW = ROOT / ".github" / "workflows" / "ci.yml"
+PRE_COMMIT = ROOT / ".pre-commit-config.yaml"
+MAKEFILE = ROOT / "Makefile"
+README = ROOT / "README.md"
+
+# The hook ids that astral-sh/ruff-pre-commit declares in its .pre-commit-hooks.yaml
+# ("ruff" is the older name of "ruff-check", kept as an alias).
+RUFF_PRE_COMMIT_HOOKS = {"ruff", "ruff-check", "ruff-format"}
+# A line that stores a step's output: `echo "key=value" >> "$GITHUB_OUTPUT"`.
+_STEP_OUTPUT = re.compile(r'^echo\s.*>>\s*"?\$GITHUB_OUTPUT"?$')
+_SUBSTITUTION = re.compile(r"\$\(([^()]*)\)")
+
+needs_make = pytest.mark.skipif(shutil.which("make") is None, reason="needs the make program")
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def load_workflow() -> dict:
+    workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    # YAML 1.1 (PyYAML) reads the key `on` as the boolean true; GitHub reads it as "on".
+    if True in workflow:
+        workflow["on"] = workflow.pop(True)
+    return workflow
+
+
+def load_pre_commit() -> dict:
+    return yaml.safe_load(PRE_COMMIT.read_text(encoding="utf-8"))
+
+
+def pyproject() -> dict:
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    if tomllib is None:
+        pytest.skip("reading pyproject.toml needs tomllib (Python 3.11+)")
+    return tomllib.loads(text)
+
+
+def makefile_targets() -> set[str]:
+    """Names of the Makefile's rules (`name: prerequisites`), not its variables (`NAME := x`)."""
+    targets = set()
+    for line in MAKEFILE.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^([^\s#:=][^:=]*):(?!=)", line)
+        if match:
+            targets.update(match.group(1).split())
+    return targets
+
+
+def makefile_variable(name: str) -> str:
+    match = re.search(rf"^{name}\s*:?=\s*(\S+)\s*$", MAKEFILE.read_text(encoding="utf-8"), re.M)
+    assert match, f"Makefile sets no {name}"
+    return match.group(1)
+
+
+def normalise(command: str) -> tuple[str, ...]:
+    """The words of a command that say what it does: without `sudo` and without options
+    (CI adds `sudo`, `-y`, `-s` where a person at a terminal does not need them)."""
+    words = shlex.split(command)
+    return tuple(w for w in words if w != "sudo" and not w.startswith("-"))
+
+
+def split_commands(line: str) -> list[str]:
+    return [part.strip() for part in re.split(r"&&|;", line) if part.strip()]
+
+
+def readme_commands() -> set[tuple[str, ...]]:
+    """Every command the README shows, in code blocks or inline code."""
+    text = README.read_text(encoding="utf-8")
+    snippets = []
+    for block in re.findall(r"```(?:bash|sh|console)\n(.*?)```", text, re.S):
+        snippets += [line.split("#")[0] for line in block.splitlines()]
+    prose = re.sub(r"```.*?```", "", text, flags=re.S)
+    snippets += re.findall(r"`([^`\n]+)`", prose)
+    commands = set()
+    for snippet in snippets:
+        for command in split_commands(snippet):
+            try:
+                commands.add(normalise(command))
+            except ValueError:
+                continue  # inline code that is not a command (an unbalanced quote)
+    return commands
+
+
+def run_lines(workflow: dict):
+    """(job name, line) for every line of every step's `run:` script."""
+    for job_name, job in workflow["jobs"].items():
+        for step in job.get("steps", []):
+            for line in step.get("run", "").splitlines():
+                if line.strip() and not line.strip().startswith("#"):
+                    yield job_name, line.strip()
+
+
+def steps_using(job: dict, action: str) -> list[dict]:
+    return [s for s in job.get("steps", []) if s.get("uses", "").split("@")[0] == action]
+
+
+def step_runs(step: dict) -> list[tuple[str, ...]]:
+    return [normalise(c) for c in split_commands(step.get("run", ""))]
+
+
+def runs(job: dict) -> list[tuple[str, ...]]:
+    return [words for step in job.get("steps", []) for words in step_runs(step)]
+
+
+def make_chapter(name: str) -> subprocess.CompletedProcess:
+    # -o: never (re)install .venv here; PY=echo: print the pytest command instead of running it.
+    return subprocess.run(
+        ["make", "-s", "-o", ".venv/.installed-test", "chapter", f"NAME={name}", "PY=echo"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+# --- the workflow -----------------------------------------------------------------------------
+
+
+def test_workflow_parses_and_runs_on_push_and_pull_request():
+    workflow = load_workflow()
+    triggers = workflow["on"]
+    assert "push" in triggers and "pull_request" in triggers, f"on: {triggers}"
+    assert workflow["jobs"], "the workflow has no jobs"
+    for name, job in workflow["jobs"].items():
+        assert job.get("runs-on"), f"job {name} has no runs-on"
+        for step in job["steps"]:
+            assert ("uses" in step) != ("run" in step), f"job {name}: step {step} needs uses or run"
+
+
+@needs_make
+def test_workflow_runs_only_makefile_targets_and_readme_commands():
+    targets = makefile_targets()
+    readme = readme_commands()
+    unknown = []
+    for job, line in run_lines(load_workflow()):
+        # A line that only stores a step output is checked for the commands it substitutes.
+        commands = _SUBSTITUTION.findall(line)
+        if not _STEP_OUTPUT.match(line):
+            commands += split_commands(line)
+        for command in commands:
+            words = normalise(command)
+            if words[:1] == ("make",):
+                missing = [t for t in words[1:] if "=" not in t and t not in targets]
+                if missing:
+                    unknown.append(f"{job}: `{command}`: no Makefile target {missing}")
+            elif words not in readme:
+                unknown.append(f"{job}: `{command}` is neither a make target nor in README.md")
+    assert not unknown, "the workflow runs commands contributors do not:\n" + "\n".join(unknown)
+
+
+def test_workflow_tests_every_push_with_the_readme_test_command():
+    assert ("make", "test") in readme_commands(), "README.md no longer shows `make test`"
+    jobs = load_workflow()["jobs"]
+    testing = [name for name, job in jobs.items() if ("make", "test") in runs(job)]
+    assert testing, "no job runs `make test`"
+    for name in testing:
+        assert "if" not in jobs[name], f"job {name} runs `make test` only on some events"
+
+
+def test_workflow_caches_pip_keyed_on_pyproject():
+    jobs = load_workflow()["jobs"]
+    setups = [s for job in jobs.values() for s in steps_using(job, "actions/setup-python")]
+    assert setups, "no actions/setup-python step"
+    for step in setups:
+        inputs = step.get("with", {})
+        assert inputs.get("cache") == "pip", f"setup-python without `cache: pip`: {step}"
+        key = inputs.get("cache-dependency-path")
+        assert key and (ROOT / key).is_file(), f"cache-dependency-path {key!r} is not a file"
+
+
+def test_workflow_publishes_what_quarto_renders_from_main_only():
+    jobs = load_workflow()["jobs"]
+    uploading = [n for n, job in jobs.items() if steps_using(job, "actions/upload-pages-artifact")]
+    assert len(uploading) == 1, f"jobs uploading the site: {uploading}"
+    job = jobs[uploading[0]]
+    condition = job.get("if", "")
+    assert "refs/heads/main" in condition and "push" in condition, f"publishes on: {condition!r}"
+    assert ("make", "render") in runs(job), "the site job must run `make render`"
+    assert ("make", "site") not in runs(job), "`make site` serves forever; CI runs `make render`"
+    output_dir = yaml.safe_load((ROOT / "_quarto.yml").read_text(encoding="utf-8"))["project"][
+        "output-dir"
+    ]
+    (upload,) = steps_using(job, "actions/upload-pages-artifact")
+    assert upload["with"]["path"] == output_dir, (
+        f"uploads {upload['with']['path']}, not {output_dir}"
+    )
+
+
+def test_workflow_sets_up_quarto_at_the_makefile_version():
+    jobs = load_workflow()["jobs"]
+    for job in jobs.values():
+        for setup in steps_using(job, "quarto-dev/quarto-actions/setup"):
+            assert setup["uses"].endswith("@v2"), setup["uses"]
+            match = re.fullmatch(
+                r"\$\{\{\s*steps\.(\S+)\.outputs\.(\S+)\s*\}\}", setup["with"]["version"]
+            )
+            assert match, f"Quarto's version must come from a step's output: {setup['with']}"
+            step_id, output = match.groups()
+            (source,) = [s for s in job["steps"] if s.get("id") == step_id]
+            assert _STEP_OUTPUT.match(source["run"].strip()), source["run"]
+            assert f"{output}=$(make -s quarto-version)" in source["run"], source["run"]
+            steps = job["steps"]
+            assert steps.index(source) < steps.index(setup), "the version is read after the setup"
+            render = [s for s in steps if ("make", "render") in step_runs(s)]
+            assert render and steps.index(setup) < steps.index(render[0]), "render before Quarto"
+            return
+    pytest.fail("no step uses quarto-dev/quarto-actions/setup")
+
+
+def test_deploy_job_has_the_pages_permissions():
+    jobs = load_workflow()["jobs"]
+    deploying = [n for n, job in jobs.items() if steps_using(job, "actions/deploy-pages")]
+    assert len(deploying) == 1, f"jobs deploying: {deploying}"
+    job = jobs[deploying[0]]
+    assert job["permissions"].get("pages") == "write"
+    assert job["permissions"].get("id-token") == "write"
+    assert job["environment"]["name"] == "github-pages"
+    assert job.get("concurrency"), "concurrent deployments must queue (concurrency:)"
+    uploading = [n for n, j in jobs.items() if steps_using(j, "actions/upload-pages-artifact")]
+    needs = job.get("needs", [])
+    needs = [needs] if isinstance(needs, str) else needs
+    assert set(uploading) <= set(needs), f"deploy needs {needs}, the site is built by {uploading}"
+
+
+@needs_make
+def test_quarto_version_is_pinned_in_one_place():
+    version = makefile_variable("QUARTO_VERSION")
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"QUARTO_VERSION = {version!r}"
+    printed = subprocess.run(
+        ["make", "-s", "quarto-version"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert printed.stdout.strip() == version, printed
+    assert '"quarto-cli==$(QUARTO_VERSION)"' in MAKEFILE.read_text(encoding="utf-8")
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if listed.returncode != 0:
+        pytest.skip("needs a git checkout to list the repository's files")
+    elsewhere = []
+    for name in listed.stdout.splitlines():
+        path = ROOT / name
+        if name == "Makefile" or not path.is_file():
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue  # binary data
+        if re.search(rf"(?<![\d.]){re.escape(version)}(?![\d])", text):
+            elsewhere.append(name)
+    assert not elsewhere, f"Quarto {version} is also written in {elsewhere}; use the Makefile's"
+    assert MAKEFILE.read_text(encoding="utf-8").count(version) == 1
+
+
+# --- pre-commit -------------------------------------------------------------------------------
+
+
+def test_pre_commit_hooks_exist_in_their_repositories():
+    config = load_pre_commit()
+    repos = {repo["repo"]: repo for repo in config["repos"]}
+    ruff = repos["https://github.com/astral-sh/ruff-pre-commit"]
+    ids = [hook["id"] for hook in ruff["hooks"]]
+    assert set(ids) <= RUFF_PRE_COMMIT_HOOKS, f"ruff-pre-commit has no hook {ids}"
+    assert {"ruff-check", "ruff"} & set(ids) and "ruff-format" in ids, f"lint and format: {ids}"
+    local = repos["local"]["hooks"]
+    assert [h["id"] for h in local] == ["videos-check"], local
+
+
+def test_pre_commit_ruff_rev_is_in_the_test_extras_range():
+    (ruff,) = [
+        Requirement(r)
+        for r in pyproject()["project"]["optional-dependencies"]["test"]
+        if Requirement(r).name == "ruff"
+    ]
+    (repo,) = [r for r in load_pre_commit()["repos"] if r["repo"].endswith("/ruff-pre-commit")]
+    rev = Version(repo["rev"].removeprefix("v"))
+    assert ruff.specifier.contains(rev), f"pre-commit runs ruff {rev}, `make test` {ruff}"
+
+
+def test_pre_commit_validate_config_accepts_it():
+    pytest.importorskip("pre_commit", reason="pre-commit is in the test extra")
+    result = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "validate-config", str(PRE_COMMIT)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _videos_hook() -> dict:
+    (local,) = [r for r in load_pre_commit()["repos"] if r["repo"] == "local"]
+    (hook,) = [h for h in local["hooks"] if h["id"] == "videos-check"]
+    return hook
+
+
+def test_videos_hook_passes_on_the_repository_as_pre_commit_calls_it():
+    hook = _videos_hook()
+    files = re.compile(hook.get("files", ""))
+    tracked = sorted(
+        p.relative_to(ROOT).as_posix()
+        for folder in ("videos", "chapters")
+        for p in (ROOT / folder).rglob("*")
+        if p.is_file()
+    )
+    matched = [name for name in tracked if files.search(name)]
+    assert any(n.startswith("videos/") for n in matched), f"files: {hook.get('files')!r}"
+    assert not files.search("pybackprop/nn.py"), "the videos hook runs on unrelated files"
+    # pre-commit appends the changed files unless pass_filenames is false.
+    command = shlex.split(hook["entry"]) + hook.get("args", [])
+    if hook.get("pass_filenames", True):
+        command += matched
+    assert command[0] == "python", command
+    result = subprocess.run(
+        [sys.executable, *command[1:]], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OK" in result.stdout, result.stdout
+
+
+def test_videos_hook_environment_has_the_packages_dependencies():
+    hook = _videos_hook()
+    assert hook["language"] == "python", hook
+    have = {canonicalize_name(Requirement(r).name) for r in hook["additional_dependencies"]}
+    needed = {
+        canonicalize_name(Requirement(r).name) for r in pyproject()["project"]["dependencies"]
+    }
+    needed.add("pyyaml")  # pybackprop.videos reads YAML
+    assert needed <= have, f"the hook's environment lacks {needed - have}"
+
+
+# --- the Makefile and the tree ------------------------------------------------------------------
+
+
+@needs_make
+def test_chapter_target_runs_only_the_named_chapter():
+    chapters = sorted(p.stem for p in (ROOT / "chapters").glob("[!_]*.qmd"))
+    assert chapters
+    first = chapters[0]
+    number, words = first.split("-", 1)
+    for name in (number, str(int(number)), words.upper()):
+        result = make_chapter(name)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.splitlines()[-1].split() == [
+            "-m",
+            "pytest",
+            "tests/test_chapters.py",
+            "-k",
+            first,
+        ], result.stdout
+    collected = subprocess.run(
+        [sys.executable, "-m", "pytest", "tests/test_chapters.py", "-k", first, "--co", "-q"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    ids = [line for line in collected.stdout.splitlines() if "::" in line]
+    assert any("test_page_runs_top_to_bottom" in i for i in ids), collected.stdout
+    assert all(f"chapters/{first}.qmd" in i for i in ids), ids
+
+
+@needs_make
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("no-such-chapter", "matches no chapter"), ("a", "matches several chapters"), ("", "usage")],
+)
+def test_chapter_target_refuses_a_name_that_is_not_one_chapter(name, message):
+    result = make_chapter(name)
+    assert result.returncode != 0
+    assert message in result.stderr, result.stderr
+
+
+def test_tree_is_ruff_formatted():
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, (
+        "files not formatted (run `make format`):\n" + result.stdout + result.stderr
+    )
