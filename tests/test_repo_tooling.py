@@ -130,6 +130,18 @@ def runs(job: dict) -> list[tuple[str, ...]]:
     return [words for step in job.get("steps", []) for words in step_runs(step)]
 
 
+def only_if(job: dict, step: dict) -> str:
+    """The condition a step runs under: its own `if` and its job's, with `env.X` spelt out."""
+    condition = " && ".join(c for c in (job.get("if"), step.get("if")) if c)
+    env = job.get("env", {})
+    return re.sub(r"env\.(\w+)", lambda m: str(env.get(m.group(1), m.group(0))), condition)
+
+
+def job_needs(jobs: dict, name: str) -> list[str]:
+    needs = jobs[name].get("needs", [])
+    return [needs] if isinstance(needs, str) else needs
+
+
 def make_chapter(name: str) -> subprocess.CompletedProcess:
     # -o: never (re)install .venv here; PY=echo: print the pytest command instead of running it.
     return subprocess.run(
@@ -179,10 +191,15 @@ def test_workflow_runs_only_makefile_targets_and_readme_commands():
 def test_workflow_tests_every_push_with_the_readme_test_command():
     assert ("make", "test") in readme_commands(), "README.md no longer shows `make test`"
     jobs = load_workflow()["jobs"]
-    testing = [name for name, job in jobs.items() if ("make", "test") in runs(job)]
+    testing = [
+        (name, step)
+        for name, job in jobs.items()
+        for step in job["steps"]
+        if ("make", "test") in step_runs(step)
+    ]
     assert testing, "no job runs `make test`"
-    for name in testing:
-        assert "if" not in jobs[name], f"job {name} runs `make test` only on some events"
+    for name, step in testing:
+        assert "if" not in jobs[name] and "if" not in step, f"{name}: `make test` is conditional"
 
 
 def test_workflow_caches_pip_keyed_on_pyproject():
@@ -201,14 +218,23 @@ def test_workflow_publishes_what_quarto_renders_from_main_only():
     uploading = [n for n, job in jobs.items() if steps_using(job, "actions/upload-pages-artifact")]
     assert len(uploading) == 1, f"jobs uploading the site: {uploading}"
     job = jobs[uploading[0]]
-    condition = job.get("if", "")
-    assert "refs/heads/main" in condition and "push" in condition, f"publishes on: {condition!r}"
-    assert ("make", "render") in runs(job), "the site job must run `make render`"
-    assert ("make", "site") not in runs(job), "`make site` serves forever; CI runs `make render`"
+    steps = job["steps"]
+    (upload,) = steps_using(job, "actions/upload-pages-artifact")
+    render = [s for s in steps if ("make", "render") in step_runs(s)]
+    assert render, "the job that uploads the site must run `make render`"
+    assert not any(("make", "site") in step_runs(s) for s in steps), "`make site` serves forever"
+    publishing = render + [upload] + steps_using(job, "quarto-dev/quarto-actions/setup")
+    for step in publishing:
+        condition = only_if(job, step)
+        assert "refs/heads/main" in condition and "push" in condition, f"{step}: {condition!r}"
+    # After `make test` in the same job: steps stop at the first failure, so a push whose tests
+    # fail publishes nothing, and the book renders in the .venv that has torch, so the
+    # chapters' comparisons with PyTorch run on the published pages.
+    tests = [s for s in steps if ("make", "test") in step_runs(s)]
+    assert tests and steps.index(tests[0]) < steps.index(render[0]), "render before `make test`"
     output_dir = yaml.safe_load((ROOT / "_quarto.yml").read_text(encoding="utf-8"))["project"][
         "output-dir"
     ]
-    (upload,) = steps_using(job, "actions/upload-pages-artifact")
     assert upload["with"]["path"] == output_dir, (
         f"uploads {upload['with']['path']}, not {output_dir}"
     )
@@ -244,9 +270,10 @@ def test_deploy_job_has_the_pages_permissions():
     assert job["permissions"].get("id-token") == "write"
     assert job["environment"]["name"] == "github-pages"
     assert job.get("concurrency"), "concurrent deployments must queue (concurrency:)"
+    condition = job.get("if", "")
+    assert "refs/heads/main" in condition and "push" in condition, f"deploys on: {condition!r}"
     uploading = [n for n, j in jobs.items() if steps_using(j, "actions/upload-pages-artifact")]
-    needs = job.get("needs", [])
-    needs = [needs] if isinstance(needs, str) else needs
+    needs = job_needs(jobs, deploying[0])
     assert set(uploading) <= set(needs), f"deploy needs {needs}, the site is built by {uploading}"
 
 
