@@ -375,7 +375,7 @@ class Linear(Module):
         Output features per example.
     bias : bool, default True
         Add a learnt bias; False gives ``x @ weight`` and ``self.bias = None``.
-    rng : int, np.random.Generator or None, default None
+    rng : int | np.random.Generator | None, default None
         A seed or generator for the initial weights (None: fresh entropy).
     dtype : numpy dtype, default np.float32
         The parameters' dtype, float32 by default as in PyTorch; inputs must match it.

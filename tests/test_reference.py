@@ -31,6 +31,8 @@ QUARTODOC = Path(sys.executable).with_name("quartodoc")
 NOT_LINKED_FROM_CHAPTERS = {"pybackprop.videos"}
 
 _ANCHOR = re.compile(r"\{\s*#(?P<id>[\w.\-]+)\s*\}")
+# A table row whose type cell is a parenthesised tuple: `| rng | (int, None) | ...`.
+_TUPLE_TYPE = re.compile(r"^\|[^|]*\|\s*\([^|()]*,[^|]*\)\s*\|")
 _REFERENCE_LINK = re.compile(
     r"\]\((?P<prefix>(?:\.\./)*)reference/(?P<page>[\w\-]+)\.qmd(?:#(?P<anchor>[\w.\-]+))?\)"
 )
@@ -257,11 +259,11 @@ def test_quartodoc_config_parses_as_documented():
 def test_types_render_as_written(reference_dir):
     # quartodoc reads a docstring's type as a Python expression: `np.ndarray, shape (n, c)`
     # is a tuple and comes out as `(np.ndarray, shape(n, c))`, and `(n,)` loses its comma.
-    # Write `np.ndarray of shape (n, c)` instead.
+    # Write `np.ndarray of shape (n, c)` instead, and unions as `int | None`, not `int, None`.
     garbled = [
         f"{page.name}: {line.strip()}"
         for page in sorted(reference_dir.glob("*.qmd"))
         for line in page.read_text(encoding="utf-8").splitlines()
-        if line.startswith("|") and re.search(r"\bshape\(", line)
+        if line.startswith("|") and (re.search(r"\bshape\(", line) or _TUPLE_TYPE.match(line))
     ]
     assert not garbled, "types that quartodoc garbled:\n" + "\n".join(garbled[:20])
