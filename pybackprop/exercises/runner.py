@@ -431,105 +431,135 @@ def run_check(
         return not_callable(check, fn)
     dtype_note = None
     for i, case in enumerate(cases, start=1):
-        expected = reference(*copy.deepcopy(case.args))
-        expected = expected if len(outputs) > 1 else (expected,)
-        args = copy.deepcopy(case.args)
-        inputs = tuple((n, describe_input(a)) for n, a in zip(case.names, case.args, strict=True))
-
-        def fail(
-            diagnosis,
-            message,
-            output=None,
-            exp=None,
-            rec=None,
-            err=None,
-            line=None,
-            case=case,
-            inputs=inputs,
-            i=i,
-        ):
-            failing = FailingCase(case.description, inputs, output, exp, rec, err)
-            return CheckResult(check, False, message, diagnosis, i, failing, line)
-
-        called = call_learner(fn, args)
-        if called.error is not None:
-            named = explain_exception(called.exception) if explain_exception else None
-            if named is not None:
-                # the exercise's own explanation replaces the generic hint
-                return fail(named[0], f"{_raised(called.exception)}\n{named[1]}", line=called.line)
-            return fail("exception", called.error, line=called.line)
-        changed = [
-            n for n, a, b in zip(case.names, args, case.args, strict=True) if not _same(a, b)
-        ]
-        if changed:
-            return fail(
-                "modified_input_in_place",
-                f"your function changed its input {', '.join(changed)} in place. "
-                "Compute a new array instead (e.g. `out = x * mask` rather than "
-                "`x *= mask` or `x[...] = ...`): the caller still needs the input.",
-            )
-        values, problem = _unpack(called.value, outputs)
-        if problem is not None:
-            return fail(
-                "wrong_tuple_length" if len(outputs) > 1 else "wrong_type",
-                problem,
-                rec=describe(called.value),
-            )
-        for k, (name, got, want) in enumerate(zip(outputs, values, expected, strict=True)):
-            got, diagnosis, message = (as_scalar if scalar else as_array)(got, name)
-            if diagnosis is not None:
-                if diagnosis == "returned_list" and _list_is_right(values[k], want, case.dtype):
-                    message += " Its numbers are right."
-                return fail(diagnosis, message, name, describe(want), describe(values[k]))
-            want_arr, got_arr = np.asarray(want), np.asarray(got)
-            if close(got_arr, want_arr, case.dtype):
-                if (
-                    not scalar
-                    and case.dtype is not None
-                    and got_arr.dtype != want_arr.dtype
-                    and dtype_note is None
-                ):
-                    dtype_note = (
-                        f"{name}: {case.dtype} input gave a {got_arr.dtype} result. "
-                        "The numbers are right, but keep the input's dtype (numpy "
-                        "promotes float32 to float64 when you mix in a float64 "
-                        "array, e.g. np.zeros(...) without dtype=)."
-                    )
-                continue
-            for mistake in mistakes:
-                if mistake.output == k and mistake.matches(got, want, case):
-                    diagnosis, message = mistake.diagnosis, f"{name}: {mistake.message}"
-                    break
-            else:
-                if got_arr.shape != want_arr.shape:
-                    diagnosis = "wrong_shape"
-                    message = _wrong_shape_message(name, got_arr, want_arr, case.dtype)
-                elif non_finite(got_arr, want_arr, case):
-                    diagnosis = "nan_or_inf"
-                    message = (
-                        f"{name} holds nan or inf where the right answer is finite. "
-                        "Look for an overflow (exp of a large number) or a division "
-                        "by zero."
-                    )
-                elif not np.any(got_arr) and np.any(want_arr):
-                    diagnosis = "all_zeros"
-                    zeros = "all zeros" if got_arr.ndim else "0"
-                    message = f"{name} is {zeros}. Is the starter code still in place?"
-                else:
-                    diagnosis = "wrong_values"
-                    message = (
-                        f"{name} has the right shape but wrong values. Compare with "
-                        "the expected numbers below, and check the formula on a tiny "
-                        "example by hand."
-                    )
-            err = (
-                largest_error(got_arr, want_arr)
-                if got_arr.shape == want_arr.shape and got_arr.dtype.kind in "fiub"
-                else None
-            )
-            return fail(diagnosis, message, name, describe(want), describe(got), err)
+        failure, note = _run_case(
+            _Failure(check, i, case), fn, reference, outputs, mistakes, scalar, explain_exception
+        )
+        if failure is not None:
+            return failure
+        dtype_note = dtype_note or note
     if dtype_note is not None:
+        # Right numbers in the wrong dtype pass, with the note as the message.
         return CheckResult(check, True, dtype_note, "wrong_dtype", len(cases))
     return CheckResult(
         check, True, f"all {len(cases)} cases match the reference.", None, len(cases)
+    )
+
+
+@dataclass
+class _Failure:
+    """Builds the failing CheckResult of case number ``index``."""
+
+    check: str
+    index: int
+    case: Case
+
+    def __call__(
+        self,
+        diagnosis: str,
+        message: str,
+        output: str | None = None,
+        expected: str | None = None,
+        received: str | None = None,
+        error: str | None = None,
+        line: str | None = None,
+    ) -> CheckResult:
+        inputs = tuple(
+            (n, describe_input(a)) for n, a in zip(self.case.names, self.case.args, strict=True)
+        )
+        failing = FailingCase(self.case.description, inputs, output, expected, received, error)
+        return CheckResult(self.check, False, message, diagnosis, self.index, failing, line)
+
+
+def _run_case(
+    fail: _Failure,
+    fn: Callable,
+    reference: Callable[..., Any],
+    outputs: tuple[str, ...],
+    mistakes: Sequence[Mistake],
+    scalar: bool,
+    explain_exception: Callable[[Exception], tuple[str, str] | None] | None,
+) -> tuple[CheckResult | None, str | None]:
+    """(the failure, or None; a note when a right answer came back in the wrong dtype)."""
+    case = fail.case
+    expected = reference(*copy.deepcopy(case.args))
+    expected = expected if len(outputs) > 1 else (expected,)
+    args = copy.deepcopy(case.args)  # the learner's copy: the case's own stays as it was
+    called = call_learner(fn, args)
+    if called.error is not None:
+        named = explain_exception(called.exception) if explain_exception else None
+        if named is not None:
+            # the exercise's own explanation replaces the generic hint
+            return fail(
+                named[0], f"{_raised(called.exception)}\n{named[1]}", line=called.line
+            ), None
+        return fail("exception", called.error, line=called.line), None
+    changed = [n for n, a, b in zip(case.names, args, case.args, strict=True) if not _same(a, b)]
+    if changed:
+        return fail(
+            "modified_input_in_place",
+            f"your function changed its input {', '.join(changed)} in place. "
+            "Compute a new array instead (e.g. `out = x * mask` rather than "
+            "`x *= mask` or `x[...] = ...`): the caller still needs the input.",
+        ), None
+    values, problem = _unpack(called.value, outputs)
+    if problem is not None:
+        diagnosis = "wrong_tuple_length" if len(outputs) > 1 else "wrong_type"
+        return fail(diagnosis, problem, received=describe(called.value)), None
+    note = None
+    for k, (name, value, want) in enumerate(zip(outputs, values, expected, strict=True)):
+        got, diagnosis, message = (as_scalar if scalar else as_array)(value, name)
+        if diagnosis is not None:
+            if diagnosis == "returned_list" and _list_is_right(value, want, case.dtype):
+                message += " Its numbers are right."
+            return fail(diagnosis, message, name, describe(want), describe(value)), None
+        want_arr, got_arr = np.asarray(want), np.asarray(got)
+        if close(got_arr, want_arr, case.dtype):
+            if not scalar and case.dtype is not None and got_arr.dtype != want_arr.dtype:
+                note = note or (
+                    f"{name}: {case.dtype} input gave a {got_arr.dtype} result. "
+                    "The numbers are right, but keep the input's dtype (numpy "
+                    "promotes float32 to float64 when you mix in a float64 "
+                    "array, e.g. np.zeros(...) without dtype=)."
+                )
+            continue
+        diagnosis, message = _diagnose(name, k, got, got_arr, want, want_arr, case, mistakes)
+        error = (
+            largest_error(got_arr, want_arr)
+            if got_arr.shape == want_arr.shape and got_arr.dtype.kind in "fiub"
+            else None
+        )
+        return fail(diagnosis, message, name, describe(want), describe(got), error), None
+    return None, note
+
+
+def _diagnose(
+    name: str,
+    k: int,
+    got: Any,
+    got_arr: np.ndarray,
+    want: Any,
+    want_arr: np.ndarray,
+    case: Case,
+    mistakes: Sequence[Mistake],
+) -> tuple[str, str]:
+    """(diagnosis, message) for output number ``k``, which does not match the reference.
+
+    The exercise's known mistakes are tried first; then the generic ones, most telling first.
+    """
+    for mistake in mistakes:
+        if mistake.output == k and mistake.matches(got, want, case):
+            return mistake.diagnosis, f"{name}: {mistake.message}"
+    if got_arr.shape != want_arr.shape:
+        return "wrong_shape", _wrong_shape_message(name, got_arr, want_arr, case.dtype)
+    if non_finite(got_arr, want_arr, case):
+        return "nan_or_inf", (
+            f"{name} holds nan or inf where the right answer is finite. "
+            "Look for an overflow (exp of a large number) or a division by zero."
+        )
+    if not np.any(got_arr) and np.any(want_arr):
+        zeros = "all zeros" if got_arr.ndim else "0"
+        return "all_zeros", f"{name} is {zeros}. Is the starter code still in place?"
+    return "wrong_values", (
+        f"{name} has the right shape but wrong values. Compare with the expected numbers "
+        "below, and check the formula on a tiny example by hand."
     )
