@@ -161,12 +161,21 @@ def test_offline_with_no_files_explains_what_to_do(server, tmp_path, monkeypatch
         find_or_download(NAME, progress=False)
     message = str(info.value)
     assert f"MNIST file {NAME}.gz is missing" in message
-    assert f"{tmp_path / 'mine' / NAME}.gz" in message
+    assert f"{tmp_path / 'mine' / NAME}.gz (or {NAME})  [no such folder]" in message
     assert f"{mnist_module.cache_dir() / NAME}.gz" in message
     assert f"{mirror(server, 'missing')}{NAME}.gz: HTTP Error 404" in message
     url = f"{mnist_module.HAND_DOWNLOAD}{NAME}.gz"
     assert f"download {url} into {mnist_module.cache_dir()}" in message
     assert "set PYBACKPROP_DATA" in message
+
+
+def test_missing_file_in_an_existing_folder_is_not_called_a_missing_folder(tmp_path, monkeypatch):
+    (tmp_path / "mine").mkdir()
+    monkeypatch.setenv("PYBACKPROP_DATA", str(tmp_path / "mine"))
+    with pytest.raises(DataNotFoundError) as info:
+        find_or_download(NAME, progress=False)
+    line = next(x for x in str(info.value).splitlines() if str(tmp_path / "mine") in x)
+    assert "no such folder" not in line
 
 
 def test_unreachable_mirror_is_reported(tmp_path):

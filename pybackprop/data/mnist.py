@@ -398,7 +398,11 @@ def find_or_download(name: str, *, progress: bool = True) -> Path:
     try:
         return download(name, cache_dir(), progress=progress)
     except DataNotFoundError as err:
-        looked = "\n".join(f"  - {d / name}.gz (or {name})" for d in search_dirs())
+        # A mistyped PYBACKPROP_DATA is the usual reason a file "is missing": say so.
+        looked = "\n".join(
+            f"  - {d / name}.gz (or {name})" + ("" if d.is_dir() else "  [no such folder]")
+            for d in search_dirs()
+        )
         raise DataNotFoundError(
             f"MNIST file {name}.gz is missing. Looked in:\n{looked}\n{err}\n"
             f"To fetch it by hand, download {HAND_DOWNLOAD}{name}.gz into {cache_dir()}, "
