@@ -2,9 +2,12 @@
 
 What a reader would trip over: a glossary out of order or with an empty entry, a link to a page
 or section that does not exist, a "Chapter N, *Section*" that names the wrong chapter or a
-section the chapter does not have, a Reference link to a name the package does not export, a
-404 page whose links break when served from another address, and a footer without the licence
-or MNIST's credit. Nothing here needs Quarto: the pages are read as Markdown.
+section the chapter does not have, or that lands somewhere else than that section, a Reference
+link to a name the package does not export or that lands on another entry, a 404 page whose
+links break when served from another address, and a footer without the licence or MNIST's
+credit. Nothing here needs Quarto: the pages are read as Markdown, and the Reference's entry ids
+are read from the pages `quartodoc build` generates (the `reference` fixture of
+tests/test_reference.py).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 import yaml
+
+from tests import test_reference
 
 ROOT = Path(__file__).resolve().parent.parent
 QUARTO_YML = ROOT / "_quarto.yml"
@@ -30,6 +35,11 @@ _DIV_OR_SPAN_ID = re.compile(r"\{#(?P<id>[\w-]+)[\s}]")
 _CHAPTER_REF = re.compile(r"^Chapter (?P<number>\d+), \*(?P<section>.+)\*$")
 _REFERENCE_NAME = re.compile(r"^`(?P<module>\w+)\.(?P<name>\w+)`$")
 _EXTERNAL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
+
+# The generated Reference, page name -> entry ids: test_reference's fixtures, which run
+# `quartodoc build` once per module.
+reference_dir = test_reference.reference_dir
+reference = test_reference.reference
 
 
 # --- reading the pages ------------------------------------------------------------------------
@@ -145,6 +155,15 @@ def local_target(page: str, target: str) -> tuple[str, str] | None:
     return "/".join(parts), anchor
 
 
+def section_ids(page: str) -> dict[str, set[str]]:
+    """Section title (whitespace collapsed) -> the `{#sec-...}` ids of the headings so named."""
+    found: dict[str, set[str]] = {}
+    for _, title, attrs in headings(page):
+        ids = {a[1:] for a in attrs.split() if a.startswith("#sec-")}
+        found.setdefault(" ".join(title.split()), set()).update(ids)
+    return found
+
+
 def glossary_entries() -> list[dict]:
     """The glossary's terms: `### Term {#gloss-... .unnumbered}` with the text below them."""
     entries, letter = [], None
@@ -240,13 +259,30 @@ def test_every_glossary_term_has_a_definition():
     assert not too_short, f"{GLOSSARY}: entries without a sentence of definition: {too_short}"
 
 
-def test_every_glossary_term_links_to_a_chapter():
+def test_every_glossary_term_links_to_a_chapter_section():
     unlinked = [
         entry["title"]
         for entry in glossary_entries()
-        if not re.search(r"\]\(chapters/[^)]+\.qmd", " ".join(entry["body"]))
+        if not re.search(r"\]\(chapters/[^)#]+\.qmd#sec-[^)]+\)", " ".join(entry["body"]))
     ]
-    assert not unlinked, f"{GLOSSARY}: entries with no link to the chapter that introduces them"
+    assert not unlinked, (
+        f"{GLOSSARY}: entries with no link to the chapter section that introduces them: {unlinked}"
+    )
+
+
+def test_glossary_chapter_links_cite_the_section_they_land_on():
+    # Every link into a chapter names it as "Chapter N, *Section*" and carries that section's
+    # id, so that the reader lands on the section, not at the top of the chapter.
+    wrong = [
+        f"[{text}]({target})"
+        for text, target in links(GLOSSARY)
+        if target.startswith("chapters/")
+        and not (_CHAPTER_REF.match(text) and target.partition("#")[2].startswith("sec-"))
+    ]
+    assert not wrong, (
+        f"{GLOSSARY}: chapter links should read "
+        f"[Chapter N, *Section*](chapters/NN-....qmd#sec-...): {wrong}"
+    )
 
 
 # --- links ------------------------------------------------------------------------------------
@@ -273,14 +309,18 @@ def test_local_links_point_at_existing_files(page):
 
 
 @pytest.mark.parametrize("page", SITE_PAGES)
-def test_anchors_point_at_defined_ids(page):
+def test_anchors_point_at_defined_ids(page, reference):
+    generated = generated_reference_pages()
     broken = []
     for text, target in links(page):
         local = local_target(page, target)
         if local is None or not local[1]:
             continue
         path, anchor = local
-        if not (ROOT / path).exists():
+        if path in generated:
+            if anchor not in reference.get(PurePosixPath(path).stem, set()):
+                broken.append(f"[{text}]({target}) (no such entry in the generated {path})")
+        elif not (ROOT / path).exists():
             broken.append(f"[{text}]({target}) (no such file to hold #{anchor})")
         elif anchor not in defined_ids(ROOT / path):
             broken.append(f"[{text}]({target})")
@@ -295,13 +335,17 @@ def test_chapter_references_name_the_right_chapter_and_an_existing_section(page)
         ref = _CHAPTER_REF.match(text)
         if not ref:
             continue
-        path = local_target(page, target)[0]
+        path, anchor = local_target(page, target)
         expected = chapters.get(int(ref["number"]))
-        sections = {" ".join(title.split()) for _, title, _ in headings(path)}
+        sections = section_ids(path) if path == expected else {}
+        section = " ".join(ref["section"].split())
         if path != expected:
             wrong.append(f"[{text}]({target}): chapter {ref['number']} is {expected}")
-        elif " ".join(ref["section"].split()) not in sections:
+        elif section not in sections:
             wrong.append(f"[{text}]({target}): {path} has no section {ref['section']!r}")
+        elif anchor not in sections[section]:
+            ids = sorted(sections[section]) or ["none: give the heading a {#sec-...} id"]
+            wrong.append(f"[{text}]({target}): the section's ids are {ids}, not #{anchor}")
     assert not wrong, f"{page}: chapter references that do not match the book: {wrong}"
 
 
@@ -316,11 +360,12 @@ def test_reference_links_name_public_names(page):
         module = importlib.import_module(f"pybackprop.{name['module']}")
         public = getattr(module, "__all__", None)
         exported = hasattr(module, name["name"]) and (public is None or name["name"] in public)
-        if target != f"{folder}/{name['module']}.qmd" or not exported:
+        entry = f"pybackprop.{name['module']}.{name['name']}"
+        if target != f"{folder}/{name['module']}.qmd#{entry}" or not exported:
             wrong.append(f"[{text}]({target})")
     assert not wrong, (
-        f"{page}: Reference links whose name is not public in pybackprop.<module>, or that point "
-        f"at another module's page: {wrong}"
+        f"{page}: Reference links whose name is not public in pybackprop.<module>, or that do "
+        f"not land on its entry, {folder}/<module>.qmd#pybackprop.<module>.<name>: {wrong}"
     )
 
 
