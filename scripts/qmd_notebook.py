@@ -248,16 +248,46 @@ def _link_notebooks(cells: list[dict]) -> list[dict]:
     ]
 
 
+# A Markdown heading with Quarto attributes: `## Title {#sec-02-value .unnumbered}`.
+_HEADING_ATTRS = re.compile(r"^(?P<heading>#{1,6} .*?)\s*\{(?P<attrs>[^{}]*)\}\s*$")
+
+
+def _plain_headings(cells: list[dict]) -> list[dict]:
+    """Headings without Quarto's `{...}` attributes, which Jupyter would show as text.
+
+    A heading's `#id` becomes an HTML anchor, so links to `#sec-...` still land in Jupyter.
+    Lines inside fenced blocks (a `# comment {...}` in displayed code) are left alone.
+    """
+
+    def plain(source: str) -> str:
+        out, fence = [], None
+        for line in source.split("\n"):
+            marker = _FENCE.match(line)
+            if marker and (fence is None or marker.group(1).startswith(fence)):
+                fence = None if fence else marker.group(1)
+            elif fence is None and (m := _HEADING_ATTRS.match(line)):
+                ids = [a[1:] for a in m["attrs"].split() if a.startswith("#")]
+                line = m["heading"] + "".join(f' <a id="{i}"></a>' for i in ids)
+            out.append(line)
+        return "\n".join(out)
+
+    return [
+        {**cell, "source": plain(cell["source"])} if cell["cell_type"] == "markdown" else cell
+        for cell in cells
+    ]
+
+
 def downloadable_notebook(text: str, stem: str) -> dict:
     """The notebook offered for download: runs anywhere `pybackprop` is installed.
 
     Differences from `qmd_to_notebook`: a note on where it comes from and how to install the
     package; no download link; no "Meeting videos" section (its cell reads the repository's
     `videos/` folder, and the recordings are on the chapter's web page); links to other
-    chapters lead to their notebooks.
+    chapters lead to their notebooks; headings lose Quarto's `{...}` attributes.
     """
     nb = qmd_to_notebook(text)
-    cells = _link_notebooks(_drop_notebook_link(_drop_section(nb["cells"], "Meeting videos")))
+    cells = _drop_section(nb["cells"], "Meeting videos")
+    cells = _plain_headings(_link_notebooks(_drop_notebook_link(cells)))
     note = _markdown_cell(
         f"This notebook is generated from `chapters/{stem}.qmd` of the Backprop bookclub's book "
         f"({REPO_URL}). Run it where `pybackprop` is installed: from a clone, "

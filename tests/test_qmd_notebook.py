@@ -155,6 +155,21 @@ def test_download_notebook_links_other_chapters_to_their_notebooks():
     assert code_sources(nb) == ["# [x](02-b.qmd)"]  # code is never rewritten
 
 
+def test_download_notebook_headings_lose_quarto_attributes_but_keep_their_ids():
+    text = (
+        "## Value {#sec-02-value}\n\ntext\n\n### Aside {.unnumbered}\n\n"
+        "## Both {#sec-both .unnumbered}\n\n```python\n# shown {#not-a-heading}\n```\n\n"
+        "```{python}\n# code {#untouched}\n```\n"
+    )
+    nb = qmd_notebook.downloadable_notebook(text, "s")
+    prose = "\n".join(c["source"] for c in nb["cells"] if c["cell_type"] == "markdown")
+    assert '## Value <a id="sec-02-value"></a>' in prose
+    assert "### Aside\n" in prose + "\n" and '## Both <a id="sec-both"></a>' in prose
+    assert "{#" not in prose.replace("# shown {#not-a-heading}", "")
+    assert "# shown {#not-a-heading}" in prose  # displayed code is left as written
+    assert code_sources(nb) == ["# code {#untouched}"]
+
+
 def test_main_writes_one_notebook_per_chapter_skipping_underscore_files(tmp_path):
     chapters = tmp_path / "chapters"
     chapters.mkdir()
