@@ -175,13 +175,14 @@ def test_module_has_a_docstring_and_all(mod_name):
     assert not missing, f"{mod_name}.__all__ lists names it does not define: {missing}"
 
 
-def test_every_submodule_has_a_docstring():
-    undocumented = [
-        info.name
-        for info in pkgutil.walk_packages(pybackprop.__path__, "pybackprop.")
-        if not (importlib.import_module(info.name).__doc__ or "").strip()
-    ]
-    assert not undocumented, f"modules without a docstring: {undocumented}"
+SUBMODULES = [info.name for info in pkgutil.walk_packages(pybackprop.__path__, "pybackprop.")]
+
+
+@pytest.mark.parametrize("mod_name", ["pybackprop", *SUBMODULES])
+def test_every_module_has_a_docstring_with_a_summary(mod_name):
+    doc = importlib.import_module(mod_name).__doc__ or ""
+    assert doc.strip(), f"{mod_name} has no module docstring"
+    _check_summary(mod_name, doc)
 
 
 # --- every public name ------------------------------------------------------------------------
@@ -191,8 +192,17 @@ def test_every_submodule_has_a_docstring():
 def test_public_name_has_its_own_docstring(qualname):
     doc = _own_doc(DOCUMENTED[qualname])
     assert doc and doc.strip(), f"{qualname} has no docstring of its own"
-    summary = inspect.cleandoc(doc).splitlines()[0]
-    assert summary.strip(), f"{qualname}: the docstring's first line (its summary) is empty"
+    _check_summary(qualname, doc)
+
+
+def _check_summary(name: str, doc: str) -> None:
+    """The first line is the summary the reference's tables show: one whole sentence."""
+    summary = inspect.cleandoc(doc).splitlines()[0].rstrip()
+    assert summary, f"{name}: the docstring's first line (its summary) is empty"
+    assert summary.endswith((".", ")", "?", "!")), (
+        f"{name}: the summary line {summary!r} does not end a sentence; the reference's index "
+        "shows only this line, so end it there and continue after a blank line"
+    )
 
 
 @pytest.mark.parametrize("qualname", sorted(CALLABLES))

@@ -1,5 +1,7 @@
-"""Checks for the backward passes of chapters 5 and 6 beyond the layers: the sigmoid's
-vector-Jacobian product, the mean absolute error's gradient, and a whole 3-layer network.
+"""Checks for the backward passes of chapters 5 and 6 beyond the layers.
+
+They cover the sigmoid's vector-Jacobian product, the mean absolute error's gradient, and a
+whole 3-layer network.
 
 The references are written out in numpy below; the tests compare them with PyTorch.
 """

@@ -1,5 +1,7 @@
-"""Checks for measuring trained networks: accuracy per class (chapter 9), and the difference
-between two models' mean accuracies over several seeds, with its standard error (chapter 11).
+"""Checks for measuring trained networks (chapters 9 and 11).
+
+Accuracy per class (chapter 9), and the difference between two models' mean accuracies over
+several seeds, with its standard error (chapter 11).
 """
 
 from __future__ import annotations

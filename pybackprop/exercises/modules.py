@@ -1,5 +1,6 @@
-"""A check for a module written by the learner (chapter 8): its backward pass must agree with
-central differences of its own forward pass.
+"""A check for a module written by the learner (chapter 8).
+
+Its backward pass must agree with central differences of its own forward pass.
 
 Any object called as ``module(x)`` whose ``module.backward(grad_out)`` returns dL/dx works: a
 ``pybackprop.nn.Module`` subclass, or the chapter's own ``Module`` class. For a

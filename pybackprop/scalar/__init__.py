@@ -1,5 +1,7 @@
-"""The scalar half of pybackprop: a micrograd-style autograd engine, networks of scalar
-neurons, and drawings of computation graphs.
+"""The scalar half: a micrograd-style autograd engine, scalar networks, and graph drawings.
+
+An engine that differentiates one number at a time, networks of scalar neurons built on it,
+and drawings of computation graphs.
 
 Everything here works one number at a time, so each step of backpropagation can be printed
 and drawn; the array half (``pybackprop.nn``) does the same maths on whole batches.
