@@ -21,9 +21,9 @@ import pytest
 import yaml
 
 from tests import test_reference
+from tests.test_chapters import listed_files, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
-QUARTO_YML = ROOT / "_quarto.yml"
 HOME, GLOSSARY, NOT_FOUND = "index.qmd", "glossary.qmd", "404.qmd"
 SITE_PAGES = [HOME, GLOSSARY, NOT_FOUND]
 
@@ -45,30 +45,10 @@ reference = test_reference.reference
 # --- reading the pages ------------------------------------------------------------------------
 
 
-def config() -> dict:
-    return yaml.safe_load(QUARTO_YML.read_text(encoding="utf-8"))
-
-
-def book_pages() -> list[str]:
-    """Every page of `book: chapters` (parts included) and `book: appendices`, in order."""
-
-    def walk(entries):
-        for entry in entries or []:
-            if isinstance(entry, str):
-                yield entry
-            elif isinstance(entry, dict):
-                if str(entry.get("part", "")).endswith(".qmd"):
-                    yield entry["part"]
-                yield from walk(entry.get("chapters"))
-
-    book = config()["book"]
-    return list(walk(book.get("chapters"))) + list(walk(book.get("appendices")))
-
-
 def numbered_chapters() -> dict[int, str]:
     """Book chapter number -> file: the files of chapters/ in the order the book lists them
     (the home page is unnumbered, and parts take no number)."""
-    chapters = [page for page in book_pages() if page.startswith("chapters/")]
+    chapters = [page for page in listed_files(load_config()) if page.startswith("chapters/")]
     return {number: page for number, page in enumerate(chapters, start=1)}
 
 
@@ -132,10 +112,12 @@ def defined_ids(path: Path) -> set[str]:
 
 def generated_reference_pages() -> set[str]:
     """Pages that `quartodoc build` writes (not committed): the book's pages in its `dir`."""
-    folder = config().get("quartodoc", {}).get("dir")
+    folder = load_config().get("quartodoc", {}).get("dir")
     if not folder:
         return set()
-    return {page for page in book_pages() if page.startswith(folder.rstrip("/") + "/")}
+    return {
+        page for page in listed_files(load_config()) if page.startswith(folder.rstrip("/") + "/")
+    }
 
 
 def local_target(page: str, target: str) -> tuple[str, str] | None:
@@ -351,7 +333,7 @@ def test_chapter_references_name_the_right_chapter_and_an_existing_section(page)
 
 @pytest.mark.parametrize("page", SITE_PAGES)
 def test_reference_links_name_public_names(page):
-    folder = config()["quartodoc"]["dir"].rstrip("/")
+    folder = load_config()["quartodoc"]["dir"].rstrip("/")
     wrong = []
     for text, target in links(page):
         name = _REFERENCE_NAME.match(text)
@@ -379,7 +361,7 @@ def test_home_page_links_to_where_to_start():
         "the first chapter": first,
         "its notebook": f"notebooks/{PurePosixPath(first).stem}.ipynb",
         "the glossary": GLOSSARY,
-        "the Reference": f"{config()['quartodoc']['dir'].rstrip('/')}/index.qmd",
+        "the Reference": f"{load_config()['quartodoc']['dir'].rstrip('/')}/index.qmd",
     }
     missing = [what for what, target in wanted.items() if target not in targets]
     assert not missing, f"{HOME}: no link to {missing}"
@@ -407,7 +389,7 @@ def test_404_page_links_survive_being_served_from_any_address():
     # The 404 page is served at whatever address was not found. Quarto rewrites its links to
     # .qmd files into absolute ones from `site-url`; a relative .html, a root-relative path
     # or a `..` would not be rewritten and would break.
-    assert config()["book"].get("site-url", "").startswith("https://"), "book: site-url unset"
+    assert load_config()["book"].get("site-url", "").startswith("https://"), "book: site-url unset"
     fragile = [
         target
         for _, target in links(NOT_FOUND)
@@ -418,7 +400,7 @@ def test_404_page_links_survive_being_served_from_any_address():
 
 
 def test_glossary_and_404_are_rendered():
-    project, book = config()["project"], config()["book"]
+    project, book = load_config()["project"], load_config()["book"]
     assert GLOSSARY in book.get("appendices", []), f"{GLOSSARY} is not in book: appendices"
     render = project.get("render")
     for page in (GLOSSARY, NOT_FOUND):
@@ -429,7 +411,7 @@ def test_glossary_and_404_are_rendered():
 
 
 def footer_text() -> str:
-    footer = config()["book"].get("page-footer", "")
+    footer = load_config()["book"].get("page-footer", "")
     parts = footer.values() if isinstance(footer, dict) else [footer]
     return " ".join(" ".join(str(part).split()) for part in parts)
 
@@ -440,7 +422,7 @@ def test_footer_names_the_code_licence():
     assert licence.startswith("MIT License"), "LICENSE is not the MIT licence the footer names"
     match = re.search(r"\[MIT licen[cs]e\]\((?P<url>[^)]+)\)", footer)
     assert match, f"footer does not name the MIT licence with a link: {footer!r}"
-    repo = config()["book"]["repo-url"].rstrip("/")
+    repo = load_config()["book"]["repo-url"].rstrip("/")
     assert match["url"] == f"{repo}/blob/main/LICENSE", f"licence link {match['url']}"
 
 
