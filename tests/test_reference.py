@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from tests.test_chapters import listed_files, load_config, qmd_notebook
+from tests.test_docstrings import PUBLIC_MODULES
 
 ROOT = Path(__file__).resolve().parent.parent
 QUARTODOC = Path(sys.executable).with_name("quartodoc")
@@ -102,25 +103,9 @@ def test_listed_reference_pages_are_the_generated_ones(reference):
     )
 
 
-def _public_modules() -> list[ModuleType]:
-    top = importlib.import_module("pybackprop")
-    subs = [
-        getattr(top, name) for name in top.__all__ if isinstance(getattr(top, name), ModuleType)
-    ]
-    extra = [
-        importlib.import_module(n)
-        for n in (
-            "pybackprop.gradcheck",
-            "pybackprop.exercises",
-            "pybackprop.videos",
-            "pybackprop.scalar",
-        )
-    ]
-    return [top, *subs, *extra]
-
-
-@pytest.mark.parametrize("module", _public_modules(), ids=lambda m: m.__name__)
-def test_every_public_name_has_an_entry(module, reference, entries):
+@pytest.mark.parametrize("mod_name", PUBLIC_MODULES)
+def test_every_public_name_has_an_entry(mod_name, reference, entries):
+    module = importlib.import_module(mod_name)
     missing = []
     for name in module.__all__:
         obj = getattr(module, name)
