@@ -24,6 +24,7 @@ from tests.test_chapters import (
     _OFFLINE_PRELUDE,
     CELL_TIMEOUT,
     CHAPTER_FILES,
+    CHAPTERS,
     ROOT,
     _ChapterTimes,
     _describe_failure,
@@ -34,6 +35,7 @@ from tests.test_chapters import (
     load_config,
     qmd_notebook,
 )
+from tests.test_repo_tooling import notebooks_publisher
 
 BOOK = qmd_notebook.Book.from_root(ROOT)
 SITE = BOOK.site_url
@@ -161,6 +163,23 @@ def test_notebook_installs_pybackprop_first_and_the_page_does_not(notebooks, pat
     assert nb.cells[first].metadata.get("tags") == ["install"]
     assert 'pip install "pybackprop[book]"' in nb.cells[first - 1].source
     assert "find_spec" not in path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("path", [*CHAPTER_FILES, CHAPTERS / "_template.qmd"], ids=_rel)
+def test_chapter_box_opens_its_notebook_in_colab_and_says_how_to_install(path):
+    _, _, publisher = notebooks_publisher()
+    branch = publisher["with"]["publish_branch"]
+    org, repo = re.fullmatch(r"https://github\.com/([^/]+)/([^/]+?)/?", BOOK.repo_url).groups()
+    stem = "STEM" if path.name == "_template.qmd" else path.stem
+    _, body = qmd_notebook.parse_front_matter(path.read_text(encoding="utf-8"))
+    box = body.split("\n## ", 1)[0]
+    colab = f"https://colab.research.google.com/github/{org}/{repo}/blob/{branch}/{stem}.ipynb"
+    assert f"[open it in Colab]({colab})" in box, f"{_rel(path)}: no Colab link {colab}"
+    assert f"(../notebooks/{stem}.ipynb)" in box, f"{_rel(path)}: no download link"
+    # PyPI first; the repository for changes not released yet (README says the same).
+    assert '`pip install "pybackprop[book]"`' in box, f"{_rel(path)}: no PyPI install line"
+    assert f'`pip install "pybackprop[book] @ git+{BOOK.repo_url}"`' in box, _rel(path)
+    assert "pip install -e" not in box, f"{_rel(path)}: the box still says to install a clone"
 
 
 # --- "Run all" -----------------------------------------------------------------------------------
