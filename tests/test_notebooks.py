@@ -143,6 +143,22 @@ def test_notebook_details_are_balanced_in_every_cell(notebooks, path):
 
 
 @pytest.mark.parametrize("path", CHAPTER_FILES, ids=_rel)
+def test_notebook_folded_markdown_is_read_as_markdown(notebooks, path):
+    """Inside `<details>`, CommonMark (VS Code's markdown-it; JupyterLab's marked follows it)
+    reads Markdown only after a blank line: the code must come out as code, not as text."""
+    markdown_it = pytest.importorskip("markdown_it")
+    render = markdown_it.MarkdownIt("commonmark", {"html": True}).render
+    for source in markdown(notebooks[path]):
+        if "<details" not in source:
+            continue
+        page = render(source)
+        assert "```" not in page and "<p>&lt;" not in page, f"{_rel(path)}: raw text:\n{page}"
+        assert page.count("<details") == source.count("<details"), page
+        fences = len(re.findall(r"(?m)^`{3,}python$", source))
+        assert page.count('<pre><code class="language-python">') == fences, page
+
+
+@pytest.mark.parametrize("path", CHAPTER_FILES, ids=_rel)
 def test_notebook_shows_solutions_without_running_them(notebooks, path):
     nb = notebooks[path]
     solutions = solution_code(path)
