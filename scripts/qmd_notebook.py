@@ -319,20 +319,26 @@ def _closes(line: str, fence: str) -> bool:
 
 
 def _is_numbered(text: str) -> bool:
-    """Whether Quarto gives this page a chapter number: not if its title is `.unnumbered`."""
+    """Whether Quarto gives this page a chapter number: not if its title heading (used when the
+    front matter has no title) is `.unnumbered`, nor with `number-sections: false`."""
     meta, body = parse_front_matter(text)
-    title = re.search(r"^# .*$", body, re.MULTILINE)
-    attrs = (_HEADING.match(title.group())["attrs"] or "").split() if title else []
-    unnumbered = ".unnumbered" in attrs or "-" in attrs
-    return meta.get("number-sections") is not False and not unnumbered
+    if meta.get("number-sections") is False:
+        return False
+    if "title" in meta:
+        return True
+    title = next((line for line in body.splitlines() if line.startswith("# ")), "")
+    heading = _HEADING.match(title)
+    attrs = (heading["attrs"] or "").split() if heading else []
+    return ".unnumbered" not in attrs and "-" not in attrs
 
 
 def page_targets(page: str, text: str, chapter: str | None) -> dict[str, Target]:
     """The cross-reference labels a page defines, numbered as Quarto numbers them in a book.
 
     Figures, tables and equations count from 1 in each chapter ("Figure 4.2"); sections follow
-    `number-sections` ("Section 5.10.2": chapter 5, its tenth `##`, that one's second `###`).
-    Headings inside callouts are the callouts' titles, not sections.
+    `number-sections` ("Section 5.10.2": chapter 5, its tenth `##`, that one's second `###`),
+    and an `.unnumbered` one is called by its title. Headings inside callouts are the
+    callouts' titles, not sections.
     """
     _, body = parse_front_matter(text)
     prefix = f"{chapter}." if chapter else ""
@@ -342,12 +348,12 @@ def page_targets(page: str, text: str, chapter: str | None) -> dict[str, Target]
     divs: list[bool] = []  # for each open `:::` div: is it a callout?
     fence, in_cell = None, False
 
-    def add(label: str, number: str | None = None):
+    def add(label: str, number: str | None = None, words: str | None = None):
         kind = label.split("-", 1)[0]
         if number is None:
             counts[kind] += 1
             number = f"{prefix}{counts[kind]}"
-        targets[label] = Target(f"{_PREFIXES[kind]} {number}", number, page)
+        targets[label] = Target(words or f"{_PREFIXES[kind]} {number}", number, page)
 
     for line in body.splitlines():
         if fence is not None:
@@ -373,8 +379,10 @@ def page_targets(page: str, text: str, chapter: str | None) -> dict[str, Target]
                 sections[level] += 1
                 sections[level + 1 :] = [0] * (len(sections) - level - 1)
             for label in (a[1:] for a in attrs if a.startswith("#sec-")):
-                number = prefix + ".".join(map(str, sections[: level + 1]))
-                add(label, number if numbered else heading["title"])
+                if numbered:
+                    add(label, prefix + ".".join(map(str, sections[: level + 1])))
+                else:  # Quarto has no number for it; its title says where the link goes
+                    add(label, heading["title"], heading["title"])
             continue
         for match in _LABEL_ATTR.finditer(line):
             add(match["label"])

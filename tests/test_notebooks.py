@@ -229,10 +229,14 @@ def test_notebook_runs_all_with_the_starter_code(notebooks, notebook_times, path
     assert len(printed) == 1 and "already installed" in printed[0], printed
     checks = [c for c in cells if c.cell_type == "code" and _CHECK_CALL.search(c.source)]
     assert checks, f"{_rel(path)}: no exercise cell calls a check"
+    # The checks catch whatever the learner's function raises and report it, so a starter never
+    # stops "Run all"; and since no solution ran before them, they report on the starter, which
+    # is incomplete by design (chapters/_template.qmd): FAILED, with the mistake they recognise.
     for cell in checks:
         shown = "\n".join(
             o.get("data", {}).get("text/plain", "") + o.get("text", "") for o in cell.outputs
         )
-        assert re.search(r"check_\w+(\([^)]*\))?: (FAILED|passed)", shown), (
-            f"{_rel(path)}: the check did not report:\n{cell.source}\n--- output ---\n{shown}"
+        assert re.search(r"check_\w+(\([^)]*\))?: FAILED", shown), (
+            f"{_rel(path)}: the check did not report on the starter code:\n{cell.source}"
+            f"\n--- output ---\n{shown}"
         )

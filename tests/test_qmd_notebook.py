@@ -273,7 +273,7 @@ def test_labels_are_numbered_per_chapter_as_quarto_numbers_them(tmp_path):
         "fig-first": "Figure 2.1",
         "sec-details": "Section 2.2.1",
         "fig-second": "Figure 2.2",
-        "sec-aside": "Section Aside",
+        "sec-aside": "Aside",
         "fig-third": "Figure 2.3",
         "sec-tables": "Section 2.3",
         "tbl-one": "Table 2.1",
