@@ -409,9 +409,8 @@ class Book(NamedTuple):
         numbers: dict[str, str] = {}
         targets: dict[str, Target] = {}
         counted = {False: 0, True: 0}
-        for page, appendix in [(p, False) for p in config.chapters] + [
-            (p, True) for p in config.appendices
-        ]:
+        pages = [(p, False) for p in config.chapters] + [(p, True) for p in config.appendices]
+        for page, appendix in pages:
             path = root / page
             if not path.is_file():
                 continue  # generated pages (reference/*.qmd) number nothing a chapter refers to
@@ -436,7 +435,7 @@ class _Div:
 
     def __init__(self, attrs: str, opened_at: int):
         self.attrs, self.opened_at = attrs, opened_at
-        self.lines: list[tuple[str, bool]] = []
+        self.lines: list[tuple[str, bool | None]] = []
         self.title: str | None = None
         self.awaiting_title = True
 
