@@ -5,7 +5,7 @@ same function writes them into a temporary folder. Each is read (what a reader s
 as folded Markdown, cross-references as words, links that lead somewhere, solutions shown and
 not run) and executed top to bottom in a fresh kernel, offline, from a folder outside the
 repository, as "Run all" runs it: the exercises hold their starter code, and their checks must
-report on it without stopping the notebook. The run times are printed with the chapters'.
+report on it without stopping the notebook. The run times are printed at the end.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from tests.test_chapters import (
     CHAPTER_FILES,
     CHAPTERS,
     ROOT,
-    _ChapterTimes,
     _describe_failure,
     _labels,
     _rel,
@@ -207,9 +206,24 @@ def test_chapter_box_opens_its_notebook_in_colab_and_says_how_to_install(path):
 # --- "Run all" -----------------------------------------------------------------------------------
 
 
+class _NotebookTimes:
+    """Prints each download notebook's run time, and their sum, in the terminal summary."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    def pytest_terminal_summary(self, terminalreporter):
+        if not self.seconds:
+            return
+        terminalreporter.write_sep("-", "download notebook run times (fresh kernel, Run all)")
+        for name, seconds in sorted(self.seconds.items()):
+            terminalreporter.write_line(f"{seconds:6.1f} s  {name}")
+        terminalreporter.write_line(f"{sum(self.seconds.values()):6.1f} s  in all")
+
+
 @pytest.fixture(scope="session")
 def notebook_times(pytestconfig):
-    times = _ChapterTimes()
+    times = _NotebookTimes()
     pytestconfig.pluginmanager.register(times, "pybackprop-notebook-times")
     return times.seconds
 
