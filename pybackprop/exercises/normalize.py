@@ -188,4 +188,8 @@ def check_normalize(fn: Callable, seed: int = 0) -> CheckResult:
         _normalize_reference,
         ("x_train_n", "x_valid_n"),
         _NORMALIZE_MISTAKES,
+        in_place_fix=(
+            "Compute new arrays, (x_train - mean) / std, rather than x_train -= mean or "
+            "x_train /= std: the statistics of x_train must also come from the data as it was."
+        ),
     )
