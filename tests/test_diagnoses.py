@@ -1203,6 +1203,19 @@ row(
 )
 
 
+def adam_in_place(param, grad, m, v, t, lr, betas, eps):
+    b1, b2 = betas
+    m *= b1
+    m += (1 - b1) * grad
+    v *= b2
+    v += (1 - b2) * grad**2
+    param -= lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
+    return param, m, v
+
+
+row(AD, "modified_input_in_place", "m *= b1; param -= ...", adam_in_place)
+
+
 # ---- evaluation -------------------------------------------------------------------------------
 
 
@@ -1442,9 +1455,14 @@ def test_in_place_messages_give_the_exercise_s_own_fix():
     gradient = str(
         result_of(IDS.index("check_numerical_gradient-modified_input_in_place-x[i] += h"))
     )
-    assert "x.copy()" in gradient and "x * mask" not in gradient
+    assert "x.copy()" in gradient and "mask" not in gradient
     step = str(result_of(IDS.index("check_sgd_step-modified_input_in_place-param -= lr * v")))
-    assert "-=" in step and "x * mask" not in step
+    assert "new_param = param - ..." in step and "mask" not in step
+    relu = str(result_of(IDS.index("check_relu_backward-modified_input_in_place-g *= x > 0")))
+    assert "grad_out * (x > 0)" in relu
+    mse = check_mse_backward(lambda p, t: np.multiply(np.subtract(p, t, out=p), 2 / len(p), out=p))
+    assert mse.diagnosis == "modified_input_in_place" and "pred" in mse.message
+    assert "a -= b" in mse.message and "mask" not in mse.message
 
 
 @pytest.mark.parametrize(

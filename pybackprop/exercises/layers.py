@@ -93,9 +93,9 @@ def check_relu_backward(fn: Callable, seed: int = 0) -> CheckResult:
     CheckResult
         ``passed`` is True when every case matches. Otherwise ``diagnosis`` names the mistake
         (``"relu_mask_from_grad_out"``, ``"missing_relu_mask"``, ``"missing_grad_out"``,
-        ``"returned_forward"``, or a general one such as ``"wrong_shape"``) and ``case`` shows
-        the first failing case. Mistakes in ``fn``, exceptions included, are reported in the
-        result, never raised.
+        ``"returned_forward"``, ``"modified_input_in_place"``, or a general one such as
+        ``"wrong_shape"``) and ``case`` shows the first failing case. Mistakes in ``fn``,
+        exceptions included, are reported in the result, never raised.
 
     See Also
     --------
@@ -112,7 +112,16 @@ def check_relu_backward(fn: Callable, seed: int = 0) -> CheckResult:
     relu_mask_from_grad_out
     """
     return run_check(
-        "check_relu_backward", fn, _relu_cases(seed), _relu_reference, ("grad_x",), _RELU_MISTAKES
+        "check_relu_backward",
+        fn,
+        _relu_cases(seed),
+        _relu_reference,
+        ("grad_x",),
+        _RELU_MISTAKES,
+        in_place_fix=(
+            "Compute a new array, grad_out * (x > 0), rather than masking grad_out in place "
+            "(grad_out[x <= 0] = 0 or grad_out *= x > 0)."
+        ),
     )
 
 

@@ -373,9 +373,10 @@ def check_adam_step(fn: Callable, seed: int = 0) -> CheckResult:
     CheckResult
         ``passed`` is True when every case matches. Otherwise ``diagnosis`` names the mistake
         (``"missing_bias_correction"``, ``"bias_correction_off_by_one"``, ``"betas_swapped"``,
-        ``"grad_not_squared"``, ``"wrong_sign"``, ``"returned_corrected_moments"``, or a general
-        one) and ``case`` shows the first failing case. Mistakes in ``fn``, exceptions included, are
-        reported in the result, never raised.
+        ``"grad_not_squared"`` (``grad`` or ``|grad|`` in place of ``grad**2``), ``"wrong_sign"``,
+        ``"returned_corrected_moments"``, ``"not_updated"``, ``"modified_input_in_place"``, or a
+        general one) and ``case`` shows the first failing case. Mistakes in ``fn``, exceptions
+        included, are reported in the result, never raised.
 
     See Also
     --------

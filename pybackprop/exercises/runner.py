@@ -214,8 +214,8 @@ def normal(rng: np.random.Generator, shape: tuple[int, ...], dtype) -> np.ndarra
 
 # How to avoid changing an input, unless a check knows its exercise's usual way to do it.
 _IN_PLACE_FIX = (
-    "Compute a new array instead of writing into the input: `out = x * mask` rather than "
-    "`x *= mask` or `x[...] = ...`."
+    "Compute a new array instead of writing into an argument: `out = a * b` or `d = a - b` "
+    "rather than `a *= b`, `a -= b` or `a[...] = ...`."
 )
 
 
