@@ -789,9 +789,9 @@ class Loss(Module):
 
     def __call__(self, *inputs: np.ndarray) -> np.floating:
         out = super().__call__(*inputs)
-        # A float scalar comes back as one whose .backward says what to do instead.
-        wrap = _LOSS_TYPES.get(getattr(out, "dtype", None)) if np.ndim(out) == 0 else None
-        return wrap(out) if wrap is not None and isinstance(out, np.generic) else out
+        # The same number, as a type whose .backward says what to do instead (PyTorch's habit).
+        wrap = _LOSS_TYPES.get(out.dtype) if isinstance(out, np.generic) else None
+        return out if wrap is None else wrap(out)
 
     def backward(self, grad_out: float = 1.0) -> np.ndarray:
         """dL/dpred for the last call, scaled by ``grad_out``.
