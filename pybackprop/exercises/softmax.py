@@ -431,8 +431,9 @@ def check_cross_entropy(fn: Callable, seed: int = 0) -> CheckResult:
     ``target``: (n,) integer labels in ``[0, n_classes)``, returning the mean over rows of
     ``-log_softmax(logits)[i, target[i]]``: a single number, finite for any finite logits.
     The check compares it with ``pybackprop.functional.cross_entropy`` on 14 random cases
-    (float64 and float32, small logits first, then large ones where ``exp`` overflows
-    unless each row's maximum is subtracted).
+    (float64 and float32, small logits first, then large ones: rows near 1e3, where ``exp``
+    overflows unless each row's maximum is subtracted, and rows spread over thousands, where
+    ``log(softmax(logits))`` takes the log of probabilities that underflowed to 0).
 
     Parameters
     ----------
