@@ -1386,6 +1386,16 @@ def test_each_wrong_answer_gets_its_diagnosis(i):
     assert result.diagnosis == diagnosis, str(result)
 
 
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_diagnoses_hold_for_other_seeds(seed):
+    wrong = [
+        (IDS[i], result.diagnosis)
+        for i, (check, _, answer, diagnosis) in enumerate(ROWS)
+        if (result := check(answer, seed=seed)).passed or result.diagnosis != diagnosis
+    ]
+    assert not wrong
+
+
 def documented(check_fn) -> set[str]:
     doc = check_fn.__doc__
     returns = doc[doc.index("Returns\n") : doc.index("\n\n", doc.index("``passed``"))]
