@@ -74,6 +74,8 @@ def gradcheck(
         every parameter), or a function ``fn(*inputs) -> np.ndarray`` of any output shape.
     *inputs : np.ndarray
         The inputs to call it with, any shapes; floating-point ones are checked, in float64.
+        PyTorch's habit of passing them as one tuple, ``gradcheck(model, (x,))``, works too:
+        a single tuple is unpacked into the inputs it holds.
     backward : Callable or None, default None
         For a function (required then): ``backward(grad_out, *inputs)`` returning dL/dinput
         for each input, in order, each of that input's shape (a tuple, or one array for a
@@ -125,6 +127,11 @@ def gradcheck(
     >>> gradcheck(nn.Linear(3, 2, rng=0), x)
     True
 
+    The inputs may also come as one tuple, as ``torch.autograd.gradcheck`` takes them:
+
+    >>> gradcheck(nn.Linear(3, 2, rng=0), (x,))
+    True
+
     A wrong derivative (tanh's is ``1 - tanh(x)**2``) is caught:
 
     >>> gradcheck(np.tanh, x, backward=lambda g, x: g * (1 - np.tanh(x)))
@@ -132,6 +139,8 @@ def gradcheck(
     ...
     pybackprop.gradcheck.GradcheckError: gradcheck failed for input 0 at index ...
     """
+    if len(inputs) == 1 and isinstance(inputs[0], tuple):
+        inputs = inputs[0]  # torch.autograd.gradcheck(fn, (x, w)) takes the inputs as one tuple
     rng = np.random.default_rng(rng)
     xs = [
         np.array(x, dtype=np.float64) if np.asarray(x).dtype.kind == "f" else np.asarray(x)

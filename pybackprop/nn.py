@@ -715,12 +715,47 @@ class Sequential(Module):
         return iter(self.layers)
 
 
+_BOOKS_WAY = (
+    "a loss module returns a plain number, not a node of a graph, so it has no "
+    ".backward() (PyTorch's loss.backward()). In pybackprop the backward pass starts from "
+    "the loss module: grad = loss_fn.backward() gives dL/dpred, and "
+    "model.backward(grad) sends it through the model, filling every parameter's .grad. "
+    "In one line: model.backward(loss_fn.backward())."
+)
+
+
+def _no_backward(self) -> None:
+    raise AttributeError(_BOOKS_WAY)
+
+
+class _LossFloat64(np.float64):
+    """A float64 loss; ``.backward`` raises with the book's way (numpy's own error is bare)."""
+
+    __slots__ = ()
+    backward = property(_no_backward)
+
+
+class _LossFloat32(np.float32):
+    """A float32 loss; ``.backward`` raises with the book's way (numpy's own error is bare)."""
+
+    __slots__ = ()
+    backward = property(_no_backward)
+
+
+_LOSS_TYPES = {np.dtype(np.float64): _LossFloat64, np.dtype(np.float32): _LossFloat32}
+
+
 class Loss(Module):
     """Base for losses: ``loss_fn(pred, target)`` -> scalar; ``loss_fn.backward()`` -> dL/dpred.
 
     ``backward(grad_out=1.0)``: a loss is usually where the backward pass starts, so the
     upstream gradient defaults to dL/dL = 1. Subclasses implement ``forward(pred, target)``
     and ``bwd(grad_out, pred, target)`` like any module.
+
+    What the call returns is a number (a numpy float scalar, which prints and computes like
+    one), not a node of a graph: PyTorch's ``loss.backward()`` does not work on it, and
+    raises an ``AttributeError`` that shows the book's way instead,
+    ``model.backward(loss_fn.backward())``.
 
     Examples
     --------
@@ -738,7 +773,25 @@ class Loss(Module):
     1.0
     >>> print(l1.backward())
     [ 0.5 -0.5]
+
+    The backward pass starts from the loss module, not from the number it returned:
+
+    >>> model = nn.Linear(3, 1, rng=0)
+    >>> loss = l1(model(np.ones((2, 3), dtype=np.float32)), np.zeros((2, 1)))
+    >>> loss.backward()
+    Traceback (most recent call last):
+    ...
+    AttributeError: a loss module returns a plain number, ... model.backward(loss_fn.backward()).
+    >>> _ = model.backward(l1.backward())
+    >>> model.weight.grad.shape
+    (3, 1)
     """
+
+    def __call__(self, *inputs: np.ndarray) -> np.floating:
+        out = super().__call__(*inputs)
+        # The same number, as a type whose .backward says what to do instead (PyTorch's habit).
+        wrap = _LOSS_TYPES.get(out.dtype) if isinstance(out, np.generic) else None
+        return out if wrap is None else wrap(out)
 
     def backward(self, grad_out: float = 1.0) -> np.ndarray:
         """dL/dpred for the last call, scaled by ``grad_out``.

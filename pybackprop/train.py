@@ -308,6 +308,35 @@ def _evaluate(model, loss_fn, valid_dl: Iterable) -> tuple[float, float]:
     return total_loss / n, (total_correct / n if classification else math.nan)
 
 
+def _check_optimiser_params(model, opt) -> None:
+    """Refuse an optimiser holding parameters the model does not use: it would train nothing.
+
+    Skipped when either side does not list its parameters (a hand-written model or optimiser).
+    An optimiser on only some of the model's parameters is allowed: that freezes the others.
+    """
+    params = getattr(model, "parameters", None)
+    held = getattr(opt, "params", None)
+    if not callable(params) or held is None:
+        return
+    mine = {id(p) for p in params()}
+    foreign = [p for p in held if id(p) not in mine]
+    if not foreign:
+        return
+    shapes = ", ".join(str(getattr(p, "shape", "?")) for p in foreign[:4])
+    more = ", ..." if len(foreign) > 4 else ""
+    which = (
+        f"none of the optimiser's {len(held)} parameters is one of the model's"
+        if len(foreign) == len(held)
+        else f"{len(foreign)} of the optimiser's {len(held)} parameters are not the model's"
+    )
+    raise ValueError(
+        f"fit: {which} (optimiser parameters of shapes {shapes}{more} are not in "
+        "model.parameters()), so its steps would not train this model. Was the optimiser "
+        "built on another model, or before the model was built again? Build it on this "
+        f"one: {type(opt).__name__}(model.parameters(), ...)."
+    )
+
+
 def fit(
     model: nn.Module,
     loss_fn: nn.Loss,
@@ -363,7 +392,9 @@ def fit(
         If ``train_dl`` has no ``len()``.
     ValueError
         If ``epochs`` is not a positive integer, or ``train_dl`` or ``valid_dl`` yields no
-        batches.
+        batches, or ``opt`` holds a parameter that is not one of ``model.parameters()`` (an
+        optimiser built on another model, which would train nothing); the message counts
+        them and gives their shapes.
     ImportError
         If ``progress`` is True and fastprogress is not installed.
 
@@ -408,6 +439,7 @@ def fit(
         raise ValueError(
             "train_dl has no batches: is the batch size larger than the data with drop_last=True?"
         )
+    _check_optimiser_params(model, opt)
     # The batch itself needs no gradient: an nn.Module can skip computing dL/dx for it, as
     # torch does for inputs; a hand-written model just gets model.backward(grad).
     backward = (

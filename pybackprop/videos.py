@@ -977,6 +977,27 @@ def videos_page(videos_dir: str | Path = "videos") -> str:
 # Command line
 
 
+def _no_videos_dir(videos_dir: Path) -> str:
+    """The CLI's message for a missing folder: the full path tried, and where to run from."""
+    tried = videos_dir.absolute()
+    lines = [f"{videos_dir}: no such folder (looked for the cohort files in {tried})."]
+    # Run from a sub-folder of the book (chapters/, say), the usual cause: name the root.
+    if not videos_dir.is_absolute():
+        for parent in tried.parent.parents:
+            if (parent / videos_dir).is_dir():
+                lines.append(
+                    f"Run the command from the book's root folder, {parent}, or pass the "
+                    f"folder: python -m pybackprop.videos check {parent / videos_dir}"
+                )
+                return "\n".join(lines)
+    lines.append(
+        "Run the command from the book's root folder (the one that holds videos/ and "
+        "chapters/), or pass the folder of cohort files: "
+        "python -m pybackprop.videos check path/to/videos"
+    )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     r"""The command line: ``python -m pybackprop.videos check [VIDEOS_DIR]``.
 
@@ -1024,6 +1045,9 @@ def main(argv: list[str] | None = None) -> int:
         "videos_dir", nargs="?", default="videos", help="folder of cohort files (default: videos)"
     )
     args = parser.parse_args(argv)
+    if not Path(args.videos_dir).is_dir():
+        print(_no_videos_dir(Path(args.videos_dir)), file=sys.stderr)
+        return 1
     try:
         cohorts = load_cohorts(args.videos_dir)
     except VideoConfigError as err:

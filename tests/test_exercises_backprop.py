@@ -67,7 +67,7 @@ MAE_MISTAKES = {
 }
 
 
-def mlp_with(relu_last=False, mask=True, scale=2.0, mask_from_grad=False):
+def mlp_with(relu_last=False, mask=True, scale=2.0, mask_from_grad=False, over_n=True):
     def fn(x, target, w1, b1, w2, b2, w3, b3):
         l1 = x @ w1 + b1
         h1 = np.maximum(l1, 0)
@@ -75,7 +75,7 @@ def mlp_with(relu_last=False, mask=True, scale=2.0, mask_from_grad=False):
         h2 = np.maximum(l2, 0)
         pre = h2 @ w3 + b3
         out = np.maximum(pre, 0) if relu_last else pre
-        g = scale * (out[:, 0] - target)[:, None] / len(target)
+        g = scale * (out[:, 0] - target)[:, None] / (len(target) if over_n else 1)
         if relu_last:
             g = g * (pre > 0)
 
@@ -95,7 +95,9 @@ MLP_MISTAKES = {
     "relu_after_last_layer": mlp_with(relu_last=True),
     "missing_relu_backward": mlp_with(mask=False),
     "relu_mask_from_grad_out": mlp_with(mask_from_grad=True),
-    "mse_missing_2_over_n": mlp_with(scale=1.0),
+    "mse_missing_2": mlp_with(scale=1.0),
+    "mse_missing_1_over_n": mlp_with(over_n=False),
+    "mse_missing_2_over_n": mlp_with(scale=1.0, over_n=False),
 }
 
 CHECKS = {

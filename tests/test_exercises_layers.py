@@ -33,12 +33,11 @@ LINEAR_MISTAKES = {
 }
 
 MSE_MISTAKES = {
-    "mse_missing_2_over_n": [
-        lambda p, y: p - y,
-        lambda p, y: 2 * (p - y),
-        lambda p, y: (p - y) / len(p),
-    ],
+    "mse_missing_2_over_n": [lambda p, y: p - y],
+    "mse_missing_1_over_n": [lambda p, y: 2 * (p - y)],
+    "mse_missing_2": [lambda p, y: (p - y) / len(p)],
     "wrong_sign": [lambda p, y: 2 * (y - p) / len(p)],
+    "returned_mae_gradient": [lambda p, y: np.sign(p - y) / len(p)],
 }
 
 

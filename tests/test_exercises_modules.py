@@ -62,6 +62,14 @@ def s(x):
     return 1 / (1 + np.exp(-x))
 
 
+class ReluMaskedByGradient:
+    def __call__(self, x):
+        return np.maximum(x, 0)
+
+    def backward(self, grad_out):
+        return grad_out * (grad_out > 0)
+
+
 GOOD = {
     "sigmoid": (Sigmoid, None),
     "nn.Linear": (lambda: nn.Linear(4, 3), 4),
@@ -74,6 +82,7 @@ MISTAKES = {
     "backward_returns_grad_out": (sigmoid_with(lambda x, g: g), None),
     "missing_grad_out": (sigmoid_with(lambda x, g: s(x) * (1 - s(x))), None),
     "wrong_sign": (sigmoid_with(lambda x, g: -g * s(x) * (1 - s(x))), None),
+    "relu_mask_from_grad_out": (ReluMaskedByGradient, None),
     "parameter_grad_not_filled": (lambda: MyLinear(fill=False), 4),
     "grad_not_accumulated": (lambda: MyLinear(accumulate=False), 4),
 }

@@ -34,12 +34,23 @@ def adam_no_square(p, g, m, v, t, lr, betas, eps):
     return p - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps), m, v
 
 
+def adam_abs_grad(p, g, m, v, t, lr, betas, eps):
+    b1, b2 = betas
+    m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * np.abs(g)
+    return p - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps), m, v
+
+
 MISTAKES = [
     (check_sgd_step, "dampened_momentum", lambda p, g, v, lr, m: sgd(p, (1 - m) * g, v, lr, m)),
     (
         check_sgd_step,
         "lr_inside_velocity",
         lambda p, g, v, lr, m: (p + (m * v - lr * g), m * v - lr * g),
+    ),
+    (  # the common spelling: the step is kept in v, p - v
+        check_sgd_step,
+        "lr_inside_velocity",
+        lambda p, g, v, lr, m: (p - (m * v + lr * g), m * v + lr * g),
     ),
     (
         check_sgd_step,
@@ -60,6 +71,7 @@ MISTAKES = [
     ),
     (check_adam_step, "returned_corrected_moments", adam_returning_corrected),
     (check_adam_step, "grad_not_squared", adam_no_square),
+    (check_adam_step, "grad_not_squared", adam_abs_grad),
     (
         check_adam_step,
         "wrong_sign",

@@ -64,6 +64,7 @@ MISTAKES = [
     ("mul", "swapped_partials", lambda a, b: (a, b)),
     ("div", "wrong_sign", lambda a, b: (1 / b, a / b**2)),
     ("div", "swapped_partials", lambda a, b: (-a / b**2, 1 / b)),
+    ("div", "missing_square", lambda a, b: (1 / b, -a / b)),
     ("pow", "exponent_not_decreased", lambda x, n: n * x**n),
     ("pow", "missing_factor_n", lambda x, n: x ** (n - 1)),
     ("neg", "wrong_sign", lambda x: 1.0),

@@ -71,6 +71,11 @@ MISTAKES = [
     (check_cross_entropy, "wrong_sign", lambda x, y: picked(x, y).mean()),
     (
         check_cross_entropy,
+        "log_of_softmax",
+        lambda x, y: -np.log(F.softmax(x))[np.arange(len(y)), y].mean(),
+    ),
+    (
+        check_cross_entropy,
         "no_max_subtracted",
         lambda x, y: -(x - naive_lse(x)[:, None])[np.arange(len(y)), y].mean(),
     ),

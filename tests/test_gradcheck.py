@@ -144,3 +144,17 @@ def test_leaves_inputs_and_module_parameters_unchanged():
         assert p.data is data and p.grad is grad and p.data.dtype == np.float32
         np.testing.assert_array_equal(p.data, values)
         assert not np.any(p.grad)
+
+
+def test_inputs_as_one_tuple_as_torch_takes_them():
+    """torch.autograd.gradcheck(fn, (x,)): the tuple habit gives the same check."""
+    x = np.random.default_rng(1).standard_normal((2, 4))
+    assert gradcheck(mlp(1), (x,)) and gradcheck(mlp(1), x)
+    w = np.random.default_rng(2).standard_normal((4, 3))
+
+    def matmul_backward(grad_out, x, w):
+        return grad_out @ w.T, x.T @ grad_out
+
+    assert gradcheck(lambda x, w: x @ w, (x, w), backward=matmul_backward)
+    with pytest.raises(GradcheckError, match="input 1"):
+        gradcheck(lambda x, w: x @ w, (x, w), backward=lambda g, x, w: (g @ w.T, x.T @ g / 2))

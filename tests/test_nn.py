@@ -387,3 +387,26 @@ def test_mse_loss_rejects_shapes_that_would_broadcast():
 def test_parameter_rejects_integer_data():
     with pytest.raises(TypeError, match=r"floating-point array; got dtype int64"):
         nn.Parameter(np.arange(3))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_loss_backward_on_the_returned_number_shows_the_book_s_way(dtype):
+    """PyTorch's `loss.backward()` fails with the way pybackprop does it, not numpy's error."""
+    rng = np.random.default_rng(0)
+    model = nn.Linear(3, 4, rng=0, dtype=dtype)
+    pred = model(rng.standard_normal((5, 3)).astype(dtype))
+    for loss_fn, target in (
+        (nn.CrossEntropyLoss(), rng.integers(0, 4, 5)),
+        (nn.MSELoss(), rng.standard_normal((5, 4)).astype(dtype)),
+    ):
+        loss = loss_fn(pred, target)
+        with pytest.raises(AttributeError, match=r"model\.backward\(loss_fn\.backward\(\)\)"):
+            loss.backward()
+        assert not hasattr(loss, "backward")
+        # otherwise a plain number of the predictions' dtype
+        assert isinstance(loss, np.floating) and loss.dtype == dtype and loss.shape == ()
+        assert repr(loss) == repr(dtype(float(loss))) and loss + 1 == dtype(float(loss)) + 1
+        model.backward(loss_fn.backward())
+        assert np.any(model.weight.grad)
+        model.zero_grad()
+        pred = model(rng.standard_normal((5, 3)).astype(dtype))

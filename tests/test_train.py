@@ -365,3 +365,30 @@ def test_train_dl_without_len_or_batches_is_an_error():
         train.fit(model, nn.CrossEntropyLoss(), opt, batches, progress=False)
     with pytest.raises(ValueError, match="no batches"):
         train.fit(model, nn.CrossEntropyLoss(), opt, [], progress=False)
+
+
+def test_an_optimiser_on_another_model_s_parameters_is_refused_before_any_step():
+    train_dl, _ = small_classification(seed=15, n=10, batch_size=5)
+    model, other = mlp(seed=15), mlp(seed=16)
+    before = [p.data.copy() for p in model.parameters()]
+    with pytest.raises(
+        ValueError, match=r"none of the optimiser's 4 parameters is one of the"
+    ) as e:
+        train.fit(model, nn.CrossEntropyLoss(), optim.SGD(other.parameters(), 0.1), train_dl,
+                  progress=False)  # fmt: skip
+    assert "(784, 50)" in str(e.value) and "SGD(model.parameters(), ...)" in str(e.value)
+    assert all(np.array_equal(p.data, b) for p, b in zip(model.parameters(), before, strict=True))
+    mixed = [*model.parameters()[:2], *other.parameters()[2:]]
+    with pytest.raises(ValueError, match=r"2 of the optimiser's 4 parameters are not the model's"):
+        train.fit(model, nn.CrossEntropyLoss(), optim.Adam(mixed), train_dl, progress=False)
+
+
+def test_an_optimiser_on_some_of_the_model_s_parameters_freezes_the_others():
+    train_dl, _ = small_classification(seed=17, n=10, batch_size=5)
+    model = mlp(seed=17)
+    first = [p.data.copy() for p in model.parameters()[:2]]
+    opt = optim.SGD(model.parameters()[2:], 0.1)
+    train.fit(model, nn.CrossEntropyLoss(), opt, train_dl, progress=False)
+    assert all(
+        np.array_equal(p.data, f) for p, f in zip(model.parameters()[:2], first, strict=True)
+    )

@@ -377,3 +377,236 @@ def test_leaf_backward_sets_its_own_grad():
     a = Value(3.0)
     a.backward()
     assert a.grad == 1.0
+
+
+# ---- micrograd's names: code from Karpathy's lecture runs on Value -------------------------------
+# Written here in the lecture's style (not copied): `_prev`, `_op`, and `_backward()` by hand.
+
+
+def lecture_neuron():
+    """The lecture's first example: o = tanh(x1*w1 + x2*w2 + b), every node labelled."""
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+    x1w1 = x1 * w1
+    x1w1.label = "x1*w1"
+    x2w2 = x2 * w2
+    x2w2.label = "x2*w2"
+    x1w1x2w2 = x1w1 + x2w2
+    x1w1x2w2.label = "x1*w1 + x2*w2"
+    n = x1w1x2w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    nodes = (o, n, x1w1x2w2, x2w2, x1w1)
+    return o, nodes, (x1, x2, w1, w2, b)
+
+
+def build_topo(root):
+    """The lecture's recursive topological sort, over `_prev`."""
+    topo, visited = [], set()
+
+    def visit(v):
+        if v not in visited:
+            visited.add(v)
+            for child in v._prev:
+                visit(child)
+            topo.append(v)
+
+    visit(root)
+    return topo
+
+
+def trace(root):
+    """A draw_dot-style walk: every node and every (child, parent) edge, through `_prev`."""
+    nodes, edges = set(), set()
+
+    def build(v):
+        if v not in nodes:
+            nodes.add(v)
+            for child in v._prev:
+                edges.add((child, v))
+                build(child)
+
+    build(root)
+    return nodes, edges
+
+
+def test_prev_is_the_set_of_parents_and_op_is_op():
+    a, b = Value(2.0), Value(-3.0)
+    c = a * b + a
+    assert c._prev == set(c.parents) and isinstance(c._prev, set)
+    assert (a * a)._prev == {a}  # a set: the repeated parent appears once
+    assert c._op == c.op == "+" and a._op == "" and a._prev == set()
+    with pytest.raises(AttributeError):
+        c._op = "*"
+
+
+def test_manual_backward_steps_as_in_the_lecture_match_backward_and_torch():
+    o, (o_, n, s, x2w2, x1w1), (x1, x2, w1, w2, b) = lecture_neuron()
+    o.grad = 1.0
+    o._backward()
+    n._backward()
+    s._backward()
+    x2w2._backward()
+    x1w1._backward()
+    manual = [v.grad for v in (n, x1, x2, w1, w2, b)]
+    assert math.isclose(n.grad, 1 - o.data**2, rel_tol=SCALAR_RTOL)
+
+    o2, (_, n2, *_), leaves = lecture_neuron()
+    o2.backward()
+    assert manual == [v.grad for v in (n2, *leaves)]
+
+    def neuron(x1, x2, w1, w2, b):
+        return torch.tanh(x1 * w1 + x2 * w2 + b)
+
+    _, expected = torch_grads(neuron, 2.0, 0.0, -3.0, 1.0, 6.8813735870195432)
+    assert all(close(g, e) for g, e in zip(manual[1:], expected, strict=True))
+
+
+def test_backward_on_a_leaf_step_does_nothing():
+    leaf = Value(3.0)
+    leaf.grad = 2.0
+    leaf._backward()
+    assert leaf.grad == 2.0
+
+
+@settings(max_examples=50)
+@given(x=small_floats, y=nonzero_floats, z=small_floats)
+def test_backward_steps_in_reverse_topological_order_give_backward_s_grads(x, y, z):
+    def graph():
+        a, b, c = Value(x), Value(y), Value(z)
+        d = a * b + c / b
+        e = (d * a).tanh() + (c - a) ** 2 + d.sigmoid() * b
+        return e, (a, b, c)
+
+    e, leaves = graph()
+    e.grad = 1.0
+    for node in reversed(build_topo(e)):
+        node._backward()
+    e2, leaves2 = graph()
+    e2.backward()
+    assert [v.grad for v in leaves] == pytest.approx([v.grad for v in leaves2], rel=1e-12)
+
+
+def test_a_draw_dot_style_walk_finds_every_node_edge_and_op():
+    o, inner, leaves = lecture_neuron()
+    nodes, edges = trace(o)
+    assert nodes == {*inner, *leaves}
+    assert len(edges) == 9  # two for each of the two * and two +, one for tanh
+    assert all(child in parent._prev for child, parent in edges)
+    lines = [
+        f"{v.label} | data {v.data:.4f} | grad {v.grad:.4f}" + (f" [{v._op}]" if v._op else "")
+        for v in sorted(nodes, key=lambda v: v.label)
+    ]
+    assert "o | data 0.7071 | grad 0.0000 [tanh]" in lines
+    assert "x1*w1 | data -6.0000 | grad 0.0000 [*]" in lines
+
+
+def test_the_lecture_s_dot_source_builds_with_graphviz():
+    graphviz = pytest.importorskip("graphviz")
+    o, _, _ = lecture_neuron()
+    o.backward()
+    dot = graphviz.Digraph(format="svg", graph_attr={"rankdir": "LR"})
+    nodes, edges = trace(o)
+    for v in nodes:
+        uid = str(id(v))
+        dot.node(
+            uid, label=f"{{ {v.label} | data {v.data:.4f} | grad {v.grad:.4f} }}", shape="record"
+        )
+        if v._op:
+            dot.node(uid + v._op, label=v._op)
+            dot.edge(uid + v._op, uid)
+    for child, parent in edges:
+        dot.edge(str(id(child)), str(id(parent)) + parent._op)
+    assert "grad 0.5000" in dot.source and "label=tanh" in dot.source
+
+
+class LectureNeuron:
+    def __init__(self, nin, rng):
+        self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
+        self.b = Value(rng.uniform(-1, 1))
+
+    def __call__(self, x):
+        act = sum((wi * xi for wi, xi in zip(self.w, x, strict=True)), self.b)
+        e = (2 * act).exp()  # tanh written with exp, as the lecture does once
+        return (e - 1) / (e + 1)
+
+    def parameters(self):
+        return self.w + [self.b]
+
+
+class LectureLayer:
+    def __init__(self, nin, nout, rng):
+        self.neurons = [LectureNeuron(nin, rng) for _ in range(nout)]
+
+    def __call__(self, x):
+        outs = [n(x) for n in self.neurons]
+        return outs[0] if len(outs) == 1 else outs
+
+    def parameters(self):
+        return [p for n in self.neurons for p in n.parameters()]
+
+
+class LectureMLP:
+    def __init__(self, nin, nouts, rng):
+        sizes = [nin] + nouts
+        self.layers = [LectureLayer(sizes[i], sizes[i + 1], rng) for i in range(len(nouts))]
+
+    def __call__(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def parameters(self):
+        return [p for layer in self.layers for p in layer.parameters()]
+
+
+def test_the_lecture_s_mlp_trains_and_matches_torch():
+    import random
+
+    rng = random.Random(0)
+    net = LectureMLP(3, [4, 4, 1], rng)
+    xs = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
+    ys = [1.0, -1.0, -1.0, 1.0]
+    params = net.parameters()
+
+    # torch, on the same weights: each layer a matrix, tanh via torch.tanh
+    def tensor(values):
+        return torch.tensor(values, dtype=torch.float64, requires_grad=True)
+
+    # column j of a layer's matrix holds neuron j's weights
+    weights = [
+        (tensor([[w.data for w in n.w] for n in layer.neurons]).T.detach().requires_grad_(),
+         tensor([n.b.data for n in layer.neurons]))
+        for layer in net.layers
+    ]  # fmt: skip
+    h = torch.tensor(xs, dtype=torch.float64)
+    for w, b in weights:
+        h = torch.tanh(h @ w + b)
+    torch_loss = ((h[:, 0] - torch.tensor(ys, dtype=torch.float64)) ** 2).sum()
+    torch_loss.backward()
+
+    ypred = [net(x) for x in xs]
+    loss = sum((yout - ygt) ** 2 for ygt, yout in zip(ys, ypred, strict=True))
+    for p in params:
+        p.grad = 0.0
+    loss.backward()
+    assert math.isclose(loss.data, torch_loss.item(), rel_tol=1e-12)
+    grads = [
+        g
+        for layer, (w, b) in zip(net.layers, weights, strict=True)
+        for j in range(len(layer.neurons))
+        for g in [*w.grad[:, j].tolist(), b.grad[j].item()]
+    ]
+    assert [p.grad for p in params] == pytest.approx(grads, rel=1e-10, abs=1e-12)
+
+    for _ in range(20):  # the lecture's training loop: the loss goes down
+        ypred = [net(x) for x in xs]
+        loss = sum((yout - ygt) ** 2 for ygt, yout in zip(ys, ypred, strict=True))
+        for p in params:
+            p.grad = 0.0
+        loss.backward()
+        for p in params:
+            p.data += -0.05 * p.grad
+    assert loss.data < torch_loss.item()

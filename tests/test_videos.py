@@ -792,10 +792,24 @@ def test_cli_check_defaults_to_the_real_videos_folder():
     assert result.stdout.startswith("videos: OK, ")
 
 
-def test_cli_check_missing_folder_exits_1(tmp_path):
+def test_cli_check_missing_folder_exits_1_naming_the_full_path_tried(tmp_path):
     result = run_check(str(tmp_path / "nowhere"))
     assert result.returncode == 1
     assert "no such folder" in result.stderr
+    assert f"looked for the cohort files in {tmp_path / 'nowhere'}" in result.stderr
+    assert "Run the command from the book's root folder" in result.stderr
+
+
+def test_cli_check_from_a_sub_folder_says_where_to_run_it(tmp_path):
+    """Run from chapters/, the default ``videos`` is not there: name the root that holds it."""
+    root = tmp_path / "book"
+    (root / "videos").mkdir(parents=True)
+    (root / "chapters").mkdir()
+    result = run_check(cwd=root / "chapters")
+    assert result.returncode == 1 and result.stdout == ""
+    assert f"looked for the cohort files in {root / 'chapters' / 'videos'}" in result.stderr
+    assert f"from the book's root folder, {root}," in result.stderr
+    assert f"python -m pybackprop.videos check {root / 'videos'}" in result.stderr
 
 
 def test_import_pybackprop_does_not_load_videos_or_yaml():

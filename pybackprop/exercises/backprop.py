@@ -294,10 +294,18 @@ def _mistakes_told_apart(args: tuple, dtype: np.dtype) -> bool:
     for i, wrong in enumerate(wrongs):
         k = next((k for k in range(len(right)) if not close(wrong[k], right[k], dtype)), None)
         if k is not None and any(
-            close(other[k], wrong[k], dtype) for j, other in enumerate(wrongs) if j != i
+            close(other[k], wrong[k], dtype) and not _same_answer(other, wrong, dtype)
+            for j, other in enumerate(wrongs)
+            if j != i
         ):
             return False
     return True
+
+
+def _same_answer(a: tuple, b: tuple, dtype: np.dtype) -> bool:
+    """True when two mistakes give the same six gradients: the same answer on this case by
+    construction (no 1/n to miss at batch 1), which no other draw would tell apart."""
+    return all(close(x, y, dtype) for x, y in zip(a, b, strict=True))
 
 
 def _mlp_grads(
@@ -312,7 +320,8 @@ def _mlp_grads(
     *,
     relu_last=False,
     mask=True,
-    loss_scale=2.0,
+    two=True,
+    over_n=True,
     mask_from_grad=False,
 ):
     """Gradients of mse(lin3(relu(lin2(relu(lin1(x))))), target), or of a named mistake."""
@@ -323,7 +332,7 @@ def _mlp_grads(
     out = h2 @ w3 + b3
     if relu_last:
         out_pre, out = out, np.maximum(out, 0)
-    g = loss_scale * (out[:, 0] - target)[:, None] / len(target)
+    g = (2.0 if two else 1.0) * (out[:, 0] - target)[:, None] / (len(target) if over_n else 1)
     if relu_last:
         g = g * (out_pre > 0)
 
@@ -339,6 +348,8 @@ def _mlp_grads(
     gw1, gb1 = x.T @ g, g.sum(0)
     return gw1, gb1, gw2, gb2, gw3, gb3
 
+
+_MLP_LOSS = "The MSE's gradient is dL/dout = 2 * (out - target) / n, with n the batch size."
 
 # (diagnosis, message, the keywords of `_mlp_grads` that make the mistake)
 _MLP_MISTAKES = [
@@ -359,11 +370,24 @@ _MLP_MISTAKES = [
         "the ReLU mask is taken from the gradient (g > 0) instead of the ReLU's input (l > 0).",
         {"mask_from_grad": True},
     ),
+    # At batch 1, where 1/n = 1, the first two are the same answer: the first one names it.
+    (
+        "mse_missing_2",
+        "every gradient is half the right one: dL/dout lacks the 2 that comes from the "
+        f"square. {_MLP_LOSS}",
+        {"two": False},
+    ),
     (
         "mse_missing_2_over_n",
-        "every gradient is off by the factor 2/n of the MSE's gradient: dL/dout = "
-        "2 * (out - target) / n.",
-        {"loss_scale": 1.0},
+        "every gradient is n/2 times the right one: dL/dout = out - target lacks both the "
+        f"2 from the square and the 1/n from the mean. {_MLP_LOSS}",
+        {"two": False, "over_n": False},
+    ),
+    (
+        "mse_missing_1_over_n",
+        "every gradient is n times the right one: dL/dout lacks the 1/n from the mean "
+        f"(the loss is a mean over the batch, not a sum). {_MLP_LOSS}",
+        {"over_n": False},
     ),
 ]
 
@@ -418,9 +442,11 @@ def check_mlp_backward(fn: Callable, seed: int = 0) -> CheckResult:
     CheckResult
         ``passed`` is True when every case matches. Otherwise ``diagnosis`` names the mistake
         (``"relu_after_last_layer"``, ``"missing_relu_backward"``,
-        ``"relu_mask_from_grad_out"``, ``"mse_missing_2_over_n"``, ``"shape_mismatch"``, or a
-        general one) and ``case`` shows the first failing case. Mistakes in ``fn``, exceptions
-        included, are reported in the result, never raised.
+        ``"relu_mask_from_grad_out"``, ``"mse_missing_2"`` (dL/dout without the 2),
+        ``"mse_missing_1_over_n"`` (without the 1/n), ``"mse_missing_2_over_n"`` (without
+        both: ``out - target``), ``"shape_mismatch"``, or a general one) and ``case`` shows
+        the first failing case. Mistakes in ``fn``, exceptions included, are reported in the
+        result, never raised.
 
     See Also
     --------

@@ -100,9 +100,10 @@ def check_kaiming_init(fn: Callable, seed: int = 0) -> CheckResult:
     CheckResult
         ``passed`` is True when every case matches. Otherwise ``diagnosis`` names the mistake
         (``"missing_transpose"``, ``"ignores_rng"``, ``"constant_weights"``, ``"nonzero_mean"``,
-        ``"fan_out_instead_of_fan_in"``, ``"missing_factor_2"``, ``"variance_instead_of_std"``,
-        ``"not_scaled"``, ``"wrong_std"``, or a general one) and ``case`` shows the first failing
-        case. Mistakes in ``fn``, exceptions included, are reported in the result, never raised.
+        ``"fan_out_instead_of_fan_in"``, ``"missing_factor_2"``, ``"xavier_instead_of_kaiming"``,
+        ``"uniform_bound_as_std"``, ``"variance_instead_of_std"``, ``"not_scaled"``,
+        ``"wrong_std"``, or a general one) and ``case`` shows the first failing case. Mistakes in
+        ``fn``, exceptions included, are reported in the result, never raised.
 
     See Also
     --------

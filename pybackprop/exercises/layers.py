@@ -93,9 +93,9 @@ def check_relu_backward(fn: Callable, seed: int = 0) -> CheckResult:
     CheckResult
         ``passed`` is True when every case matches. Otherwise ``diagnosis`` names the mistake
         (``"relu_mask_from_grad_out"``, ``"missing_relu_mask"``, ``"missing_grad_out"``,
-        ``"returned_forward"``, or a general one such as ``"wrong_shape"``) and ``case`` shows
-        the first failing case. Mistakes in ``fn``, exceptions included, are reported in the
-        result, never raised.
+        ``"returned_forward"``, ``"modified_input_in_place"``, or a general one such as
+        ``"wrong_shape"``) and ``case`` shows the first failing case. Mistakes in ``fn``,
+        exceptions included, are reported in the result, never raised.
 
     See Also
     --------
@@ -112,7 +112,16 @@ def check_relu_backward(fn: Callable, seed: int = 0) -> CheckResult:
     relu_mask_from_grad_out
     """
     return run_check(
-        "check_relu_backward", fn, _relu_cases(seed), _relu_reference, ("grad_x",), _RELU_MISTAKES
+        "check_relu_backward",
+        fn,
+        _relu_cases(seed),
+        _relu_reference,
+        ("grad_x",),
+        _RELU_MISTAKES,
+        in_place_fix=(
+            "Compute a new array, grad_out * (x > 0), rather than masking grad_out in place "
+            "(grad_out[x <= 0] = 0 or grad_out *= x > 0)."
+        ),
     )
 
 
@@ -310,12 +319,12 @@ _MSE_MISTAKES = [
         produce=lambda p, t: p - t,
     ),
     Mistake(
-        "mse_missing_2_over_n",
+        "mse_missing_1_over_n",
         f"this is 2 * (pred - target), without the 1/n. {_MSE_HINT}",
         produce=lambda p, t: 2 * (p - t),
     ),
     Mistake(
-        "mse_missing_2_over_n",
+        "mse_missing_2",
         f"this is (pred - target) / n, without the 2. {_MSE_HINT}",
         produce=lambda p, t: (p - t) / len(p),
     ),
@@ -323,6 +332,11 @@ _MSE_MISTAKES = [
         "wrong_sign",
         f"the sign is flipped (target - pred). {_MSE_HINT}",
         produce=lambda p, t: 2 * (t - p) / len(p),
+    ),
+    Mistake(
+        "returned_mae_gradient",
+        f"this is sign(pred - target) / n, the gradient of the mean *absolute* error. {_MSE_HINT}",
+        produce=lambda p, t: np.sign(p - t) / len(p),
     ),
 ]
 
@@ -347,9 +361,10 @@ def check_mse_backward(fn: Callable, seed: int = 0) -> CheckResult:
     -------
     CheckResult
         ``passed`` is True when every case matches. Otherwise ``diagnosis`` names the mistake
-        (``"mse_missing_2_over_n"``, ``"wrong_sign"``, or a general one) and ``case`` shows the
-        first failing case. Mistakes in ``fn``, exceptions included, are reported in the
-        result, never raised.
+        (``"mse_missing_2_over_n"`` (``pred - target``), ``"mse_missing_2"``,
+        ``"mse_missing_1_over_n"``, ``"wrong_sign"``, ``"returned_mae_gradient"``, or a general
+        one) and ``case`` shows the first failing case. Mistakes in ``fn``, exceptions
+        included, are reported in the result, never raised.
 
     See Also
     --------

@@ -110,6 +110,12 @@ def _is_grad_out(got, want, case) -> bool:
     return np.shape(got) == u.shape and np.array_equal(np.asarray(got), u)
 
 
+def _is_masked_by_itself(got, want, case) -> bool:
+    u = case.args[2]
+    masked = u * (u > 0)
+    return np.shape(got) == u.shape and not np.array_equal(masked, u) and np.allclose(got, masked)
+
+
 def _mistakes(n_params: int) -> list[Mistake]:
     mistakes = [
         Mistake(
@@ -118,6 +124,13 @@ def _mistakes(n_params: int) -> list[Mistake]:
             "multiplied by this module's local derivative (for a container: grad_out sent "
             "back through every layer, last to first).",
             detect=_is_grad_out,
+        ),
+        Mistake(
+            "relu_mask_from_grad_out",
+            "backward returned grad_out * (grad_out > 0): the ReLU mask is taken from the "
+            "incoming gradient instead of the input. ReLU lets the gradient through where its "
+            "*input* was positive: grad_out * (x > 0), with x saved by the forward pass.",
+            detect=_is_masked_by_itself,
         ),
         Mistake(
             "missing_grad_out",
@@ -280,10 +293,11 @@ def check_module(
     -------
     CheckResult
         ``passed`` is True when every case matches. Otherwise ``diagnosis`` names the mistake
-        (``"backward_returns_grad_out"``, ``"missing_grad_out"``, ``"wrong_sign"``,
-        ``"parameter_grad_not_filled"``, ``"grad_not_accumulated"``, ``"passed_instance"``, or a
-        general one) and ``case`` shows the first failing case. Mistakes in ``fn``, exceptions
-        included, are reported in the result, never raised.
+        (``"backward_returns_grad_out"``, ``"relu_mask_from_grad_out"``,
+        ``"missing_grad_out"``, ``"wrong_sign"``, ``"parameter_grad_not_filled"``,
+        ``"grad_not_accumulated"``, ``"passed_instance"``, or a general one) and ``case``
+        shows the first failing case. Mistakes in ``fn``, exceptions included, are reported in
+        the result, never raised.
 
     See Also
     --------

@@ -165,8 +165,9 @@ def check_normalize(fn: Callable, seed: int = 0) -> CheckResult:
         (``"valid_own_statistics"``, ``"statistics_include_valid"``, ``"per_feature_statistics"``,
         ``"sample_std"``, ``"not_divided_by_std"``, ``"mean_not_subtracted"``,
         ``"divided_by_variance"``, ``"mean_subtracted_after_dividing"``, ``"train_not_normalised"``,
-        ``"valid_not_normalised"``, or a general one) and ``case`` shows the first failing case.
-        Mistakes in ``fn``, exceptions included, are reported in the result, never raised.
+        ``"valid_not_normalised"``, ``"modified_input_in_place"``, or a general one) and ``case``
+        shows the first failing case. Mistakes in ``fn``, exceptions included, are reported in
+        the result, never raised.
 
     See Also
     --------
@@ -188,4 +189,8 @@ def check_normalize(fn: Callable, seed: int = 0) -> CheckResult:
         _normalize_reference,
         ("x_train_n", "x_valid_n"),
         _NORMALIZE_MISTAKES,
+        in_place_fix=(
+            "Compute new arrays, (x_train - mean) / std, rather than x_train -= mean or "
+            "x_train /= std: the statistics of x_train must also come from the data as it was."
+        ),
     )

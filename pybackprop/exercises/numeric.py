@@ -275,4 +275,9 @@ def check_numerical_gradient(fn: Callable, seed: int = 0) -> CheckResult:
         _gradient,
         ("grad",),
         _GRADIENT_MISTAKES,
+        in_place_fix=(
+            "Nudge a copy, not x itself: for each entry, xp = x.copy(); xp[i] += h (and "
+            "likewise xm with -h). Adding h to x[i] and taking it off again does not always "
+            "give x[i] back exactly: rounding changes the last digits."
+        ),
     )

@@ -32,9 +32,10 @@ def _sgd_cases(seed: int) -> list[Case]:
     rng = np.random.default_rng(seed)
     cases = []
     # (shape, lr, momentum, first step?): a running velocity first, where most mistakes show;
-    # then the first step (velocity zeros), no momentum, a single parameter.
+    # then the first step (velocity zeros), no momentum, a single parameter. The first lr is
+    # neither 1 - momentum nor 1, so that the conventions for the velocity all differ there.
     for shape, lr, momentum, first in (
-        ((5,), 0.1, 0.9, False),
+        ((5,), 0.03, 0.9, False),
         ((3, 4), 0.05, 0.9, True),
         ((2, 3), 0.5, 0.0, False),
         ((1,), 0.01, 0.5, False),
@@ -84,6 +85,14 @@ def _both(diagnosis: str, message: str, new_param: Callable, new_velocity: Calla
     ]
 
 
+_LR_INSIDE = (
+    "That is another valid convention (the velocity is then a step, not a sum of gradients), "
+    "but this exercise follows PyTorch: v = momentum * v + grad; param = param - lr * v."
+)
+_IN_PLACE = (
+    "Return new arrays (new_param = param - ...) rather than updating with -= or +=: "
+    "this function returns the step, and the check calls it again with the same state."
+)
 _SGD_MISTAKES = [
     _unchanged("param"),
     *_both(
@@ -96,11 +105,17 @@ _SGD_MISTAKES = [
     ),
     *_both(
         "lr_inside_velocity",
-        "this folds the learning rate into the velocity (v = momentum * v - lr * grad; "
-        "param + v). That is another valid convention, but this exercise follows PyTorch: "
-        "v = momentum * v + grad; param = param - lr * v.",
+        f"this folds the learning rate into the velocity (v = momentum * v - lr * grad; "
+        f"param + v). {_LR_INSIDE}",
         lambda p, g, v, lr, m: p + (m * v - lr * g),
         lambda p, g, v, lr, m: m * v - lr * g,
+    ),
+    *_both(
+        "lr_inside_velocity",
+        f"this folds the learning rate into the velocity (v = momentum * v + lr * grad; "
+        f"param - v). {_LR_INSIDE}",
+        lambda p, g, v, lr, m: p - (m * v + lr * g),
+        lambda p, g, v, lr, m: m * v + lr * g,
     ),
     Mistake(
         "wrong_sign",
@@ -183,6 +198,7 @@ def check_sgd_step(fn: Callable, seed: int = 0) -> CheckResult:
         _sgd_reference,
         ("new_param", "new_velocity"),
         _SGD_MISTAKES,
+        in_place_fix=_IN_PLACE,
     )
 
 
@@ -213,7 +229,8 @@ def _adam_cases(seed: int) -> list[Case]:
                 v = (0.5 * rng.random(shape)).astype(dtype)
             cases.append(
                 Case(
-                    f"shape {shape}, step t = {t}, lr {lr}, betas {betas}, {np.dtype(dtype)}",
+                    f"shape {shape}, step t = {t}{' (the first step)' if t == 1 else ''}, "
+                    f"lr {lr}, betas {betas}, {np.dtype(dtype)}",
                     (param, grad, m, v, t, lr, betas, 1e-8),
                     ("param", "grad", "m", "v", "t", "lr", "betas", "eps"),
                     np.dtype(dtype),
@@ -242,14 +259,14 @@ def _adam(
     *,
     correct=True,
     t_used=None,
-    square=True,
+    second=np.square,
     swap=False,
     sign=1.0,
 ):
     """One Adam step with a chosen mistake: what a learner's variant would return."""
     b1, b2 = betas[::-1] if swap else betas
     m = b1 * m + (1 - b1) * grad
-    v = b2 * v + (1 - b2) * (grad * grad if square else grad)
+    v = b2 * v + (1 - b2) * second(grad)
     t = t if t_used is None else t_used
     m_hat, v_hat = (m / (1 - b1**t), v / (1 - b2**t)) if correct else (m, v)
     return param - sign * lr * m_hat / (np.sqrt(v_hat) + eps), m, v
@@ -290,8 +307,16 @@ _ADAM_MISTAKES = [
     ),
     *_adam_mistake(
         "grad_not_squared",
-        "v should average the *squared* gradient: v = beta2 * v + (1 - beta2) * grad**2.",
-        square=False,
+        "this is v = beta2 * v + (1 - beta2) * |grad|: v should average the *squared* "
+        "gradient, v = beta2 * v + (1 - beta2) * grad**2 (its square root then has the "
+        "gradient's scale).",
+        second=np.abs,
+    ),
+    *_adam_mistake(
+        "grad_not_squared",
+        "this is v = beta2 * v + (1 - beta2) * grad: v should average the *squared* "
+        "gradient, v = beta2 * v + (1 - beta2) * grad**2.",
+        second=lambda g: g,
     ),
     Mistake(
         "wrong_sign",
@@ -348,9 +373,10 @@ def check_adam_step(fn: Callable, seed: int = 0) -> CheckResult:
     CheckResult
         ``passed`` is True when every case matches. Otherwise ``diagnosis`` names the mistake
         (``"missing_bias_correction"``, ``"bias_correction_off_by_one"``, ``"betas_swapped"``,
-        ``"grad_not_squared"``, ``"wrong_sign"``, ``"returned_corrected_moments"``, or a general
-        one) and ``case`` shows the first failing case. Mistakes in ``fn``, exceptions included, are
-        reported in the result, never raised.
+        ``"grad_not_squared"`` (``grad`` or ``|grad|`` in place of ``grad**2``), ``"wrong_sign"``,
+        ``"returned_corrected_moments"``, ``"not_updated"``, ``"modified_input_in_place"``, or a
+        general one) and ``case`` shows the first failing case. Mistakes in ``fn``, exceptions
+        included, are reported in the result, never raised.
 
     See Also
     --------
@@ -376,4 +402,5 @@ def check_adam_step(fn: Callable, seed: int = 0) -> CheckResult:
         _adam_reference,
         ("new_param", "new_m", "new_v"),
         _ADAM_MISTAKES,
+        in_place_fix=_IN_PLACE,
     )

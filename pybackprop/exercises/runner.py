@@ -212,20 +212,28 @@ def normal(rng: np.random.Generator, shape: tuple[int, ...], dtype) -> np.ndarra
     return rng.standard_normal(shape).astype(dtype)
 
 
+# How to avoid changing an input, unless a check knows its exercise's usual way to do it.
+_IN_PLACE_FIX = (
+    "Compute a new array instead of writing into an argument: `out = a * b` or `d = a - b` "
+    "rather than `a *= b`, `a -= b` or `a[...] = ...`."
+)
+
+
 @dataclass
 class Case:
     """One call of the learner's function.
 
     ``args`` are passed positionally; ``names`` label them in the report; ``dtype`` chooses the
-    tolerance (None for plain floats); ``large`` marks inputs near 1e3, where a formula without
-    the max-subtraction trick overflows.
+    tolerance (None for plain floats); ``large`` says how large the inputs are when a formula
+    without the max-subtraction trick overflows on them ("near 1e3", "spread over +-3e3"),
+    and is empty for ordinary inputs.
     """
 
     description: str
     args: tuple
     names: tuple[str, ...]
     dtype: np.dtype | None = None
-    large: bool = False
+    large: str = ""
 
 
 @dataclass
@@ -234,13 +242,19 @@ class Mistake:
 
     ``produce(*args)`` returns what the mistake would return for that output; or
     ``detect(received, expected, case)`` says whether the received value shows it.
+    ``message`` is the explanation, or a function of the failing case that returns it, for a
+    mistake whose explanation names the case (the logits "near 1e3" or "spread over +-3e3").
     """
 
     diagnosis: str
-    message: str
+    message: str | Callable[[Case], str]
     output: int = 0
     produce: Callable[..., Any] | None = None
     detect: Callable[[Any, Any, Case], bool] | None = None
+
+    def explain(self, case: Case) -> str:
+        """The message for ``case``, the case that failed."""
+        return self.message(case) if callable(self.message) else self.message
 
     def matches(self, received: Any, expected: Any, case: Case) -> bool:
         """True when ``received`` (for ``case``) is what this mistake gives."""
@@ -419,6 +433,7 @@ def run_check(
     *,
     scalar: bool = False,
     explain_exception: Callable[[Exception], tuple[str, str] | None] | None = None,
+    in_place_fix: str = _IN_PLACE_FIX,
 ) -> CheckResult:
     """Run ``fn`` on every case against ``reference``; stop at the first wrong answer.
 
@@ -426,13 +441,22 @@ def run_check(
     ``outputs`` names them; ``scalar`` says they are single numbers rather than arrays.
     ``explain_exception(exc)`` may name the mistake behind an exception, as
     (diagnosis, explanation), when one exception has one usual cause in this exercise.
+    ``in_place_fix`` says how this exercise avoids changing its inputs, for the report of a
+    function that changed one.
     """
     if not callable(fn):
         return not_callable(check, fn)
     dtype_note = None
     for i, case in enumerate(cases, start=1):
         failure, note = _run_case(
-            _Failure(check, i, case), fn, reference, outputs, mistakes, scalar, explain_exception
+            _Failure(check, i, case),
+            fn,
+            reference,
+            outputs,
+            mistakes,
+            scalar,
+            explain_exception,
+            in_place_fix,
         )
         if failure is not None:
             return failure
@@ -478,6 +502,7 @@ def _run_case(
     mistakes: Sequence[Mistake],
     scalar: bool,
     explain_exception: Callable[[Exception], tuple[str, str] | None] | None,
+    in_place_fix: str,
 ) -> tuple[CheckResult | None, str | None]:
     """(the failure, or None; a note when a right answer came back in the wrong dtype)."""
     case = fail.case
@@ -497,9 +522,8 @@ def _run_case(
     if changed:
         return fail(
             "modified_input_in_place",
-            f"your function changed its input {', '.join(changed)} in place. "
-            "Compute a new array instead (e.g. `out = x * mask` rather than "
-            "`x *= mask` or `x[...] = ...`): the caller still needs the input.",
+            f"your function changed its input {', '.join(changed)} in place, and the "
+            f"caller still needs it as it was. {in_place_fix}",
         ), None
     values, problem = _unpack(called.value, outputs)
     if problem is not None:
@@ -548,7 +572,7 @@ def _diagnose(
     """
     for mistake in mistakes:
         if mistake.output == k and mistake.matches(got, want, case):
-            return mistake.diagnosis, f"{name}: {mistake.message}"
+            return mistake.diagnosis, f"{name}: {mistake.explain(case)}"
     if got_arr.shape != want_arr.shape:
         return "wrong_shape", _wrong_shape_message(name, got_arr, want_arr, case.dtype)
     if non_finite(got_arr, want_arr, case):

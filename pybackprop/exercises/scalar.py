@@ -138,6 +138,13 @@ _OPS: dict[str, _Op] = {
                 lambda a, b: -a / b**2,
                 output=0,
             ),
+            _mistake(
+                "missing_square",
+                "this is -a / b: the square on b is missing. a/b = a * b**-1, and the power "
+                "rule gives d(b**-1)/db = -b**-2, so d(a/b)/db = -a / b**2.",
+                lambda a, b: -a / b,
+                output=1,
+            ),
         ],
     ),
     "pow": _Op(

@@ -35,9 +35,9 @@ def _logit_cases(seed: int, *, labels: bool = False) -> list[Case]:
         ((6, 4), "spread over +-3e3", lambda z: 1000.0 * z),
     )
     cases = []
-    specs = [(shape, "", lambda z: 2.0 * z, False) for shape in small]
-    specs += [(shape, f", logits {what}", make, True) for shape, what, make in large]
-    for shape, what, make, is_large in specs:
+    specs = [(shape, "", lambda z: 2.0 * z) for shape in small]
+    specs += [(shape, what, make) for shape, what, make in large]
+    for shape, what, make in specs:
         for dtype in DTYPES:
             x = make(rng.standard_normal(shape)).astype(dtype)
             args, names = (x,), ("x",)
@@ -45,35 +45,40 @@ def _logit_cases(seed: int, *, labels: bool = False) -> list[Case]:
                 args, names = (x, rng.integers(0, shape[1], shape[0])), ("logits", "target")
             cases.append(
                 Case(
-                    f"shape {shape}, {np.dtype(dtype)}{what}",
+                    f"shape {shape}, {np.dtype(dtype)}" + (f", logits {what}" if what else ""),
                     args,
                     names,
                     np.dtype(dtype),
-                    large=is_large,
+                    large=what,
                 )
             )
     return cases
 
 
 def _overflowed(received, expected, case: Case) -> bool:
-    return case.large and non_finite(received, expected, case)
+    return bool(case.large) and non_finite(received, expected, case)
 
 
-_NO_MAX = Mistake(
-    "no_max_subtracted",
-    "inf or nan for logits near 1e3, while small logits were right: exp(1000) overflows. "
-    "Subtract each row's maximum m first and add it back: "
-    "logsumexp(x) = m + log(sum(exp(x - m))).",
-    detect=_overflowed,
-)
+def _no_max(fix: str) -> Mistake:
+    """Overflow on large logits, which only subtracting each row's maximum avoids."""
+    return Mistake(
+        "no_max_subtracted",
+        lambda case: (
+            f"inf or nan for logits {case.large}, while the small logits were right: "
+            f"exp(1000) overflows (exp is inf above about 709, 88 in float32). {fix}"
+        ),
+        detect=_overflowed,
+    )
 
 
-def _global_max(message: str, fn: Callable) -> Mistake:
+def _global_max(symptom: str, fn: Callable) -> Mistake:
     return Mistake(
         "global_max_subtracted",
-        f"{message} subtracting one maximum for the whole batch (x.max()) makes "
-        "rows far below it underflow to exp(...) = 0. Use each row's maximum: "
-        "x.max(axis=-1, keepdims=True).",
+        lambda case: (
+            f"{symptom} for logits {case.large}: subtracting one maximum for the whole batch "
+            "(x.max()) makes rows far below it underflow to exp(...) = 0. Use each row's "
+            "maximum: x.max(axis=-1, keepdims=True)."
+        ),
         produce=fn,
     )
 
@@ -93,6 +98,12 @@ def _keepdims_exception(exc: Exception) -> tuple[str, str] | None:
     return None
 
 
+_LOG_OF_SOFTMAX = (
+    "log(softmax(x)) takes the log of probabilities that underflowed to 0 (exp of a logit "
+    "thousands below its row's maximum), even when the softmax subtracts the maximum. "
+    "Compute the log-probabilities directly as x - logsumexp(x), with logsumexp(x) = "
+    "m + log(sum(exp(x - m))) and m each row's maximum: no log of a tiny number is taken."
+)
 _KEEPDIMS = (
     "the row sums were not kept as a column (keepdims=True is missing), so numpy "
     "lined them up with the columns instead of the rows."
@@ -112,10 +123,14 @@ _SOFTMAX_MISTAKES = [
         produce=lambda x: F.softmax(x, axis=0),
     ),
     _global_max(
-        "nan for logits spread over thousands:",
+        "nan",
         lambda x: np.exp(x - x.max()) / np.exp(x - x.max()).sum(-1, keepdims=True),
     ),
-    _NO_MAX,
+    _no_max(
+        "Subtract each row's maximum m = x.max(axis=-1, keepdims=True) before the exp: "
+        "exp(x - m) / sum(exp(x - m)) is the same softmax (the factor exp(-m) cancels "
+        "between top and bottom), and its largest exp is exp(0) = 1."
+    ),
     Mistake(
         "wrong_axis",
         "this divides by the sum over the whole batch; softmax divides each row by its "
@@ -191,9 +206,7 @@ _LOG_SOFTMAX_MISTAKES = [
     ),
     Mistake(
         "log_of_softmax",
-        "-inf for logits spread over thousands: log(softmax(x)) takes the log of "
-        "probabilities that underflowed to 0. Compute x - logsumexp(x) directly, "
-        "with logsumexp written as m + log(sum(exp(x - m))).",
+        lambda case: f"-inf for logits {case.large}: {_LOG_OF_SOFTMAX}",
         produce=lambda x: np.log(F.softmax(x)),
     ),
     Mistake(
@@ -202,8 +215,11 @@ _LOG_SOFTMAX_MISTAKES = [
         produce=F.softmax,
     ),
     Mistake("missing_keepdims", _KEEPDIMS, produce=lambda x: x - F.logsumexp(x)),
-    _global_max("-inf for logits spread over thousands:", lambda x: x - _lse_global(x)[:, None]),
-    _NO_MAX,
+    _global_max("-inf", lambda x: x - _lse_global(x)[:, None]),
+    _no_max(
+        "Compute x - logsumexp(x), with logsumexp(x) = m + log(sum(exp(x - m))) and m each "
+        "row's maximum."
+    ),
 ]
 
 
@@ -274,8 +290,11 @@ _LOGSUMEXP_MISTAKES = [
         "the exp must be undone outside, logsumexp(x) = m + log(sum(exp(x - m))).",
         produce=lambda x: F.logsumexp(x) - x.max(-1),
     ),
-    _global_max("-inf for logits spread over thousands:", _lse_global),
-    _NO_MAX,
+    _global_max("-inf", _lse_global),
+    _no_max(
+        "Subtract each row's maximum m inside the exp and add it back outside: "
+        "logsumexp(x) = m + log(sum(exp(x - m)))."
+    ),
 ]
 
 
@@ -383,11 +402,19 @@ _CROSS_ENTROPY_MISTAKES = [
         "the sign is flipped: the loss is the *negative* mean log-probability.",
         produce=lambda x, t: _picked(x, t).mean(),
     ),
+    Mistake(
+        "log_of_softmax",
+        lambda case: f"inf for logits {case.large}: {_LOG_OF_SOFTMAX}",
+        produce=lambda x, t: -np.log(F.softmax(x))[np.arange(len(t)), t].mean(),
+    ),
     _global_max(
-        "inf for logits spread over thousands:",
+        "-inf",
         lambda x, t: -(x - _lse_global(x)[:, None])[np.arange(len(t)), t].mean(),
     ),
-    _NO_MAX,
+    _no_max(
+        "Take the log-probabilities as x - logsumexp(x), with logsumexp(x) = "
+        "m + log(sum(exp(x - m))) and m each row's maximum."
+    ),
 ]
 
 
@@ -404,8 +431,9 @@ def check_cross_entropy(fn: Callable, seed: int = 0) -> CheckResult:
     ``target``: (n,) integer labels in ``[0, n_classes)``, returning the mean over rows of
     ``-log_softmax(logits)[i, target[i]]``: a single number, finite for any finite logits.
     The check compares it with ``pybackprop.functional.cross_entropy`` on 14 random cases
-    (float64 and float32, small logits first, then large ones where ``exp`` overflows
-    unless each row's maximum is subtracted).
+    (float64 and float32, small logits first, then large ones: rows near 1e3, where ``exp``
+    overflows unless each row's maximum is subtracted, and rows spread over thousands, where
+    ``log(softmax(logits))`` takes the log of probabilities that underflowed to 0).
 
     Parameters
     ----------
@@ -420,9 +448,10 @@ def check_cross_entropy(fn: Callable, seed: int = 0) -> CheckResult:
     CheckResult
         ``passed`` is True when every case matches. Otherwise ``diagnosis`` names the mistake
         (``"index_mixup"``, ``"sum_instead_of_mean"``, ``"mean_over_all_entries"``,
-        ``"not_averaged"``, ``"missing_log_softmax"``, ``"wrong_sign"``, ``"no_max_subtracted"``, or
-        a general one) and ``case`` shows the first failing case. Mistakes in ``fn``, exceptions
-        included, are reported in the result, never raised.
+        ``"not_averaged"``, ``"missing_log_softmax"``, ``"wrong_sign"``, ``"log_of_softmax"``,
+        ``"global_max_subtracted"``, ``"no_max_subtracted"``, or a general one) and ``case``
+        shows the first failing case. Mistakes in ``fn``, exceptions included, are reported in
+        the result, never raised.
 
     See Also
     --------

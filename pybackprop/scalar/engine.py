@@ -110,6 +110,11 @@ class Value:
         ``"tanh"``, ``"**2"``.
     parents : tuple of Value
         The Values it was computed from (an empty tuple for a leaf).
+    _prev : set of Value
+        micrograd's name for ``parents``, as a set (read-only), so that code from Karpathy's
+        micrograd lecture (its ``draw_dot``, its hand-written topological sort) runs as is.
+    _op : str
+        micrograd's name for ``op`` (read-only).
 
     Raises
     ------
@@ -142,6 +147,20 @@ class Value:
     >>> y.backward()
     >>> print(round(y.data, 4), round(x.grad, 4))
     2.7616 -3.1601
+
+    The lecture's names work too: ``_prev``, ``_op``, and ``_backward()`` for one step of the
+    chain rule, here by hand from the output down:
+
+    >>> a, b = Value(2.0), Value(-3.0)
+    >>> d = a * b
+    >>> e = d + a
+    >>> e._op, e._prev == {d, a}
+    ('+', True)
+    >>> e.grad = 1.0
+    >>> e._backward()  # d.grad = 1, a.grad = 1
+    >>> d._backward()  # a.grad += b * d.grad, b.grad += a * d.grad
+    >>> a.grad, b.grad
+    (-2.0, 2.0)
     """
 
     __slots__ = ("data", "grad", "label", "op", "parents", "_local_grads", "__weakref__")
@@ -373,6 +392,34 @@ class Value:
             s = e / (1.0 + e)
         return Value(s, "", (self,), (s * (1.0 - s),), "sigmoid")  # d/dx s(x) = s(x)(1 - s(x))
 
+    # ---- micrograd's names, so that code from Karpathy's lecture runs unchanged ----
+
+    @property
+    def _prev(self) -> set[Value]:
+        """micrograd's name for ``parents``: the Values this one was computed from, as a set.
+
+        Read-only; a new set on each access. A Value used twice (``a * a``) appears once here
+        and twice in ``parents``.
+        """
+        return set(self.parents)
+
+    @property
+    def _op(self) -> str:
+        """micrograd's name for ``op``: the operation that made this Value (``""`` for a leaf)."""
+        return self.op
+
+    def _backward(self) -> None:
+        """One step of the chain rule, micrograd's ``_backward``: pass ``.grad`` to the parents.
+
+        Adds ``local * self.grad`` into each parent's ``.grad``, with ``local`` the stored
+        d(self)/d(parent). Nothing else: called on every node in reverse topological order,
+        after setting the output's ``.grad`` to 1, it is what ``backward()`` does. A leaf has
+        no parents, so on a leaf it does nothing.
+        """
+        g = self.grad
+        for parent, local in zip(self.parents, self._local_grads, strict=True):
+            parent.grad += local * g
+
     # ---- back-propagation ----
 
     def backward(self, grad: float = 1.0) -> None:
@@ -426,10 +473,8 @@ class Value:
         self.grad = grad
         # Reverse topological order: a node's gradient is complete before it is passed on.
         for node, old in zip(reversed(order), reversed(previous), strict=True):
-            g = node.grad
-            for parent, local in zip(node.parents, node._local_grads, strict=True):
-                parent.grad += local * g
-            node.grad = g + old
+            node._backward()
+            node.grad += old
 
     def zero_grad(self) -> None:
         """Set ``.grad`` to 0.0 on this Value and on every Value it was computed from.
