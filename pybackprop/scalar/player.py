@@ -104,8 +104,13 @@ class BackwardStep:
 
 
 def _atom(name: str) -> str:
-    """A name usable before ``.grad``: names, numbers and method calls as they are."""
+    """A name usable as an operand: names, numbers and method calls as they are."""
     return name if re.fullmatch(r"[A-Za-z_]\w*(\.\w+\(\))*|\d[\d.e+]*", name) else f"({name})"
+
+
+def _owner(name: str) -> str:
+    """A name usable before ``.grad`` or ``.data``: a number is put in brackets too."""
+    return name if re.fullmatch(r"[A-Za-z_]\w*(\.\w+\(\))*", name) else f"({name})"
 
 
 _BINARY = {"+", "-", "*", "/", "**"}
@@ -118,7 +123,7 @@ def _names(order: list[Value]) -> dict[int, str]:
         if node.label:
             name = node.label
         elif not node.parents:
-            name = f"{node.data:g}" if node.data >= 0 else f"({node.data:g})"
+            name = f"{node.data:g}"
         else:
             args = [_atom(names[id(p)]) for p in node.parents]
             if node.op in _BINARY:
@@ -137,21 +142,25 @@ def _names(order: list[Value]) -> dict[int, str]:
 
 def _local_formulas(node: Value, names: dict[int, str]) -> list[str]:
     """d(node)/d(parent) for each parent, written with the names of the nodes."""
-    p = [_atom(names[id(parent)]) for parent in node.parents]
-    o = _atom(names[id(node)])
+    # A constant (an unlabelled leaf) is written as its number, any other node as `name.data`.
+    p = [
+        names[id(q)] if not (q.label or q.parents) else f"{_owner(names[id(q)])}.data"
+        for q in node.parents
+    ]
+    o = f"{_owner(names[id(node)])}.data"
     op = node.op
     simple = {
         "+": ["1", "1"],
         "-": ["1", "-1"],
         "neg": ["-1"],
-        "*": [f"{p[-1]}.data", f"{p[0]}.data"],
-        "/": [f"1 / {p[-1]}.data", f"-{p[0]}.data / {p[-1]}.data**2"],
-        "exp": [f"{o}.data"],
-        "log": [f"1 / {p[0]}.data"],
-        "tanh": [f"(1 - {o}.data**2)"],
-        "relu": [f"({p[0]}.data > 0)"],
-        "sigmoid": [f"{o}.data × (1 - {o}.data)"],
-        "**": [f"{p[-1]}.data × {p[0]}.data**({p[-1]}.data - 1)", f"{o}.data × log({p[0]}.data)"],
+        "*": [p[-1], p[0]],
+        "/": [f"1 / {p[-1]}", f"-{p[0]} / {p[-1]}**2"],
+        "exp": [o],
+        "log": [f"1 / {p[0]}"],
+        "tanh": [f"(1 - {o}**2)"],
+        "relu": [f"({p[0]} > 0)"],
+        "sigmoid": [f"{o} × (1 - {o})"],
+        "**": [f"{p[-1]} × {p[0]}**({p[-1]} - 1)", f"{o} × log({p[0]})"],
     }
     if op in simple:
         return simple[op][: len(p)]
@@ -159,9 +168,9 @@ def _local_formulas(node: Value, names: dict[int, str]) -> list[str]:
         n = float(op[2:])
         if n == 1 or n == 0:
             return [f"{n:g}"]
-        power = f"{p[0]}.data" if n == 2 else f"{p[0]}.data**{n - 1:g}"
+        power = p[0] if n == 2 else f"{p[0]}**{n - 1:g}"
         return [f"{n:g} × {power}"]
-    return [f"d{o}/d{q}" for q in p]
+    return [f"d({names[id(node)]})/d({names[id(q)]})" for q in node.parents]
 
 
 def _steps(out: Value) -> list[BackwardStep]:
@@ -182,9 +191,9 @@ def _steps(out: Value) -> list[BackwardStep]:
             product = local * upstream
             grad[id(parent)] = before + product
             updates.append(GradUpdate(parent, local, product, grad[id(parent)]))
-            name = _atom(names[id(parent)])
+            name = _owner(names[id(parent)])
             clause = (
-                f"{name}.grad += {formula} × {_atom(names[id(node)])}.grad = "
+                f"{name}.grad += {formula} × {_owner(names[id(node)])}.grad = "
                 f"{_number(local)} × {_number(upstream)} = {_number(product)}"
             )
             if before != 0.0:
@@ -476,7 +485,7 @@ def _player_html(player: BackwardPlayer) -> str:
         on += [f"{name}-in{j}" for j in range(len(step.updates))]
         grads = {short[id(u.parent)]: "grad " + _number(u.grad_after) for u in step.updates}
         steps.append({"on": on, "grads": grads, "text": step.text})
-    out_name = _atom(_names(order)[id(player.out)])
+    out_name = _owner(_names(order)[id(player.out)])
     intro = (
         f"Step 0: {out_name}.grad = 1, the output's gradient with respect to itself; no other "
         "gradient is known yet. Next passes it back one node at a time."
