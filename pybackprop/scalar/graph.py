@@ -106,14 +106,14 @@ class _Box:
 
 
 @dataclass(frozen=True)
-class _Layout:
+class _Graph:
     """The drawing before it is laid out: boxes, and edges as (tail, head, edge name)."""
 
     boxes: list[_Box]
     edges: list[tuple[str, str, str]]
 
 
-def _graph(v: Any, grad_text: dict[int, str] | None = None) -> _Layout:
+def _graph(v: Any, grad_text: dict[int, str] | None = None) -> _Graph:
     """Boxes ``v0, v1, ...`` in topological order, each after its ``v<i>_op`` operation oval.
 
     ``grad_text`` (node id -> text) replaces a node's ``grad ...`` field, for a drawing of
@@ -134,7 +134,7 @@ def _graph(v: Any, grad_text: dict[int, str] | None = None) -> _Layout:
             for j, parent in enumerate(parents):
                 edges.append((names[id(parent)], f"{name}_op", f"{name}-in{j}"))
         boxes.append(_Box(name, (str(label), *fields) if label else fields))
-    return _Layout(boxes, edges)
+    return _Graph(boxes, edges)
 
 
 # --- layers: the fallback layout, and the estimate that picks the direction --------------------
@@ -148,7 +148,7 @@ def _size(box: _Box) -> tuple[float, float]:
     return width, FIELD_HEIGHT * len(box.fields)
 
 
-def _layers(graph: _Layout) -> list[list[_Box]]:
+def _layers(graph: _Graph) -> list[list[_Box]]:
     """Boxes in layers from the inputs to the output, ordered to keep edges from crossing.
 
     A box goes one layer after the latest box it reads; then, from the output back, each box
@@ -194,7 +194,7 @@ def _extent(layers: list[list[_Box]], across: bool) -> float:
     return max(sum(_size(b)[0] for b in row) + NODE_GAP * (len(row) - 1) for row in layers) + 8
 
 
-def _pick_rankdir(graph: _Layout, rankdir: str | None) -> str:
+def _pick_rankdir(graph: _Graph, rankdir: str | None) -> str:
     if rankdir is not None:
         if rankdir not in RANKDIRS:
             raise ValueError(f"rankdir must be None (choose) or one of {RANKDIRS}, got {rankdir!r}")
@@ -215,7 +215,7 @@ def _escape(text: str) -> str:
 GRAPH_ATTRS = {"nodesep": "0.2", "ranksep": "0.3"}
 
 
-def _dot_body(graph: _Layout, rankdir: str, ids: str | None = None) -> list[str]:
+def _dot_body(graph: _Graph, rankdir: str, ids: str | None = None) -> list[str]:
     """DOT statements, one per line; ``ids`` prefixes an SVG id on every node and edge."""
     # A record's fields run across the rank direction, braces turn them: stacked either way.
     braces = ("{", "}") if rankdir in ("TB", "BT") else ("", "")
@@ -236,7 +236,7 @@ def _dot_body(graph: _Layout, rankdir: str, ids: str | None = None) -> list[str]
     return lines
 
 
-def _dot_source(graph: _Layout, rankdir: str, ids: str | None = None) -> str:
+def _dot_source(graph: _Graph, rankdir: str, ids: str | None = None) -> str:
     # Sorted, as the graphviz package writes them, so that to_dot equals draw_graph's source.
     attrs = " ".join(f"{k}={v}" for k, v in sorted({"rankdir": rankdir, **GRAPH_ATTRS}.items()))
     return "digraph {\n" + f"\tgraph [{attrs}]\n" + "".join(_dot_body(graph, rankdir, ids)) + "}\n"
@@ -305,7 +305,7 @@ def to_dot(v: Any, rankdir: str | None = None) -> str:
 # --- the built-in layout, as SVG ------------------------------------------------------------------
 
 
-def _svg_layout(graph: _Layout, rankdir: str, ids: str | None = None) -> str:
+def _svg_layout(graph: _Graph, rankdir: str, ids: str | None = None) -> str:
     """An SVG drawing in Graphviz's style: same boxes, layers placed without Graphviz.
 
     Units are points, as in Graphviz's SVG, and every node and edge is a ``<g>`` with the

@@ -27,6 +27,7 @@ from .graph import (
     _dot_svg,
     _graph,
     _missing_graphviz,
+    _nodes,
     _number,
     _pick_rankdir,
     _svg_layout,
@@ -123,7 +124,7 @@ def _names(order: list[Value]) -> dict[int, str]:
         if node.label:
             name = node.label
         elif not node.parents:
-            name = f"{node.data:g}"
+            name = f"{node.data:.4g}"
         else:
             args = [_atom(names[id(p)]) for p in node.parents]
             if node.op in _BINARY:
@@ -431,16 +432,18 @@ _JS = """
 """
 
 
-def _drawing(player: BackwardPlayer, pid: str) -> tuple[str, str | None, dict[str, str]]:
-    """The SVG (sized in px, step 0's gradients), the fallback note, and step 0's grad texts."""
-    out, steps = player.out, player.steps
-    order = out._topological_order()
-    names = {id(node): f"v{i}" for i, node in enumerate(order)}
-    start = {id(node): "grad " + _number(0.0) for node in order}
-    start[id(out)] = "grad " + _number(1.0)
+def _drawing(
+    player: BackwardPlayer, pid: str, short: dict[int, str], start: dict[int, str]
+) -> tuple[str, str | None]:
+    """The SVG, sized in px and showing step 0's gradients, and the note if dot is missing.
+
+    ``short`` maps each node to the name ``draw_graph`` gives it (``v0``, ``v1``, ...); the
+    SVG's node and edge ids are ``pid-`` followed by those names. ``start``: step 0's texts.
+    """
+    out = player.out
     # Lay out with each node's longest grad text, so that no later step overflows its box.
     widest = dict(start)
-    for step in steps:
+    for step in player.steps:
         for update in step.updates:
             text = "grad " + _number(update.grad_after)
             if len(text) > len(widest[id(update.parent)]):
@@ -455,29 +458,27 @@ def _drawing(player: BackwardPlayer, pid: str) -> tuple[str, str | None, dict[st
     svg = ET.fromstring(svg_text)
     for title in svg.iter(f"{{{SVG_NS}}}title"):
         title.text = ""  # Graphviz's node names (v0, v1) mean nothing to a reader
-    for node in order:
-        group = svg.find(f".//*[@id='{pid}-{names[id(node)]}']")
-        grad_text = group.findall(f"{{{SVG_NS}}}text")[-1]
+    for node_id, name in short.items():
+        group = svg.find(f".//*[@id='{pid}-{name}']")
+        grad_text = group.findall(f"{{{SVG_NS}}}text")[-1]  # the last field: grad
         grad_text.set("class", "pbp-grad")
-        grad_text.text = start[id(node)]
+        grad_text.text = start[node_id]
     _, _, width, height = (float(x) for x in svg.get("viewBox").split())
     svg.set("width", f"{width * PX_PER_PT:.0f}")
     svg.set("height", f"{height * PX_PER_PT:.0f}")
     svg.set("role", "img")
-    label = _names(order)[id(out)]
+    label = _names(_nodes(out))[id(out)]
     svg.set("aria-label", f"Computation graph of {label}, with each node's data and gradient")
-    return (
-        ET.tostring(svg, encoding="unicode"),
-        note,
-        {names[id(node)]: start[id(node)] for node in order},
-    )
+    return ET.tostring(svg, encoding="unicode"), note
 
 
 def _player_html(player: BackwardPlayer) -> str:
     pid = "pbp-" + uuid.uuid4().hex[:12]
-    svg, note, start = _drawing(player, pid)
-    order = player.out._topological_order()
+    order = _nodes(player.out)
     short = {id(node): f"v{i}" for i, node in enumerate(order)}
+    # Step 0: the output's gradient is 1, no other is known yet.
+    start = {id(node): "grad " + _number(1.0 if node is player.out else 0.0) for node in order}
+    svg, note = _drawing(player, pid, short, start)
     steps = []
     for step in player.steps:
         name = short[id(step.node)]
@@ -490,7 +491,8 @@ def _player_html(player: BackwardPlayer) -> str:
         f"Step 0: {out_name}.grad = 1, the output's gradient with respect to itself; no other "
         "gradient is known yet. Next passes it back one node at a time."
     )
-    data = json.dumps({"start": start, "steps": steps, "intro": intro}, ensure_ascii=False)
+    shown = {short[node_id]: text for node_id, text in start.items()}
+    data = json.dumps({"start": shown, "steps": steps, "intro": intro}, ensure_ascii=False)
     data = data.replace("</", "<\\/")  # no "</script>" inside the script element
     n = len(steps)
     note_html = f'<p class="pbp-note">{html.escape(note)}</p>' if note else ""
