@@ -1,6 +1,7 @@
 """step_backward: the steps are those of `out.backward()` (order, products, final gradients)
 and leave `.grad` alone; each step's line of text states its numbers; the player's HTML is
-self-contained and starts at step 0; without Graphviz the chapters with players still run.
+self-contained and starts at step 0; chapters 2 and 3 run with and without Graphviz, and every
+graph they draw keeps its labels at least 10 px tall in the book's column.
 
 The player in a real browser is tested in tests/test_player_browser.py."""
 
@@ -231,21 +232,18 @@ def test_player_without_dot_uses_the_built_in_layout(monkeypatch):
     assert len([t for t in svg.iter(f"{SVG}text") if t.get("class") == "pbp-grad"]) == 8
 
 
-# --- chapters without Graphviz -------------------------------------------------------------
+# --- the chapters' graphs, with and without Graphviz ------------------------------------------
 
 
-def _run_without_dot(path) -> list:
-    """Execute a chapter as the chapter tests do, with no `dot` on the kernel's PATH."""
-    dirs = os.environ["PATH"].split(os.pathsep)
-    path_without_dot = os.pathsep.join(
-        d for d in dirs if not os.path.exists(os.path.join(d, "dot"))
-    )
-    env = {**_KERNEL_ENV, "PATH": path_without_dot}
+def _run_chapter(path, with_dot: bool) -> list:
+    """Execute a chapter as the chapter tests do; without `dot` on the kernel's PATH if asked."""
+    env = dict(_KERNEL_ENV)
+    if not with_dot:
+        dirs = env["PATH"].split(os.pathsep)
+        env["PATH"] = os.pathsep.join(d for d in dirs if not os.path.exists(os.path.join(d, "dot")))
     nb = nbformat.from_dict(qmd_notebook.qmd_to_notebook(path.read_text(encoding="utf-8")))
-    nb.cells.insert(0, nbformat.v4.new_code_cell(_OFFLINE_PRELUDE))
-    nb.cells.insert(
-        1, nbformat.v4.new_code_cell("import shutil\nassert shutil.which('dot') is None")
-    )
+    check = f"import shutil\nassert (shutil.which('dot') is not None) == {with_dot}"
+    nb.cells[:0] = [nbformat.v4.new_code_cell(_OFFLINE_PRELUDE), nbformat.v4.new_code_cell(check)]
     client = NotebookClient(
         nb,
         timeout=CELL_TIMEOUT,
@@ -256,18 +254,29 @@ def _run_without_dot(path) -> list:
     return nb.cells
 
 
+def _drawings(cells: list) -> tuple[list[str], list[str]]:
+    """(players' HTML, every SVG drawing) among the outputs of executed cells."""
+    players, svgs = [], []
+    for cell in cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            data = out.get("data", {})
+            if "image/svg+xml" in data:
+                svgs.append(data["image/svg+xml"])
+            elif "<svg" in data.get("text/html", ""):
+                page = data["text/html"]
+                players += [page] if 'class="pbp-player"' in page else []
+                svgs.append(player_svg(page))
+    return players, svgs
+
+
+@pytest.mark.parametrize("with_dot", [True, False], ids=["graphviz", "no-dot"])
 @pytest.mark.parametrize("stem", ["02-scalar-autodiff", "03-chain-rule"])
-def test_chapter_runs_to_the_end_without_graphviz(stem):
-    cells = _run_without_dot(CHAPTERS / f"{stem}.qmd")
-    html = [
-        out["data"]["text/html"]
-        for cell in cells
-        if cell.cell_type == "code"
-        for out in cell.get("outputs", [])
-        if "text/html" in out.get("data", {})
-    ]
-    players = [h for h in html if 'class="pbp-player"' in h]
+def test_chapter_graphs_are_legible_and_need_no_graphviz(stem, with_dot):
+    # Runs to the end either way (an error fails here), shows a player, and every graph it
+    # draws keeps its labels at least 10 px tall in the 749 px column.
+    players, svgs = _drawings(_run_chapter(CHAPTERS / f"{stem}.qmd", with_dot))
     assert players, f"{stem} shows no backward-pass player"
     for page in players:
-        assert "built-in layout" in page
-        assert smallest_label_px(player_svg(page), COLUMN_PX) >= MIN_LABEL_PX
+        assert ("built-in layout" in page) != with_dot
+    for svg in svgs:
+        assert smallest_label_px(svg, COLUMN_PX) >= MIN_LABEL_PX
