@@ -30,7 +30,7 @@ def player_svg(html: str) -> str:
 
 def player_data(html: str) -> dict:
     raw = re.search(r'<script type="application/json" class="pbp-data">(.*?)</script>', html, re.S)
-    return json.loads(raw.group(1).replace("<\\/", "</"))
+    return json.loads(raw.group(1))
 
 
 # --- the steps -------------------------------------------------------------------------------
@@ -207,6 +207,16 @@ def test_player_html_fetches_nothing():
     without_namespaces = html.replace('xmlns="http://www.w3.org/2000/svg"', "")
     for fetch in ("http:", "https:", "src=", "href=", "url(", "@import", "//cdn"):
         assert fetch not in without_namespaces
+
+
+def test_labels_cannot_break_out_of_the_player():
+    x = Value(0.5, label='x"&<b>')
+    y = x.tanh()
+    y.label = "</script><!--<script>"
+    html = step_backward(y)._repr_html_()
+    assert html.count("</script>") == 2 and "<!--" not in html and "<b>" not in html
+    assert player_data(html)["steps"][0]["text"].startswith('(x"&<b>).grad += (1 - ')
+    assert [t.text for t in ET.fromstring(player_svg(html)).iter(f"{SVG}text")][0] == 'x"&<b>'
 
 
 @pytest.mark.parametrize("name", BOOK_GRAPHS)

@@ -493,7 +493,7 @@ def _player_html(player: BackwardPlayer) -> str:
     )
     shown = {short[node_id]: text for node_id, text in start.items()}
     data = json.dumps({"start": shown, "steps": steps, "intro": intro}, ensure_ascii=False)
-    data = data.replace("</", "<\\/")  # no "</script>" inside the script element
+    data = data.replace("<", "\\u003c")  # no "</script>" or "<!--" inside the script element
     n = len(steps)
     note_html = f'<p class="pbp-note">{html.escape(note)}</p>' if note else ""
     label = f"Backward pass of {out_name}, step by step: buttons, or the arrow keys and space"
