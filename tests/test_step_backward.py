@@ -242,6 +242,16 @@ def test_player_without_dot_uses_the_built_in_layout(monkeypatch):
     assert len([t for t in svg.iter(f"{SVG}text") if t.get("class") == "pbp-grad"]) == 8
 
 
+def test_player_survives_a_broken_dot(tmp_path, monkeypatch):
+    broken = tmp_path / "dot"
+    broken.write_text("#!/bin/sh\necho 'dot: cannot load plugins' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    html = step_backward(BOOK_GRAPHS["ch3 log-exp"]())._repr_html_()
+    assert "dot: cannot load plugins" in html and "built-in layout instead" in html
+    assert len(ET.fromstring(player_svg(html)).findall(f".//{SVG}text[@class='pbp-grad']")) == 6
+
+
 # --- the chapters' graphs, with and without Graphviz ------------------------------------------
 
 

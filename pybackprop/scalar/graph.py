@@ -432,7 +432,8 @@ def _dot_svg(source: str) -> str:
     """Run Graphviz's ``dot`` on DOT source and return the SVG text."""
     done = subprocess.run(["dot", "-Tsvg"], input=source.encode(), capture_output=True, check=False)
     if done.returncode != 0:
-        raise RuntimeError(f"Graphviz's dot failed: {done.stderr.decode(errors='replace')}")
+        message = done.stderr.decode(errors="replace").strip()
+        raise RuntimeError(f"Graphviz's dot failed: {message}")
     return done.stdout.decode()
 
 

@@ -450,9 +450,13 @@ def _drawing(
                 widest[id(update.parent)] = text
     graph = _graph(out, grad_text=widest)
     note = _missing_graphviz(package=False)
+    svg_text = None
     if note is None:
-        svg_text = _dot_svg(_dot_source(graph, player.rankdir, ids=pid))
-    else:
+        try:
+            svg_text = _dot_svg(_dot_source(graph, player.rankdir, ids=pid))
+        except (OSError, RuntimeError) as err:  # a broken install must not stop the chapter
+            note = f"{err}. Drawn with pybackprop's built-in layout instead."
+    if svg_text is None:
         svg_text = _svg_layout(graph, player.rankdir, ids=pid)
     ET.register_namespace("", SVG_NS)
     svg = ET.fromstring(svg_text)
