@@ -155,7 +155,6 @@ def _layers(graph: _Graph) -> list[list[_Box]]:
     moves up to just before the first box that reads it, so that inputs sit next to their use
     and edges stay short (as Graphviz places them).
     """
-    by_name = {box.name: box for box in graph.boxes}
     into: dict[str, list[str]] = {box.name: [] for box in graph.boxes}
     out_of: dict[str, list[str]] = {box.name: [] for box in graph.boxes}
     for tail, head, _ in graph.edges:
@@ -183,7 +182,7 @@ def _layers(graph: _Graph) -> list[list[_Box]]:
                 )
             )
             position.update({b.name: i for i, b in enumerate(row)})
-    return [[by_name[b.name] for b in row] for row in layers]
+    return layers
 
 
 def _extent(layers: list[list[_Box]], across: bool) -> float:
