@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 import nbformat
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from nbclient import NotebookClient
 from strategies import value_graphs
 from test_chapters import _KERNEL_ENV, _OFFLINE_PRELUDE, CELL_TIMEOUT, CHAPTERS, qmd_notebook
@@ -192,6 +193,24 @@ def test_player_starts_at_step_0_and_lists_each_steps_gradients():
         assert sorted(shown["grads"].values()) == sorted(
             {id(u.parent): f"grad {_number(u.grad_after)}" for u in step.updates}.values()
         )
+
+
+@settings(max_examples=25, deadline=None)
+@given(graph=value_graphs(max_chain=0), with_dot=st.booleans())
+def test_player_draws_every_graph_with_one_grad_text_per_value(graph, with_dot):
+    out, _ = graph
+    with pytest.MonkeyPatch.context() as patch:
+        if not with_dot:
+            hide_dot(patch)
+        html = step_backward(out)._repr_html_()
+    svg = ET.fromstring(player_svg(html))
+    pid = re.search(r'class="pbp-player" id="([\w-]+)"', html).group(1)
+    data = player_data(html)
+    named = {el.get("id") for el in svg.iter() if el.get("id")}
+    for step in data["steps"]:  # every part a step highlights or updates is in the drawing
+        assert {f"{pid}-{name}" for name in step["on"] + list(step["grads"])} <= named
+    grads = [t for t in svg.iter(f"{SVG}text") if t.get("class") == "pbp-grad"]
+    assert len(grads) == len(out._topological_order()) == len(data["start"])
 
 
 def test_each_display_is_its_own_player():
