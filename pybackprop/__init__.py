@@ -7,8 +7,8 @@ import time.
 
 The package follows the book's order:
 
-- ``Value``, ``MLP``, ``to_dot``, ``draw_graph``: scalar autodiff, one number at a time
-  (``pybackprop.scalar``).
+- ``Value``, ``MLP``, ``to_dot``, ``draw_graph``, ``step_backward``: scalar autodiff, one
+  number at a time, and its graph drawn and stepped through (``pybackprop.scalar``).
 - ``functional``: stateless array maths, e.g. ``relu``, ``softmax``, ``cross_entropy``.
 - ``nn``: modules with hand-written backward passes, x: (batch, n_in) -> (batch, n_out).
 - ``init``: weight initialisation (Kaiming, Xavier) and input normalisation.
@@ -32,7 +32,7 @@ __version__ = "0.1.0"
 
 from . import data, functional, init, nn, optim, train
 from .gradcheck import GradcheckError, gradcheck
-from .scalar import MLP, Value, draw_graph, to_dot
+from .scalar import MLP, Value, draw_graph, step_backward, to_dot
 
 __all__ = [
     "MLP",
@@ -45,6 +45,7 @@ __all__ = [
     "init",
     "nn",
     "optim",
+    "step_backward",
     "to_dot",
     "train",
 ]

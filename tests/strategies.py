@@ -57,3 +57,44 @@ CENTRAL_DIFF_RTOL, CENTRAL_DIFF_ATOL = 1e-5, 1e-6
 # how many standard errors an estimate may stray before the test fails. A normal estimate strays
 # that far with probability about 2.6e-12, so a run of the suite fails by chance essentially never.
 STAT_STANDARD_ERRORS = 7.0
+
+
+# Computation graphs of scalar Values (tests/test_step_backward.py): every operation, nodes
+# reused by later operations, and sometimes a long chain. Operations outside their domain
+# (log of a negative, division by zero, overflow) are skipped, so every graph is finite.
+VALUE_OPS = ("+", "-", "*", "/", "**n", "**v", "neg", "exp", "log", "tanh", "relu", "sigmoid")
+
+
+def _apply(op: str, a, b, n: float):
+    """One operation of VALUE_OPS on Values a (and b; n for the power of a number)."""
+    binary = {"+": a.__add__, "-": a.__sub__, "*": a.__mul__, "/": a.__truediv__, "**v": a.__pow__}
+    if op in binary:
+        return binary[op](b)
+    if op == "**n":
+        return a**n
+    return -a if op == "neg" else getattr(a, op)()
+
+
+@st.composite
+def value_graphs(draw, max_ops: int = 12, max_chain: int = 300):
+    """(output Value, its leaves): a random graph built from 1-4 labelled leaves."""
+    from pybackprop import Value
+
+    coords = st.floats(min_value=-2, max_value=2, allow_nan=False, allow_infinity=False)
+    leaves = [Value(draw(coords), label=f"x{i}") for i in range(draw(st.integers(1, 4)))]
+    nodes = list(leaves)
+    for _ in range(draw(st.integers(1, max_ops))):
+        op = draw(st.sampled_from(VALUE_OPS))
+        a, b = draw(st.sampled_from(nodes)), draw(st.sampled_from(nodes))
+        try:
+            out = _apply(op, a, b, draw(st.sampled_from([2, 3, -1, 0.5])))
+        except (ValueError, ZeroDivisionError, OverflowError):
+            continue
+        if abs(out.data) < 1e6:
+            nodes.append(out)
+    out = nodes[-1]
+    for _ in range(draw(st.integers(0, max_chain)) if draw(st.booleans()) else 0):
+        out = (out * 0.5).tanh() + 0.1  # a deep chain, still finite
+    if len(nodes) > 1:
+        out = out + draw(st.sampled_from(nodes))  # one more use of an earlier node
+    return out, leaves

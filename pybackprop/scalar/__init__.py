@@ -10,8 +10,11 @@ and drawn; the array half (``pybackprop.nn``) does the same maths on whole batch
   gradient of every Value it came from (``pybackprop.scalar.engine``).
 - ``Neuron``, ``Layer``, ``MLP``: networks built from Values, x: (n_in,) -> (n_out,)
   (``pybackprop.scalar.nn``).
-- ``to_dot``, ``draw_graph``: the computation graph as Graphviz source or as a picture
-  (``pybackprop.scalar.graph``).
+- ``to_dot``, ``draw_graph``: the computation graph as Graphviz source or as a picture, also
+  for a learner's own micrograd-style class; ``GraphDrawing`` is the picture drawn without
+  Graphviz (``pybackprop.scalar.graph``).
+- ``step_backward``: the backward pass one node at a time, as ``BackwardStep`` records and an
+  interactive player for Jupyter and the book (``pybackprop.scalar.player``).
 
 Examples
 --------
@@ -26,7 +29,20 @@ Examples
 """
 
 from .engine import Value
-from .graph import draw_graph, to_dot
+from .graph import GraphDrawing, draw_graph, to_dot
 from .nn import MLP, Layer, Neuron
+from .player import BackwardPlayer, BackwardStep, GradUpdate, step_backward
 
-__all__ = ["MLP", "Layer", "Neuron", "Value", "draw_graph", "to_dot"]
+__all__ = [
+    "MLP",
+    "BackwardPlayer",
+    "BackwardStep",
+    "GradUpdate",
+    "GraphDrawing",
+    "Layer",
+    "Neuron",
+    "Value",
+    "draw_graph",
+    "step_backward",
+    "to_dot",
+]

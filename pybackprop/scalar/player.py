@@ -1,0 +1,520 @@
+"""``step_backward``: the backward pass one node at a time, as data and as an interactive player.
+
+``out.backward()`` visits the nodes in reverse topological order; at each node it multiplies
+the node's gradient by each local derivative and adds the product to the parent's gradient.
+``step_backward(out)`` records exactly those steps, without touching any ``.grad``, and shows
+them as a player: the graph as ``draw_graph`` draws it, with Previous / Next / Play / Reset,
+the node being processed highlighted and one line of text per step with the chain rule's
+numbers.
+
+The player is one self-contained piece of HTML (inline SVG, CSS and a small script, nothing
+fetched from anywhere), so it works in Jupyter, in the rendered book and offline.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import uuid
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+from .engine import Value
+from .graph import (
+    _dot_source,
+    _dot_svg,
+    _graph,
+    _missing_graphviz,
+    _nodes,
+    _number,
+    _pick_rankdir,
+    _svg_layout,
+)
+
+__all__ = ["BackwardPlayer", "BackwardStep", "GradUpdate", "step_backward"]
+
+SVG_NS = "http://www.w3.org/2000/svg"
+# Graphviz's SVG is in points; a CSS pixel is 3/4 of a point.
+PX_PER_PT = 4 / 3
+
+
+@dataclass(frozen=True)
+class GradUpdate:
+    """One parent's share in a backward step: ``parent.grad += local * upstream``.
+
+    Parameters
+    ----------
+    parent : Value
+        The parent whose gradient grows.
+    local : float
+        The local derivative d(node)/d(parent), stored by the forward pass.
+    product : float
+        ``local * upstream``: what is added to ``parent.grad``.
+    grad_after : float
+        ``parent.grad`` once the product is added (a parent used twice accumulates).
+
+    Examples
+    --------
+    >>> from pybackprop import Value, step_backward
+    >>> a = Value(3.0, label="a")
+    >>> b = a + a
+    >>> [u.grad_after for u in step_backward(b).steps[0].updates]  # a is used twice
+    [1.0, 2.0]
+    """
+
+    parent: Value
+    local: float
+    product: float
+    grad_after: float
+
+
+@dataclass(frozen=True)
+class BackwardStep:
+    """One node of the backward pass pushing its gradient to its parents.
+
+    Parameters
+    ----------
+    node : Value
+        The node being processed; its gradient is complete at this point.
+    upstream : float
+        Its gradient d(out)/d(node), which it passes back.
+    updates : tuple of GradUpdate
+        One per parent, in the order of ``node.parents``.
+    text : str
+        The step as one line of chain rule with the numbers, e.g.
+        ``b.grad += a.data × c.grad = 2.0000 × -1.0000 = -2.0000``.
+
+    Examples
+    --------
+    >>> from pybackprop import Value, step_backward
+    >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    >>> c = a * b
+    >>> c.label = "c"
+    >>> for clause in step_backward(c).steps[0].text.split("; "):
+    ...     print(clause)
+    a.grad += b.data × c.grad = -3.0000 × 1.0000 = -3.0000
+    b.grad += a.data × c.grad = 2.0000 × 1.0000 = 2.0000
+    """
+
+    node: Value
+    upstream: float
+    updates: tuple[GradUpdate, ...]
+    text: str
+
+
+def _atom(name: str) -> str:
+    """A name usable as an operand: names, numbers and method calls as they are."""
+    return name if re.fullmatch(r"[A-Za-z_]\w*(\.\w+\(\))*|\d[\d.e+]*", name) else f"({name})"
+
+
+def _owner(name: str) -> str:
+    """A name usable before ``.grad`` or ``.data``: a number is put in brackets too."""
+    return name if re.fullmatch(r"[A-Za-z_]\w*(\.\w+\(\))*", name) else f"({name})"
+
+
+_BINARY = {"+", "-", "*", "/", "**"}
+
+
+def _names(order: list[Value]) -> dict[int, str]:
+    """A name for every node: its label, else its number (a leaf) or the expression made it."""
+    names: dict[int, str] = {}
+    for node in order:
+        if node.label:
+            name = node.label
+        elif not node.parents:
+            name = f"{node.data:.4g}"
+        else:
+            args = [_atom(names[id(p)]) for p in node.parents]
+            if node.op in _BINARY:
+                name = f" {node.op} ".join(args)
+            elif node.op.startswith("**"):
+                name = f"{args[0]}{node.op}"
+            elif node.op == "neg":
+                name = f"-{args[0]}"
+            else:
+                name = f"{args[0]}.{node.op}()"
+            if len(name) > 30:
+                name = f"{node.op} result"
+        names[id(node)] = name
+    return names
+
+
+def _local_formulas(node: Value, names: dict[int, str]) -> list[str]:
+    """d(node)/d(parent) for each parent, written with the names of the nodes."""
+    # A constant (an unlabelled leaf) is written as its number, any other node as `name.data`.
+    p = [
+        names[id(q)] if not (q.label or q.parents) else f"{_owner(names[id(q)])}.data"
+        for q in node.parents
+    ]
+    o = f"{_owner(names[id(node)])}.data"
+    op = node.op
+    simple = {
+        "+": ["1", "1"],
+        "-": ["1", "-1"],
+        "neg": ["-1"],
+        "*": [p[-1], p[0]],
+        "/": [f"1 / {p[-1]}", f"-{p[0]} / {p[-1]}**2"],
+        "exp": [o],
+        "log": [f"1 / {p[0]}"],
+        "tanh": [f"(1 - {o}**2)"],
+        "relu": [f"({p[0]} > 0)"],
+        "sigmoid": [f"{o} × (1 - {o})"],
+        "**": [f"{p[-1]} × {p[0]}**({p[-1]} - 1)", f"{o} × log({p[0]})"],
+    }
+    if op in simple:
+        return simple[op][: len(p)]
+    if op.startswith("**"):
+        n = float(op[2:])
+        if n == 1 or n == 0:
+            return [f"{n:g}"]
+        power = p[0] if n == 2 else f"{p[0]}**{n - 1:g}"
+        return [f"{n:g} × {power}"]
+    return [f"d({names[id(node)]})/d({names[id(q)]})" for q in node.parents]
+
+
+def _steps(out: Value) -> list[BackwardStep]:
+    """The steps of ``out.backward()`` on zero gradients, computed aside from ``.grad``."""
+    order = out._topological_order()
+    names = _names(order)
+    grad = {id(node): 0.0 for node in order}
+    grad[id(out)] = 1.0
+    steps = []
+    for node in reversed(order):  # the order backward() uses
+        if not node.parents:
+            continue
+        upstream = grad[id(node)]
+        updates, clauses = [], []
+        formulas = _local_formulas(node, names)
+        for parent, local, formula in zip(node.parents, node._local_grads, formulas, strict=True):
+            before = grad[id(parent)]
+            product = local * upstream
+            grad[id(parent)] = before + product
+            updates.append(GradUpdate(parent, local, product, grad[id(parent)]))
+            name = _owner(names[id(parent)])
+            clause = (
+                f"{name}.grad += {formula} × {_owner(names[id(node)])}.grad = "
+                f"{_number(local)} × {_number(upstream)} = {_number(product)}"
+            )
+            if before != 0.0:
+                clause += f" (so {name}.grad is now {_number(grad[id(parent)])})"
+            clauses.append(clause)
+        steps.append(BackwardStep(node, upstream, tuple(updates), "; ".join(clauses)))
+    return steps
+
+
+def step_backward(out: Value, rankdir: str | None = None) -> BackwardPlayer:
+    """The backward pass of ``out``, step by step: data in ``.steps``, a player when displayed.
+
+    Records what ``out.backward()`` would do on a graph whose gradients are all zero: the
+    nodes in the order it processes them, each with its gradient, and for each parent the
+    local derivative, the product and the parent's gradient after adding it. No ``.grad`` of
+    the graph changes. In Jupyter or the book, a cell ending with it shows an interactive
+    player: the graph as ``draw_graph`` draws it, stepped with Previous / Next / Play / Reset
+    or the arrow keys and space, the chain rule of each step written out with its numbers.
+    Without Graphviz's ``dot`` program the player uses ``draw_graph``'s built-in layout.
+
+    Parameters
+    ----------
+    out : Value
+        The output whose forward pass has run; the seed is d(out)/d(out) = 1.
+    rankdir : str or None, default None
+        Layout direction of the drawing, as for ``draw_graph``.
+
+    Returns
+    -------
+    BackwardPlayer
+        ``.steps`` (a list of BackwardStep), ``.save(path)``, and the player when displayed.
+
+    Raises
+    ------
+    TypeError
+        If ``out`` is not a Value.
+    FloatingPointError
+        If ``out.data`` is nan or inf (``backward()`` refuses it too).
+    ValueError
+        If ``rankdir`` is not None, ``"LR"``, ``"RL"``, ``"TB"`` or ``"BT"``.
+
+    See Also
+    --------
+    draw_graph, Value.backward
+
+    Examples
+    --------
+    >>> from pybackprop import Value, step_backward
+    >>> x = Value(3.0, label="x")
+    >>> y = x * x + x
+    >>> y.label = "y"
+    >>> player = step_backward(y)
+    >>> [step.node.op for step in player.steps]  # y's + first, then x*x's *
+    ['+', '*']
+    >>> player.steps[-1].updates[-1].grad_after, x.grad  # x's total; .grad is untouched
+    (7.0, 0.0)
+    """
+    if not isinstance(out, Value):
+        raise TypeError(f"step_backward needs a Value, got {type(out).__name__}")
+    if not (out.data - out.data == 0.0):  # nan and inf only
+        raise FloatingPointError(
+            f"step_backward from a non-finite output {out!r}: every gradient would be nan or inf"
+        )
+    graph = _graph(out)
+    return BackwardPlayer(out, _steps(out), _pick_rankdir(graph, rankdir))
+
+
+class BackwardPlayer:
+    """The steps of a backward pass, shown as an interactive player in Jupyter and the book.
+
+    Made by ``step_backward``. Displaying it (a cell that ends with it) shows the player;
+    ``save`` writes the same player as a standalone page.
+
+    Parameters
+    ----------
+    out : Value
+        The output whose backward pass the steps are.
+    steps : list of BackwardStep
+        The steps, in the order ``out.backward()`` processes the nodes.
+    rankdir : str
+        Layout direction of the drawing: ``"LR"``, ``"RL"``, ``"TB"`` or ``"BT"``.
+
+    Attributes
+    ----------
+    out : Value
+        The output.
+    steps : list of BackwardStep
+        One per node that has parents, output first.
+
+    Examples
+    --------
+    >>> from pybackprop import Value, step_backward
+    >>> a = Value(2.0, label="a")
+    >>> player = step_backward(a.tanh())
+    >>> len(player.steps), "Next" in player._repr_html_()
+    (1, True)
+    """
+
+    def __init__(self, out: Value, steps: list[BackwardStep], rankdir: str) -> None:
+        self.out = out
+        self.steps = steps
+        self.rankdir = rankdir
+
+    def __repr__(self) -> str:
+        return f"<backward pass of {self.out!r}: {len(self.steps)} steps>"
+
+    def _repr_html_(self) -> str:
+        return _player_html(self)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the player as a standalone HTML page (no network needed to open it).
+
+        Parameters
+        ----------
+        path : str or Path
+            Where to write the page, e.g. ``"backward.html"``.
+
+        Returns
+        -------
+        Path
+            The path written.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> from pybackprop import Value, step_backward
+        >>> x = Value(2.0, label="x")
+        >>> page = step_backward(x * x).save(pathlib.Path(tempfile.mkdtemp()) / "x.html")
+        >>> page.read_text().startswith("<!DOCTYPE html>")
+        True
+        """
+        path = Path(path)
+        name = _names(self.out._topological_order())[id(self.out)]
+        title = html.escape(f"Backward pass of {name}")
+        path.write_text(
+            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{title}</title><style>{_PAGE_CSS}</style></head>\n<body>\n"
+            f"<h1>{title}</h1>\n{_player_html(self)}\n</body></html>\n",
+            encoding="utf-8",
+        )
+        return path
+
+
+# --- the HTML --------------------------------------------------------------------------------
+
+_PAGE_CSS = (
+    "body{font-family:system-ui,sans-serif;max-width:60em;margin:1em auto;padding:0 1em}"
+    "@media (prefers-color-scheme:dark){body{background:#1e1e1e;color:#eee}}"
+)
+
+# Scoped by class, so several players on a page share it harmlessly. The drawing keeps its own
+# white panel, readable in light and dark themes alike; controls and text take the page's colours.
+_CSS = """
+.pbp-player{margin:1em 0;padding:.5em;border:1px solid rgba(128,128,128,.6);border-radius:6px}
+.pbp-player:focus-visible,.pbp-player button:focus-visible{outline:2px solid currentColor;
+ outline-offset:2px}
+.pbp-drawing{background:#fff;color:#000;border-radius:4px;overflow-x:auto}
+.pbp-drawing svg{display:block;max-width:100%;height:auto;margin:0 auto}
+.pbp-full .pbp-drawing svg{max-width:none}
+.pbp-controls{display:flex;flex-wrap:wrap;gap:.4em;align-items:center;margin:.5em 0}
+.pbp-controls button{font:inherit;color:inherit;background:transparent;
+ border:1px solid currentColor;border-radius:4px;padding:.1em .7em;cursor:pointer}
+.pbp-count{font-variant-numeric:tabular-nums;margin:0 .5em}
+.pbp-text{margin:.3em 0;font-family:monospace;font-size:.9em;overflow-wrap:anywhere;
+ min-height:2.6em}
+.pbp-note{font-size:.85em;margin:.3em 0}
+.pbp-on polygon,.pbp-on ellipse,.pbp-on path{stroke:#c2410c;stroke-width:2.5px}
+.node.pbp-on polygon,.node.pbp-on ellipse{fill:#fed7aa}
+.edge.pbp-on polygon{fill:#c2410c}
+.node.pbp-new polygon{fill:#bfdbfe;stroke:#1d4ed8;stroke-width:2px}
+.pbp-new .pbp-grad{font-weight:bold}
+"""
+
+# `id` is the player's own id; everything is looked up from it, so players stay independent.
+_JS = """
+(function (id) {
+  var root = document.getElementById(id);
+  var data = JSON.parse(root.querySelector(".pbp-data").textContent);
+  var last = data.steps.length, k = 0, timer = null;
+  var text = root.querySelector(".pbp-text"), count = root.querySelector(".pbp-count");
+  var play = root.querySelector("[data-do=play]");
+  function part(name) { return document.getElementById(id + "-" + name); }
+  function setGrads(grads) {
+    for (var name in grads) part(name).querySelector(".pbp-grad").textContent = grads[name];
+  }
+  function show(target) {
+    k = Math.max(0, Math.min(last, target));
+    root.querySelectorAll(".pbp-on, .pbp-new").forEach(function (el) {
+      el.classList.remove("pbp-on", "pbp-new");
+    });
+    setGrads(data.start);
+    for (var i = 0; i < k; i++) setGrads(data.steps[i].grads);
+    if (k > 0) {
+      var step = data.steps[k - 1];
+      step.on.forEach(function (name) { part(name).classList.add("pbp-on"); });
+      Object.keys(step.grads).forEach(function (name) { part(name).classList.add("pbp-new"); });
+    }
+    count.textContent = "step " + k + " of " + last;
+    text.textContent = k > 0 ? data.steps[k - 1].text : data.intro;
+  }
+  function stop() { clearInterval(timer); timer = null; play.textContent = "Play"; }
+  function toggle() {
+    if (timer) return stop();
+    if (k === last) show(0);
+    play.textContent = "Pause";
+    timer = setInterval(function () {
+      show(k + 1);
+      if (k === last) stop();
+    }, 1200);
+  }
+  var actions = {
+    prev: function () { stop(); show(k - 1); },
+    next: function () { stop(); show(k + 1); },
+    reset: function () { stop(); show(0); },
+    play: toggle,
+    zoom: function (button) {
+      button.setAttribute("aria-pressed", root.classList.toggle("pbp-full"));
+    }
+  };
+  root.addEventListener("click", function (e) {
+    var button = e.target.closest("button[data-do]");
+    if (button) actions[button.getAttribute("data-do")](button);
+  });
+  root.addEventListener("keydown", function (e) {
+    if (e.key === "ArrowLeft") actions.prev();
+    else if (e.key === "ArrowRight") actions.next();
+    else if (e.key === " " && !e.target.closest("button")) toggle();
+    else return;
+    e.preventDefault();
+    e.stopPropagation();  // keep the notebook from moving between cells
+  });
+  show(0);
+})
+"""
+
+
+def _drawing(
+    player: BackwardPlayer, pid: str, short: dict[int, str], start: dict[int, str]
+) -> tuple[str, str | None]:
+    """The SVG, sized in px and showing step 0's gradients, and the note if dot is missing.
+
+    ``short`` maps each node to the name ``draw_graph`` gives it (``v0``, ``v1``, ...); the
+    SVG's node and edge ids are ``pid-`` followed by those names. ``start``: step 0's texts.
+    """
+    out = player.out
+    # Lay out with each node's longest grad text, so that no later step overflows its box.
+    widest = dict(start)
+    for step in player.steps:
+        for update in step.updates:
+            text = "grad " + _number(update.grad_after)
+            if len(text) > len(widest[id(update.parent)]):
+                widest[id(update.parent)] = text
+    graph = _graph(out, grad_text=widest)
+    note = _missing_graphviz(package=False)
+    svg_text = None
+    if note is None:
+        try:
+            svg_text = _dot_svg(_dot_source(graph, player.rankdir, ids=pid))
+        except (OSError, RuntimeError) as err:  # a broken install must not stop the chapter
+            note = f"{err}. Drawn with pybackprop's built-in layout instead."
+    if svg_text is None:
+        svg_text = _svg_layout(graph, player.rankdir, ids=pid)
+    ET.register_namespace("", SVG_NS)
+    svg = ET.fromstring(svg_text)
+    for title in svg.iter(f"{{{SVG_NS}}}title"):
+        title.text = ""  # Graphviz's node names (v0, v1) mean nothing to a reader
+    for node_id, name in short.items():
+        group = svg.find(f".//*[@id='{pid}-{name}']")
+        grad_text = group.findall(f"{{{SVG_NS}}}text")[-1]  # the last field: grad
+        grad_text.set("class", "pbp-grad")
+        grad_text.text = start[node_id]
+    _, _, width, height = (float(x) for x in svg.get("viewBox").split())
+    svg.set("width", f"{width * PX_PER_PT:.0f}")
+    svg.set("height", f"{height * PX_PER_PT:.0f}")
+    svg.set("role", "img")
+    label = _names(_nodes(out))[id(out)]
+    svg.set("aria-label", f"Computation graph of {label}, with each node's data and gradient")
+    return ET.tostring(svg, encoding="unicode"), note
+
+
+def _player_html(player: BackwardPlayer) -> str:
+    pid = "pbp-" + uuid.uuid4().hex[:12]
+    order = _nodes(player.out)
+    short = {id(node): f"v{i}" for i, node in enumerate(order)}
+    # Step 0: the output's gradient is 1, no other is known yet.
+    start = {id(node): "grad " + _number(1.0 if node is player.out else 0.0) for node in order}
+    svg, note = _drawing(player, pid, short, start)
+    steps = []
+    for step in player.steps:
+        name = short[id(step.node)]
+        on = [name, f"{name}_op", f"{name}-out"]
+        on += [f"{name}-in{j}" for j in range(len(step.updates))]
+        grads = {short[id(u.parent)]: "grad " + _number(u.grad_after) for u in step.updates}
+        steps.append({"on": on, "grads": grads, "text": step.text})
+    out_name = _owner(_names(order)[id(player.out)])
+    intro = (
+        f"Step 0: {out_name}.grad = 1, the output's gradient with respect to itself; no other "
+        "gradient is known yet. Next passes it back one node at a time."
+    )
+    shown = {short[node_id]: text for node_id, text in start.items()}
+    data = json.dumps({"start": shown, "steps": steps, "intro": intro}, ensure_ascii=False)
+    data = data.replace("<", "\\u003c")  # no "</script>" or "<!--" inside the script element
+    n = len(steps)
+    note_html = f'<p class="pbp-note">{html.escape(note)}</p>' if note else ""
+    label = f"Backward pass of {out_name}, step by step: buttons, or the arrow keys and space"
+    return f"""<div class="pbp-player" id="{pid}" role="group" tabindex="0"
+ aria-label="{html.escape(label)}">
+<style>{_CSS}</style>
+<div class="pbp-drawing">{svg}</div>
+<div class="pbp-controls">
+<button type="button" data-do="reset">Reset</button>
+<button type="button" data-do="prev">Previous</button>
+<button type="button" data-do="play">Play</button>
+<button type="button" data-do="next">Next</button>
+<span class="pbp-count">step 0 of {n}</span>
+<button type="button" data-do="zoom" aria-pressed="false">Full size</button>
+</div>
+<p class="pbp-text" aria-live="polite">{html.escape(intro)}</p>
+{note_html}
+<script type="application/json" class="pbp-data">{data}</script>
+<script>{_JS}("{pid}");</script>
+</div>"""

@@ -1,0 +1,258 @@
+"""The backward-pass player in a real browser: Debian's headless Chromium, driven by Playwright.
+
+A page with two players (as a chapter has) is opened from disk. Buttons and keys step the
+first; the second must not move. At the last step every gradient in the drawing must be the
+engine's. Every request the page makes is recorded (and anything but the file itself refused):
+none may leave it. Legibility is measured in the browser: labels at least 10 CSS px tall in the
+book's 749 px column, and at 400 px the drawing fits the screen and opens full size.
+
+Playwright cannot download its own browser here, so it drives the system's `chromium`
+(`.ci/run` installs it); without it these tests are skipped with that reason.
+"""
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from test_graph import BOOK_GRAPHS, COLUMN_PX, MIN_LABEL_PX, hide_dot
+
+from pybackprop import Value, step_backward
+from pybackprop.scalar.graph import _number
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+# Debian's package, Ubuntu's name for it, or the Chrome that CI runners have.
+CHROMIUM = next(
+    filter(None, map(shutil.which, ["chromium", "chromium-browser", "google-chrome"])), None
+)
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium: apt-get install chromium")
+
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# A page laid out like the book's: a text column of at most 749 px, light or dark.
+PAGE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{{margin:0;font-family:sans-serif}}
+main{{max-width:{column}px;margin:0 auto;padding:0 8px}}
+@media (prefers-color-scheme: dark){{body{{background:#222;color:#ddd}}}}</style></head>
+<body><main>{body}</main></body></html>"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def visit(browser):
+    """Open a file in a fresh context: (page, every URL it requested)."""
+    contexts = []
+
+    def open_(path: Path, width: int = 1400, scheme: str = "light"):
+        context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
+        contexts.append(context)
+        requests: list[str] = []
+        context.on("request", lambda request: requests.append(request.url))
+        context.route(
+            "**/*",
+            lambda route: (
+                route.continue_() if route.request.url == path.as_uri() else route.abort()
+            ),
+        )
+        page = context.new_page()
+        page.goto(path.as_uri())
+        return page, requests
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+def write_page(tmp_path: Path, *parts: str, column: int = COLUMN_PX) -> Path:
+    path = tmp_path / "page.html"
+    path.write_text(PAGE.format(column=column, body="\n".join(parts)), encoding="utf-8")
+    return path
+
+
+def twice_used() -> Value:
+    a = Value(3.0, label="a")
+    b = a + a
+    b.label = "b"
+    return b
+
+
+def player_id(locator) -> str:
+    return locator.get_attribute("id")
+
+
+def drawn_grads(page, pid: str, n_nodes: int) -> list[str]:
+    return [page.locator(f"[id='{pid}-v{i}'] .pbp-grad").text_content() for i in range(n_nodes)]
+
+
+def outside(requests: list[str], page_url: str) -> list[str]:
+    return [url for url in requests if url != page_url]
+
+
+def test_two_players_step_independently_and_end_at_backwards_gradients(tmp_path, visit):
+    out, twice = BOOK_GRAPHS["ch2 expression"](), twice_used()
+    first, second = step_backward(out), step_backward(twice)
+    path = write_page(tmp_path, first._repr_html_(), "<p>Text between.</p>", second._repr_html_())
+    page, requests = visit(path)
+    expect = sync_api.expect
+    one, two = page.locator(".pbp-player").nth(0), page.locator(".pbp-player").nth(1)
+    count, text = one.locator(".pbp-count"), one.locator(".pbp-text")
+
+    expect(count).to_have_text("step 0 of 4")
+    expect(text).to_contain_text("L.grad = 1")
+    one.get_by_role("button", name="Next").click()
+    expect(count).to_have_text("step 1 of 4")
+    expect(text).to_have_text(first.steps[0].text)
+    one.get_by_role("button", name="Next").click()
+    one.get_by_role("button", name="Previous").click()
+    expect(count).to_have_text("step 1 of 4")
+    one.get_by_role("button", name="Reset").click()
+    expect(count).to_have_text("step 0 of 4")
+
+    one.focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    expect(count).to_have_text("step 2 of 4")
+    expect(text).to_have_text(first.steps[1].text)
+    page.keyboard.press("ArrowLeft")
+    expect(count).to_have_text("step 1 of 4")
+    expect(text).to_have_text(first.steps[0].text)
+
+    page.keyboard.press(" ")  # play to the end
+    expect(count).to_have_text("step 4 of 4", timeout=15_000)
+    expect(one.get_by_role("button", name="Play")).to_be_visible()
+    expect(text).to_have_text(first.steps[-1].text)
+
+    order = out._topological_order()
+    out.backward()
+    engine = [f"grad {_number(node.grad)}" for node in order]
+    assert drawn_grads(page, player_id(one), len(order)) == engine
+
+    # The second player has not moved; stepping it leaves the first where it is.
+    expect(two.locator(".pbp-count")).to_have_text("step 0 of 1")
+    assert drawn_grads(page, player_id(two), 2) == ["grad 0.0000", "grad 1.0000"]
+    two.get_by_role("button", name="Next").click()
+    assert drawn_grads(page, player_id(two), 2) == ["grad 2.0000", "grad 1.0000"]  # a += 1 twice
+    expect(two.locator(".pbp-text")).to_contain_text("(so a.grad is now 2.0000)")
+    expect(count).to_have_text("step 4 of 4")
+
+    assert outside(requests, path.as_uri()) == []
+
+
+def test_the_request_recorder_sees_a_request_leaving_the_page(tmp_path, visit):
+    # The check above is only worth something if it catches a leak: here is one.
+    player = step_backward(twice_used())._repr_html_()
+    path = write_page(tmp_path, player, '<img src="http://192.0.2.1/pixel.png" alt="">')
+    page, requests = visit(path)
+    page.wait_for_load_state("load")
+    assert outside(requests, path.as_uri()) == ["http://192.0.2.1/pixel.png"]
+
+
+def test_controls_have_names_and_the_text_is_a_live_region(tmp_path, visit):
+    path = write_page(tmp_path, step_backward(BOOK_GRAPHS["ch3 log-exp"]())._repr_html_())
+    page, _ = visit(path)
+    for name in ("Previous", "Next", "Play", "Reset", "Full size"):
+        assert page.get_by_role("button", name=name).count() == 1
+    assert page.get_by_role("group", name=re.compile("Backward pass of h")).count() == 1
+    assert page.locator(".pbp-text").get_attribute("aria-live") == "polite"
+    assert page.get_by_role("img", name=re.compile("Computation graph of h")).count() == 1
+
+
+def _rgb(css: str) -> tuple[float, ...]:
+    return tuple(float(x) for x in re.findall(r"[\d.]+", css)[:3])
+
+
+def _contrast(fg: str, bg: str) -> float:
+    """WCAG contrast ratio of two CSS rgb() colours."""
+
+    def luminance(rgb):
+        c = [x / 255 for x in rgb]
+        c = [x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4 for x in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+
+    hi, lo = sorted((luminance(_rgb(fg)), luminance(_rgb(bg))), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_readable_in_light_and_dark_themes(tmp_path, visit, scheme):
+    page_path = step_backward(BOOK_GRAPHS["ch2 expression"]()).save(tmp_path / "saved.html")
+    page, requests = visit(page_path, scheme=scheme)
+    body_bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    if body_bg == "rgba(0, 0, 0, 0)":
+        body_bg = "rgb(255, 255, 255)"
+    for selector in (".pbp-text", ".pbp-count", "button[data-do=next]"):
+        colour = page.evaluate(f"getComputedStyle(document.querySelector('{selector}')).color")
+        assert _contrast(colour, body_bg) >= 4.5, (scheme, selector, colour, body_bg)
+    panel = page.evaluate(
+        "getComputedStyle(document.querySelector('.pbp-drawing')).backgroundColor"
+    )
+    label = page.evaluate("getComputedStyle(document.querySelector('.pbp-grad')).fill")
+    assert _contrast(label, panel) >= 4.5
+    page.locator("button[data-do=next]").click()
+    highlighted = page.evaluate(
+        "getComputedStyle(document.querySelector('.node.pbp-on polygon')).fill"
+    )
+    assert _contrast(label, highlighted) >= 4.5  # labels stay readable on a highlighted box
+    assert outside(requests, page_path.as_uri()) == []
+
+
+LABEL_SIZES = """(svg) => {
+  const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  const texts = [...svg.querySelectorAll('text')];
+  return texts.map(t => parseFloat(t.getAttribute('font-size')) * scale);
+}"""
+
+
+@pytest.mark.parametrize("name", BOOK_GRAPHS)
+def test_labels_at_least_10px_in_the_books_column(tmp_path, visit, name):
+    path = write_page(tmp_path, step_backward(BOOK_GRAPHS[name]())._repr_html_())
+    page, _ = visit(path, width=1400)
+    sizes = page.locator(".pbp-drawing svg").evaluate(LABEL_SIZES)
+    assert min(sizes) >= MIN_LABEL_PX, f"{name}: smallest label {min(sizes):.1f} px"
+
+
+def test_at_400px_the_drawing_fits_and_opens_full_size(tmp_path, visit):
+    path = write_page(tmp_path, step_backward(BOOK_GRAPHS["ch2 expression"]())._repr_html_())
+    page, _ = visit(path, width=400)
+    svg = page.locator(".pbp-drawing svg")
+    page_width = "document.documentElement.scrollWidth"
+    assert page.evaluate(page_width) <= 400
+    assert svg.bounding_box()["width"] <= 400
+    page.get_by_role("button", name="Full size").click()
+    assert page.get_by_role("button", name="Full size").get_attribute("aria-pressed") == "true"
+    assert svg.bounding_box()["width"] == pytest.approx(float(svg.get_attribute("width")), abs=1)
+    assert min(svg.evaluate(LABEL_SIZES)) >= MIN_LABEL_PX
+    drawing = page.locator(".pbp-drawing")
+    assert drawing.evaluate("d => d.scrollWidth > d.clientWidth")  # it scrolls inside the player
+    assert page.evaluate(page_width) <= 400  # and the page does not
+
+
+def test_player_without_dot_works_in_the_browser(tmp_path, visit, monkeypatch):
+    hide_dot(monkeypatch)
+    out = BOOK_GRAPHS["ch3 quadratic"]()
+    player = step_backward(out)
+    path = write_page(tmp_path, player._repr_html_())
+    page, requests = visit(path)
+    assert "built-in layout" in page.locator(".pbp-note").text_content()
+    for _ in player.steps:
+        page.get_by_role("button", name="Next").click()
+    sync_api.expect(page.locator(".pbp-count")).to_have_text("step 3 of 3")
+    order = out._topological_order()
+    out.backward()
+    pid = player_id(page.locator(".pbp-player"))
+    assert drawn_grads(page, pid, len(order)) == [f"grad {_number(n.grad)}" for n in order]
+    assert outside(requests, path.as_uri()) == []
