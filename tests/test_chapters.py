@@ -1,11 +1,13 @@
 """The book: its structure, and every chapter executed the way Quarto's Jupyter engine runs it.
 
-Each page with Python cells is turned into a notebook by `scripts/qmd_notebook.py` (the same
-conversion the site's download links use) and executed top to bottom with nbclient in a fresh
-`python3` kernel, with the page's own folder as working directory, offline. A failure names the
-file, the cell (its number and line in the .qmd, its first lines) and the error. Each chapter's
-run time is printed in the terminal summary (and kept in pytest's cache under
-`pybackprop/chapter_seconds`); a chapter slower than MAX_SECONDS fails.
+Each page with Python cells is turned into a notebook by `scripts/qmd_notebook.py`'s
+`qmd_to_notebook`, which keeps every cell as Quarto runs it, solutions included (the download
+notebooks show solutions without running them; tests/test_notebooks.py runs those), and
+executed top to bottom with nbclient in a fresh `python3` kernel, with the page's own folder as
+working directory, offline. A failure names the file, the cell (its number and line in the
+.qmd, its first lines) and the error. Each chapter's run time is printed in the terminal
+summary (and kept in pytest's cache under `pybackprop/chapter_seconds`); a chapter slower than
+MAX_SECONDS fails.
 """
 
 from __future__ import annotations

@@ -128,31 +128,356 @@ def test_notebook_is_valid_nbformat_v4():
     assert len({cell.id for cell in nb.cells}) == len(nb.cells)
 
 
+# --- download notebooks ------------------------------------------------------------------------
+
+SITE = "https://site.example/book/"
+REPO = "https://github.com/example-org/example-repo"
+QUARTO_YML = f"""\
+project:
+  type: book
+book:
+  title: "A book"  # a comment
+  repo-url: {REPO}
+  site-url: {SITE.rstrip("/")}
+  chapters:
+    - index.qmd
+    - part: "Part one"
+      chapters:
+        - chapters/01-a.qmd
+        - chapters/02-b.qmd
+    - part: reference/index.qmd
+      chapters:
+        - reference/generated.qmd
+  appendices:
+    - glossary.qmd
+format:
+  html:
+    number-sections: true
+"""
+
+
+def make_book(tmp_path, pages: dict[str, str]):
+    """A book on disk with _quarto.yml above and `pages` ({path: text}); its `Book`."""
+    (tmp_path / "_quarto.yml").write_text(QUARTO_YML)
+    for name, text in pages.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    return qmd_notebook.Book.from_root(tmp_path)
+
+
+def simple_book(**targets):
+    """A `Book` whose chapter `chapters/s.qmd` is chapter 3, with the given label targets."""
+    return qmd_notebook.Book(
+        site_url=SITE,
+        repo_url=REPO,
+        chapter_numbers={"chapters/s.qmd": "3"},
+        targets={
+            label: qmd_notebook.Target(f"Figure {number}", number, page)
+            for label, (number, page) in targets.items()
+        },
+    )
+
+
+def download(text: str, book=None) -> dict:
+    nb = qmd_notebook.downloadable_notebook(text, "s", book or simple_book())
+    nbformat.validate(nbformat.from_dict(nb))
+    return nb
+
+
+def reader_cells(nb) -> list[dict]:
+    """The cells that come from the chapter: without the title, note and install cells."""
+    return nb["cells"][4:] if nb["cells"][0]["source"].startswith("# ") else nb["cells"][3:]
+
+
+def prose_of(nb) -> str:
+    return "\n".join(c["source"] for c in reader_cells(nb) if c["cell_type"] == "markdown")
+
+
+def test_book_config_is_read_without_yaml_in_page_order():
+    config = qmd_notebook.read_book_config(QUARTO_YML)
+    assert config.site_url == SITE and config.repo_url == REPO
+    assert config.chapters == [
+        "index.qmd",
+        "chapters/01-a.qmd",
+        "chapters/02-b.qmd",
+        "reference/generated.qmd",
+    ]
+    assert config.appendices == ["glossary.qmd"]
+
+
+def test_book_config_matches_pyyaml_on_the_real_quarto_yml():
+    yaml = pytest.importorskip("yaml")
+    text = (ROOT / "_quarto.yml").read_text(encoding="utf-8")
+    book = yaml.safe_load(text)["book"]
+    config = qmd_notebook.read_book_config(text)
+    assert config.site_url.rstrip("/") == book["site-url"].rstrip("/")
+    assert config.repo_url == book["repo-url"]
+
+    def pages(entries):
+        for entry in entries:
+            if isinstance(entry, str):
+                yield entry
+            else:
+                yield from pages(entry.get("chapters", []))
+
+    assert config.chapters == list(pages(book["chapters"]))
+    assert config.appendices == list(pages(book.get("appendices", [])))
+
+
+@pytest.mark.parametrize("key", ["site-url", "repo-url"])
+def test_book_config_without_its_urls_is_an_error(key):
+    text = "\n".join(line for line in QUARTO_YML.splitlines() if key not in line)
+    with pytest.raises(qmd_notebook.QmdError, match=key):
+        qmd_notebook.read_book_config(text)
+
+
+def test_chapters_are_numbered_in_book_order_skipping_unnumbered_pages(tmp_path):
+    book = make_book(
+        tmp_path,
+        {
+            "index.qmd": "# Welcome {.unnumbered}\n\nHello.\n",
+            "chapters/01-a.qmd": "---\ntitle: A\n---\n\nText.\n",
+            "chapters/02-b.qmd": "---\ntitle: B\n---\n\nText.\n",
+            "glossary.qmd": "---\ntitle: Glossary\n---\n\nText.\n",
+        },
+    )
+    assert book.chapter_numbers == {
+        "chapters/01-a.qmd": "1",
+        "chapters/02-b.qmd": "2",
+        "glossary.qmd": "A",
+    }
+
+
+def test_labels_are_numbered_per_chapter_as_quarto_numbers_them(tmp_path):
+    chapter_b = (
+        "---\ntitle: B\n---\n\n## Objectives\n\n## Values {#sec-values}\n\n"
+        "```{python}\n#| label: fig-first\n#| fig-cap: A\n1\n```\n\n"
+        "### Details {#sec-details}\n\n![A picture](p.png){#fig-second width=50%}\n\n"
+        "## Aside {.unnumbered #sec-aside}\n\n"
+        '::: {.callout-tip collapse="true"}\n## Hint\n\n```{python}\n#| label: fig-third\n2\n```\n'
+        ":::\n\n## Tables {#sec-tables}\n\n```{python}\n#| label: tbl-one\n3\n```\n\n"
+        "$$\nx = 1\n$$ {#eq-one}\n\n```python\n## not a heading {#sec-no}\n```\n"
+    )
+    book = make_book(
+        tmp_path,
+        {
+            "index.qmd": "# Welcome {.unnumbered}\n",
+            "chapters/01-a.qmd": "---\ntitle: A\n---\n\n```{python}\n#| label: fig-a\n1\n```\n",
+            "chapters/02-b.qmd": chapter_b,
+        },
+    )
+    words = {label: target.words for label, target in book.targets.items()}
+    assert words == {
+        "fig-a": "Figure 1.1",
+        "sec-values": "Section 2.2",
+        "fig-first": "Figure 2.1",
+        "sec-details": "Section 2.2.1",
+        "fig-second": "Figure 2.2",
+        "sec-aside": "Aside",
+        "fig-third": "Figure 2.3",
+        "sec-tables": "Section 2.3",
+        "tbl-one": "Table 2.1",
+        "eq-one": "Equation 2.1",
+    }
+    assert book.targets["fig-second"].page == "chapters/02-b.qmd"
+
+
+def test_cross_references_become_words_linking_to_the_site():
+    book = simple_book(**{"fig-x": ("3.1", "chapters/s.qmd"), "fig-y": ("1.2", "chapters/a.qmd")})
+    text = (
+        "As (@fig-x) shows. @Fig-x again, [@fig-y], see [-@fig-y] and figure -@fig-x.\n\n"
+        "Code: `@fig-x`, mail me@fig-x.org.\n\n```python\n# @fig-x\n```\n"
+    )
+    prose = prose_of(download(text, book))
+    here, there = f"{SITE}chapters/s.html#fig-x", f"{SITE}chapters/a.html#fig-y"
+    assert f"As ([Figure 3.1]({here})) shows. [Figure 3.1]({here}) again" in prose
+    assert f", [Figure 1.2]({there}), see [1.2]({there}) and figure [3.1]({here})." in prose
+    assert "Code: `@fig-x`, mail me@fig-x.org." in prose and "# @fig-x\n```" in prose
+
+
+def test_unknown_cross_reference_is_an_error_naming_it():
+    with pytest.raises(qmd_notebook.QmdError, match="@fig-missing"):
+        download("See @fig-missing.\n")
+
+
+def test_relative_links_become_site_addresses_and_code_is_left_alone():
+    text = (
+        "See [chapter 2](02-b.qmd), [its section](02-b.qmd#sec-x), the [videos](../videos.qmd),"
+        " [`nn.Linear`](../reference/nn.qmd#pybackprop.nn.Linear), [above](#sec-y),"
+        ' <a href="../glossary.qmd#gloss-a">a</a>, the [notebook](../notebooks/02-b.ipynb),'
+        " [the site](https://example.org/a.qmd) and <https://example.org/b>.\n\n"
+        "```python\n# [x](02-b.qmd)\n```\n\n```{python}\n# [x](02-b.qmd)\n```\n"
+    )
+    nb = download(text)
+    prose = prose_of(nb)
+    for expected in [
+        f"[chapter 2]({SITE}chapters/02-b.html)",
+        f"[its section]({SITE}chapters/02-b.html#sec-x)",
+        f"[videos]({SITE}videos.html)",
+        f"[`nn.Linear`]({SITE}reference/nn.html#pybackprop.nn.Linear)",
+        f"[above]({SITE}chapters/s.html#sec-y)",
+        f'<a href="{SITE}glossary.html#gloss-a">',
+        f"[notebook]({SITE}notebooks/02-b.ipynb)",
+        "[the site](https://example.org/a.qmd)",
+        "<https://example.org/b>",
+        "```python\n# [x](02-b.qmd)\n```",
+    ]:
+        assert expected in prose
+    assert code_sources(nb)[-1] == "# [x](02-b.qmd)"  # code is never rewritten
+
+
+def test_link_leading_outside_the_book_is_an_error():
+    with pytest.raises(qmd_notebook.QmdError, match="outside the book"):
+        download("[x](../../elsewhere.qmd)\n")
+
+
 def test_download_notebook_drops_meeting_videos_and_download_link():
     text = (
-        "---\ntitle: T\n---\n\n::: {.callout-note}\n[notebook](../notebooks/s.ipynb)\n:::\n\n"
+        '---\ntitle: T\n---\n\n::: {.callout-note appearance="simple"}\n'
+        "**Run live:** [notebook](../notebooks/s.ipynb)\n:::\n\n"
         "## Learning objectives\n\n- one\n\n```{python}\n1\n```\n\n## Meeting videos\n\n"
         "```{python}\nprint('videos')\n```\n"
     )
-    nb = qmd_notebook.downloadable_notebook(text, "s")
-    nbformat.validate(nbformat.from_dict(nb))
+    nb = download(text)
     joined = json.dumps(nb["cells"])
     assert "../notebooks/" not in joined and "Meeting videos" not in joined
-    assert "videos" not in code_sources(nb)[-1] and code_sources(nb) == ["1"]
-    assert nb["cells"][0]["source"] == "# T" and "pip install" in nb["cells"][1]["source"]
+    assert "Run live" not in joined and "> **Note**" not in joined
+    assert code_sources(nb)[1:] == ["1"]
     assert "## Learning objectives" in joined
 
 
-def test_download_notebook_links_other_chapters_to_their_notebooks():
-    text = (
-        "See [chapter 2](02-b.qmd), [its section](02-b.qmd#sec-x), the [videos](../videos.qmd)"
-        " and [the site](https://example.org/a.qmd).\n\n```{python}\n# [x](02-b.qmd)\n```\n"
+def test_download_notebook_opens_with_title_note_and_install_cell():
+    nb = download("---\ntitle: T\n---\n\n```{python}\n1\n```\n")
+    title, note, explain, install = nb["cells"][:4]
+    assert title["source"] == "# T"
+    assert "chapter 3" in note["source"] and f"({SITE}chapters/s.html)" in note["source"]
+    assert (
+        explain["cell_type"] == "markdown" and 'pip install "pybackprop[book]"' in explain["source"]
     )
-    nb = qmd_notebook.downloadable_notebook(text, "s")
-    prose = nb["cells"][-2]["source"]
-    assert "[chapter 2](02-b.ipynb)" in prose and "[its section](02-b.ipynb#sec-x)" in prose
-    assert "(../videos.qmd)" in prose and "(https://example.org/a.qmd)" in prose
-    assert code_sources(nb) == ["# [x](02-b.qmd)"]  # code is never rewritten
+    assert install["cell_type"] == "code" and install["metadata"]["tags"] == ["install"]
+    assert f"git+{REPO}" in install["source"]
+    assert code_sources(nb)[1:] == ["1"]
+
+
+def test_page_as_quarto_runs_it_has_no_install_cell():
+    nb = to_nb("---\ntitle: T\n---\n\n```{python}\n1\n```\n")
+    assert code_sources(nb) == ["1"]
+
+
+def run_install_cell(monkeypatch, capsys, installed: bool) -> tuple[list, list[str]]:
+    """Run the install cell's code here, with pip replaced by a recorder."""
+    import importlib.util
+    import subprocess
+
+    calls = []
+    real_find_spec = importlib.util.find_spec
+
+    def find_spec(name, *args):
+        if name == "pybackprop" and not installed:
+            return None
+        return real_find_spec(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: calls.append((a, k)))
+    exec(qmd_notebook.install_cell(simple_book())["source"], {})
+    return calls, capsys.readouterr().out.splitlines()
+
+
+def test_install_cell_does_nothing_where_pybackprop_is_importable(monkeypatch, capsys):
+    calls, printed = run_install_cell(monkeypatch, capsys, installed=True)
+    assert calls == []
+    assert len(printed) == 1 and "already installed" in printed[0], printed
+
+
+def test_install_cell_pip_installs_the_book_extra_into_the_kernel_python(monkeypatch, capsys):
+    import sys
+
+    calls, printed = run_install_cell(monkeypatch, capsys, installed=False)
+    assert len(calls) == 1, calls
+    (command,), options = calls[0]
+    assert command[:4] == [sys.executable, "-m", "pip", "install"]
+    assert command[-1] == "pybackprop[book]" and options == {"check": True}
+    assert len(printed) == 1 and 'installing "pybackprop[book]"' in printed[0], printed
+
+
+SOLUTION = (
+    "### Exercise 1\n\n```{python}\ndef f(x):\n    return x  # TODO\n\ncheck_f(f)\n```\n\n"
+    '::: {.callout-tip collapse="true"}\n## Hint\n\nThink of `2 * x`.\n:::\n\n'
+    '::: {.callout-tip collapse="true"}\n## Solution\n\nDouble it:\n\n'
+    "```{python}\n#| label: fig-s\n#| echo: true\ndef f(x):\n    return 2 * x\n```\n\n"
+    "Then:\n\n````{python}\nf(3)\n````\n:::\n\nAfter.\n"
+)
+
+
+def test_hints_and_solutions_fold_and_solutions_are_shown_not_run():
+    nb = download(SOLUTION)
+    assert code_sources(nb)[1:] == ["def f(x):\n    return x  # TODO\n\ncheck_f(f)"]
+    cells = reader_cells(nb)
+    assert [c["cell_type"] for c in cells] == ["markdown", "code", "markdown"]
+    folded = cells[2]["source"]
+    assert folded.startswith("<details>\n<summary><strong>Hint</strong></summary>\n\nThink of")
+    assert "<summary><strong>Solution</strong></summary>\n\nDouble it:" in folded
+    assert "```python\ndef f(x):\n    return 2 * x\n```" in folded  # options dropped
+    assert "````python\nf(3)\n````" in folded
+    assert folded.count("<details>") == folded.count("</details>") == 2
+    assert folded.endswith("</details>\n\nAfter.")
+    assert ":::" not in folded and "## Hint" not in folded and "#|" not in folded
+
+
+def test_page_as_quarto_runs_it_keeps_running_the_solutions():
+    assert "return 2 * x" in "".join(code_sources(to_nb(SOLUTION)))
+
+
+@pytest.mark.parametrize(
+    ("attrs", "opening"),
+    [('collapse="true"', "<details>"), ('collapse="false"', "<details open>")],
+)
+def test_folding_callouts_of_any_kind_become_details(attrs, opening):
+    prose = prose_of(download(f"::: {{.callout-warning {attrs}}}\nCareful with `x`.\n:::\n"))
+    assert prose.startswith(f"{opening}\n<summary><strong>Warning</strong></summary>\n\nCareful")
+
+
+def test_other_callouts_become_a_blockquote_with_a_bold_title():
+    text = (
+        '::: {.callout-important title="Before you start"}\nLine one.\n\nLine two.\n:::\n\n'
+        "::: {.callout-note}\n## A `note`\nText.\n\n```{python}\n1 + 1\n```\n\nMore.\n:::\n"
+    )
+    nb = download(text)
+    cells = reader_cells(nb)
+    assert [c["cell_type"] for c in cells] == ["markdown", "code", "markdown"]
+    assert cells[0]["source"] == (
+        "> **Before you start**\n>\n> Line one.\n>\n> Line two.\n\n> **A `note`**\n>\n> Text.\n>"
+    )
+    assert cells[1]["source"] == "1 + 1"  # runs, as on the page
+    assert cells[2]["source"] == ">\n> More."
+
+
+def test_plain_divs_keep_their_content_and_ids():
+    prose = prose_of(download("::: {#fig-grid layout-ncol=2}\nTwo pictures.\n:::\n"))
+    assert prose == '<a id="fig-grid"></a>\n\nTwo pictures.'
+
+
+def test_nested_callouts_stay_balanced():
+    text = (
+        '::: {.callout-tip collapse="true"}\n## Solution\n\n::: {.callout-note}\nInner.\n:::\n\n'
+        "```{python}\n1\n```\n:::\n"
+    )
+    (cell,) = reader_cells(download(text))
+    assert cell["source"].count("<details>") == cell["source"].count("</details>") == 1
+    assert "> **Note**\n>\n> Inner." in cell["source"] and "```python\n1\n```" in cell["source"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("Text.\n\n::: {.callout-tip}\nopen\n", "div opened on line 3 is never closed"),
+        ("Text.\n:::\n", "':::' on line 2 closes no div"),
+        ('::: {.callout-tip collapse="true"}\n```{python}\n1\n:::\n', "line 2 is never closed"),
+    ],
+)
+def test_broken_divs_are_errors_naming_the_line(text, message):
+    with pytest.raises(qmd_notebook.QmdError, match=message):
+        download(text)
 
 
 def test_download_notebook_headings_lose_quarto_attributes_but_keep_their_ids():
@@ -161,18 +486,19 @@ def test_download_notebook_headings_lose_quarto_attributes_but_keep_their_ids():
         "## Both {#sec-both .unnumbered}\n\n```python\n# shown {#not-a-heading}\n```\n\n"
         "```{python}\n# code {#untouched}\n```\n"
     )
-    nb = qmd_notebook.downloadable_notebook(text, "s")
-    prose = "\n".join(c["source"] for c in nb["cells"] if c["cell_type"] == "markdown")
+    nb = download(text)
+    prose = prose_of(nb)
     assert '## Value <a id="sec-02-value"></a>' in prose
     assert "### Aside\n" in prose + "\n" and '## Both <a id="sec-both"></a>' in prose
     assert "{#" not in prose.replace("# shown {#not-a-heading}", "")
     assert "# shown {#not-a-heading}" in prose  # displayed code is left as written
-    assert code_sources(nb) == ["# code {#untouched}"]
+    assert code_sources(nb)[1:] == ["# code {#untouched}"]
 
 
 def test_main_writes_one_notebook_per_chapter_skipping_underscore_files(tmp_path):
     chapters = tmp_path / "chapters"
     chapters.mkdir()
+    (tmp_path / "_quarto.yml").write_text(QUARTO_YML)
     (chapters / "01-a.qmd").write_text("---\ntitle: A\n---\n\n```{python}\n1\n```\n")
     (chapters / "02-b.qmd").write_text("---\ntitle: B\n---\n\nText only.\n")
     (chapters / "_template.qmd").write_text("---\ntitle: Template\n---\n")
@@ -181,11 +507,18 @@ def test_main_writes_one_notebook_per_chapter_skipping_underscore_files(tmp_path
     assert written == ["01-a.ipynb", "02-b.ipynb"]
     nb = nbformat.read(tmp_path / "notebooks" / "01-a.ipynb", as_version=4)
     nbformat.validate(nb)
-    assert [c.source for c in nb.cells if c.cell_type == "code"] == ["1"]
+    assert [c.source for c in nb.cells if c.cell_type == "code"][1:] == ["1"]
 
 
 def test_main_reports_a_broken_chapter_by_name(tmp_path, capsys):
     (tmp_path / "chapters").mkdir()
+    (tmp_path / "_quarto.yml").write_text(QUARTO_YML)
     (tmp_path / "chapters" / "01-bad.qmd").write_text("```{python}\nx = 1\n")
     assert qmd_notebook.main([str(tmp_path)]) == 1
     assert "01-bad.qmd" in capsys.readouterr().err
+
+
+def test_main_without_quarto_yml_says_so(tmp_path, capsys):
+    (tmp_path / "chapters").mkdir()
+    assert qmd_notebook.main([str(tmp_path)]) == 1
+    assert "_quarto.yml" in capsys.readouterr().err

@@ -2,8 +2,9 @@
 
 The workflow cannot run here, so what can be checked without GitHub is checked: it parses, it
 runs only commands a contributor also runs (Makefile targets, README commands), it publishes
-the folder Quarto writes, with the permissions GitHub Pages needs, and the Quarto version it
-installs is the one pinned in the Makefile, and only there.
+the folder Quarto writes, with the permissions GitHub Pages needs, it publishes the notebooks to
+the branch the "Open in Colab" links read, from main only and after the tests, and the Quarto
+version it installs is the one pinned in the Makefile, and only there.
 """
 
 from __future__ import annotations
@@ -275,6 +276,83 @@ def test_deploy_job_has_the_pages_permissions():
     uploading = [n for n, j in jobs.items() if steps_using(j, "actions/upload-pages-artifact")]
     needs = job_needs(jobs, deploying[0])
     assert set(uploading) <= set(needs), f"deploy needs {needs}, the site is built by {uploading}"
+
+
+# The branch that the chapters' "Open in Colab" links read (tests/test_notebooks.py checks them).
+NOTEBOOKS_BRANCH = "notebooks"
+
+
+def notebooks_publisher() -> tuple[str, dict, dict]:
+    """(job name, job, step) of the one step that pushes the notebooks to their branch."""
+    jobs = load_workflow()["jobs"]
+    found = [
+        (name, job, step)
+        for name, job in jobs.items()
+        for step in steps_using(job, "peaceiris/actions-gh-pages")
+    ]
+    assert len(found) == 1, f"steps publishing a branch: {found}"
+    return found[0]
+
+
+def test_workflow_publishes_the_notebooks_branch_from_main_only():
+    name, job, step = notebooks_publisher()
+    assert step["uses"].endswith("@v4"), step["uses"]
+    inputs = step["with"]
+    assert inputs["publish_branch"] == NOTEBOOKS_BRANCH, inputs
+    # One commit with the current notebooks: a chapter removed from the book leaves no notebook.
+    assert inputs.get("force_orphan") is True, "the branch must be replaced, not appended to"
+    assert inputs["github_token"] == "${{ secrets.GITHUB_TOKEN }}", "no other credential"
+    condition = only_if(job, step)
+    assert "refs/heads/main" in condition and "github.event_name == 'push'" in condition, condition
+    assert job["permissions"] == {"contents": "write"}, job["permissions"]
+    assert job.get("concurrency"), "two pushes must not publish at once (concurrency:)"
+
+
+def test_workflow_publishes_the_notebooks_that_the_tested_render_wrote():
+    jobs = load_workflow()["jobs"]
+    name, job, step = notebooks_publisher()
+    # `needs` waits for the whole job, and a job stops at its first failing step: the branch
+    # changes only after `make test` and `make render` passed.
+    needs = job_needs(jobs, name)
+    testing = [
+        n for n, j in jobs.items() if any(("make", "test") in step_runs(s) for s in j["steps"])
+    ]
+    assert testing and set(testing) <= set(needs), f"{name} needs {needs}; tests run in {testing}"
+    (download,) = steps_using(job, "actions/download-artifact")
+    steps = job["steps"]
+    assert steps.index(download) < steps.index(step)
+    assert download["with"]["path"] == step["with"]["publish_dir"], (download, step)
+    uploads = [
+        (n, s)
+        for n in needs
+        for s in steps_using(jobs[n], "actions/upload-artifact")
+        if s["with"]["name"] == download["with"]["name"]
+    ]
+    assert len(uploads) == 1, f"no job in {needs} uploads {download['with']['name']!r}"
+    source_name, upload = uploads[0]
+    source = jobs[source_name]["steps"]
+    render = [s for s in source if ("make", "render") in step_runs(s)]
+    tests = [s for s in source if ("make", "test") in step_runs(s)]
+    assert tests and render, f"{source_name} must test and render before uploading notebooks"
+    assert source.index(tests[0]) < source.index(render[0]) < source.index(upload)
+    project = yaml.safe_load((ROOT / "_quarto.yml").read_text(encoding="utf-8"))["project"]
+    # The folder the pre-render step writes (scripts/qmd_notebook.py) and Quarto copies.
+    assert upload["with"]["path"].rstrip("/") + "/" in project["resources"], upload["with"]
+    assert upload["with"].get("if-no-files-found") == "error", "an empty branch must not publish"
+    condition = only_if(jobs[source_name], upload)
+    assert "refs/heads/main" in condition and "push" in condition, condition
+
+
+def test_only_the_notebooks_job_may_write_to_the_repository():
+    workflow = load_workflow()
+    assert workflow["permissions"] == {"contents": "read"}, workflow["permissions"]
+    name, _, _ = notebooks_publisher()
+    writers = [
+        n
+        for n, job in workflow["jobs"].items()
+        if job.get("permissions", {}).get("contents") == "write"
+    ]
+    assert writers == [name], writers
 
 
 @needs_make
