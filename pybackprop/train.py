@@ -225,7 +225,7 @@ class History:
         _, axes = plt.subplots(
             1,
             2 if has_acc else 1,
-            figsize=(10 if has_acc else 5.5, 3.5),
+            figsize=(7.5 if has_acc else 5.5, 3.2),
             squeeze=False,
             layout="constrained",
         )
