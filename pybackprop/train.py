@@ -13,13 +13,12 @@ opt.zero_grad()
 the same gradients, and the unused gradient with respect to the batch is not computed.)
 
 The progress bar is the module's own, with no dependency: in Jupyter and on a rendered Quarto
-page it is one HTML output, a ``<progress>`` bar above a table that gains one row per epoch
+page it is one Markdown output, a ``<progress>`` bar above a table that gains one row per epoch
 (the bar is gone when training ends); in a terminal it is a text bar that each epoch's row
 replaces. matplotlib is imported inside the function that uses it (and IPython's display only
 in a notebook), so ``import pybackprop`` stays numpy-only.
 """
 
-import html
 import math
 import sys
 import time
@@ -278,11 +277,12 @@ def _notebook_shell() -> bool:
 class _Bars:
     """A bar over each epoch's batches, and one table row per finished epoch.
 
-    In Jupyter (and on a rendered Quarto page) it is one HTML output, updated in place: a
+    In Jupyter (and on a rendered Quarto page) it is one Markdown output, updated in place: a
     ``<progress>`` bar above the table while an epoch runs, the table alone at the end. In a
     terminal it is a text bar on one line, replaced by the epoch's row when the epoch ends.
-    Plain HTML and text only: no widget, so no "IProgress not found" warning on a page, and no
-    dependency.
+    Markdown rather than HTML: Quarto loads require.js and jQuery from a CDN into any page with
+    an HTML output, which breaks the page offline; Markdown becomes a plain table styled by the
+    book's theme. No widget either, so no "IProgress not found" warning, and no dependency.
     """
 
     # Redraw at most this often: a display update per batch would cost more than the batch.
@@ -329,31 +329,29 @@ class _Bars:
         self.last = now
         label = f"epoch {epoch}/{self.epochs}, batch {done}/{total}"
         if self.notebook:
-            bar = f'<progress value="{done}" max="{total}" style="width: 20em"></progress> {label}'
-            self._show(f"<div>{bar}</div>{self._table()}")
+            bar = f'<progress value="{done}" max="{total}"></progress> {label}'
+            self._show(f"{bar}\n\n{self._table()}")
         else:
             filled = round(self.WIDTH * done / total) if total else self.WIDTH
             text = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {label}"
             print("\r" + text, end="", flush=True)
 
-    def _show(self, markup: str) -> None:
-        from IPython.display import HTML, display
+    def _show(self, markdown: str) -> None:
+        from IPython.display import display
 
+        text = "\n".join(self._text_row(r) for r in [self.header, *self.rows])
+        bundle = {"text/markdown": markdown, "text/plain": text}
         if self.handle is None:
-            self.handle = display(HTML(markup), display_id=True)
+            self.handle = display(bundle, raw=True, display_id=True)
         else:
-            self.handle.update(HTML(markup))
+            self.handle.update(bundle, raw=True)
 
     def _table(self) -> str:
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.header)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
-            for row in self.rows
-        )
-        return (
-            f'<table class="pybackprop-fit"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{body}</tbody></table>"
-        )
+        def line(cells: list[str]) -> str:
+            return "| " + " | ".join(cells) + " |"
+
+        rule = "|" + "|".join("---:" for _ in self.header) + "|"
+        return "\n".join([line(self.header), rule, *(line(r) for r in self.rows)])
 
     def _text_row(self, row: list[str]) -> str:
         widths = [max(len(h), 10) for h in self.header]

@@ -118,7 +118,7 @@ BODY = f"""
   <p><span class="math display"><mjx-container display="true" style="display: block">
     <span style="display: inline-block; width: 1300px">a wide equation</span>
   </mjx-container></span></p>
-  <div class="cell-output-display"><table class="pybackprop-fit">
+  <div class="cell-output-display"><table class="caption-top table" id="fit">
     <thead><tr><th>epoch</th><th>train_loss</th><th>valid_loss</th><th>accuracy</th>
       <th>time</th></tr></thead>
     <tbody>{
@@ -275,8 +275,8 @@ CONTRAST = """(selectors) => {
   return out;
 }"""
 TEXTS = [
-    "table.pybackprop-fit th",
-    "table.pybackprop-fit td",
+    "#fit th",
+    "#fit td",
     "main p > code",
     "main a > code",
     "pre.meeting-chat-log",
@@ -322,7 +322,7 @@ def test_fit_table_inline_code_and_chat_log_keep_aa_contrast(browser, theme):
 
 def test_without_the_dark_rules_the_fit_table_is_unreadable(browser):
     weak = low_contrast(browser, "dark", with_book=False)
-    assert any("pybackprop-fit" in w for w in weak) and any("code" in w for w in weak), weak
+    assert any("#fit" in w for w in weak) and any("code" in w for w in weak), weak
 
 
 def test_chat_log_has_a_box():
