@@ -52,6 +52,11 @@ a { color: LINK; }
 #quarto-sidebar { width: 439px; }
 #quarto-sidebar .sidebar-link { white-space: nowrap; }
 #quarto-sidebar .sidebar-item-container { display: flex; }
+h2 { font-size: 2rem; } h3 { font-size: 1.75rem; } h4 { font-size: 1.5rem; }
+div.sourceCode { position: relative; }
+pre.sourceCode { padding: 0.4em; font: 14px/1.4 monospace; }
+pre.sourceCode code { white-space: pre-wrap; }
+.code-copy-button { position: absolute; top: 0; right: 0; width: 2rem; height: 2rem; }
 """
 
 LONG_ERROR = (
@@ -62,6 +67,10 @@ STD_TABLE = (
     "  ".join(f"{n:>6}" for n in range(0, 55, 5))
     + "\n"
     + "  ".join(f"{0.9 + n / 1000:6.3f}" for n in range(0, 55, 5))
+)
+SIGNATURE = (
+    "nn.Linear(n_in: int, n_out: int, bias: bool = True, "
+    'rng: int | np.random.Generator | None = None, init: str = "kaiming")'
 )
 NAMES = ["scalar", "functional", "gradcheck", "CrossEntropyLoss", "meeting_videos"]
 
@@ -128,6 +137,16 @@ BODY = f"""
     )
 }</tbody>
   </table></div>
+  <div class="sourceCode" id="signature"><pre class="sourceCode python"><code>{
+    SIGNATURE
+}</code></pre>
+    <button class="code-copy-button">copy</button></div>
+  <section class="level2"><h2 id="entry">Value</h2>
+    <section class="level3 doc-section doc-section-parameters"><h3 id="label">Parameters</h3>
+    </section>
+    <section class="level3"><h3 id="method">backward</h3>
+      <section class="level4 doc-section doc-section-returns"><h4 id="sublabel">Returns</h4>
+      </section></section></section>
   <details class="meeting-chat" open><summary>Meeting chat log</summary>
     <pre class="meeting-chat-log">18:02 Ann: hello everyone</pre></details>
 </main>
@@ -323,6 +342,43 @@ def test_fit_table_inline_code_and_chat_log_keep_aa_contrast(browser, theme):
 def test_without_the_dark_rules_the_fit_table_is_unreadable(browser):
     weak = low_contrast(browser, "dark", with_book=False)
     assert any("#fit" in w for w in weak) and any("code" in w for w in weak), weak
+
+
+LAYOUT = """() => {
+  const size = (sel) => parseFloat(getComputedStyle(document.querySelector(sel)).fontSize);
+  const pre = document.querySelector("#signature pre");
+  const range = document.createRange();
+  range.selectNodeContents(pre.querySelector("code"));
+  const textRight = Math.max(...[...range.getClientRects()].map((r) => r.right));
+  return {
+    textRight: textRight,
+    buttonLeft: document.querySelector("#signature .code-copy-button").getBoundingClientRect().left,
+    entry: size("#entry"), method: size("#method"),
+    label: size("#label"), sublabel: size("#sublabel"),
+  };
+}"""
+
+
+@pytest.mark.parametrize("width", [400, 1400])
+def test_code_keeps_clear_of_the_copy_button(browser, width):
+    page = open_page(browser, width)
+    m = page.evaluate(LAYOUT)
+    page.close()
+    assert m["textRight"] <= m["buttonLeft"] + 0.5, m
+
+
+def test_reference_labels_are_smaller_than_the_entries_they_belong_to(browser):
+    page = open_page(browser, 1400)
+    m = page.evaluate(LAYOUT)
+    page.close()
+    assert m["label"] < m["method"] <= m["entry"] and m["sublabel"] < m["method"], m
+
+
+def test_without_the_book_rules_code_runs_under_the_button(browser):
+    page = open_page(browser, 1400, with_book=False)
+    m = page.evaluate(LAYOUT)
+    page.close()
+    assert m["textRight"] > m["buttonLeft"] and m["label"] >= m["method"], m
 
 
 def test_chat_log_has_a_box():
