@@ -59,7 +59,7 @@ def test_quarto_draws_figures_at_a_stated_dpi():
 
 
 def test_figures_open_full_size():
-    assert html_format().get("lightbox") in (True, "auto"), "_quarto.yml: set lightbox: auto"
+    assert html_format().get("lightbox") in (True, "auto"), "_quarto.yml: set lightbox: true"
 
 
 def test_the_figsize_scan_finds_the_chapters_plots():
