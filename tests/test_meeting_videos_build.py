@@ -168,3 +168,15 @@ def test_the_filter_fills_the_videos_page_and_keeps_output_without_the_folder(tm
     (tmp_path / script.OUT_DIR / "videos.md").write_text("## Cohort 1\n\nFRESH listing\n")
     html = run_filter(tmp_path, "videos.qmd", page)
     assert "FRESH listing" in html and "STALE" not in html and "Kept." in html
+
+
+def test_every_chapter_has_the_section_the_videos_page_links_to():
+    from pybackprop.videos import SECTION_ID
+    from tests.test_reference import page_ids
+
+    chapters = sorted((ROOT / "chapters").glob("[0-9]*.qmd"))
+    assert chapters
+    missing = [
+        p.name for p in chapters if SECTION_ID not in page_ids(p.read_text(encoding="utf-8"))
+    ]
+    assert not missing, f"no #{SECTION_ID} section (the Videos page links there): {missing}"
