@@ -119,8 +119,10 @@ BODY = f"""
   <table id="reference"><colgroup><col style="width: 4%"><col style="width: 96%"></colgroup>
     <tbody>{
     "".join(
-        f'<tr><td><a href="#"><code>{n}</code></a></td><td>{"A long description. " * 6}</td></tr>'
-        for n in NAMES
+        # quartodoc's index links a plain name, its summaries a name in code
+        f'<tr><td><a href="#">{n if i % 2 else f"<code>{n}</code>"}</a></td>'
+        f"<td>{'A long description. ' * 6}</td></tr>"
+        for i, n in enumerate(NAMES)
     )
 }</tbody>
   </table>
@@ -192,7 +194,7 @@ MEASURE = """() => {
   const main = document.querySelector("main").getBoundingClientRect();
   const box = (sel) => document.querySelector(sel).getBoundingClientRect();
   const right = (sel) => box(sel).right;
-  const names = [...document.querySelectorAll("#reference td:first-child code")];
+  const names = [...document.querySelectorAll("#reference td:first-child > a")];
   const toggle = document.querySelector("#quarto-sidebar .sidebar-item-toggle");
   return {
     mainRight: main.right,
