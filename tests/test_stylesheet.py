@@ -90,6 +90,12 @@ def book_css(theme: str) -> str:
     return rules("book") + rules(theme)
 
 
+# quartodoc's index links a plain name, its summaries a name in code.
+REFERENCE_ROWS = "".join(
+    f'<tr><td><a href="#">{n if i % 2 else f"<code>{n}</code>"}</a></td>'
+    f"<td>{'A long description. ' * 6}</td></tr>"
+    for i, n in enumerate(NAMES)
+)
 FIGURE_SVG = (
     "data:image/svg+xml;utf8,"
     "<svg xmlns='http://www.w3.org/2000/svg' width='1067' height='400'>"
@@ -117,14 +123,7 @@ BODY = f"""
   <div class="cell-output cell-output-stdout"><pre id="error"><code>{LONG_ERROR}</code></pre></div>
   <div class="cell-output cell-output-stdout"><pre id="std"><code>{STD_TABLE}</code></pre></div>
   <table id="reference"><colgroup><col style="width: 4%"><col style="width: 96%"></colgroup>
-    <tbody>{
-    "".join(
-        # quartodoc's index links a plain name, its summaries a name in code
-        f'<tr><td><a href="#">{n if i % 2 else f"<code>{n}</code>"}</a></td>'
-        f"<td>{'A long description. ' * 6}</td></tr>"
-        for i, n in enumerate(NAMES)
-    )
-}</tbody>
+    <tbody>{REFERENCE_ROWS}</tbody>
   </table>
   <p><span class="math display"><mjx-container display="true" style="display: block">
     <span style="display: inline-block; width: 1300px">a wide equation</span>
