@@ -12,13 +12,15 @@ opt.zero_grad()
 (for an ``nn.Module``, ``fit`` passes ``input_grad=False`` to ``backward``: the parameters get
 the same gradients, and the unused gradient with respect to the batch is not computed.)
 
-The progress bar comes from fastprogress (part of the ``book`` extra): in Jupyter and on a
-rendered Quarto page it is an HTML ``<progress>`` bar that leaves behind one table row per
-epoch; in a terminal it is a text bar above the same rows. matplotlib and fastprogress are
-imported inside the functions that use them, so ``import pybackprop`` stays numpy-only.
+The progress bar is the module's own, with no dependency: in Jupyter and on a rendered Quarto
+page it is one Markdown output, a ``<progress>`` bar above a table that gains one row per epoch
+(the bar is gone when training ends); in a terminal it is a text bar that each epoch's row
+replaces. matplotlib is imported inside the function that uses it (and IPython's display only
+in a notebook), so ``import pybackprop`` stays numpy-only.
 """
 
 import math
+import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -225,7 +227,7 @@ class History:
         _, axes = plt.subplots(
             1,
             2 if has_acc else 1,
-            figsize=(10 if has_acc else 5.5, 3.5),
+            figsize=(7.5 if has_acc else 5.5, 3.2),
             squeeze=False,
             layout="constrained",
         )
@@ -247,7 +249,7 @@ class History:
 
 
 class _Silent:
-    """Stands in for fastprogress's bars when progress=False: no output at all."""
+    """Stands in for the progress bars when progress=False: no output at all."""
 
     def __init__(self, epochs: int):
         self.epochs = range(epochs)
@@ -262,29 +264,98 @@ class _Silent:
         pass
 
 
+def _notebook_shell() -> bool:
+    """Whether this runs in a Jupyter kernel (a notebook, or a page Quarto is rendering).
+
+    IPython is looked up, not imported: a script that never loaded it is not in a notebook.
+    """
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return getattr(shell, "kernel", None) is not None
+
+
 class _Bars:
-    """fastprogress's master bar over the epochs, a child bar over each epoch's batches."""
+    """A bar over each epoch's batches, and one table row per finished epoch.
+
+    In Jupyter (and on a rendered Quarto page) it is one Markdown output, updated in place: a
+    ``<progress>`` bar above the table while an epoch runs, the table alone at the end. In a
+    terminal it is a text bar on one line, replaced by the epoch's row when the epoch ends.
+    Markdown rather than HTML: Quarto loads require.js and jQuery from a CDN into any page with
+    an HTML output, which breaks the page offline; Markdown becomes a plain table styled by the
+    book's theme. No widget either, so no "IProgress not found" warning, and no dependency.
+    """
+
+    # Redraw at most this often: a display update per batch would cost more than the batch.
+    INTERVAL = 0.1
+    WIDTH = 30
 
     def __init__(self, epochs: int):
-        try:
-            from fastprogress.fastprogress import master_bar, progress_bar
-        except ImportError as e:
-            raise ImportError(
-                "fit(progress=True) draws its progress bar with fastprogress, which is not "
-                "installed: pip install fastprogress (or pip install 'pybackprop[book]'), "
-                "or pass progress=False"
-            ) from e
-        self.mb = master_bar(range(epochs))
-        self.progress_bar = progress_bar
+        self.epochs = epochs
+        self.header: list[str] = []
+        self.rows: list[list[str]] = []
+        self.notebook = _notebook_shell()
+        self.handle = None
+        self.last = -math.inf
 
     def __iter__(self):
-        return iter(self.mb)
+        return iter(range(self.epochs))
 
     def batches(self, train_dl):
-        return self.progress_bar(train_dl, parent=self.mb)
+        total = len(train_dl)
+        epoch = len(self.rows) + 1
+        for done, batch in enumerate(train_dl):
+            self._draw(epoch, done, total)
+            yield batch
+        self._draw(epoch, total, total, force=True)
 
     def write(self, row: list[str]) -> None:
-        self.mb.write(row, table=True)
+        if not self.header:
+            self.header = list(row)
+            if not self.notebook:
+                print(self._text_row(self.header), flush=True)
+            return
+        self.rows.append(list(row))
+        if self.notebook:
+            self._show(self._table())
+        else:
+            print("\r" + self._text_row(row).ljust(self.WIDTH + 40), flush=True)
+
+    # --- drawing -----------------------------------------------------------------------------
+
+    def _draw(self, epoch: int, done: int, total: int, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not force and now - self.last < self.INTERVAL:
+            return
+        self.last = now
+        label = f"epoch {epoch}/{self.epochs}, batch {done}/{total}"
+        if self.notebook:
+            bar = f'<progress value="{done}" max="{total}"></progress> {label}'
+            self._show(f"{bar}\n\n{self._table()}")
+        else:
+            filled = round(self.WIDTH * done / total) if total else self.WIDTH
+            text = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {label}"
+            print("\r" + text, end="", flush=True)
+
+    def _show(self, markdown: str) -> None:
+        from IPython.display import display
+
+        text = "\n".join(self._text_row(r) for r in [self.header, *self.rows])
+        bundle = {"text/markdown": markdown, "text/plain": text}
+        if self.handle is None:
+            self.handle = display(bundle, raw=True, display_id=True)
+        else:
+            self.handle.update(bundle, raw=True)
+
+    def _table(self) -> str:
+        def line(cells: list[str]) -> str:
+            return "| " + " | ".join(cells) + " |"
+
+        rule = "|" + "|".join("---:" for _ in self.header) + "|"
+        return "\n".join([line(self.header), rule, *(line(r) for r in self.rows)])
+
+    def _text_row(self, row: list[str]) -> str:
+        widths = [max(len(h), 10) for h in self.header]
+        return "  ".join(c.rjust(w) for c, w in zip(row, widths, strict=False))
 
 
 def _evaluate(model, loss_fn, valid_dl: Iterable) -> tuple[float, float]:
@@ -373,7 +444,7 @@ def fit(
     epochs : int, default 1
         The number of passes over ``train_dl``.
     progress : bool, default True
-        Show a fastprogress bar and one table row per epoch; False prints nothing.
+        Show a progress bar and one table row per epoch; False prints nothing.
     sched : OneCycleLR or None, default None
         A schedule such as ``optim.OneCycleLR(opt, max_lr,
         total_steps=epochs * len(train_dl))``; its ``step()`` runs after every optimiser
@@ -395,8 +466,6 @@ def fit(
         batches, or ``opt`` holds a parameter that is not one of ``model.parameters()`` (an
         optimiser built on another model, which would train nothing); the message counts
         them and gives their shapes.
-    ImportError
-        If ``progress`` is True and fastprogress is not installed.
 
     See Also
     --------

@@ -45,6 +45,9 @@ COHORT_FIELDS = ("cohort", "name", "facilitators", "meetings")
 MEETING_FIELDS = ("chapter", "date", "video", "start", "title", "chat_log", "chat_log_file")
 REQUIRED_MEETING_FIELDS = ("chapter", "date", "video")
 
+# The id Pandoc gives each chapter's "## Meeting videos" heading: the Videos page links there.
+SECTION_ID = "meeting-videos"
+
 NO_RECORDING = "No recording of this chapter yet. See [Videos](../videos.qmd) to add one."
 
 _VIDEO_EXPECTED = (
@@ -771,7 +774,8 @@ def _chat_log_block(log: str) -> str:
     longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
     fence = "`" * max(3, longest + 1)
     return (
-        f"{fence}{{=html}}\n<details>\n<summary>Meeting chat log</summary>\n"
+        # The class gives the log its box (theme/book.scss), apart from the text around it.
+        f'{fence}{{=html}}\n<details class="meeting-chat">\n<summary>Meeting chat log</summary>\n'
         # pre-wrap: keep the log's line breaks and spacing, but wrap long lines on a phone.
         f'<pre class="meeting-chat-log" style="white-space: pre-wrap">{body}</pre>\n'
         f"</details>\n{fence}"
@@ -863,7 +867,7 @@ def meeting_videos(chapter: str, videos_dir: str | Path = "videos") -> str:
     Then come Quarto's video shortcode for the embedded player, and the chat log in a raw
     HTML ``<details>`` block:
 
-    >>> "www.youtube.com/embed/abcDEF12345" in lines[4], "<details>" in markdown
+    >>> "www.youtube.com/embed/abcDEF12345" in lines[4], "<details" in markdown
     (True, True)
     >>> print(no_videos, end="")
     No recording of this chapter yet. See [Videos](../videos.qmd) to add one.
@@ -944,7 +948,7 @@ def videos_page(videos_dir: str | Path = "videos") -> str:
     <BLANKLINE>
     Facilitators: Ada Lovelace.
     <BLANKLINE>
-    - 14 January 2025, [Scalar autodiff](chapters/02-scalar-autodiff.qmd)
+    - 14 January 2025, [Scalar autodiff](chapters/02-scalar-autodiff.qmd#meeting-videos)
       ([watch on YouTube](https://youtu.be/abcDEF12345))
     """
     cohorts = load_cohorts(videos_dir)
@@ -965,8 +969,9 @@ def videos_page(videos_dir: str | Path = "videos") -> str:
         for m in cohort.meetings:
             chapter = _markdown_text(titles.get(m.chapter, m.chapter))
             title = f": {_markdown_text(m.title)}" if m.title else ""
+            target = f"chapters/{m.chapter}.qmd#{SECTION_ID}"
             lines.append(
-                f"- {_long_date(m.date)}, [{chapter}](chapters/{m.chapter}.qmd){title} "
+                f"- {_long_date(m.date)}, [{chapter}]({target}){title} "
                 f"([watch on YouTube]({m.watch_url}))"
             )
         sections.append("\n".join(lines))

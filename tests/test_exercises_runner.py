@@ -270,7 +270,7 @@ def test_the_report_is_the_same_for_the_same_seed(name, seed):
     for fn in (good, make(lambda x: x * 1.5)):
         first, second = check(fn, seed=seed), check(fn, seed=seed)
         assert first == second and str(first) == str(second)
-        assert first._repr_html_() == second._repr_html_()
+        assert first._repr_markdown_() == second._repr_markdown_()
 
 
 def test_different_seeds_give_different_cases():
@@ -302,10 +302,9 @@ def hostile(x):
     raise ValueError("<script>alert('x')</script> ``` **bold** & more")
 
 
-def test_learner_text_is_escaped_in_html_and_markdown():
+def test_learner_text_is_kept_literal_in_markdown():
     result = ex.check_softmax(hostile)
-    page = result._repr_html_()
-    assert "<script>" not in page and "&lt;script&gt;" in page and "&amp; more" in page
+    assert not hasattr(result, "_repr_html_"), "an HTML output makes Quarto load a CDN script"
     md = result._repr_markdown_()
     fence = md.split("\n")[2]
     assert fence.startswith("````") and fence.endswith("text")  # longer than the ``` inside
@@ -317,7 +316,6 @@ def test_learner_text_is_escaped_in_html_and_markdown():
 def test_a_passed_result_renders_short_in_every_form():
     result = ex.check_softmax(lambda x: torch.softmax(t(x), -1).numpy())
     assert str(result).splitlines()[0] == f"check_softmax: passed ({result.n_cases} cases)"
-    assert "passed" in result._repr_html_() and "#2e7d32" in result._repr_html_()
     assert result._repr_markdown_().startswith("**✔ check\\_softmax: passed")
     assert repr(result) == str(result)
 

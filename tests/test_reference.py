@@ -5,17 +5,26 @@ tests see exactly the pages the site command generates. Then: the pages `_quarto
 are the pages generated; every public name has an entry; every link from a page of the book to
 the reference lands on a page and an entry that exist; and each chapter links a pybackprop name
 to its entry the first time one of its cells uses it.
+
+Then what readers of the rendered pages met: every link of every page, the generated ones
+included, lands on a file that git tracks (or that the build writes) and on an id that page
+defines; the generated pages carry no "Edit this page"/"View source" links (their sources are
+not committed) and no chapter numbers, and are titled "pybackprop.<module>"; each public name is
+a level-2 section of its page (Quarto's search makes one record per level-2 section, so a search
+for the name lands on its entry); Returns/Raises tables have no empty "Name" column; and "See
+Also" names are links.
 """
 
 from __future__ import annotations
 
 import ast
 import importlib
+import os
 import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from types import ModuleType
 
 import pytest
@@ -44,6 +53,9 @@ def reference_dir(tmp_path_factory) -> Path:
     """The folder of pages that `quartodoc build` generates from a copy of `_quarto.yml`."""
     site = tmp_path_factory.mktemp("site")
     shutil.copy(ROOT / "_quarto.yml", site / "_quarto.yml")
+    renderer = load_config()["quartodoc"]["renderer"]["style"]
+    if renderer.endswith(".py"):  # quartodoc imports a renderer file from where it runs
+        shutil.copy(ROOT / renderer, site / renderer)
     assert QUARTODOC.exists(), f"quartodoc is not installed next to {sys.executable}"
     result = subprocess.run(
         [str(QUARTODOC), "build", "--config", "_quarto.yml"],
@@ -252,3 +264,208 @@ def test_types_render_as_written(reference_dir):
         if line.startswith("|") and (re.search(r"\bshape\(", line) or _TUPLE_TYPE.match(line))
     ]
     assert not garbled, "types that quartodoc garbled:\n" + "\n".join(garbled[:20])
+
+
+# --- the generated pages as readers meet them ------------------------------------------------
+
+_HEADING = re.compile(r"^(?P<level>#{1,6})\s+(?P<title>.*?)\s*(?:\{(?P<attrs>[^{}]*)\})?\s*$")
+_LINK = re.compile(r"(?<!!)\[[^\]]*\]\((?P<target>[^)\s]+)(?:\s+\"[^\"]*\")?\)")
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+_CELL_LABEL = re.compile(r"^#\|\s*label:\s*(?P<id>\S+)\s*$")
+_SPAN_ID = re.compile(r"\{#(?P<id>[\w.\-]+)[\s}]")
+_EXTERNAL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
+# Written by the build, not committed: the pre-render step's notebooks.
+GENERATED_ELSEWHERE = re.compile(r"^notebooks/[\w.\-]+\.ipynb$")
+
+
+def _tracked() -> set[str]:
+    out = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True)
+    return set(out.stdout.split())
+
+
+def _prose(text: str) -> list[str]:
+    """Lines outside fenced code, cells and front matter."""
+    lines, kept, fence = text.splitlines(), [], None
+    if lines and lines[0].strip() == "---":
+        end = next((i for i, line in enumerate(lines[1:], 1) if line.strip() == "---"), 0)
+        lines = lines[end + 1 :]
+    for line in lines:
+        match = _FENCE.match(line)
+        if fence is not None:
+            if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence):
+                fence = None
+            continue
+        if match:
+            fence = match.group(1)
+            continue
+        kept.append(line)
+    return kept
+
+
+def auto_id(title: str) -> str:
+    """The id Pandoc gives a heading without one (its `auto_identifiers` extension)."""
+    text = re.sub(r"`([^`]*)`", r"\1", title).lower()
+    text = re.sub(r"[^\w\s.\-]", "", text)
+    text = re.sub(r"\s+", "-", text.strip())
+    return re.sub(r"^[^a-z]+", "", text)
+
+
+def page_ids(text: str) -> set[str]:
+    """Ids a link can land on: headings (given or automatic), divs/spans and cell labels."""
+    ids = set()
+    for line in text.splitlines():
+        label = _CELL_LABEL.match(line)
+        if label:
+            ids.add(label["id"])
+    for line in _prose(text):
+        heading = _HEADING.match(line)
+        if heading:
+            given = [a[1:] for a in (heading["attrs"] or "").split() if a.startswith("#")]
+            ids.update(given or [auto_id(heading["title"])])
+        else:
+            ids.update(m["id"] for m in _SPAN_ID.finditer(line))
+    return ids
+
+
+@pytest.fixture(scope="module")
+def site_pages(reference_dir) -> dict[str, str]:
+    """Every page the site renders, path relative to the project -> its markdown."""
+    folder = load_config()["quartodoc"]["dir"]
+    pages = {
+        name: (ROOT / name).read_text(encoding="utf-8")
+        for name in _tracked()
+        if name.endswith(".qmd") and not name.split("/")[-1].startswith("_")
+    }
+    for page in reference_dir.glob("*.qmd"):
+        pages[f"{folder}/{page.name}"] = page.read_text(encoding="utf-8")
+    return pages
+
+
+def test_every_link_of_every_page_lands_on_a_tracked_file_and_an_existing_id(site_pages):
+    tracked = _tracked()
+    ids = {name: page_ids(text) for name, text in site_pages.items()}
+    broken = []
+    for name, text in sorted(site_pages.items()):
+        prose = re.sub(r"\n(?!\n)", " ", "\n".join(_prose(text)))
+        prose = re.sub(r"(`+).+?\1", "``", prose)  # code spans hold no links
+        for link in _LINK.finditer(prose):
+            target = link["target"]
+            if _EXTERNAL.match(target) or target.startswith("{{"):
+                continue
+            path, _, anchor = target.partition("#")
+            resolved = (PurePosixPath(name).parent / path).as_posix() if path else name
+            resolved = os.path.normpath(resolved).replace(os.sep, "/")
+            if path and resolved not in site_pages:
+                if resolved not in tracked and not GENERATED_ELSEWHERE.match(resolved):
+                    broken.append(f"{name}: ({target}) names {resolved}, which git does not track")
+                continue
+            if anchor and anchor not in ids[resolved]:
+                broken.append(f"{name}: ({target}) has no #{anchor} on {resolved}")
+    assert not broken, f"{len(broken)} broken links:\n" + "\n".join(broken[:40])
+
+
+def test_the_link_check_finds_a_missing_property_entry():
+    # Before the renderer gave properties entries, the Attributes table linked to nothing.
+    table = "| [embed_url](#pybackprop.videos.Meeting.embed_url) | The URL. |"
+    assert "pybackprop.videos.Meeting.embed_url" not in page_ids("# videos\n\n" + table)
+    assert "pybackprop.videos.Meeting.embed_url" in page_ids(
+        "### embed_url { #pybackprop.videos.Meeting.embed_url }"
+    )
+    assert auto_id("Meeting videos") == "meeting-videos"
+    assert auto_id("Map of the `book`!") == "map-of-the-book"
+
+
+def test_generated_pages_have_no_repository_links_and_no_section_numbers():
+    folder = load_config()["quartodoc"]["dir"]
+    meta = yaml.safe_load((ROOT / folder / "_metadata.yml").read_text(encoding="utf-8"))
+    assert meta.get("repo-actions") is False, (
+        f"{folder}/_metadata.yml: repo-actions: false, or every generated page links to "
+        "an 'Edit this page' source that is not in the repository"
+    )
+    assert meta.get("number-sections") is False
+
+
+def test_every_page_not_in_git_is_in_a_folder_without_repo_links(site_pages):
+    tracked = _tracked()
+    for name in site_pages:
+        if name in tracked:
+            continue
+        meta_file = ROOT / PurePosixPath(name).parent / "_metadata.yml"
+        meta = yaml.safe_load(meta_file.read_text(encoding="utf-8")) if meta_file.exists() else {}
+        assert (meta or {}).get("repo-actions") is False, f"{name} is generated: repo links 404"
+
+
+def test_reference_pages_are_titled_by_module_and_unnumbered(reference_dir):
+    wrong = []
+    for page in sorted(reference_dir.glob("*.qmd")):
+        if page.stem == "index":
+            continue
+        first = next(line for line in page.read_text(encoding="utf-8").splitlines() if line)
+        heading = _HEADING.match(first)
+        attrs = (heading["attrs"] or "").split() if heading else []
+        if not (
+            heading
+            and len(heading["level"]) == 1
+            and heading["title"] == f"pybackprop.{page.stem}"
+            and ".unnumbered" in attrs
+        ):
+            wrong.append(f"{page.name}: {first}")
+    assert not wrong, (
+        "a reference page's title must be `# pybackprop.<module> { #... .unnumbered }` "
+        "(Quarto numbers a book chapter whose title lacks .unnumbered):\n" + "\n".join(wrong)
+    )
+
+
+@pytest.mark.parametrize("mod_name", PUBLIC_MODULES)
+def test_every_public_name_is_a_level_2_section_of_its_page(mod_name, reference_dir, entries):
+    module = importlib.import_module(mod_name)
+    levels = {}
+    for page in reference_dir.glob("*.qmd"):
+        for line in _prose(page.read_text(encoding="utf-8")):
+            heading = _HEADING.match(line)
+            for attr in (heading["attrs"] or "").split() if heading else []:
+                if attr.startswith("#pybackprop."):
+                    levels[attr[1:]] = len(heading["level"])
+    wrong = []
+    for name in module.__all__:
+        obj = getattr(module, name)
+        if isinstance(obj, ModuleType) or id(obj) not in entries:
+            continue
+        anchor = entries[id(obj)][1]
+        if levels.get(anchor) != 2:
+            wrong.append(f"{anchor} (level {levels.get(anchor)})")
+    assert not wrong, "search lands on a level-2 section: these entries are not one: " + ", ".join(
+        wrong
+    )
+
+
+def test_returns_and_raises_tables_have_no_empty_name_column(reference_dir):
+    empty = []
+    for page in sorted(reference_dir.glob("*.qmd")):
+        lines = page.read_text(encoding="utf-8").splitlines()
+        for i, line in enumerate(lines):
+            if re.match(r"^#+ (Returns|Raises) ", line):
+                table = [row for row in lines[i + 1 : i + 30] if row.startswith("|")]
+                header = [c.strip() for c in table[0].strip("|").split("|")]
+                if header[0] == "Name":
+                    names = [row.strip("|").split("|")[0].strip() for row in table[2:]]
+                    if not any(names):
+                        empty.append(f"{page.name}:{i + 1}")
+    assert not empty, f"tables with an empty Name column: {empty}"
+
+
+def test_see_also_names_with_an_entry_are_links(reference_dir, reference):
+    anchors = {anchor for ids in reference.values() for anchor in ids}
+    unlinked, linked = [], 0
+    for page in sorted(reference_dir.glob("*.qmd")):
+        lines = page.read_text(encoding="utf-8").splitlines()
+        for i, line in enumerate(lines):
+            if re.match(r"^#+ See Also ", line):
+                body = next(row for row in lines[i + 1 :] if row.strip())
+                for name in body.partition(" : ")[0].split(", "):
+                    if name.startswith("[`"):
+                        linked += 1
+                    elif any(a.endswith("." + name.strip("`")) for a in anchors):
+                        unlinked.append(f"{page.name}:{i + 2}: {name}")
+    assert linked, "no See Also name is a link"
+    assert not unlinked, "See Also names that have an entry but no link:\n" + "\n".join(unlinked)

@@ -439,3 +439,30 @@ def test_footer_credits_mnist_as_its_licence_file_says():
     assert f"[{licence['name']}]({licence['url']})" in footer, (
         f"footer does not give MNIST's licence as [{licence['name']}]({licence['url']})"
     )
+
+
+# --- what readers tripped over on the rendered pages -------------------------------------------
+
+
+@pytest.mark.parametrize("page", SITE_PAGES)
+def test_no_link_to_a_server_on_the_readers_own_machine(page):
+    # A published page is read on other machines: a link to localhost leads nowhere there.
+    machine = r"https?://(?:localhost|127\.|0\.0\.0\.0)[^\s>)]*"
+    local = [t for _, t in links(page) if re.match(machine, t)]
+    local += re.findall(rf"<({machine})>", "\n".join(prose_lines(read(page))))
+    assert not local, f"{page}: links to the reader's own machine: {local}"
+
+
+def test_404_page_sends_readers_to_a_search_box_they_can_reach():
+    # The 404 page has no sidebar: where it mentions searching, it links to a page that has one.
+    for line in " ".join(prose_lines(read(NOT_FOUND))).split(". "):
+        if "search" in line.lower():
+            assert f"]({HOME})" in line, f"{NOT_FOUND}: '{line.strip()}' links to no search box"
+
+
+def test_home_page_subtitle_is_not_the_author():
+    book = load_config()["book"]
+    assert book.get("subtitle") and book["subtitle"] != book.get("author"), (
+        "_quarto.yml: the home page shows subtitle and author one above the other: "
+        "the subtitle should say what the book is"
+    )

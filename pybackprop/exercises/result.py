@@ -2,12 +2,11 @@
 
 A result is truthy when the check passed, so ``assert check_relu_backward(fn)`` works in a
 test. Everything the learner's code controls (exception text, source lines, returned values)
-is escaped before it goes into HTML or Markdown.
+is escaped before it goes into Markdown.
 """
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass, field
 
@@ -88,8 +87,8 @@ class FailingCase:
 class CheckResult:
     """The outcome of one ``check_*`` call: passed or not, and which mistake was recognised.
 
-    Printed, it is a plain-text report; in a notebook, a coloured one (HTML, or Markdown
-    where HTML is not shown). It is truthy when the check passed, so
+    Printed, it is a plain-text report; in a notebook, a Markdown one (a bold headline, then
+    the report). It is truthy when the check passed, so
     ``assert check_relu_backward(fn)`` works in a test.
 
     Parameters
@@ -162,31 +161,8 @@ class CheckResult:
 
     __repr__ = __str__
 
-    def _repr_html_(self) -> str:
-        colour = "#2e7d32" if self.passed else "#c62828"
-        mark = "&#10004;" if self.passed else "&#10008;"
-        esc = html.escape
-        parts = [
-            f'<div style="border-left: 4px solid {colour}; padding: 0.4em 0.8em; '
-            'margin: 0.4em 0;">',
-            f'<div style="color: {colour}; font-weight: bold;">{mark} {esc(self._headline())}'
-            "</div>",
-        ]
-        if self.message and (not self.passed or self.diagnosis):
-            parts.append(f'<div style="white-space: pre-wrap;">{esc(self.message)}</div>')
-        if self.learner_line:
-            parts.append(f"<div>raised at <code>{esc(self.learner_line)}</code></div>")
-        if self.case is not None:
-            parts.append('<table style="font-size: 0.9em; margin-top: 0.3em;">')
-            for label, text in self.case.lines():
-                parts.append(
-                    f'<tr><td style="text-align: left; padding-right: 1em;">{esc(label)}</td>'
-                    f'<td style="text-align: left;"><code>{esc(text)}</code></td></tr>'
-                )
-            parts.append("</table>")
-        parts.append("</div>")
-        return "\n".join(parts)
-
+    # No _repr_html_: Jupyter shows the Markdown below, and Quarto loads require.js and jQuery
+    # from a CDN into any page with an HTML output, which then fails offline.
     def _repr_markdown_(self) -> str:
         mark = "✔" if self.passed else "✘"
         head = f"**{mark} {_md_inline(self._headline())}**"

@@ -1,0 +1,94 @@
+-- Puts the current meeting videos into the pages at every render, frozen chapters included.
+--
+-- A chapter's "Meeting videos" cell runs only when the chapter is executed; with `freeze: auto`
+-- a full build replays its old output, so a meeting added to videos/ would not show. Before
+-- every render, scripts/meeting_videos.py writes the markdown of each chapter's section and of
+-- the Videos page's listing into _meeting-videos/. This filter, which Quarto runs on every page
+-- whether its cells ran or were replayed, swaps that markdown in:
+--   * in a chapter, everything under the "## Meeting videos" heading (up to the next heading of
+--     level 2 or above) becomes _meeting-videos/<chapter>.md;
+--   * on the Videos page, the div #cohort-recordings becomes _meeting-videos/videos.md.
+-- Without the folder (a render that skipped the pre-render step) the pages keep their output.
+
+local FOLDER = "_meeting-videos"
+
+local function project_dir()
+  if quarto ~= nil and quarto.project ~= nil and quarto.project.directory ~= nil then
+    return quarto.project.directory
+  end
+  return pandoc.system.get_working_directory()
+end
+
+local function input_stem()
+  local input = (quarto ~= nil and quarto.doc ~= nil and quarto.doc.input_file)
+    or PANDOC_STATE.input_files[1]
+  local name = pandoc.path.filename(input or "")
+  return (name:gsub("%.[^.]*$", ""))
+end
+
+-- The blocks of _meeting-videos/<name>.md, read as Quarto markdown (so the video shortcodes in
+-- it are expanded like any other), or nil if the file is not there.
+local function generated(name)
+  local path = pandoc.path.join({ project_dir(), FOLDER, name .. ".md" })
+  local file = io.open(path, "r")
+  if file == nil then
+    return nil
+  end
+  local text = file:read("a")
+  file:close()
+  if quarto ~= nil and quarto.utils ~= nil and quarto.utils.string_to_blocks ~= nil then
+    return quarto.utils.string_to_blocks(text)
+  end
+  return pandoc.read(text, "markdown").blocks
+end
+
+local function is_videos_heading(block)
+  return block.t == "Header" and block.level == 2
+    and (block.identifier == "meeting-videos"
+      or pandoc.utils.stringify(block.content) == "Meeting videos")
+end
+
+local function replace_section(blocks, fresh)
+  local result = pandoc.List()
+  local skipping = false
+  for _, block in ipairs(blocks) do
+    if skipping and block.t == "Header" and block.level <= 2 then
+      skipping = false
+    end
+    if not skipping then
+      result:insert(block)
+    end
+    if is_videos_heading(block) then
+      result:extend(fresh)
+      skipping = true
+    end
+  end
+  return result
+end
+
+local function fill_chapter_section(doc)
+  for _, block in ipairs(doc.blocks) do
+    if is_videos_heading(block) then
+      local fresh = generated(input_stem())
+      if fresh ~= nil then
+        doc.blocks = replace_section(doc.blocks, fresh)
+      end
+      return doc
+    end
+  end
+end
+
+local function fill_videos_page(div)
+  if div.identifier == "cohort-recordings" then
+    local fresh = generated("videos")
+    if fresh ~= nil then
+      div.content = fresh
+      return div
+    end
+  end
+end
+
+return {
+  { Pandoc = fill_chapter_section },
+  { Div = fill_videos_page },
+}
