@@ -1,0 +1,239 @@
+"""Chapter cells as learners use them: re-run one by one, and with the exercises done.
+
+Two properties, for every page with Python cells:
+
+- **Exercises do not overwrite the chapter.** No code cell of the `## Exercises` section defines
+  at top level (`def`, `class`, or an assignment) a name that a cell before the section defined.
+  Otherwise a learner's half-written starter replaces the chapter's working function, and
+  re-running an earlier cell silently uses the learner's version (a static check, no kernel).
+- **Every cell gives the same result when run twice in a row.** The page is executed with each
+  code cell immediately followed by a copy of itself; the two runs' text outputs (`text/plain`
+  results, stdout and stderr, errors) must agree after a narrow normalisation: memory addresses,
+  and numbers in cells that time code. Images and HTML (figures, progress bars) are not compared.
+
+Execution reuses `tests/test_chapters.py`'s kernel set-up: the same offline prelude, environment,
+working directory and failure descriptions.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+from tests.test_chapters import (
+    _ANSI,
+    _KERNEL_ENV,
+    _OFFLINE_PRELUDE,
+    CELL_TIMEOUT,
+    PAGES,
+    _cell_label,
+    _describe_failure,
+    _rel,
+    _warm_matplotlib,
+    qmd_notebook,
+    top_level_headings,
+)
+
+EXERCISES = "Exercises"
+
+# --- exercises do not redefine the chapter's names ------------------------------------------
+
+
+def _code_without_options(source: str) -> str:
+    """A cell's Python source; `#|` option lines are comments, IPython magics are dropped."""
+    return "\n".join(
+        "" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()
+    )
+
+
+def _target_names(target: ast.expr) -> list[str]:
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, ast.Tuple | ast.List):
+        return [name for element in target.elts for name in _target_names(element)]
+    if isinstance(target, ast.Starred):
+        return _target_names(target.value)
+    return []  # attribute or subscript assignment: changes an object, binds no name
+
+
+def top_level_definitions(source: str) -> dict[str, int]:
+    """Names a cell binds at top level with def, class or assignment: name -> line in the cell."""
+    found: dict[str, int] = {}
+    for node in ast.parse(_code_without_options(source)).body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names = [node.name]
+        elif isinstance(node, ast.Assign):
+            names = [name for target in node.targets for name in _target_names(target)]
+        elif isinstance(node, ast.AnnAssign | ast.AugAssign):
+            names = _target_names(node.target)
+        else:
+            continue
+        for name in names:
+            found.setdefault(name, node.lineno)
+    return found
+
+
+def _qmd_line(text: str, source: str, line_in_cell: int = 1) -> int | None:
+    """The line of `text` (a .qmd) holding line `line_in_cell` of the cell `source`."""
+    at = text.find(source) if source else -1
+    return None if at < 0 else text.count("\n", 0, at) + line_in_cell
+
+
+def exercise_redefinitions(path: Path) -> list[str]:
+    """One line per exercise cell definition of a name the chapter defined before its exercises."""
+    text = path.read_text(encoding="utf-8")
+    cells = qmd_notebook.qmd_to_notebook(text)["cells"]
+    headings = top_level_headings(cells)
+    starts = [index for title, index in headings if title == EXERCISES]
+    if not starts:
+        return []  # test_chapters.test_chapter_has_required_sections asks for the section
+    start = starts[0]
+    later = [index for _, index in headings if index > start]
+    end = later[0] if later else len(cells)
+    before: dict[str, int | None] = {}
+    for cell in cells[:start]:
+        if cell["cell_type"] == "code":
+            for name, line in top_level_definitions(cell["source"]).items():
+                before.setdefault(name, _qmd_line(text, cell["source"], line))
+    problems = []
+    for cell in cells[start:end]:
+        if cell["cell_type"] != "code":
+            continue
+        for name, line in top_level_definitions(cell["source"]).items():
+            if name in before:
+                problems.append(
+                    f"{_rel(path)}, line {_qmd_line(text, cell['source'], line)} (exercises): "
+                    f"defines {name!r}, which the chapter defined at line {before[name]}"
+                )
+    return problems
+
+
+@pytest.mark.parametrize("path", PAGES, ids=_rel)
+def test_exercises_do_not_redefine_chapter_names(path):
+    problems = exercise_redefinitions(path)
+    assert not problems, (
+        "an exercise cell redefines a name of the chapter; re-running the chapter's cell after it "
+        "would use the learner's version. Give the exercise's names their own (e.g. my_...):\n"
+        + "\n".join(problems)
+    )
+
+
+# --- every cell run twice in a row ------------------------------------------------------------
+
+_ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{6,}\b")
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+# A cell that measures time prints different numbers on every run: in such a cell (and only
+# there) numbers are masked, so the words and layout around them must still agree.
+_TIMES_CODE = re.compile(r"\btimeit\b|\bperf_counter\b|\btime\.time\(|\bprocess_time\b")
+# fastprogress's epoch table (train.fit) ends each row with the epoch's wall-clock time.
+_PROGRESS_TABLE = 'class="fastprogress"'
+_LAST_CELL_OF_ROW = re.compile(r"(<td>)[^<]*(</td>\s*</tr>)")
+
+
+def _normalise(text: str, timed: bool) -> str:
+    text = _ADDRESS.sub("0x…", _ANSI.sub("", text))
+    if _PROGRESS_TABLE in text:
+        text = _LAST_CELL_OF_ROW.sub(r"\1(time)\2", text)
+    return _NUMBER.sub("#", text) if timed else text
+
+
+def comparable_outputs(cell: dict) -> list[str]:
+    """The text a reader compares between two runs of `cell`: results, streams and errors."""
+    timed = bool(_TIMES_CODE.search(cell["source"]))
+    texts = []
+    for out in cell.get("outputs", []):
+        kind = out.get("output_type")
+        if kind == "stream":
+            texts.append(f"[{out['name']}] {out['text']}")
+        elif kind in ("execute_result", "display_data"):
+            data = out.get("data", {})
+            # With a rich form (an image, HTML such as a progress bar) text/plain is only a
+            # placeholder like "<Figure size ...>"; markdown is text a reader reads.
+            if "text/markdown" in data:
+                texts.append(f"[markdown] {data['text/markdown']}")
+            elif "text/plain" in data and not ({"text/html", "image/png"} & data.keys()):
+                texts.append(f"[result] {data['text/plain']}")
+        elif kind == "error":
+            texts.append(f"[error] {out['ename']}: {out['evalue']}")
+    # Streams arrive in chunks whose boundaries depend on timing: join them before comparing.
+    return [_normalise(text, timed) for text in _merge_streams(texts)]
+
+
+def _merge_streams(texts: list[str]) -> list[str]:
+    merged: list[str] = []
+    for text in texts:
+        prefix = text.split("] ", 1)[0] + "] "
+        if merged and text.startswith("[std") and merged[-1].startswith(prefix):
+            merged[-1] += text[len(prefix) :]
+        else:
+            merged.append(text)
+    return merged
+
+
+def run_each_cell_twice(path: Path) -> tuple[list[tuple[int, dict, dict]], list, str | None]:
+    """Execute `path` with every code cell followed by its copy.
+
+    Returns (index in the page's cells, first run, second run) for each code cell that ran, the
+    executed cells, and a description of the first error, or None.
+    """
+    _warm_matplotlib()
+    page = qmd_notebook.qmd_to_notebook(path.read_text(encoding="utf-8"))["cells"]
+    cells, pairs = [], []
+    for index, cell in enumerate(page):
+        cells.append(nbformat.from_dict(cell))
+        if cell["cell_type"] == "code":
+            again = copy.deepcopy(cell)
+            again["id"] = f"{cell['id']}-again"
+            cells.append(nbformat.from_dict(again))
+            pairs.append((index, len(cells) - 2))
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(_OFFLINE_PRELUDE), *cells])
+    client = NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    error = None
+    try:
+        client.execute(env=_KERNEL_ENV)
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
+        error = _describe_failure(path, nb.cells[1:], err)
+    executed = nb.cells[1:]
+    runs = [(index, executed[at], executed[at + 1]) for index, at in pairs]
+    return runs, executed, error
+
+
+def _first_difference(first: list[str], second: list[str]) -> str:
+    for a, b in zip(first, second, strict=False):
+        if a != b:
+            return f"  first run:  {a.strip()[:600]}\n  second run: {b.strip()[:600]}"
+    longer, which = (first, "first") if len(first) > len(second) else (second, "second")
+    extra = longer[min(len(first), len(second))]
+    return f"  only the {which} run printed: {extra.strip()[:600]}"
+
+
+@pytest.mark.parametrize("path", PAGES, ids=_rel)
+def test_every_cell_gives_the_same_output_when_run_twice(path):
+    runs, executed, error = run_each_cell_twice(path)
+    page = [cell for cell in executed if not cell.get("id", "").endswith("-again")]
+    differing = []
+    for index, first, second in runs:
+        if "skip-execution" in first.get("metadata", {}).get("tags", []):
+            continue
+        a, b = comparable_outputs(first), comparable_outputs(second)
+        if a != b:
+            differing.append(f"{_cell_label(path, page, index)}\n{_first_difference(a, b)}")
+    message = []
+    if error is not None:
+        message.append(f"running each cell twice, execution stopped:\n{error}")
+    if differing:
+        cells = "\n\n".join(differing)
+        message.append(f"cells whose second run differs from their first:\n\n{cells}")
+    assert not message, "\n\n".join(message)
