@@ -131,7 +131,9 @@ _ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{6,}\b")
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 # A cell that measures time prints different numbers on every run: in such a cell (and only
 # there) numbers are masked, so the words and layout around them must still agree.
-_TIMES_CODE = re.compile(r"\btimeit\.\w+\(|\b(?:perf_counter|process_time|monotonic)\(|\btime\.time\(")
+_TIMES_CODE = re.compile(
+    r"\btimeit\.\w+\(|\b(?:perf_counter|process_time|monotonic)\(|\btime\.time\("
+)
 # fastprogress's epoch table (train.fit) ends each row with the epoch's wall-clock time.
 _PROGRESS_TABLE = 'class="fastprogress"'
 _LAST_CELL_OF_ROW = re.compile(r"(<td>)[^<]*(</td>\s*</tr>)")
