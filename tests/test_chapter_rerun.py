@@ -7,12 +7,13 @@ Two properties, for every page with Python cells:
   Otherwise a learner's half-written starter replaces the chapter's working function, and
   re-running an earlier cell silently uses the learner's version (a static check, no kernel).
 - **Every cell gives the same result when run twice in a row.** The page is executed with each
-  code cell immediately followed by a copy of itself; the two runs' text outputs (`text/plain`
-  results, stdout and stderr, errors) must agree after a narrow normalisation: memory addresses,
-  and numbers in cells that time code. Images and HTML (figures, progress bars) are not compared.
+  code cell immediately followed by a copy of itself; the two runs' text outputs (results as
+  text or markdown, stdout and stderr, errors) must agree after a narrow normalisation: memory
+  addresses, the time column of fit's epoch table, and numbers (and the spacing around them) in
+  cells that call a clock. Images and HTML (figures, progress bars) are not compared.
 
 Execution reuses `tests/test_chapters.py`'s kernel set-up: the same offline prelude, environment,
-working directory and failure descriptions.
+working directory, and the same way of naming a cell (file, line, notebook cell number).
 """
 
 from __future__ import annotations
@@ -115,6 +116,40 @@ def exercise_redefinitions(path: Path) -> list[str]:
     return problems
 
 
+def test_top_level_definitions_are_the_names_a_cell_binds():
+    source = (
+        "#| echo: false\n%matplotlib inline\nimport numpy as np\n"
+        "def f(x):\n    inner = x\n    return inner\n"
+        "class C:\n    attr = 1\n"
+        "a, (b, *c) = 1, (2, 3, 4)\nd: int = 5\ne += 1\n"
+        "obj.attr = 6\narr[0] = 7\nfor g in []:\n    pass\n"
+    )
+    assert top_level_definitions(source) == {
+        "f": 4,
+        "C": 7,
+        "a": 9,
+        "b": 9,
+        "c": 9,
+        "d": 10,
+        "e": 11,
+    }
+
+
+def test_a_redefinition_in_the_exercises_is_reported_with_both_lines(tmp_path):
+    page = tmp_path / "page.qmd"
+    page.write_text(
+        "---\ntitle: t\n---\n\n## Learning objectives\n\n"
+        "```{python}\ndef f(x):\n    return x\n```\n\n"
+        "## Exercises\n\n### Exercise 1\n\n"
+        "```{python}\ndef my_f(x):\n    return x\n\n\ndef f(x):\n    return 0\n```\n\n"
+        "## Meeting videos\n\n```{python}\nf = 1\n```\n",
+        encoding="utf-8",
+    )
+    problems = exercise_redefinitions(page)
+    assert len(problems) == 1, problems
+    assert "line 21 (exercises): defines 'f', which the chapter defined at line 8" in problems[0]
+
+
 @pytest.mark.parametrize("path", PAGES, ids=_rel)
 def test_exercises_do_not_redefine_chapter_names(path):
     problems = exercise_redefinitions(path)
@@ -179,6 +214,48 @@ def _merge_streams(texts: list[str]) -> list[str]:
         else:
             merged.append(text)
     return merged
+
+
+def _printed(source: str, *texts: str) -> dict:
+    outputs = [{"output_type": "stream", "name": "stdout", "text": text} for text in texts]
+    return {"cell_type": "code", "source": source, "outputs": outputs}
+
+
+def _fit_table(time: str, loss: str) -> dict:
+    row = f"<tr><td>1</td><td>{loss}</td><td>{time}</td></tr>"
+    table = f'<div><table class="fastprogress"><tbody>{row}</tbody></table></div>'
+    data = {"text/plain": table, "text/html": table, "text/markdown": f"```html\n{table}\n```"}
+    return {"source": "train.fit(...)", "outputs": [{"output_type": "display_data", "data": data}]}
+
+
+def test_outputs_are_compared_after_a_narrow_normalisation():
+    same, differ = [], []
+    # memory addresses never compare
+    same.append(("print(obj)", "<Obj at 0x7f3a2b1c9d00>\n", "<Obj at 0x7f3a2b1c0000>\n"))
+    # numbers compare, unless the cell calls a clock; importing timeit is not calling it
+    differ.append(("print(x)", "loss 1.5\n", "loss 1.6\n"))
+    differ.append(("import timeit\nprint(x)", "loss 1.5\n", "loss 1.6\n"))
+    same.append(("t = timeit.repeat(f)\nprint(t)", "   1.5 ms  x 3\n", "  12.25 ms  x 30\n"))
+    differ.append(("t = timeit.repeat(f)\nprint(t)", "1.5 ms\n", "1.5 s\n"))
+    for source, first, second in same:
+        assert comparable_outputs(_printed(source, first)) == comparable_outputs(
+            _printed(source, second)
+        ), (source, first, second)
+    for source, first, second in differ:
+        assert comparable_outputs(_printed(source, first)) != comparable_outputs(
+            _printed(source, second)
+        ), (source, first, second)
+    # a stream split into chunks at other places is the same text
+    assert comparable_outputs(_printed("", "ab", "c\n")) == comparable_outputs(
+        _printed("", "abc\n")
+    )
+    # fit's epoch table: its time column is masked, its losses are not
+    assert comparable_outputs(_fit_table("0.81s", "0.5994")) == comparable_outputs(
+        _fit_table("0.43s", "0.5994")
+    )
+    assert comparable_outputs(_fit_table("0.81s", "0.5994")) != comparable_outputs(
+        _fit_table("0.81s", "0.6001")
+    )
 
 
 def run_each_cell_twice(path: Path) -> tuple[list, list[tuple[int, dict, dict]], str | None]:
