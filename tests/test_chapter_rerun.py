@@ -1,0 +1,345 @@
+"""Chapter cells as learners use them: re-run one by one, and with the exercises done.
+
+Two properties, for every page with Python cells:
+
+- **Exercises do not overwrite the chapter.** No code cell of the `## Exercises` section defines
+  at top level (`def`, `class`, or an assignment) a name that a cell before the section defined.
+  Otherwise a learner's half-written starter replaces the chapter's working function, and
+  re-running an earlier cell silently uses the learner's version (a static check, no kernel).
+- **Every cell gives the same result when run twice in a row.** The page is executed with each
+  code cell immediately followed by a copy of itself; the two runs' text outputs (results as
+  text or markdown, stdout and stderr, errors) must agree after a narrow normalisation: memory
+  addresses, the time column of fit's epoch table, and numbers (and the spacing around them) in
+  cells that call a clock. Images and HTML (figures, progress bars) are not compared.
+
+Execution reuses `tests/test_chapters.py`'s kernel set-up: the same offline prelude, environment,
+working directory, and the same way of naming a cell (file, line, notebook cell number).
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import re
+from itertools import zip_longest
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+from tests.test_chapters import (
+    _ANSI,
+    _KERNEL_ENV,
+    _OFFLINE_PRELUDE,
+    CELL_TIMEOUT,
+    PAGES,
+    _cell_label,
+    _rel,
+    _warm_matplotlib,
+    qmd_notebook,
+    top_level_headings,
+)
+
+EXERCISES = "Exercises"
+
+# --- exercises do not redefine the chapter's names ------------------------------------------
+
+
+def _code_without_options(source: str) -> str:
+    """A cell's Python source; `#|` option lines are comments, IPython magics are dropped."""
+    return "\n".join(
+        "" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()
+    )
+
+
+def _target_names(target: ast.expr) -> list[str]:
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, ast.Tuple | ast.List):
+        return [name for element in target.elts for name in _target_names(element)]
+    if isinstance(target, ast.Starred):
+        return _target_names(target.value)
+    return []  # attribute or subscript assignment: changes an object, binds no name
+
+
+def top_level_definitions(source: str) -> dict[str, int]:
+    """Names a cell binds at top level with def, class or assignment: name -> line in the cell."""
+    found: dict[str, int] = {}
+    for node in ast.parse(_code_without_options(source)).body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names = [node.name]
+        elif isinstance(node, ast.Assign):
+            names = [name for target in node.targets for name in _target_names(target)]
+        elif isinstance(node, ast.AnnAssign | ast.AugAssign):
+            names = _target_names(node.target)
+        else:
+            continue
+        for name in names:
+            found.setdefault(name, node.lineno)
+    return found
+
+
+def _qmd_line(text: str, source: str, line_in_cell: int = 1) -> int | None:
+    """The line of `text` (a .qmd) holding line `line_in_cell` of the cell `source`."""
+    at = text.find(source) if source else -1
+    return None if at < 0 else text.count("\n", 0, at) + line_in_cell
+
+
+def exercise_redefinitions(path: Path) -> list[str]:
+    """One line per exercise cell definition of a name the chapter defined before its exercises."""
+    text = path.read_text(encoding="utf-8")
+    cells = qmd_notebook.qmd_to_notebook(text)["cells"]
+    headings = top_level_headings(cells)
+    starts = [index for title, index in headings if title == EXERCISES]
+    if not starts:
+        return []  # test_chapters.test_chapter_has_required_sections asks for the section
+    start = starts[0]
+    later = [index for _, index in headings if index > start]
+    end = later[0] if later else len(cells)
+    before: dict[str, int | None] = {}
+    for cell in cells[:start]:
+        if cell["cell_type"] == "code":
+            for name, line in top_level_definitions(cell["source"]).items():
+                before.setdefault(name, _qmd_line(text, cell["source"], line))
+    problems = []
+    for cell in cells[start:end]:
+        if cell["cell_type"] != "code":
+            continue
+        for name, line in top_level_definitions(cell["source"]).items():
+            if name in before:
+                problems.append(
+                    f"{_rel(path)}, line {_qmd_line(text, cell['source'], line)} (exercises): "
+                    f"defines {name!r}, which the chapter defined at line {before[name]}"
+                )
+    return problems
+
+
+def test_top_level_definitions_are_the_names_a_cell_binds():
+    source = (
+        "#| echo: false\n%matplotlib inline\nimport numpy as np\n"
+        "def f(x):\n    inner = x\n    return inner\n"
+        "class C:\n    attr = 1\n"
+        "a, (b, *c) = 1, (2, 3, 4)\nd: int = 5\ne += 1\n"
+        "obj.attr = 6\narr[0] = 7\nfor g in []:\n    pass\n"
+    )
+    assert top_level_definitions(source) == {
+        "f": 4,
+        "C": 7,
+        "a": 9,
+        "b": 9,
+        "c": 9,
+        "d": 10,
+        "e": 11,
+    }
+
+
+def test_a_redefinition_in_the_exercises_is_reported_with_both_lines(tmp_path):
+    page = tmp_path / "page.qmd"
+    page.write_text(
+        "---\ntitle: t\n---\n\n## Learning objectives\n\n"
+        "```{python}\ndef f(x):\n    return x\n```\n\n"
+        "## Exercises\n\n### Exercise 1\n\n"
+        "```{python}\ndef my_f(x):\n    return x\n\n\ndef f(x):\n    return 0\n```\n\n"
+        "## Meeting videos\n\n```{python}\nf = 1\n```\n",
+        encoding="utf-8",
+    )
+    problems = exercise_redefinitions(page)
+    assert len(problems) == 1, problems
+    assert "line 21 (exercises): defines 'f', which the chapter defined at line 8" in problems[0]
+
+
+@pytest.mark.parametrize("path", PAGES, ids=_rel)
+def test_exercises_do_not_redefine_chapter_names(path):
+    problems = exercise_redefinitions(path)
+    assert not problems, (
+        "an exercise cell redefines a name of the chapter; re-running the chapter's cell after it "
+        "would use the learner's version. Give the exercise's names their own (e.g. my_...):\n"
+        + "\n".join(problems)
+    )
+
+
+# --- every cell run twice in a row ------------------------------------------------------------
+
+_ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{6,}\b")
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+# A cell that measures time prints different numbers on every run: in such a cell (and only
+# there) numbers are masked, so the words and layout around them must still agree.
+_TIMES_CODE = re.compile(
+    r"\btimeit\.\w+\(|\b(?:perf_counter|process_time|monotonic)\(|\btime\.time\("
+)
+# fastprogress's epoch table (train.fit) ends each row with the epoch's wall-clock time.
+_PROGRESS_TABLE = 'class="fastprogress"'
+_LAST_CELL_OF_ROW = re.compile(r"(<td>)[^<]*(</td>\s*</tr>)")
+
+
+def _normalise(text: str, timed: bool) -> str:
+    text = _ADDRESS.sub("0x…", _ANSI.sub("", text))
+    if _PROGRESS_TABLE in text:
+        text = _LAST_CELL_OF_ROW.sub(r"\1(time)\2", text)
+    if timed:  # numbers of another width shift the columns: spacing is masked too
+        text = re.sub(r"[ \t]+", " ", _NUMBER.sub("#", text))
+    return text
+
+
+def comparable_outputs(cell: dict) -> list[str]:
+    """The text a reader compares between two runs of `cell`: results, streams and errors."""
+    timed = bool(_TIMES_CODE.search(cell["source"]))
+    texts = []
+    for out in cell.get("outputs", []):
+        kind = out.get("output_type")
+        if kind == "stream":
+            texts.append(f"[{out['name']}] {out['text']}")
+        elif kind in ("execute_result", "display_data"):
+            data = out.get("data", {})
+            # With a rich form (an image, HTML such as a progress bar) text/plain is only a
+            # placeholder like "<Figure size ...>"; markdown is text a reader reads.
+            if "text/markdown" in data:
+                texts.append(f"[markdown] {data['text/markdown']}")
+            elif "text/plain" in data and not ({"text/html", "image/png"} & data.keys()):
+                texts.append(f"[result] {data['text/plain']}")
+        elif kind == "error":
+            texts.append(f"[error] {out['ename']}: {out['evalue']}")
+    # Streams arrive in chunks whose boundaries depend on timing: join them before comparing.
+    return [_normalise(text, timed) for text in _merge_streams(texts)]
+
+
+def _merge_streams(texts: list[str]) -> list[str]:
+    merged: list[str] = []
+    for text in texts:
+        prefix = text.split("] ", 1)[0] + "] "
+        if merged and text.startswith("[std") and merged[-1].startswith(prefix):
+            merged[-1] += text[len(prefix) :]
+        else:
+            merged.append(text)
+    return merged
+
+
+def _printed(source: str, *texts: str) -> dict:
+    outputs = [{"output_type": "stream", "name": "stdout", "text": text} for text in texts]
+    return {"cell_type": "code", "source": source, "outputs": outputs}
+
+
+def _fit_table(time: str, loss: str) -> dict:
+    row = f"<tr><td>1</td><td>{loss}</td><td>{time}</td></tr>"
+    table = f'<div><table class="fastprogress"><tbody>{row}</tbody></table></div>'
+    data = {"text/plain": table, "text/html": table, "text/markdown": f"```html\n{table}\n```"}
+    return {"source": "train.fit(...)", "outputs": [{"output_type": "display_data", "data": data}]}
+
+
+def test_outputs_are_compared_after_a_narrow_normalisation():
+    same, differ = [], []
+    # memory addresses never compare
+    same.append(("print(obj)", "<Obj at 0x7f3a2b1c9d00>\n", "<Obj at 0x7f3a2b1c0000>\n"))
+    # numbers compare, unless the cell calls a clock; importing timeit is not calling it
+    differ.append(("print(x)", "loss 1.5\n", "loss 1.6\n"))
+    differ.append(("import timeit\nprint(x)", "loss 1.5\n", "loss 1.6\n"))
+    same.append(("t = timeit.repeat(f)\nprint(t)", "   1.5 ms  x 3\n", "  12.25 ms  x 30\n"))
+    differ.append(("t = timeit.repeat(f)\nprint(t)", "1.5 ms\n", "1.5 s\n"))
+    for source, first, second in same:
+        assert comparable_outputs(_printed(source, first)) == comparable_outputs(
+            _printed(source, second)
+        ), (source, first, second)
+    for source, first, second in differ:
+        assert comparable_outputs(_printed(source, first)) != comparable_outputs(
+            _printed(source, second)
+        ), (source, first, second)
+    # a stream split into chunks at other places is the same text
+    assert comparable_outputs(_printed("", "ab", "c\n")) == comparable_outputs(
+        _printed("", "abc\n")
+    )
+    # fit's epoch table: its time column is masked, its losses are not
+    assert comparable_outputs(_fit_table("0.81s", "0.5994")) == comparable_outputs(
+        _fit_table("0.43s", "0.5994")
+    )
+    assert comparable_outputs(_fit_table("0.81s", "0.5994")) != comparable_outputs(
+        _fit_table("0.81s", "0.6001")
+    )
+
+
+def run_each_cell_twice(path: Path) -> tuple[list, list[tuple[int, dict, dict]], str | None]:
+    """Execute `path` with every code cell followed by its copy.
+
+    Returns the page's cells as executed the first time, (index in the page's cells, first run,
+    second run) for each code cell, and why execution stopped early, or None. A cell's error
+    stops the run and shows in that cell's outputs.
+    """
+    _warm_matplotlib()
+    page = qmd_notebook.qmd_to_notebook(path.read_text(encoding="utf-8"))["cells"]
+    cells, at = [], {}
+    for index, cell in enumerate(page):
+        at[index] = len(cells)
+        cells.append(nbformat.from_dict(cell))
+        if cell["cell_type"] == "code":
+            again = copy.deepcopy(cell)
+            again["id"] = f"{cell['id']}-again"
+            cells.append(nbformat.from_dict(again))
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(_OFFLINE_PRELUDE), *cells])
+    client = NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    stopped = None
+    try:
+        client.execute(env=_KERNEL_ENV)
+    except CellExecutionError:
+        pass  # the failing cell holds the error
+    except (CellTimeoutError, DeadKernelError) as err:
+        stopped = f"{type(err).__name__}: {_ANSI.sub('', str(err))}"
+    executed = nb.cells[1:]
+    pairs = [
+        (index, executed[at[index]], executed[at[index] + 1])
+        for index, cell in enumerate(page)
+        if cell["cell_type"] == "code"
+    ]
+    return [executed[at[index]] for index in range(len(page))], pairs, stopped
+
+
+def _error(cell: dict) -> str | None:
+    """The cell's error as `Name: message` and the end of its traceback, unless it may raise."""
+    if "raises-exception" in cell.get("metadata", {}).get("tags", []):
+        return None
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "error":
+            trace = _ANSI.sub("", "\n".join(out.get("traceback", []))).strip().splitlines()
+            tail = "\n".join("    " + line for line in trace[-6:])
+            return f"{out['ename']}: {out['evalue']}\n{tail}"
+    return None
+
+
+def _first_difference(first: list[str], second: list[str]) -> str:
+    """The first line at which the two runs' outputs differ."""
+    lines_a, lines_b = "\n".join(first).splitlines(), "\n".join(second).splitlines()
+    for number, (a, b) in enumerate(zip_longest(lines_a, lines_b, fillvalue="(nothing)"), 1):
+        if a != b:
+            return (
+                f"  output line {number}, first run:  {a[:300]}\n"
+                f"  output line {number}, second run: {b[:300]}"
+            )
+    return "  (outputs differ only in how they are split)"
+
+
+@pytest.mark.parametrize("path", PAGES, ids=_rel)
+def test_every_cell_gives_the_same_output_when_run_twice(path):
+    page, pairs, stopped = run_each_cell_twice(path)
+    problems = []
+    for index, first, second in pairs:
+        if "skip-execution" in first.get("metadata", {}).get("tags", []):
+            continue
+        label = _cell_label(path, page, index)
+        if (error := _error(first)) is not None:
+            problems.append(f"{label}\n  fails on its first run (see test_chapters): {error}")
+        elif (error := _error(second)) is not None:
+            problems.append(f"{label}\n  runs once, but its second run raises {error}")
+        elif (a := comparable_outputs(first)) != (b := comparable_outputs(second)):
+            problems.append(
+                f"{label}\n  its second run prints something else:\n{_first_difference(a, b)}"
+            )
+    if stopped is not None:
+        problems.append(f"{_rel(path)}: execution stopped: {stopped}")
+    assert not problems, "cells that do not give the same result when run twice in a row:\n\n" + (
+        "\n\n".join(problems)
+    )
