@@ -169,15 +169,14 @@ _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _TIMES_CODE = re.compile(
     r"\btimeit\.\w+\(|\b(?:perf_counter|process_time|monotonic)\(|\btime\.time\("
 )
-# fastprogress's epoch table (train.fit) ends each row with the epoch's wall-clock time.
-_PROGRESS_TABLE = 'class="fastprogress"'
-_LAST_CELL_OF_ROW = re.compile(r"(<td>)[^<]*(</td>\s*</tr>)")
+# fit's epoch table (Markdown while it trains, text in History's repr) ends each row with the
+# epoch's wall-clock time, e.g. "| 0.9145 | 0.09s |" or "0.9145   0.09s".
+_TIME_AT_END_OF_ROW = re.compile(r"\b\d+\.\d+s(?=[ \t]*\|?[ \t]*$)", re.MULTILINE)
 
 
 def _normalise(text: str, timed: bool) -> str:
     text = _ADDRESS.sub("0x…", _ANSI.sub("", text))
-    if _PROGRESS_TABLE in text:
-        text = _LAST_CELL_OF_ROW.sub(r"\1(time)\2", text)
+    text = _TIME_AT_END_OF_ROW.sub("(time)", text)
     if timed:  # numbers of another width shift the columns: spacing is masked too
         text = re.sub(r"[ \t]+", " ", _NUMBER.sub("#", text))
     return text
@@ -222,9 +221,8 @@ def _printed(source: str, *texts: str) -> dict:
 
 
 def _fit_table(time: str, loss: str) -> dict:
-    row = f"<tr><td>1</td><td>{loss}</td><td>{time}</td></tr>"
-    table = f'<div><table class="fastprogress"><tbody>{row}</tbody></table></div>'
-    data = {"text/plain": table, "text/html": table, "text/markdown": f"```html\n{table}\n```"}
+    table = f"| epoch | train_loss | time |\n|---|---|---|\n| 1 | {loss} | {time} |\n"
+    data = {"text/plain": "<IPython.core.display.Markdown object>", "text/markdown": table}
     return {"source": "train.fit(...)", "outputs": [{"output_type": "display_data", "data": data}]}
 
 
@@ -255,6 +253,14 @@ def test_outputs_are_compared_after_a_narrow_normalisation():
     )
     assert comparable_outputs(_fit_table("0.81s", "0.5994")) != comparable_outputs(
         _fit_table("0.81s", "0.6001")
+    )
+    # and so is History's text table, whose rows end in the time without a bar
+    row = "    1      0.5994    0.2951    0.9145   {}\n"
+    assert comparable_outputs(_printed("print(hist)", row.format("0.09s"))) == comparable_outputs(
+        _printed("print(hist)", row.format("0.12s"))
+    )
+    assert comparable_outputs(_printed("print(x)", "took 0.09s here\n")) != comparable_outputs(
+        _printed("print(x)", "took 0.12s here\n")
     )
 
 
