@@ -237,7 +237,10 @@ def test_distributions_carry_the_package_version(dists):
 
 
 def test_changelog_has_a_dated_section_for_the_package_version():
-    notes = release_notes.release_notes(f"v{pybackprop.__version__}", ROOT)
+    # The imported package's version: the release workflow runs this against the installed
+    # wheel, with the checkout's sources removed.
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    notes = release_notes.changelog_section(changelog, pybackprop.__version__)
     assert "### " in notes, f"the section has no Keep a Changelog subsections:\n{notes}"
 
 
@@ -387,22 +390,24 @@ def test_release_notes_refuse_what_cannot_be_released(tmp_path, tag, version, ch
         release_notes.release_notes(tag, root)
 
 
-def test_release_notes_command_prints_the_section_or_fails_naming_why():
-    script = str(ROOT / "scripts" / "release_notes.py")
-    version = pybackprop.__version__
-    good = subprocess.run(
-        [sys.executable, script, f"v{version}"], capture_output=True, text=True, timeout=60
-    )
+def test_release_notes_command_prints_the_section_or_fails_naming_why(tmp_path):
+    root = fake_project(tmp_path, "0.2.0")
+    (root / "scripts").mkdir()
+    script = root / "scripts" / "release_notes.py"
+    script.write_bytes((ROOT / "scripts" / "release_notes.py").read_bytes())
+
+    def command(*args):
+        return subprocess.run(
+            [sys.executable, str(script), *args], capture_output=True, text=True, timeout=60
+        )
+
+    good = command("v0.2.0")
     assert good.returncode == 0, good.stderr
-    assert good.stdout == release_notes.changelog_section(
-        (ROOT / "CHANGELOG.md").read_text(encoding="utf-8"), version
-    )
-    bad = subprocess.run(
-        [sys.executable, script, "v999.0.0"], capture_output=True, text=True, timeout=60
-    )
+    assert good.stdout == "### Fixed\n\n- A bug.\n" and not good.stderr, good
+    bad = command("v0.1.0")
     assert bad.returncode == 1 and not bad.stdout, bad
-    assert "v999.0.0" in bad.stderr and version in bad.stderr, bad.stderr
-    usage = subprocess.run([sys.executable, script], capture_output=True, text=True, timeout=60)
+    assert "v0.1.0" in bad.stderr and '"0.2.0"' in bad.stderr, bad.stderr
+    usage = command()
     assert usage.returncode == 2 and "usage" in usage.stderr, usage
 
 
