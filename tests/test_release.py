@@ -162,10 +162,13 @@ def sdist_names(sdist: Path) -> list[str]:
 
 
 def package_sources() -> list[str]:
-    """The package's files in the repository (git's list: the release workflow deletes the
-    checkout's .py files before the tests run)."""
+    """The package's files in the repository, tracked or new (git's list, not the folder's: the
+    release workflow deletes the checkout's .py files before the tests run)."""
     listed = subprocess.run(
-        ["git", "ls-files", "--cached", PACKAGE], cwd=ROOT, capture_output=True, text=True
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", PACKAGE],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     if listed.returncode == 0 and listed.stdout.strip():
         return sorted(listed.stdout.splitlines())
