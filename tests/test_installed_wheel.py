@@ -116,14 +116,8 @@ def member_env(dists, tmp_path_factory) -> MemberEnv:
     return MemberEnv(python=python, kernels=base / "kernels", work=work, version=version)
 
 
-def test_environment_has_the_wheel_without_torch_or_the_checkout(member_env):
-    probe = run([member_env.python, "-c", PROBE], cwd=member_env.work, timeout=120)
-    found = json.loads(probe.stdout)
-    check_probe(found, member_env)
-    assert found["executable"] == str(member_env.python), found["executable"]
-
-
 def check_probe(found: dict, env: MemberEnv):
+    """What PROBE printed: pybackprop is the wheel's, in the new environment, without torch."""
     where = Path(found["pybackprop"]).resolve()
     venv = env.python.parent.parent.resolve()
     assert where.is_relative_to(venv), f"pybackprop comes from {where}, not the new environment"
@@ -131,6 +125,13 @@ def check_probe(found: dict, env: MemberEnv):
     assert found["version"] == found["metadata_version"] == env.version, found
     on_path = [p for p in found["path"] if p and Path(p).resolve().is_relative_to(ROOT)]
     assert not on_path, f"the checkout is on the new environment's path: {on_path}"
+
+
+def test_environment_has_the_wheel_without_torch_or_the_checkout(member_env):
+    probe = run([member_env.python, "-c", PROBE], cwd=member_env.work, timeout=120)
+    found = json.loads(probe.stdout)
+    check_probe(found, member_env)
+    assert found["executable"] == str(member_env.python), found["executable"]
 
 
 @pytest.fixture(scope="module")
