@@ -28,6 +28,8 @@ Examples
 (15.0, 8.0)
 """
 
+# The one place the version is written: pyproject.toml reads it, and a release tag must
+# be v + this (CHANGELOG.md says how to release).
 __version__ = "0.1.0"
 
 from . import data, functional, init, nn, optim, train

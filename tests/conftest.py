@@ -1,4 +1,5 @@
-"""Shared pytest set-up: hypothesis profiles, and no silent skips in CI.
+"""Shared pytest set-up: hypothesis profiles, the built package (sdist and wheel), and no
+silent skips in CI.
 
 Timing on a shared 2-core machine is noisy, so no example has a deadline. Set
 HYPOTHESIS_PROFILE=thorough for a longer local run.
@@ -9,6 +10,10 @@ skipped test fails the run: in CI a skip would hide a failure.
 """
 
 import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -23,7 +28,10 @@ def pytest_runtest_makereport(item, call):
     if REQUIRE_ALL and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
-        report.longrepr = f"skipped, but PYBACKPROP_REQUIRE_SYSTEM_TOOLS=1 (CI) requires every test to run: {reason}"
+        report.longrepr = (
+            "skipped, but PYBACKPROP_REQUIRE_SYSTEM_TOOLS=1 (CI) requires every test to run: "
+            f"{reason}"
+        )
 
 
 settings.register_profile(
@@ -39,3 +47,39 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+# --- the built package (tests/test_release.py, tests/test_installed_wheel.py) -----------------
+
+# A folder holding the sdist and the wheel to test instead of building them: the release
+# workflow sets it, so that the files it publishes are the files these tests checked.
+DIST_ENV = "PYBACKPROP_DIST"
+
+
+class Dists(NamedTuple):
+    sdist: Path
+    wheel: Path
+
+
+@pytest.fixture(scope="session")
+def dists(tmp_path_factory) -> Dists:
+    """The sdist and wheel under test: $PYBACKPROP_DIST's, or built once per session here as
+    the release workflow builds them (`python -m build`: the sdist, then the wheel from it)."""
+    if os.environ.get(DIST_ENV):
+        folder = Path(os.environ[DIST_ENV]).resolve()
+    else:
+        folder = tmp_path_factory.mktemp("dist")
+        root = Path(__file__).resolve().parent.parent
+        built = subprocess.run(
+            [sys.executable, "-m", "build", "--outdir", str(folder), str(root)],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        if built.returncode != 0:
+            pytest.fail(f"python -m build failed:\n{built.stdout[-3000:]}{built.stderr[-3000:]}")
+    sdists, wheels = sorted(folder.glob("*.tar.gz")), sorted(folder.glob("*.whl"))
+    assert len(sdists) == 1 and len(wheels) == 1, (
+        f"{folder} must hold one sdist and one wheel, not {[p.name for p in sdists + wheels]}"
+    )
+    return Dists(sdist=sdists[0], wheel=wheels[0])
