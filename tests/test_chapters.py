@@ -69,7 +69,8 @@ del _pybackprop_offline
 """
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_HEADING = re.compile(r"^##\s+(?P<title>.+?)\s*#*\s*$")
+# The title without Quarto's attributes: "## Exercises {#sec-05-exercises}" is "Exercises".
+_HEADING = re.compile(r"^##\s+(?P<title>.+?)\s*(?:\{[^{}]*\})?\s*#*\s*$")
 _FENCE = re.compile(r"^(`{3,}|~{3,})")
 _DIV = re.compile(r"^(:{3,})\s*(?P<rest>.*)$")
 
