@@ -34,6 +34,20 @@ def pytest_runtest_makereport(item, call):
         )
 
 
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium through Playwright (tests/browser.py says which executable)."""
+    from tests.browser import ARGS, CHROMIUM
+
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    if CHROMIUM is None:
+        pytest.skip("needs Chromium: apt-get install chromium")
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
 settings.register_profile(
     "default",
     deadline=None,

@@ -11,7 +11,6 @@ Playwright cannot download its own browser here, so it drives the system's `chro
 """
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -21,20 +20,6 @@ from pybackprop import Value, step_backward
 from pybackprop.scalar.graph import _number
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-# Debian's package, Ubuntu's name for it, or the Chrome that CI runners have.
-CHROMIUM = next(
-    filter(None, map(shutil.which, ["chromium", "chromium-browser", "google-chrome"])), None
-)
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium: apt-get install chromium")
-
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # A page laid out like the book's: a text column of at most 749 px, light or dark.
 PAGE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -42,14 +27,6 @@ PAGE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 main{{max-width:{column}px;margin:0 auto;padding:0 8px}}
 @media (prefers-color-scheme: dark){{body{{background:#222;color:#ddd}}}}</style></head>
 <body><main>{body}</main></body></html>"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ The rules sections are plain CSS (no Sass variables), so they are loaded as they
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -26,11 +25,6 @@ WIDTHS = [360, 400, 749, 1400, 1600]
 COLUMN_PX = 749  # Quarto's book text column at 1400 px and wider
 AA = 4.5  # WCAG AA contrast for body text
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-playwright_api = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)"
-)
 
 # Colours of the two Bootswatch themes the book uses, and rules like the ones that broke the
 # rendered pages: they stand in for Quarto's own stylesheet, which the tests cannot build.
@@ -162,25 +156,6 @@ def page_html(theme: str, with_book: bool) -> str:
     return f"<!doctype html><html><head><style>{base}</style><style>{book}</style></head>" + (
         f"<body>{BODY}</body></html>"
     )
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield chromium
-        chromium.close()
 
 
 def open_page(browser, width: int, theme: str = "light", with_book: bool = True):
