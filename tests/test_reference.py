@@ -283,8 +283,8 @@ def _tracked() -> set[str]:
     return set(out.stdout.split())
 
 
-def _prose(text: str) -> list[str]:
-    """Lines outside fenced code, cells and front matter."""
+def prose_lines(text: str) -> list[str]:
+    """The lines of a page outside fenced code blocks and cells (and without its front matter)."""
     lines, kept, fence = text.splitlines(), [], None
     if lines and lines[0].strip() == "---":
         end = next((i for i, line in enumerate(lines[1:], 1) if line.strip() == "---"), 0)
@@ -317,7 +317,7 @@ def page_ids(text: str) -> set[str]:
         label = _CELL_LABEL.match(line)
         if label:
             ids.add(label["id"])
-    for line in _prose(text):
+    for line in prose_lines(text):
         heading = _HEADING.match(line)
         if heading:
             given = [a[1:] for a in (heading["attrs"] or "").split() if a.startswith("#")]
@@ -346,7 +346,7 @@ def test_every_link_of_every_page_lands_on_a_tracked_file_and_an_existing_id(sit
     ids = {name: page_ids(text) for name, text in site_pages.items()}
     broken = []
     for name, text in sorted(site_pages.items()):
-        prose = re.sub(r"\n(?!\n)", " ", "\n".join(_prose(text)))
+        prose = re.sub(r"\n(?!\n)", " ", "\n".join(prose_lines(text)))
         prose = re.sub(r"(`+).+?\1", "``", prose)  # code spans hold no links
         for link in _LINK.finditer(prose):
             target = link["target"]
@@ -421,7 +421,7 @@ def test_every_public_name_is_a_level_2_section_of_its_page(mod_name, reference_
     module = importlib.import_module(mod_name)
     levels = {}
     for page in reference_dir.glob("*.qmd"):
-        for line in _prose(page.read_text(encoding="utf-8")):
+        for line in prose_lines(page.read_text(encoding="utf-8")):
             heading = _HEADING.match(line)
             for attr in (heading["attrs"] or "").split() if heading else []:
                 if attr.startswith("#pybackprop."):

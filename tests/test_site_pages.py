@@ -52,33 +52,13 @@ def numbered_chapters() -> dict[int, str]:
     return {number: page for number, page in enumerate(chapters, start=1)}
 
 
-def prose_lines(text: str) -> list[str]:
-    """The lines of a page outside fenced code blocks (and without its YAML front matter)."""
-    lines = text.splitlines()
-    if lines and lines[0].strip() == "---":
-        end = next((i for i, line in enumerate(lines[1:], 1) if line.strip() == "---"), 0)
-        lines = lines[end + 1 :]
-    kept, fence = [], None
-    for line in lines:
-        match = _FENCE.match(line)
-        if fence is not None:
-            if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence):
-                fence = None
-            continue
-        if match:
-            fence = match.group(1)
-            continue
-        kept.append(line)
-    return kept
-
-
 def read(page: str) -> str:
     return (ROOT / page).read_text(encoding="utf-8")
 
 
 def links(page: str) -> list[tuple[str, str]]:
     """(text, target) of every Markdown link on `page`, code blocks left out."""
-    prose = "\n".join(prose_lines(read(page)))
+    prose = "\n".join(test_reference.prose_lines(read(page)))
     # A link's text may wrap onto the next line; join it so the pattern sees it whole.
     prose = re.sub(r"\n(?!\n)", " ", prose)
     return [(m["text"].strip(), m["target"]) for m in _LINK.finditer(prose)]
@@ -87,7 +67,7 @@ def links(page: str) -> list[tuple[str, str]]:
 def headings(page: str) -> list[tuple[int, str, str]]:
     """(level, title, attributes) of every Markdown heading of `page`."""
     found = []
-    for line in prose_lines(read(page)):
+    for line in test_reference.prose_lines(read(page)):
         match = _HEADING.match(line)
         if match:
             found.append((len(match["level"]), match["title"], match["attrs"] or ""))
@@ -150,7 +130,7 @@ def glossary_entries() -> list[dict]:
     """The glossary's terms: `### Term {#gloss-... .unnumbered}` with the text below them."""
     entries, letter = [], None
     current = None
-    for line in prose_lines(read(GLOSSARY)):
+    for line in test_reference.prose_lines(read(GLOSSARY)):
         heading = _HEADING.match(line)
         if heading and len(heading["level"]) <= 3:
             if len(heading["level"]) == 2:
@@ -449,13 +429,13 @@ def test_no_link_to_a_server_on_the_readers_own_machine(page):
     # A published page is read on other machines: a link to localhost leads nowhere there.
     machine = r"https?://(?:localhost|127\.|0\.0\.0\.0)[^\s>)]*"
     local = [t for _, t in links(page) if re.match(machine, t)]
-    local += re.findall(rf"<({machine})>", "\n".join(prose_lines(read(page))))
+    local += re.findall(rf"<({machine})>", "\n".join(test_reference.prose_lines(read(page))))
     assert not local, f"{page}: links to the reader's own machine: {local}"
 
 
 def test_404_page_sends_readers_to_a_search_box_they_can_reach():
     # The 404 page has no sidebar: where it mentions searching, it links to a page that has one.
-    for line in " ".join(prose_lines(read(NOT_FOUND))).split(". "):
+    for line in " ".join(test_reference.prose_lines(read(NOT_FOUND))).split(". "):
         if "search" in line.lower():
             assert f"]({HOME})" in line, f"{NOT_FOUND}: '{line.strip()}' links to no search box"
 
