@@ -1268,7 +1268,8 @@ def _modules_svg(player: ModuleBackwardPlayer, pid: str, start: dict[str, str]) 
     # Gap g lies below row g: the activation's shape going down, its gradient coming up.
     shapes = [_shape(s.grad_in) for s in steps] + ["()"]
     widest_box = max(len(line) for row in rows for line in row) * _CHAR + 24
-    widest_label = max(len(t) for t in [*shapes, *start.values(), "backward ↑"]) * _CHAR
+    grads = [text for name, text in start.items() if name.startswith("g")]
+    widest_label = max(len(t) for t in [*shapes, *grads, "backward ↑"]) * _CHAR
     half = max(widest_box / 2, _ARROW_DX + 10 + widest_label) + 8
     width, cx = 2 * half, half
     parts, y = [], 30.0
