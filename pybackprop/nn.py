@@ -15,6 +15,9 @@ bwd(grad_out, *inputs) -> grad of the loss with respect to the first input
 A module with parameters may also override ``bwd_params(grad_out, *inputs)``, which fills the
 parameters' gradients without computing dL/dinput: ``backward(grad_out, input_grad=False)``
 uses it to skip the first layer's most expensive and unused product, as PyTorch does.
+
+``step_backward_modules(model, loss_fn, x, target)`` shows that backward pass one module at a
+time, with each module's formulas and the shapes of the gradients, as data and as a player.
 """
 
 from __future__ import annotations
@@ -966,7 +969,7 @@ class CrossEntropyLoss(Loss):
 # --- the backward pass, one module at a time -------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays have no single truth value to compare by
 class ModuleStep:
     """One module's backward: the gradient coming in, the formulas, the gradients going out.
 
@@ -1018,6 +1021,13 @@ def _flat(model: Module, prefix: str = "") -> list[tuple[str, Module]]:
     if not isinstance(model, Sequential):
         return [(prefix[:-1], model)]
     return [pair for i, m in enumerate(model) for pair in _flat(m, f"{prefix}{i}.")]
+
+
+def _all_modules(model: Module) -> Iterator[Module]:
+    """The model and every module inside it, containers included."""
+    yield model
+    for _, child in model.named_children():
+        yield from _all_modules(child)
 
 
 def _shape(a) -> str:
@@ -1132,7 +1142,7 @@ def step_backward_modules(
     originals = _flat(model) + [("loss", loss_fn)]
     # Copy the parameters, not the arrays a previous forward pass kept for its backward.
     memo: dict[int, object] = {}
-    for _, m in originals:
+    for m in [*_all_modules(model), loss_fn]:
         for name in ("_inputs", "_log_probs"):
             kept = vars(m).get(name)
             if kept is not None:
@@ -1154,7 +1164,7 @@ def step_backward_modules(
         results = [grad_in] + list(param_grads.values())
         clauses = [
             f"{formula}: {shapes} → {_shape(result)}" if shapes else formula
-            for (formula, shapes), result in zip(formulas, results, strict=False)
+            for (formula, shapes), result in zip(formulas, results, strict=True)
         ]
         where = " (the loss)" if index == "loss" else f" [{index}]" if index else ""
         text = (

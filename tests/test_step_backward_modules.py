@@ -195,3 +195,13 @@ def test_bad_arguments_say_what_was_expected():
         nn.step_backward_modules(model, nn.MSELoss, x, y)
     with pytest.raises(TypeError, match="Module"):
         nn.step_backward_modules(lambda x: x, nn.MSELoss(), x, y)
+
+
+def test_cross_entropy_steps_and_the_losss_own_pending_backward():
+    model = nn.Linear(4, 3, rng=0, dtype=np.float64)
+    loss_fn = nn.CrossEntropyLoss()
+    x, labels = np.random.default_rng(0).normal(size=(5, 4)), np.array([0, 2, 1, 1, 0])
+    loss_fn(model(x), labels)  # a forward pass whose backward is still to come
+    steps = nn.step_backward_modules(model, loss_fn, x, labels).steps
+    assert steps[0].formulas == ("grad_in = grad_out * (softmax(logits) - one_hot(target)) / n",)
+    np.testing.assert_array_equal(steps[0].grad_in, loss_fn.backward())
