@@ -6,9 +6,10 @@ them; offline those pages threw an uncaught error. Two answers, both checked her
 
 - outputs that need no HTML have none: `train.fit` shows Markdown (tests/test_train.py runs it
   in a kernel) and `CheckResult` has only a Markdown repr;
-- the package's HTML outputs (the `step_backward` player, the Graphviz-free drawing) reference
-  nothing outside themselves, and the `post-render` step `scripts/offline_pages.py` removes
-  Quarto's CDN tags from every page without a real Jupyter widget.
+- the package's HTML outputs (the `step_backward` and `nn.step_backward_modules` players, the
+  Graphviz-free drawing) reference nothing outside themselves, and the `post-render` step
+  `scripts/offline_pages.py` removes Quarto's CDN tags from every page without a real Jupyter
+  widget.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ import re
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
-from pybackprop import Value, step_backward
+from pybackprop import Value, nn, step_backward
 from pybackprop.scalar import GraphDrawing
 from pybackprop.scalar.graph import _graph, _pick_rankdir, _svg_layout
 
@@ -36,7 +38,11 @@ _spec.loader.exec_module(offline_pages)
 CDN_TRIGGERS = {"text/html", "application/javascript"}
 _HTML_REPR = re.compile(r"def _repr_(html|javascript)_\b")
 # The objects whose HTML repr is allowed: self-contained, checked below.
-SELF_CONTAINED_HTML = {"pybackprop/scalar/graph.py", "pybackprop/scalar/player.py"}
+SELF_CONTAINED_HTML = {
+    "pybackprop/nn.py",
+    "pybackprop/scalar/graph.py",
+    "pybackprop/scalar/player.py",
+}
 _HTML_DISPLAY = re.compile(r"\b(HTML|Javascript|IFrame)\(|\bipywidgets\b|\bplotly\b|tqdm\.auto")
 # Anything that makes a browser fetch from another host.
 _EXTERNAL = re.compile(
@@ -77,7 +83,10 @@ def test_the_player_and_the_fallback_drawing_reference_nothing_outside_themselve
     y = (x * x + x).tanh()
     graph = _graph(y)
     drawing = GraphDrawing(_svg_layout(graph, _pick_rankdir(graph, None)), "a note")
-    for html in (step_backward(y)._repr_html_(), drawing._repr_html_()):
+    model = nn.Sequential(nn.Linear(3, 4, rng=0), nn.ReLU(), nn.Linear(4, 1, rng=1))
+    x, target = np.ones((2, 3), np.float32), np.zeros((2, 1), np.float32)
+    modules = nn.step_backward_modules(model, nn.MSELoss(), x, target)
+    for html in (step_backward(y)._repr_html_(), drawing._repr_html_(), modules._repr_html_()):
         assert "<svg" in html
         assert not _EXTERNAL.search(html), _EXTERNAL.search(html)
 

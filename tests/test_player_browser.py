@@ -2,7 +2,8 @@
 
 A page with two players (as a chapter has) is opened from disk. Buttons and keys step the
 first; the second must not move. At the last step every gradient in the drawing must be the
-engine's. Every request the page makes is recorded (and anything but the file itself refused):
+engine's. The module player (`nn.step_backward_modules`) steps through chapter 8's model the
+same way. Every request the page makes is recorded (and anything but the file itself refused):
 none may leave it. Legibility is measured in the browser: labels at least 10 CSS px tall in the
 book's 749 px column, and at 400 px the drawing fits the screen and opens full size.
 
@@ -13,10 +14,11 @@ Playwright cannot download its own browser here, so it drives the system's `chro
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from test_graph import BOOK_GRAPHS, COLUMN_PX, MIN_LABEL_PX, hide_dot
 
-from pybackprop import Value, step_backward
+from pybackprop import Value, nn, step_backward
 from pybackprop.scalar.graph import _number
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
@@ -233,3 +235,74 @@ def test_player_without_dot_works_in_the_browser(tmp_path, visit, monkeypatch):
     pid = player_id(page.locator(".pbp-player"))
     assert drawn_grads(page, pid, len(order)) == [f"grad {_number(n.grad)}" for n in order]
     assert outside(requests, path.as_uri()) == []
+
+
+# --- the module player (nn.step_backward_modules) --------------------------------------------
+
+
+def chapter8_player():
+    """Chapter 8's model, lin -> relu -> lin -> mse, on a small random batch."""
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(
+        nn.Linear(13, 50, rng=0, dtype=np.float64),
+        nn.ReLU(),
+        nn.Linear(50, 1, rng=1, dtype=np.float64),
+    )
+    return nn.step_backward_modules(
+        model, nn.MSELoss(), rng.normal(size=(64, 13)), rng.normal(size=(64, 1))
+    )
+
+
+def test_module_player_steps_through_the_modules(tmp_path, visit):
+    player = chapter8_player()
+    scalar = step_backward(twice_used())
+    path = write_page(tmp_path, player._repr_html_(), scalar._repr_html_())
+    page, requests = visit(path)
+    expect = sync_api.expect
+    one = page.locator(".pbp-player").nth(0)
+    pid = player_id(one)
+    count, text = one.locator(".pbp-count"), one.locator(".pbp-text")
+    grad = one.locator(f"[id='{pid}-g3'] .pbp-grad")  # the gradient leaving the loss
+    params = one.locator(f"[id='{pid}-p3'] .pbp-grad")  # the last Linear's parameters
+
+    expect(count).to_have_text("step 0 of 4")
+    expect(text).to_contain_text("the loss's gradient with respect to itself is 1")
+    expect(grad).to_have_text("grad ?")
+    one.get_by_role("button", name="Next").click()
+    expect(count).to_have_text("step 1 of 4")
+    expect(text).to_have_text(player.steps[0].text)
+    expect(grad).to_have_text("grad (64, 1)")
+    assert "pbp-on" in one.locator(f"[id='{pid}-m4']").get_attribute("class")  # MSELoss
+    one.get_by_role("button", name="Next").click()
+    expect(text).to_have_text(player.steps[1].text)
+    expect(params).to_have_text("weight.grad (50, 1), bias.grad (1,)")
+    assert "pbp-on" in one.locator(f"[id='{pid}-m3']").get_attribute("class")
+    assert "pbp-on" not in one.locator(f"[id='{pid}-m4']").get_attribute("class")
+
+    one.focus()
+    page.keyboard.press("ArrowLeft")
+    expect(count).to_have_text("step 1 of 4")
+    expect(params).to_have_text("weight.grad ?, bias.grad ?")
+    page.keyboard.press(" ")  # play to the end
+    expect(count).to_have_text("step 4 of 4", timeout=15_000)
+    expect(text).to_have_text(player.steps[-1].text)
+    expect(one.locator(f"[id='{pid}-g0'] .pbp-grad")).to_have_text("grad (64, 13)")
+    one.get_by_role("button", name="Reset").click()
+    expect(count).to_have_text("step 0 of 4")
+    expect(grad).to_have_text("grad ?")
+
+    # The scalar player on the same page has not moved.
+    expect(page.locator(".pbp-player").nth(1).locator(".pbp-count")).to_have_text("step 0 of 1")
+    assert outside(requests, path.as_uri()) == []
+
+
+def test_module_player_is_legible_in_the_column_and_fits_400px(tmp_path, visit):
+    html = chapter8_player()._repr_html_()
+    page, _ = visit(write_page(tmp_path, html), width=1400)
+    assert page.get_by_role("group", name=re.compile("Backward pass through the modules")).count()
+    assert page.locator(".pbp-text").get_attribute("aria-live") == "polite"
+    sizes = page.locator(".pbp-drawing svg").evaluate(LABEL_SIZES)
+    assert min(sizes) >= MIN_LABEL_PX
+    page, _ = visit(write_page(tmp_path, html), width=400)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 400
+    assert page.locator(".pbp-drawing svg").bounding_box()["width"] <= 400

@@ -13,14 +13,12 @@ fetched from anywhere), so it works in Jupyter, in the rendered book and offline
 
 from __future__ import annotations
 
-import html
-import json
 import re
-import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
+from .._player import new_id, player_html, save_page
 from .engine import Value
 from .graph import (
     _dot_source,
@@ -326,110 +324,11 @@ class BackwardPlayer:
         >>> page.read_text().startswith("<!DOCTYPE html>")
         True
         """
-        path = Path(path)
         name = _names(self.out._topological_order())[id(self.out)]
-        title = html.escape(f"Backward pass of {name}")
-        path.write_text(
-            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{title}</title><style>{_PAGE_CSS}</style></head>\n<body>\n"
-            f"<h1>{title}</h1>\n{_player_html(self)}\n</body></html>\n",
-            encoding="utf-8",
-        )
-        return path
+        return save_page(path, f"Backward pass of {name}", _player_html(self))
 
 
 # --- the HTML --------------------------------------------------------------------------------
-
-_PAGE_CSS = (
-    "body{font-family:system-ui,sans-serif;max-width:60em;margin:1em auto;padding:0 1em}"
-    "@media (prefers-color-scheme:dark){body{background:#1e1e1e;color:#eee}}"
-)
-
-# Scoped by class, so several players on a page share it harmlessly. The drawing keeps its own
-# white panel, readable in light and dark themes alike; controls and text take the page's colours.
-_CSS = """
-.pbp-player{margin:1em 0;padding:.5em;border:1px solid rgba(128,128,128,.6);border-radius:6px}
-.pbp-player:focus-visible,.pbp-player button:focus-visible{outline:2px solid currentColor;
- outline-offset:2px}
-.pbp-drawing{background:#fff;color:#000;border-radius:4px;overflow-x:auto}
-.pbp-drawing svg{display:block;max-width:100%;height:auto;margin:0 auto}
-.pbp-full .pbp-drawing svg{max-width:none}
-.pbp-controls{display:flex;flex-wrap:wrap;gap:.4em;align-items:center;margin:.5em 0}
-.pbp-controls button{font:inherit;color:inherit;background:transparent;
- border:1px solid currentColor;border-radius:4px;padding:.1em .7em;cursor:pointer}
-.pbp-count{font-variant-numeric:tabular-nums;margin:0 .5em}
-.pbp-text{margin:.3em 0;font-family:monospace;font-size:.9em;overflow-wrap:anywhere;
- min-height:2.6em}
-.pbp-note{font-size:.85em;margin:.3em 0}
-.pbp-on polygon,.pbp-on ellipse,.pbp-on path{stroke:#c2410c;stroke-width:2.5px}
-.node.pbp-on polygon,.node.pbp-on ellipse{fill:#fed7aa}
-.edge.pbp-on polygon{fill:#c2410c}
-.node.pbp-new polygon{fill:#bfdbfe;stroke:#1d4ed8;stroke-width:2px}
-.pbp-new .pbp-grad{font-weight:bold}
-"""
-
-# `id` is the player's own id; everything is looked up from it, so players stay independent.
-_JS = """
-(function (id) {
-  var root = document.getElementById(id);
-  var data = JSON.parse(root.querySelector(".pbp-data").textContent);
-  var last = data.steps.length, k = 0, timer = null;
-  var text = root.querySelector(".pbp-text"), count = root.querySelector(".pbp-count");
-  var play = root.querySelector("[data-do=play]");
-  function part(name) { return document.getElementById(id + "-" + name); }
-  function setGrads(grads) {
-    for (var name in grads) part(name).querySelector(".pbp-grad").textContent = grads[name];
-  }
-  function show(target) {
-    k = Math.max(0, Math.min(last, target));
-    root.querySelectorAll(".pbp-on, .pbp-new").forEach(function (el) {
-      el.classList.remove("pbp-on", "pbp-new");
-    });
-    setGrads(data.start);
-    for (var i = 0; i < k; i++) setGrads(data.steps[i].grads);
-    if (k > 0) {
-      var step = data.steps[k - 1];
-      step.on.forEach(function (name) { part(name).classList.add("pbp-on"); });
-      Object.keys(step.grads).forEach(function (name) { part(name).classList.add("pbp-new"); });
-    }
-    count.textContent = "step " + k + " of " + last;
-    text.textContent = k > 0 ? data.steps[k - 1].text : data.intro;
-  }
-  function stop() { clearInterval(timer); timer = null; play.textContent = "Play"; }
-  function toggle() {
-    if (timer) return stop();
-    if (k === last) show(0);
-    play.textContent = "Pause";
-    timer = setInterval(function () {
-      show(k + 1);
-      if (k === last) stop();
-    }, 1200);
-  }
-  var actions = {
-    prev: function () { stop(); show(k - 1); },
-    next: function () { stop(); show(k + 1); },
-    reset: function () { stop(); show(0); },
-    play: toggle,
-    zoom: function (button) {
-      button.setAttribute("aria-pressed", root.classList.toggle("pbp-full"));
-    }
-  };
-  root.addEventListener("click", function (e) {
-    var button = e.target.closest("button[data-do]");
-    if (button) actions[button.getAttribute("data-do")](button);
-  });
-  root.addEventListener("keydown", function (e) {
-    if (e.key === "ArrowLeft") actions.prev();
-    else if (e.key === "ArrowRight") actions.next();
-    else if (e.key === " " && !e.target.closest("button")) toggle();
-    else return;
-    e.preventDefault();
-    e.stopPropagation();  // keep the notebook from moving between cells
-  });
-  show(0);
-})
-"""
 
 
 def _drawing(
@@ -477,7 +376,7 @@ def _drawing(
 
 
 def _player_html(player: BackwardPlayer) -> str:
-    pid = "pbp-" + uuid.uuid4().hex[:12]
+    pid = new_id()
     order = _nodes(player.out)
     short = {id(node): f"v{i}" for i, node in enumerate(order)}
     # Step 0: the output's gradient is 1, no other is known yet.
@@ -496,25 +395,5 @@ def _player_html(player: BackwardPlayer) -> str:
         "gradient is known yet. Next passes it back one node at a time."
     )
     shown = {short[node_id]: text for node_id, text in start.items()}
-    data = json.dumps({"start": shown, "steps": steps, "intro": intro}, ensure_ascii=False)
-    data = data.replace("<", "\\u003c")  # no "</script>" or "<!--" inside the script element
-    n = len(steps)
-    note_html = f'<p class="pbp-note">{html.escape(note)}</p>' if note else ""
-    label = f"Backward pass of {out_name}, step by step: buttons, or the arrow keys and space"
-    return f"""<div class="pbp-player" id="{pid}" role="group" tabindex="0"
- aria-label="{html.escape(label)}">
-<style>{_CSS}</style>
-<div class="pbp-drawing">{svg}</div>
-<div class="pbp-controls">
-<button type="button" data-do="reset">Reset</button>
-<button type="button" data-do="prev">Previous</button>
-<button type="button" data-do="play">Play</button>
-<button type="button" data-do="next">Next</button>
-<span class="pbp-count">step 0 of {n}</span>
-<button type="button" data-do="zoom" aria-pressed="false">Full size</button>
-</div>
-<p class="pbp-text" aria-live="polite">{html.escape(intro)}</p>
-{note_html}
-<script type="application/json" class="pbp-data">{data}</script>
-<script>{_JS}("{pid}");</script>
-</div>"""
+    title = f"Backward pass of {out_name}"
+    return player_html(pid, svg, start=shown, steps=steps, intro=intro, title=title, note=note)
