@@ -1,7 +1,7 @@
 """pybackprop: backpropagation from scratch, for the Backprop bookclub.
 
 The scalar engine (``Value``, ``MLP``, graph drawing) follows micrograd; the array half
-(``functional``, ``nn``, ``init``, ``optim``, ``train``) follows fast.ai's lesson 13 with
+(``nn``, ``optim``, ``train``) follows fast.ai's lesson 13 with
 PyTorch's names. numpy is the only dependency: nothing here imports torch or matplotlib at
 import time.
 
@@ -9,9 +9,9 @@ The package follows the book's order:
 
 - ``Value``, ``MLP``, ``to_dot``, ``draw_graph``, ``step_backward``: scalar autodiff, one
   number at a time, and its graph drawn and stepped through (``pybackprop.scalar``).
-- ``functional``: stateless array maths, e.g. ``relu``, ``softmax``, ``cross_entropy``.
-- ``nn``: modules with hand-written backward passes, x: (batch, n_in) -> (batch, n_out).
-- ``init``: weight initialisation (Kaiming, Xavier) and input normalisation.
+- ``nn``: modules with hand-written backward passes, x: (batch, n_in) -> (batch, n_out),
+  laid out as ``torch.nn``: ``nn.functional`` (stateless maths, e.g. ``relu``, ``softmax``,
+  ``cross_entropy``, ``mse_loss``) and ``nn.init`` (Kaiming, Xavier, input normalisation).
 - ``optim``: ``SGD``, ``Adam`` and the ``OneCycleLR`` schedule.
 - ``train``: ``fit``, the training loop, and the ``History`` it returns.
 - ``data``: MNIST (``load_mnist``, ``read_idx``), toy sets, a ``DataLoader``.
@@ -32,7 +32,7 @@ Examples
 # be v + this (CHANGELOG.md says how to release).
 __version__ = "0.1.0"
 
-from . import data, functional, init, nn, optim, train
+from . import data, nn, optim, train
 from .gradcheck import GradcheckError, gradcheck
 from .scalar import MLP, Value, draw_graph, step_backward, to_dot
 
@@ -42,9 +42,7 @@ __all__ = [
     "Value",
     "data",
     "draw_graph",
-    "functional",
     "gradcheck",
-    "init",
     "nn",
     "optim",
     "step_backward",

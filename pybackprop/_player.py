@@ -5,6 +5,8 @@ Reset buttons, a step counter and a line of text that is an ARIA live region, wi
 script and scoped CSS (nothing fetched from anywhere). The drawing's parts that change are SVG
 elements with the ids ``<player id>-<name>``: a step highlights some of them (``pbp-on``) and
 sets the text of the ``.pbp-grad`` element inside others (``pbp-new``).
+
+``Player`` is the base class of both players: it holds the one ``_repr_html_`` and ``save``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import html
 import json
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 PAGE_CSS = (
@@ -105,60 +108,90 @@ JS = """
 """
 
 
-def new_id() -> str:
-    """A fresh player id: the prefix of every id inside one player."""
-    return "pbp-" + uuid.uuid4().hex[:12]
+@dataclass(frozen=True)
+class Frames:
+    """What a player shows, for a player whose id is ``pid``.
 
-
-def player_html(
-    pid: str,
-    svg: str,
-    *,
-    start: dict[str, str],
-    steps: list[dict],
-    intro: str,
-    title: str,
-    note: str | None = None,
-) -> str:
-    """The player around a drawing whose changing parts have ids ``pid-<name>``.
-
-    ``start``: part name -> its ``.pbp-grad`` text at step 0. Each of ``steps`` is a dict with
-    ``on`` (part names to highlight), ``grads`` (part name -> new ``.pbp-grad`` text) and
-    ``text`` (the step's line). ``intro`` is step 0's line, ``title`` names the player
-    (e.g. ``Backward pass of L``), ``note`` an optional line under it.
+    ``svg`` is the drawing, whose changing parts have the ids ``pid-<name>``. ``start``: part
+    name -> its ``.pbp-grad`` text at step 0. Each of ``steps`` is a dict with ``on`` (part
+    names to highlight), ``grads`` (part name -> new ``.pbp-grad`` text) and ``text`` (the
+    step's line). ``intro`` is step 0's line, ``note`` an optional line under the player.
     """
-    data = json.dumps({"start": start, "steps": steps, "intro": intro}, ensure_ascii=False)
-    data = data.replace("<", "\\u003c")  # no "</script>" or "<!--" inside the script element
-    note_html = f'<p class="pbp-note">{html.escape(note)}</p>' if note else ""
-    label = f"{title}, step by step: buttons, or the arrow keys and space"
-    return f"""<div class="pbp-player" id="{pid}" role="group" tabindex="0"
+
+    svg: str
+    start: dict[str, str]
+    steps: list[dict]
+    intro: str
+    note: str | None = None
+
+
+class Player:
+    """Base of the step-by-step players: shown in Jupyter and the book, saved as a page.
+
+    A subclass names itself (``title``, e.g. ``Backward pass of L``) and draws itself
+    (``_frames(pid)``); this class wraps the drawing in the one HTML shell all players share.
+    """
+
+    title: str
+
+    def _frames(self, pid: str) -> Frames:
+        raise NotImplementedError(f"{type(self).__name__} must implement _frames(pid)")
+
+    def _repr_html_(self) -> str:
+        pid = "pbp-" + uuid.uuid4().hex[:12]  # every id inside one player starts with it
+        frames = self._frames(pid)
+        data = {"start": frames.start, "steps": frames.steps, "intro": frames.intro}
+        data = json.dumps(data, ensure_ascii=False)
+        data = data.replace("<", "\\u003c")  # no "</script>" or "<!--" inside the script element
+        note = f'<p class="pbp-note">{html.escape(frames.note)}</p>' if frames.note else ""
+        label = f"{self.title}, step by step: buttons, or the arrow keys and space"
+        return f"""<div class="pbp-player" id="{pid}" role="group" tabindex="0"
  aria-label="{html.escape(label)}">
 <style>{CSS}</style>
-<div class="pbp-drawing">{svg}</div>
+<div class="pbp-drawing">{frames.svg}</div>
 <div class="pbp-controls">
 <button type="button" data-do="reset">Reset</button>
 <button type="button" data-do="prev">Previous</button>
 <button type="button" data-do="play">Play</button>
 <button type="button" data-do="next">Next</button>
-<span class="pbp-count">step 0 of {len(steps)}</span>
+<span class="pbp-count">step 0 of {len(frames.steps)}</span>
 <button type="button" data-do="zoom" aria-pressed="false">Full size</button>
 </div>
-<p class="pbp-text" aria-live="polite">{html.escape(intro)}</p>
-{note_html}
+<p class="pbp-text" aria-live="polite">{html.escape(frames.intro)}</p>
+{note}
 <script type="application/json" class="pbp-data">{data}</script>
 <script>{JS}("{pid}");</script>
 </div>"""
 
+    def save(self, path: str | Path) -> Path:
+        """Write the player as a standalone HTML page (no network needed to open it).
 
-def save_page(path: str | Path, title: str, player: str) -> Path:
-    """Write ``player`` (from ``player_html``) as a standalone page titled ``title``."""
-    path = Path(path)
-    title = html.escape(title)
-    path.write_text(
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{title}</title><style>{PAGE_CSS}</style></head>\n<body>\n"
-        f"<h1>{title}</h1>\n{player}\n</body></html>\n",
-        encoding="utf-8",
-    )
-    return path
+        Parameters
+        ----------
+        path : str or Path
+            Where to write the page, e.g. ``"backward.html"``.
+
+        Returns
+        -------
+        Path
+            The path written.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> from pybackprop import Value, step_backward
+        >>> x = Value(2.0, label="x")
+        >>> page = step_backward(x * x).save(pathlib.Path(tempfile.mkdtemp()) / "x.html")
+        >>> page.read_text().startswith("<!DOCTYPE html>")
+        True
+        """
+        path = Path(path)
+        title = html.escape(self.title)
+        path.write_text(
+            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{title}</title><style>{PAGE_CSS}</style></head>\n<body>\n"
+            f"<h1>{title}</h1>\n{self._repr_html_()}\n</body></html>\n",
+            encoding="utf-8",
+        )
+        return path

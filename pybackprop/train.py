@@ -28,7 +28,7 @@ from functools import partial
 
 import numpy as np
 
-from . import functional as F
+from .nn import functional as F
 from . import nn
 from .optim import OneCycleLR, Optimizer
 
@@ -108,7 +108,7 @@ class History:
         Per epoch: the loss on ``valid_dl`` after the epoch (NaN without ``valid_dl``).
     accuracy : list of float, length epochs
         Per epoch: the fraction of ``valid_dl`` classified right, via
-        ``functional.accuracy``; NaN without ``valid_dl`` or when the targets are not integer
+        ``nn.functional.accuracy``; NaN without ``valid_dl`` or when the targets are not integer
         class labels (a regression loss such as ``MSELoss`` has no accuracy).
     epoch_time : list of float, length epochs
         Per epoch: the seconds the epoch took, validation included.

@@ -16,7 +16,7 @@ from functools import cache, partial
 import numpy as np
 import pytest
 
-from pybackprop import functional as F
+import pybackprop.nn.functional as F
 from pybackprop import nn
 from pybackprop.exercises import (
     check_adam_step,
@@ -729,7 +729,7 @@ row(LS, "returned_softmax", "F.softmax", F.softmax)
 row(LS, "missing_keepdims", "x - lse(x)[:, 0]", lambda x: x - lse(x, keepdims=False))
 row(LS, "missing_keepdims", "x - F.logsumexp(x)", lambda x: x - F.logsumexp(x))
 row(LS, "wrong_axis", "over axis 0", lambda x: x - np.log(np.exp(x).sum(0, keepdims=True)))
-row(LS, "wrong_axis", "F.log_softmax(x, axis=0)", lambda x: F.log_softmax(x, axis=0))
+row(LS, "wrong_axis", "F.log_softmax(x, dim=0)", lambda x: F.log_softmax(x, dim=0))
 
 LE = check_logsumexp
 row(LE, "no_max_subtracted", "np.log(np.exp(x).sum(-1))", lambda x: np.log(np.exp(x).sum(-1)))
@@ -771,7 +771,7 @@ row(
     lambda x: np.max(x, axis=1) + np.log(np.sum(np.exp(x - np.max(x, axis=1)), axis=1)),
 )
 row(LE, "wrong_axis", "over axis 0", lambda x: x.max(0) + np.log(np.exp(x - x.max(0)).sum(0)))
-row(LE, "wrong_axis", "F.logsumexp(x, axis=0)", lambda x: F.logsumexp(x, axis=0))
+row(LE, "wrong_axis", "F.logsumexp(x, dim=0)", lambda x: F.logsumexp(x, dim=0))
 
 
 def log_probs(x):

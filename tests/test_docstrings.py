@@ -28,9 +28,9 @@ import pybackprop
 # (pybackprop.scalar.Value, not pybackprop.Value).
 PUBLIC_MODULES = [
     "pybackprop.scalar",
-    "pybackprop.functional",
+    "pybackprop.nn.functional",
     "pybackprop.nn",
-    "pybackprop.init",
+    "pybackprop.nn.init",
     "pybackprop.optim",
     "pybackprop.train",
     "pybackprop.data",

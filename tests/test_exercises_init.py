@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from strategies import seeds
 
-from pybackprop import init
+from pybackprop.nn import init
 from pybackprop.exercises import check_kaiming_init
 
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from strategies import seeds
 
-from pybackprop import functional as F
+import pybackprop.nn.functional as F
 from pybackprop.exercises import (
     check_cross_entropy,
     check_log_softmax,
@@ -30,7 +30,7 @@ def global_max_lse(x):
 
 
 def log_probs(x):
-    return x - F.logsumexp(x, keepdims=True)
+    return x - F.logsumexp(x, keepdim=True)
 
 
 def picked(x, y):
@@ -39,18 +39,18 @@ def picked(x, y):
 
 MISTAKES = [
     (check_softmax, "no_max_subtracted", naive_softmax),
-    (check_softmax, "wrong_axis", lambda x: F.softmax(x, axis=0)),
+    (check_softmax, "wrong_axis", lambda x: F.softmax(x, dim=0)),
     (check_softmax, "wrong_axis", lambda x: np.exp(x) / np.exp(x).sum()),
     (check_softmax, "missing_keepdims", lambda x: np.exp(x) / np.exp(x).sum(-1)),
     (check_softmax, "global_max_subtracted", lambda x: naive_softmax(x - x.max())),
     (check_log_softmax, "no_max_subtracted", lambda x: x - naive_lse(x)[:, None]),
     (check_log_softmax, "log_of_softmax", lambda x: np.log(F.softmax(x))),
-    (check_log_softmax, "wrong_axis", lambda x: F.log_softmax(x, axis=0)),
+    (check_log_softmax, "wrong_axis", lambda x: F.log_softmax(x, dim=0)),
     (check_log_softmax, "missing_keepdims", lambda x: x - F.logsumexp(x)),
     (check_log_softmax, "returned_softmax", F.softmax),
     (check_log_softmax, "global_max_subtracted", lambda x: x - global_max_lse(x)[:, None]),
     (check_logsumexp, "no_max_subtracted", naive_lse),
-    (check_logsumexp, "wrong_axis", lambda x: F.logsumexp(x, axis=0)),
+    (check_logsumexp, "wrong_axis", lambda x: F.logsumexp(x, dim=0)),
     (
         check_logsumexp,
         "max_not_added_back",

@@ -1,4 +1,4 @@
-"""pybackprop.init: the spread of each initialiser (against torch's gains), in place, normalize."""
+"""pybackprop.nn.init: the spread of each initialiser (against torch's gains), in place, normalize."""
 
 import math
 
@@ -17,7 +17,8 @@ from strategies import (
     small_floats,
 )
 
-from pybackprop import init, nn
+from pybackprop import nn
+from pybackprop.nn import init
 
 
 def std_rtol(n: int) -> float:

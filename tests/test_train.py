@@ -10,7 +10,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pybackprop import functional as F
+import pybackprop.nn.functional as F
 from pybackprop import nn, optim, train
 from pybackprop.data import DataLoader, load_mnist
 

@@ -2,7 +2,7 @@
 
 Random weights cannot be compared number by number, so the check compares their spread:
 the sample mean and standard deviation of n_in * n_out draws against 0 and sqrt(2 / n_in),
-the spread ``pybackprop.init.kaiming_normal_`` gives. Any distribution with that spread passes
+the spread ``pybackprop.nn.init.kaiming_normal_`` gives. Any distribution with that spread passes
 (a uniform on [-a, a] with a = sqrt(6 / n_in) as well as a normal).
 """
 
@@ -79,7 +79,7 @@ def check_kaiming_init(fn: Callable, seed: int = 0) -> CheckResult:
 
     Write ``kaiming_init(n_in, n_out, rng) -> weight`` returning an np.ndarray of shape
     (n_in, n_out), as ``x @ weight`` expects, with entries drawn with mean 0 and standard
-    deviation ``sqrt(2 / n_in)``, the spread ``pybackprop.init.kaiming_normal_`` gives for a
+    deviation ``sqrt(2 / n_in)``, the spread ``pybackprop.nn.init.kaiming_normal_`` gives for a
     layer followed by a ReLU. Draw them with the ``np.random.Generator`` passed as ``rng``
     (so that the same seed gives the same weights). Random weights cannot be compared number
     by number, so the check compares their spread: the sample mean and standard deviation of
@@ -107,7 +107,7 @@ def check_kaiming_init(fn: Callable, seed: int = 0) -> CheckResult:
 
     See Also
     --------
-    pybackprop.init.kaiming_normal_
+    pybackprop.nn.init.kaiming_normal_
 
     Examples
     --------

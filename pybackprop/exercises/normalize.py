@@ -1,7 +1,7 @@
 """A check for normalising a training and a validation set (chapter 10).
 
 Both sets are normalised with the *training* set's mean and standard deviation, one of each
-over all values, as ``pybackprop.data.mean_std`` and ``pybackprop.init.normalize`` do. The cases'
+over all values, as ``pybackprop.data.mean_std`` and ``pybackprop.nn.init.normalize`` do. The cases'
 validation sets are brighter and more spread out than their training sets, as a real shift
 between two sets would be, so normalising the validation set with its own statistics shows.
 """
@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..data import mean_std
-from ..init import normalize
+from ..nn.init import normalize
 from .result import CheckResult
 from .runner import DTYPES, Case, Mistake, run_check
 
@@ -145,7 +145,7 @@ def check_normalize(fn: Callable, seed: int = 0) -> CheckResult:
     ``normalize_sets(x_train, x_valid) -> (x_train_n, x_valid_n)`` returning
     ``(x_train - mean) / std`` and ``(x_valid - mean) / std``, each with its input's shape and
     dtype. Return new arrays; leave the inputs unchanged. The check compares them with
-    ``pybackprop.init.normalize`` on 10 random cases whose validation sets are brighter and
+    ``pybackprop.nn.init.normalize`` on 10 random cases whose validation sets are brighter and
     more spread out than their training sets, as a real shift between two sets would be, so
     that normalising the validation set with its own statistics shows.
 
@@ -171,7 +171,7 @@ def check_normalize(fn: Callable, seed: int = 0) -> CheckResult:
 
     See Also
     --------
-    pybackprop.data.mean_std, pybackprop.init.normalize
+    pybackprop.data.mean_std, pybackprop.nn.init.normalize
 
     Examples
     --------

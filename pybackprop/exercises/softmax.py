@@ -2,7 +2,7 @@
 
 Each runs small logits first, then large ones: rows near 1e3 (where exp overflows unless the
 row's maximum is subtracted) and rows spread over thousands (where subtracting one maximum
-for the whole batch underflows the other rows). The references are ``pybackprop.functional``.
+for the whole batch underflows the other rows). The references are ``pybackprop.nn.functional``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .. import functional as F
+from ..nn import functional as F
 from .result import CheckResult
 from .runner import DTYPES, Case, Mistake, non_finite, run_check
 
@@ -120,7 +120,7 @@ _SOFTMAX_MISTAKES = [
     Mistake(
         "wrong_axis",
         f"this is softmax over axis 0: {_AXIS}",
-        produce=lambda x: F.softmax(x, axis=0),
+        produce=lambda x: F.softmax(x, dim=0),
     ),
     _global_max(
         "nan",
@@ -146,7 +146,7 @@ def check_softmax(fn: Callable, seed: int = 0) -> CheckResult:
 
     Write ``softmax(x) -> probs`` for ``x``: (batch, n) logits, returning ``probs``:
     (batch, n) in ``x``'s dtype, each row ``exp(x - max) / sum(exp(x - max))`` over that row,
-    finite for any finite logits. The check compares it with ``pybackprop.functional.softmax``
+    finite for any finite logits. The check compares it with ``pybackprop.nn.functional.softmax``
     on 16 random cases (float64 and float32, a batch of 1, a row of one entry): small logits
     first, then large ones, rows near 1e3 (where ``exp`` overflows unless the row's maximum is
     subtracted) and rows spread over thousands (where subtracting one maximum for the whole
@@ -170,7 +170,7 @@ def check_softmax(fn: Callable, seed: int = 0) -> CheckResult:
 
     See Also
     --------
-    pybackprop.functional.softmax
+    pybackprop.nn.functional.softmax
 
     Examples
     --------
@@ -202,7 +202,7 @@ _LOG_SOFTMAX_MISTAKES = [
     Mistake(
         "wrong_axis",
         f"this is log_softmax over axis 0: {_AXIS}",
-        produce=lambda x: F.log_softmax(x, axis=0),
+        produce=lambda x: F.log_softmax(x, dim=0),
     ),
     Mistake(
         "log_of_softmax",
@@ -229,7 +229,7 @@ def check_log_softmax(fn: Callable, seed: int = 0) -> CheckResult:
     Write ``log_softmax(x) -> log_probs`` for ``x``: (batch, n) logits, returning ``log_probs``:
     (batch, n) in ``x``'s dtype, ``x - logsumexp(x)`` row by row, finite for any finite logits
     (``log(softmax(x))`` is not: it gives ``log(0)`` once a probability underflows). The check
-    compares it with ``pybackprop.functional.log_softmax`` on 16 random cases (float64 and float32,
+    compares it with ``pybackprop.nn.functional.log_softmax`` on 16 random cases (float64 and float32,
     a batch of 1, a row of one entry): small logits first, then large ones, rows near 1e3 (where
     ``exp`` overflows unless the row's maximum is subtracted) and rows spread over thousands (where
     subtracting one maximum for the whole batch underflows the other rows).
@@ -253,14 +253,14 @@ def check_log_softmax(fn: Callable, seed: int = 0) -> CheckResult:
 
     See Also
     --------
-    pybackprop.functional.log_softmax
+    pybackprop.nn.functional.log_softmax
 
     Examples
     --------
-    >>> from pybackprop import functional as F
+    >>> import pybackprop.nn.functional as F
     >>> from pybackprop.exercises import check_log_softmax
     >>> def log_softmax(x):
-    ...     return x - F.logsumexp(x, keepdims=True)
+    ...     return x - F.logsumexp(x, keepdim=True)
     >>> print(check_log_softmax(log_softmax).passed)
     True
     """
@@ -282,7 +282,7 @@ _LOGSUMEXP_MISTAKES = [
     Mistake(
         "wrong_axis",
         f"this is logsumexp over axis 0: {_AXIS}",
-        produce=lambda x: F.logsumexp(x, axis=0),
+        produce=lambda x: F.logsumexp(x, dim=0),
     ),
     Mistake(
         "max_not_added_back",
@@ -304,7 +304,7 @@ def check_logsumexp(fn: Callable, seed: int = 0) -> CheckResult:
     Write ``logsumexp(x) -> out`` for ``x``: (batch, n), returning ``out``: (batch,) in ``x``'s
     dtype, ``log(sum(exp(x)))`` over each row, computed as ``m + log(sum(exp(x - m)))`` with ``m``
     the row's maximum so that it is finite for any finite logits. The check compares it with
-    ``pybackprop.functional.logsumexp`` on 16 random cases (float64 and float32, a batch of 1, a row
+    ``pybackprop.nn.functional.logsumexp`` on 16 random cases (float64 and float32, a batch of 1, a row
     of one entry): small logits first, then large ones, rows near 1e3 (where ``exp`` overflows
     unless the row's maximum is subtracted) and rows spread over thousands (where subtracting one
     maximum for the whole batch underflows the other rows).
@@ -328,7 +328,7 @@ def check_logsumexp(fn: Callable, seed: int = 0) -> CheckResult:
 
     See Also
     --------
-    pybackprop.functional.logsumexp
+    pybackprop.nn.functional.logsumexp
 
     Examples
     --------
@@ -430,7 +430,7 @@ def check_cross_entropy(fn: Callable, seed: int = 0) -> CheckResult:
     Write ``cross_entropy(logits, target) -> loss`` for ``logits``: (n, n_classes) floats and
     ``target``: (n,) integer labels in ``[0, n_classes)``, returning the mean over rows of
     ``-log_softmax(logits)[i, target[i]]``: a single number, finite for any finite logits.
-    The check compares it with ``pybackprop.functional.cross_entropy`` on 14 random cases
+    The check compares it with ``pybackprop.nn.functional.cross_entropy`` on 14 random cases
     (float64 and float32, small logits first, then large ones: rows near 1e3, where ``exp``
     overflows unless each row's maximum is subtracted, and rows spread over thousands, where
     ``log(softmax(logits))`` takes the log of probabilities that underflowed to 0).
@@ -455,12 +455,12 @@ def check_cross_entropy(fn: Callable, seed: int = 0) -> CheckResult:
 
     See Also
     --------
-    pybackprop.functional.cross_entropy
+    pybackprop.nn.functional.cross_entropy
 
     Examples
     --------
     >>> import numpy as np
-    >>> from pybackprop import functional as F
+    >>> import pybackprop.nn.functional as F
     >>> from pybackprop.exercises import check_cross_entropy
     >>> def cross_entropy(logits, target):
     ...     log_probs = F.log_softmax(logits)

@@ -16,9 +16,8 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from pathlib import Path
 
-from .._player import new_id, player_html, save_page
+from .._player import Frames, Player
 from .engine import Value
 from .graph import (
     _dot_source,
@@ -260,7 +259,7 @@ def step_backward(out: Value, rankdir: str | None = None) -> BackwardPlayer:
     return BackwardPlayer(out, _steps(out), _pick_rankdir(graph, rankdir))
 
 
-class BackwardPlayer:
+class BackwardPlayer(Player):
     """The steps of a backward pass, shown as an interactive player in Jupyter and the book.
 
     Made by ``step_backward``. Displaying it (a cell that ends with it) shows the player;
@@ -299,33 +298,31 @@ class BackwardPlayer:
     def __repr__(self) -> str:
         return f"<backward pass of {self.out!r}: {len(self.steps)} steps>"
 
-    def _repr_html_(self) -> str:
-        return _player_html(self)
+    @property
+    def title(self) -> str:
+        """``Backward pass of`` the output's name."""
+        return f"Backward pass of {_owner(_names(_nodes(self.out))[id(self.out)])}"
 
-    def save(self, path: str | Path) -> Path:
-        """Write the player as a standalone HTML page (no network needed to open it).
-
-        Parameters
-        ----------
-        path : str or Path
-            Where to write the page, e.g. ``"backward.html"``.
-
-        Returns
-        -------
-        Path
-            The path written.
-
-        Examples
-        --------
-        >>> import tempfile, pathlib
-        >>> from pybackprop import Value, step_backward
-        >>> x = Value(2.0, label="x")
-        >>> page = step_backward(x * x).save(pathlib.Path(tempfile.mkdtemp()) / "x.html")
-        >>> page.read_text().startswith("<!DOCTYPE html>")
-        True
-        """
-        name = _names(self.out._topological_order())[id(self.out)]
-        return save_page(path, f"Backward pass of {name}", _player_html(self))
+    def _frames(self, pid: str) -> Frames:
+        order = _nodes(self.out)
+        short = {id(node): f"v{i}" for i, node in enumerate(order)}
+        # Step 0: the output's gradient is 1, no other is known yet.
+        start = {id(node): "grad " + _number(1.0 if node is self.out else 0.0) for node in order}
+        svg, note = _drawing(self, pid, short, start)
+        steps = []
+        for step in self.steps:
+            name = short[id(step.node)]
+            on = [name, f"{name}_op", f"{name}-out"]
+            on += [f"{name}-in{j}" for j in range(len(step.updates))]
+            grads = {short[id(u.parent)]: "grad " + _number(u.grad_after) for u in step.updates}
+            steps.append({"on": on, "grads": grads, "text": step.text})
+        out_name = _owner(_names(order)[id(self.out)])
+        intro = (
+            f"Step 0: {out_name}.grad = 1, the output's gradient with respect to itself; no "
+            "other gradient is known yet. Next passes it back one node at a time."
+        )
+        shown = {short[node_id]: text for node_id, text in start.items()}
+        return Frames(svg, shown, steps, intro, note)
 
 
 # --- the HTML --------------------------------------------------------------------------------
@@ -373,27 +370,3 @@ def _drawing(
     label = _names(_nodes(out))[id(out)]
     svg.set("aria-label", f"Computation graph of {label}, with each node's data and gradient")
     return ET.tostring(svg, encoding="unicode"), note
-
-
-def _player_html(player: BackwardPlayer) -> str:
-    pid = new_id()
-    order = _nodes(player.out)
-    short = {id(node): f"v{i}" for i, node in enumerate(order)}
-    # Step 0: the output's gradient is 1, no other is known yet.
-    start = {id(node): "grad " + _number(1.0 if node is player.out else 0.0) for node in order}
-    svg, note = _drawing(player, pid, short, start)
-    steps = []
-    for step in player.steps:
-        name = short[id(step.node)]
-        on = [name, f"{name}_op", f"{name}-out"]
-        on += [f"{name}-in{j}" for j in range(len(step.updates))]
-        grads = {short[id(u.parent)]: "grad " + _number(u.grad_after) for u in step.updates}
-        steps.append({"on": on, "grads": grads, "text": step.text})
-    out_name = _owner(_names(order)[id(player.out)])
-    intro = (
-        f"Step 0: {out_name}.grad = 1, the output's gradient with respect to itself; no other "
-        "gradient is known yet. Next passes it back one node at a time."
-    )
-    shown = {short[node_id]: text for node_id, text in start.items()}
-    title = f"Backward pass of {out_name}"
-    return player_html(pid, svg, start=shown, steps=steps, intro=intro, title=title, note=note)

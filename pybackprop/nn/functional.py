@@ -1,6 +1,6 @@
 """Stateless array maths for the array half: activations, a safe log-sum-exp, and losses.
 
-Imported as ``F`` in the chapters (``from pybackprop import functional as F``), after
+Imported as ``F`` in the chapters (``import pybackprop.nn.functional as F``), after
 PyTorch's ``torch.nn.functional``. Every function keeps its input's float dtype: float32 in,
 float32 out. Losses average over the batch, as PyTorch's default ``reduction="mean"`` does,
 and return a numpy float scalar of the input's dtype.
@@ -16,7 +16,7 @@ __all__ = [
     "cross_entropy",
     "log_softmax",
     "logsumexp",
-    "mse",
+    "mse_loss",
     "nll_loss",
     "one_hot",
     "relu",
@@ -75,23 +75,23 @@ def _labels(target, n: int, n_classes: int, fn: str) -> np.ndarray:
     return target
 
 
-def relu(x: np.ndarray) -> np.ndarray:
+def relu(input: np.ndarray) -> np.ndarray:
     """``max(x, 0)`` elementwise: any shape -> the same shape.
 
     Parameters
     ----------
-    x : np.ndarray, any shape
+    input : np.ndarray, any shape
         Floating-point input.
 
     Returns
     -------
-    np.ndarray, shape of ``x``
-        ``x`` with its negative entries set to 0, in ``x``'s dtype.
+    np.ndarray, shape of ``input``
+        ``input`` with its negative entries set to 0, in ``input``'s dtype.
 
     Raises
     ------
     TypeError
-        If ``x`` is not floating point.
+        If ``input`` is not floating point.
 
     See Also
     --------
@@ -100,15 +100,15 @@ def relu(x: np.ndarray) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from pybackprop import functional as F
+    >>> import pybackprop.nn.functional as F
     >>> print(F.relu(np.array([-1.0, 0.0, 2.5])))
     [0.  0.  2.5]
     """
-    return np.maximum(_floats(x, "relu"), 0)
+    return np.maximum(_floats(input, "relu"), 0)
 
 
-def logsumexp(x: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarray:
-    """``log(sum(exp(x)))`` along ``axis``, without overflow: (..., n) -> (...).
+def logsumexp(input: np.ndarray, dim: int = -1, keepdim: bool = False) -> np.ndarray:
+    """``log(sum(exp(x)))`` along ``dim``, without overflow: (..., n) -> (...).
 
     Subtracting the row maximum ``m`` first keeps every exponent <= 0, and
     ``log(sum(exp(x))) = m + log(sum(exp(x - m)))``. An infinite maximum is replaced by 0, as
@@ -116,22 +116,22 @@ def logsumexp(x: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarr
 
     Parameters
     ----------
-    x : np.ndarray of shape (..., n)
+    input : np.ndarray of shape (..., n)
         Floating-point input.
-    axis : int, default -1
+    dim : int, default -1
         The axis to reduce.
-    keepdims : bool, default False
-        Keep the reduced axis with length 1, so that the result broadcasts against ``x``.
+    keepdim : bool, default False
+        Keep the reduced axis with length 1, so that the result broadcasts against ``input``.
 
     Returns
     -------
     np.ndarray of shape (...)
-        ``x``'s shape without ``axis`` (with it as length 1 if ``keepdims``), in ``x``'s dtype.
+        ``input``'s shape without ``dim`` (with it as length 1 if ``keepdim``), in ``input``'s dtype.
 
     Raises
     ------
     TypeError
-        If ``x`` is not floating point.
+        If ``input`` is not floating point.
 
     See Also
     --------
@@ -142,43 +142,43 @@ def logsumexp(x: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarr
     ``np.log(np.exp(x).sum())`` overflows to ``inf`` at 1000; the shifted form does not:
 
     >>> import numpy as np
-    >>> from pybackprop import functional as F
+    >>> import pybackprop.nn.functional as F
     >>> x = np.array([[1000.0, 1000.0], [0.0, np.log(3.0)]])
     >>> print(np.round(F.logsumexp(x), 4))
     [1000.6931    1.3863]
-    >>> print(F.logsumexp(x, keepdims=True).shape)
+    >>> print(F.logsumexp(x, keepdim=True).shape)
     (2, 1)
     """
-    x = _floats(x, "logsumexp")
-    m = x.max(axis=axis, keepdims=True)
+    x = _floats(input, "logsumexp")
+    m = x.max(axis=dim, keepdims=True)
     m[~np.isfinite(m)] = 0
     with np.errstate(divide="ignore"):  # log(0) = -inf is the exact answer for a -inf row
-        out = np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
+        out = np.log(np.exp(x - m).sum(axis=dim, keepdims=True))
     out += m
-    return out if keepdims else np.squeeze(out, axis=axis)
+    return out if keepdim else np.squeeze(out, axis=dim)
 
 
-def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    """``x - logsumexp(x)`` along ``axis``: (..., n) -> (..., n), computed from ``x - max(x)``.
+def log_softmax(input: np.ndarray, dim: int = -1) -> np.ndarray:
+    """``x - logsumexp(x)`` along ``dim``: (..., n) -> (..., n), computed from ``x - max(x)``.
 
     A row that is all ``-inf``, or holds ``+inf``, gives NaN, as in PyTorch.
 
     Parameters
     ----------
-    x : np.ndarray of shape (..., n)
+    input : np.ndarray of shape (..., n)
         Floating-point scores (logits).
-    axis : int, default -1
+    dim : int, default -1
         The axis along which the probabilities sum to 1.
 
     Returns
     -------
     np.ndarray of shape (..., n)
-        Log-probabilities, in ``x``'s dtype.
+        Log-probabilities, in ``input``'s dtype.
 
     Raises
     ------
     TypeError
-        If ``x`` is not floating point.
+        If ``input`` is not floating point.
 
     See Also
     --------
@@ -187,40 +187,40 @@ def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from pybackprop import functional as F
+    >>> import pybackprop.nn.functional as F
     >>> lp = F.log_softmax(np.array([[1.0, 2.0, 3.0]]))
     >>> print(np.round(lp, 4))
     [[-2.4076 -1.4076 -0.4076]]
     >>> print(np.round(np.exp(lp).sum(), 4))
     1.0
     """
-    x = _floats(x, "log_softmax")
-    shifted = x - x.max(axis=axis, keepdims=True)
-    shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    x = _floats(input, "log_softmax")
+    shifted = x - x.max(axis=dim, keepdims=True)
+    shifted -= np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
     return shifted
 
 
-def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    """``exp(x) / sum(exp(x))`` along ``axis``: (..., n) -> (..., n).
+def softmax(input: np.ndarray, dim: int = -1) -> np.ndarray:
+    """``exp(x) / sum(exp(x))`` along ``dim``: (..., n) -> (..., n).
 
     Computed from ``x - max(x)``, so ``exp`` never overflows.
 
     Parameters
     ----------
-    x : np.ndarray of shape (..., n)
+    input : np.ndarray of shape (..., n)
         Floating-point scores (logits).
-    axis : int, default -1
+    dim : int, default -1
         The axis along which the probabilities sum to 1.
 
     Returns
     -------
     np.ndarray of shape (..., n)
-        Probabilities in [0, 1], in ``x``'s dtype.
+        Probabilities in [0, 1], in ``input``'s dtype.
 
     Raises
     ------
     TypeError
-        If ``x`` is not floating point.
+        If ``input`` is not floating point.
 
     See Also
     --------
@@ -229,7 +229,7 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from pybackprop import functional as F
+    >>> import pybackprop.nn.functional as F
     >>> p = F.softmax(np.array([[1.0, 2.0, 3.0], [1000.0, 1000.0, 0.0]]))
     >>> print(np.round(p, 4))
     [[0.09   0.2447 0.6652]
@@ -237,43 +237,43 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     >>> print(p.sum(axis=1))
     [1. 1.]
     """
-    x = _floats(x, "softmax")
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
-    e /= e.sum(axis=axis, keepdims=True)
+    x = _floats(input, "softmax")
+    e = np.exp(x - x.max(axis=dim, keepdims=True))
+    e /= e.sum(axis=dim, keepdims=True)
     return e
 
 
-def one_hot(y: np.ndarray, n_classes: int, dtype: npt.DTypeLike = np.int64) -> np.ndarray:
-    """Labels (n,) -> (n, n_classes) with a 1 in each label's column.
+def one_hot(tensor: np.ndarray, num_classes: int, dtype: npt.DTypeLike = np.int64) -> np.ndarray:
+    """Labels (n,) -> (n, num_classes) with a 1 in each label's column.
 
     The default dtype is int64 as in PyTorch; pass ``dtype=logits.dtype`` to multiply with
     float32 logits without numpy promoting the product to float64.
 
     Parameters
     ----------
-    y : np.ndarray of shape (n,)
-        Integer class labels in ``[0, n_classes)``.
-    n_classes : int
+    tensor : np.ndarray of shape (n,)
+        Integer class labels in ``[0, num_classes)``.
+    num_classes : int
         The number of classes: the width of the result.
     dtype : numpy dtype, default np.int64
         The result's dtype.
 
     Returns
     -------
-    np.ndarray of shape (n, n_classes)
-        Zeros, with a 1 at ``[i, y[i]]`` for every row ``i``.
+    np.ndarray of shape (n, num_classes)
+        Zeros, with a 1 at ``[i, tensor[i]]`` for every row ``i``.
 
     Raises
     ------
     TypeError
-        If ``y`` is not integer.
+        If ``tensor`` is not integer.
     ValueError
-        If ``y`` is not 1-D, or a label is negative, fractional or ``>= n_classes``.
+        If ``tensor`` is not 1-D, or a label is negative, fractional or ``>= num_classes``.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from pybackprop import functional as F
+    >>> import pybackprop.nn.functional as F
     >>> print(F.one_hot(np.array([2, 0, 1]), 3))
     [[0 0 1]
      [1 0 0]
@@ -281,24 +281,24 @@ def one_hot(y: np.ndarray, n_classes: int, dtype: npt.DTypeLike = np.int64) -> n
     >>> print(F.one_hot(np.array([1]), 2, dtype=np.float32).dtype)
     float32
     """
-    y = np.asarray(y)
+    y = np.asarray(tensor)
     if y.ndim != 1:
         raise ValueError(f"one_hot expects labels of shape (n,); got shape {y.shape}.")
-    y = _labels(y, len(y), n_classes, "one_hot")
-    out = np.zeros((len(y), n_classes), dtype=dtype)
+    y = _labels(y, len(y), num_classes, "one_hot")
+    out = np.zeros((len(y), num_classes), dtype=dtype)
     out[np.arange(len(y)), y] = 1
     return out
 
 
-def nll_loss(log_probs: np.ndarray, target: np.ndarray) -> np.floating:
-    """Mean negative log-likelihood: log_probs (n, c) and labels (n,) -> scalar.
+def nll_loss(input: np.ndarray, target: np.ndarray) -> np.floating:
+    """Mean negative log-likelihood: input (n, c) and labels (n,) -> scalar.
 
     Picks each row's log-probability of its label by integer-array indexing,
-    ``log_probs[arange(n), target]``, rather than multiplying by a one-hot matrix.
+    ``input[arange(n), target]``, rather than multiplying by a one-hot matrix.
 
     Parameters
     ----------
-    log_probs : np.ndarray of shape (n, c)
+    input : np.ndarray of shape (n, c)
         Floating-point log-probabilities, one row per example (e.g. from ``log_softmax``).
     target : np.ndarray of shape (n,)
         Integer class labels in ``[0, c)``.
@@ -306,14 +306,14 @@ def nll_loss(log_probs: np.ndarray, target: np.ndarray) -> np.floating:
     Returns
     -------
     np.floating
-        The mean of ``-log_probs[i, target[i]]``, in ``log_probs``' dtype.
+        The mean of ``-input[i, target[i]]``, in ``input``'s dtype.
 
     Raises
     ------
     TypeError
-        If ``log_probs`` is not floating point or ``target`` is not integer.
+        If ``input`` is not floating point or ``target`` is not integer.
     ValueError
-        If ``log_probs`` is not 2-D, or a label is out of range, negative or fractional, or
+        If ``input`` is not 2-D, or a label is out of range, negative or fractional, or
         ``target`` has the wrong length.
 
     See Also
@@ -323,12 +323,12 @@ def nll_loss(log_probs: np.ndarray, target: np.ndarray) -> np.floating:
     Examples
     --------
     >>> import numpy as np
-    >>> from pybackprop import functional as F
+    >>> import pybackprop.nn.functional as F
     >>> log_probs = np.log(np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1]]))
     >>> print(round(float(F.nll_loss(log_probs, np.array([0, 1]))), 4))
     0.2899
     """
-    return _nll(_batch(log_probs, "nll_loss", "log-probabilities"), target, "nll_loss")
+    return _nll(_batch(input, "nll_loss", "log-probabilities"), target, "nll_loss")
 
 
 def _nll(log_probs: np.ndarray, target, fn: str) -> np.floating:
@@ -338,15 +338,15 @@ def _nll(log_probs: np.ndarray, target, fn: str) -> np.floating:
     return -log_probs[np.arange(n), target].sum() / n
 
 
-def cross_entropy(logits: np.ndarray, target: np.ndarray) -> np.floating:
-    """Mean cross-entropy of raw scores: logits (n, c) and labels (n,) -> scalar.
+def cross_entropy(input: np.ndarray, target: np.ndarray) -> np.floating:
+    """Mean cross-entropy of raw scores: input (n, c) and labels (n,) -> scalar.
 
-    Equals ``nll_loss(log_softmax(logits), target)``, the way PyTorch defines it; finite for
+    Equals ``nll_loss(log_softmax(input), target)``, the way PyTorch defines it; finite for
     any finite logits thanks to the log-sum-exp trick.
 
     Parameters
     ----------
-    logits : np.ndarray of shape (n, c)
+    input : np.ndarray of shape (n, c)
         Raw scores, float32 or float64, one row per example.
     target : np.ndarray of shape (n,)
         Integer class labels in ``[0, c)``.
@@ -354,14 +354,14 @@ def cross_entropy(logits: np.ndarray, target: np.ndarray) -> np.floating:
     Returns
     -------
     np.floating
-        The mean loss, in ``logits``' dtype.
+        The mean loss, in ``input``'s dtype.
 
     Raises
     ------
     TypeError
-        If ``logits`` is not floating point or ``target`` is not integer.
+        If ``input`` is not floating point or ``target`` is not integer.
     ValueError
-        If ``logits`` is not 2-D, or a label is out of range, negative or fractional, or
+        If ``input`` is not 2-D, or a label is out of range, negative or fractional, or
         ``target`` has the wrong length.
 
     See Also
@@ -371,7 +371,7 @@ def cross_entropy(logits: np.ndarray, target: np.ndarray) -> np.floating:
     Examples
     --------
     >>> import numpy as np
-    >>> from pybackprop import functional as F
+    >>> import pybackprop.nn.functional as F
     >>> logits = np.array([[2.0, 0.5, -1.0], [0.1, 1.0, 0.3]])
     >>> target = np.array([0, 1])
     >>> print(round(float(F.cross_entropy(logits, target)), 4))
@@ -380,35 +380,35 @@ def cross_entropy(logits: np.ndarray, target: np.ndarray) -> np.floating:
     ...                 F.nll_loss(F.log_softmax(logits), target)))
     True
     """
-    return _nll(log_softmax(_batch(logits, "cross_entropy")), target, "cross_entropy")
+    return _nll(log_softmax(_batch(input, "cross_entropy")), target, "cross_entropy")
 
 
-def mse(pred: np.ndarray, target: np.ndarray) -> np.floating:
-    """Mean squared error over all elements: pred and target of the same shape -> scalar.
+def mse_loss(input: np.ndarray, target: np.ndarray) -> np.floating:
+    """Mean squared error over all elements: input and target of the same shape -> scalar.
 
     The shapes must match exactly: (n, 1) against (n,) would broadcast to an (n, n) matrix of
     differences and give a silently wrong loss (lesson 13's classic bug), so it is an error.
-    ``target`` is converted to ``pred``'s dtype (integer labels used as regression targets
+    ``target`` is converted to ``input``'s dtype (integer labels used as regression targets
     work).
 
     Parameters
     ----------
-    pred : np.ndarray, any shape
+    input : np.ndarray, any shape
         Floating-point predictions.
-    target : np.ndarray, shape of ``pred``
+    target : np.ndarray, shape of ``input``
         The values to predict.
 
     Returns
     -------
     np.floating
-        ``mean((pred - target) ** 2)``, in ``pred``'s dtype.
+        ``mean((input - target) ** 2)``, in ``input``'s dtype.
 
     Raises
     ------
     TypeError
-        If ``pred`` is not floating point.
+        If ``input`` is not floating point.
     ValueError
-        If ``pred`` and ``target`` have different shapes.
+        If ``input`` and ``target`` have different shapes.
 
     See Also
     --------
@@ -417,17 +417,17 @@ def mse(pred: np.ndarray, target: np.ndarray) -> np.floating:
     Examples
     --------
     >>> import numpy as np
-    >>> from pybackprop import functional as F
-    >>> print(round(float(F.mse(np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 3.0]))), 4))
+    >>> import pybackprop.nn.functional as F
+    >>> print(round(float(F.mse_loss(np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 3.0]))), 4))
     1.3333
     """
-    pred = _floats(pred, "mse")
+    pred = _floats(input, "mse_loss")
     target = np.asarray(target, dtype=pred.dtype)
     if pred.shape != target.shape:
         raise ValueError(
-            f"mse needs pred and target of the same shape; got pred {pred.shape} and target "
+            f"mse_loss needs input and target of the same shape; got input {pred.shape} and target "
             f"{target.shape}. They would broadcast to the wrong loss; reshape one, e.g. "
-            "pred[:, 0] or target[:, None]."
+            "input[:, 0] or target[:, None]."
         )
     diff = pred - target
     return np.mean(diff * diff)
@@ -459,7 +459,7 @@ def accuracy(logits: np.ndarray, target: np.ndarray) -> float:
     Examples
     --------
     >>> import numpy as np
-    >>> from pybackprop import functional as F
+    >>> import pybackprop.nn.functional as F
     >>> logits = np.array([[2.0, 0.5, -1.0], [0.1, 1.0, 0.3]])
     >>> F.accuracy(logits, np.array([0, 2]))
     0.5

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from .nn import Parameter
+    from .module import Parameter
 
 __all__ = ["kaiming_normal_", "normalize", "xavier_normal_", "xavier_uniform_"]
 
@@ -87,7 +87,7 @@ def kaiming_normal_(
     Examples
     --------
     >>> import numpy as np
-    >>> from pybackprop import init
+    >>> from pybackprop.nn import init
     >>> w = init.kaiming_normal_(np.empty((256, 128), dtype=np.float32), rng=0)
     >>> print(w.shape, w.dtype)
     (256, 128) float32
@@ -147,7 +147,7 @@ def xavier_normal_(
     Examples
     --------
     >>> import numpy as np
-    >>> from pybackprop import init
+    >>> from pybackprop.nn import init
     >>> w = init.xavier_normal_(np.empty((256, 128)), rng=0)
     >>> print(round(float(w.std()), 3), round((2 / (256 + 128)) ** 0.5, 3))
     0.072 0.072
@@ -197,7 +197,8 @@ def xavier_uniform_(
     Examples
     --------
     >>> import numpy as np
-    >>> from pybackprop import init, nn
+    >>> from pybackprop import nn
+    >>> from pybackprop.nn import init
     >>> layer = nn.Linear(256, 128, rng=0)
     >>> p = init.xavier_uniform_(layer.weight, rng=0)  # a Parameter: its .data is filled
     >>> p is layer.weight
@@ -243,7 +244,7 @@ def normalize(x: np.ndarray, mean: float, std: float) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from pybackprop import init
+    >>> from pybackprop.nn import init
     >>> x_train = np.random.default_rng(0).uniform(0, 1, (100, 784)).astype(np.float32)
     >>> mean, std = x_train.mean(), x_train.std()
     >>> x = init.normalize(x_train, mean, std)
