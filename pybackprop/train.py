@@ -28,8 +28,8 @@ from functools import partial
 
 import numpy as np
 
-from .nn import functional as F
 from . import nn
+from .nn import functional as F
 from .optim import OneCycleLR, Optimizer
 
 __all__ = ["History", "NonFiniteLossError", "fit"]

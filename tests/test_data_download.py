@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from pybackprop.data import DataNotFoundError, load_mnist
+from pybackprop.data import download as download_module
 from pybackprop.data import mnist as mnist_module
 from pybackprop.data.idx import LABELS_MAGIC
 from pybackprop.data.mnist import MNISTFile, download, find_file, find_or_download
@@ -73,7 +74,7 @@ def setup(monkeypatch, tmp_path):
         MNISTFile(NAME, LABELS_MAGIC, LABELS.shape, hashlib.sha256(CONTENT).hexdigest()),
     )
     monkeypatch.setitem(Mirror.files, NAME, PACKED)
-    monkeypatch.setattr(mnist_module, "MIRRORS", ())
+    monkeypatch.setattr(download_module, "MIRRORS", ())
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.delenv("PYBACKPROP_DATA", raising=False)
 
@@ -130,17 +131,17 @@ def test_write_failure_leaves_no_temporary(server, tmp_path, monkeypatch):
     def fail(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(mnist_module.os, "replace", fail)
+    monkeypatch.setattr(download_module.os, "replace", fail)
     with pytest.raises(OSError, match="disk full"):
         download(NAME, tmp_path, mirrors=(mirror(server, "ok"),), progress=False)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_find_or_download_fills_the_cache_then_uses_it(server, monkeypatch):
-    monkeypatch.setattr(mnist_module, "MIRRORS", (mirror(server, "ok"),))
+    monkeypatch.setattr(download_module, "MIRRORS", (mirror(server, "ok"),))
     path = find_or_download(NAME, progress=False)
     assert path == mnist_module.cache_dir() / f"{NAME}.gz"
-    monkeypatch.setattr(mnist_module, "MIRRORS", ())  # from now on offline
+    monkeypatch.setattr(download_module, "MIRRORS", ())  # from now on offline
     assert find_or_download(NAME, progress=False) == path
 
 
@@ -156,7 +157,7 @@ def test_pybackprop_data_comes_before_the_cache(tmp_path, monkeypatch):
 
 def test_offline_with_no_files_explains_what_to_do(server, tmp_path, monkeypatch):
     monkeypatch.setenv("PYBACKPROP_DATA", str(tmp_path / "mine"))
-    monkeypatch.setattr(mnist_module, "MIRRORS", (mirror(server, "missing"),))
+    monkeypatch.setattr(download_module, "MIRRORS", (mirror(server, "missing"),))
     with pytest.raises(DataNotFoundError) as info:
         find_or_download(NAME, progress=False)
     message = str(info.value)
@@ -164,7 +165,7 @@ def test_offline_with_no_files_explains_what_to_do(server, tmp_path, monkeypatch
     assert f"{tmp_path / 'mine' / NAME}.gz (or {NAME})  [no such folder]" in message
     assert f"{mnist_module.cache_dir() / NAME}.gz" in message
     assert f"{mirror(server, 'missing')}{NAME}.gz: HTTP Error 404" in message
-    url = f"{mnist_module.HAND_DOWNLOAD}{NAME}.gz"
+    url = f"{download_module.HAND_DOWNLOAD}{NAME}.gz"
     assert f"download {url} into {mnist_module.cache_dir()}" in message
     assert "set PYBACKPROP_DATA" in message
 
@@ -215,7 +216,9 @@ def test_any_gzip_of_the_real_content_passes(server, tmp_path, monkeypatch, leve
 def test_load_mnist_downloads_into_the_cache(server, monkeypatch):
     files = {p.name.removesuffix(".gz"): p.read_bytes() for p in SHARED.glob("*-ubyte.gz")}
     monkeypatch.setattr(Mirror, "files", files)
-    monkeypatch.setattr(mnist_module, "MIRRORS", (mirror(server, "missing"), mirror(server, "ok")))
+    monkeypatch.setattr(
+        download_module, "MIRRORS", (mirror(server, "missing"), mirror(server, "ok"))
+    )
     x_train, y_train, x_test, y_test = load_mnist("test")
     assert x_train.shape == (60000, 784) and y_test.shape == (10000,)
     cached = sorted(p.name for p in mnist_module.cache_dir().iterdir())

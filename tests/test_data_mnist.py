@@ -19,6 +19,7 @@ from hypothesis import given
 from strategies import F64_ATOL, F64_RTOL, arrays
 
 from pybackprop.data import ChecksumError, DataNotFoundError, IDXError, load_mnist, mean_std
+from pybackprop.data import download as download_module
 from pybackprop.data import mnist as mnist_module
 from pybackprop.data.idx import read_idx
 
@@ -41,7 +42,7 @@ FIRST_TEST_LABELS = [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
 @pytest.fixture(autouse=True)
 def offline(monkeypatch, tmp_path_factory):
     """No mirrors, an empty cache, no PYBACKPROP_DATA: nothing reaches the network."""
-    monkeypatch.setattr(mnist_module, "MIRRORS", ())
+    monkeypatch.setattr(download_module, "MIRRORS", ())
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.delenv("PYBACKPROP_DATA", raising=False)
 
@@ -49,7 +50,7 @@ def offline(monkeypatch, tmp_path_factory):
 @pytest.fixture(scope="module")
 def shared_env():
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(mnist_module, "MIRRORS", ())
+        mp.setattr(download_module, "MIRRORS", ())
         mp.setenv("PYBACKPROP_DATA", str(SHARED))
         yield mp
 

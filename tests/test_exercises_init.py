@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from strategies import seeds
 
-from pybackprop.nn import init
 from pybackprop.exercises import check_kaiming_init
+from pybackprop.nn import init
 
 
 def kaiming_normal(n_in, n_out, rng):

@@ -17,8 +17,8 @@ import torch
 from hypothesis import given, settings
 from strategies import seeds
 
-from pybackprop import exercises as ex
 import pybackprop.nn.functional as F
+from pybackprop import exercises as ex
 from pybackprop.exercises import CheckResult
 
 

@@ -1,4 +1,4 @@
-"""pybackprop.nn.init: the spread of each initialiser (against torch's gains), in place, normalize."""
+"""pybackprop.nn.init: each initialiser's spread (against torch's gains), in place, normalize."""
 
 import math
 

@@ -8,7 +8,7 @@ order:
 
 1. the folder named by the environment variable ``PYBACKPROP_DATA``;
 2. the per-user cache, ``$XDG_CACHE_HOME/pybackprop`` (default ``~/.cache/pybackprop``);
-3. a download from one of ``MIRRORS`` into that cache.
+3. a download from one of ``download.MIRRORS`` into that cache.
 
 A folder may hold each file gzip-compressed (``train-images-idx3-ubyte.gz``, as distributed)
 or uncompressed (``train-images-idx3-ubyte``). Every file is checked against the sha256 of its
@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from . import download as _download
 from .idx import IMAGES_MAGIC, LABELS_MAGIC, gunzip, parse_idx
 
 __all__ = [
@@ -105,15 +105,6 @@ FILES = {
         ),
     )
 }
-
-# Public copies of the original `.gz` files (yann.lecun.com itself often refuses downloads).
-MIRRORS = (
-    "https://ossci-datasets.s3.amazonaws.com/mnist/",
-    "https://storage.googleapis.com/cvdf-datasets/mnist/",
-)
-# Named in the "fetch it by hand" hint even when MIRRORS is changed (as the tests do).
-HAND_DOWNLOAD = MIRRORS[0]
-DOWNLOAD_TIMEOUT = 30.0  # seconds without data before a mirror is given up
 
 SPLITS = ("sample", "full", "test")
 N_TRAIN = 50_000  # fast.ai's mnist.pkl.gz: first 50,000 training images train, last 10,000 valid
@@ -349,8 +340,8 @@ def find_or_download(name: str, *, progress: bool = True) -> Path:
     """The path of MNIST file ``name`` (e.g. ``"train-images-idx3-ubyte"``), downloading if needed.
 
     A file found by ``find_file`` is returned as it is (``read_mnist_file`` checks it);
-    otherwise it is downloaded into ``cache_dir()`` from the first of ``MIRRORS`` that gives
-    a verified copy.
+    otherwise it is downloaded into ``cache_dir()`` from the first of ``download.MIRRORS``
+    that gives a verified copy.
 
     Parameters
     ----------
@@ -378,10 +369,10 @@ def find_or_download(name: str, *, progress: bool = True) -> Path:
 
     >>> import os, tempfile
     >>> from unittest import mock
-    >>> from pybackprop.data import mnist
+    >>> from pybackprop.data import download, mnist
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     env = {"PYBACKPROP_DATA": folder, "XDG_CACHE_HOME": folder}
-    ...     with mock.patch.dict(os.environ, env), mock.patch.object(mnist, "MIRRORS", ()):
+    ...     with mock.patch.dict(os.environ, env), mock.patch.object(download, "MIRRORS", ()):
     ...         mnist.find_or_download("t10k-labels-idx1-ubyte")
     Traceback (most recent call last):
         ...
@@ -405,7 +396,7 @@ def find_or_download(name: str, *, progress: bool = True) -> Path:
         )
         raise DataNotFoundError(
             f"MNIST file {name}.gz is missing. Looked in:\n{looked}\n{err}\n"
-            f"To fetch it by hand, download {HAND_DOWNLOAD}{name}.gz into {cache_dir()}, "
+            f"To fetch it by hand, download {_download.HAND_DOWNLOAD}{name}.gz into {cache_dir()}, "
             "or set PYBACKPROP_DATA to a folder holding the four MNIST files. "
             'load_mnist("sample") works offline.'
         ) from None
@@ -559,7 +550,7 @@ def download(
     folder : str | Path
         Where to write ``name.gz`` (created if missing).
     mirrors : tuple[str, ...] | None
-        Base URLs ending in ``"/"``, tried in order (default: the module's ``MIRRORS``, read
+        Base URLs ending in ``"/"``, tried in order (default: ``download.MIRRORS``, read
         at call time).
     progress : bool
         Show a progress bar on stderr.
@@ -590,84 +581,16 @@ def download(
     import http.client  # imported on first use: networking costs `import pybackprop` ~25 ms
 
     _spec(name)
-    mirrors = MIRRORS if mirrors is None else mirrors
+    mirrors = _download.MIRRORS if mirrors is None else mirrors
     failures = []
     for base in mirrors:
         url = f"{base}{name}.gz"
         try:
-            raw = _fetch(url, progress=progress)
+            raw = _download.fetch(url, progress=progress)
             verify(gunzip(raw, source=url), name, source=url)
         except (OSError, http.client.HTTPException, ValueError) as err:
             failures.append(f"  - {url}: {err}")
             continue
-        return _write_atomically(Path(folder) / f"{name}.gz", raw)
+        return _download.write_atomically(Path(folder) / f"{name}.gz", raw)
     tried = "\n".join(failures) if failures else "  (no mirrors configured)"
     raise DataNotFoundError(f"Downloading {name}.gz failed:\n{tried}")
-
-
-def _fetch(url: str, *, progress: bool) -> bytes:
-    """The body of `url`; raises OSError if fewer bytes arrive than Content-Length promised."""
-    import urllib.request
-
-    with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response:
-        length = response.headers.get("Content-Length")
-        total = int(length) if length else None
-        bar = _TextProgress(url.rsplit("/", 1)[-1], total) if progress else None
-        chunks, got = [], 0
-        try:
-            while chunk := response.read(1 << 16):
-                chunks.append(chunk)
-                got += len(chunk)
-                if bar:
-                    bar.update(got)
-        finally:
-            if bar:
-                bar.close()
-    if total is not None and got != total:
-        raise OSError(f"transfer interrupted: got {got} of {total} bytes")
-    return b"".join(chunks)
-
-
-def _write_atomically(path: Path, data: bytes) -> Path:
-    """Write `data` to `path` so that readers see either no file or the whole file."""
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-class _TextProgress:
-    """A one-line progress bar on stderr (no dependency; redrawn only when it changes)."""
-
-    WIDTH = 30
-
-    def __init__(self, label: str, total: int | None):
-        self.label, self.total, self.shown = label, total, None
-
-    def update(self, got: int) -> None:
-        if self.total:
-            filled = self.WIDTH * got // self.total
-            line = (
-                f"{self.label} [{'#' * filled}{'.' * (self.WIDTH - filled)}] "
-                f"{got / 1e6:.1f}/{self.total / 1e6:.1f} MB"
-            )
-        else:
-            line = f"{self.label} {got / 1e6:.1f} MB"
-        if line != self.shown:
-            sys.stderr.write(f"\r{line}")
-            sys.stderr.flush()
-            self.shown = line
-
-    def close(self) -> None:
-        sys.stderr.write("\n")
-        sys.stderr.flush()

@@ -229,10 +229,10 @@ def check_log_softmax(fn: Callable, seed: int = 0) -> CheckResult:
     Write ``log_softmax(x) -> log_probs`` for ``x``: (batch, n) logits, returning ``log_probs``:
     (batch, n) in ``x``'s dtype, ``x - logsumexp(x)`` row by row, finite for any finite logits
     (``log(softmax(x))`` is not: it gives ``log(0)`` once a probability underflows). The check
-    compares it with ``pybackprop.nn.functional.log_softmax`` on 16 random cases (float64 and float32,
-    a batch of 1, a row of one entry): small logits first, then large ones, rows near 1e3 (where
-    ``exp`` overflows unless the row's maximum is subtracted) and rows spread over thousands (where
-    subtracting one maximum for the whole batch underflows the other rows).
+    compares it with ``pybackprop.nn.functional.log_softmax`` on 16 random cases (float64 and
+    float32, a batch of 1, a row of one entry): small logits first, then large ones, rows near
+    1e3 (where ``exp`` overflows unless the row's maximum is subtracted) and rows spread over
+    thousands (where subtracting one maximum for the whole batch underflows the other rows).
 
     Parameters
     ----------
@@ -304,8 +304,8 @@ def check_logsumexp(fn: Callable, seed: int = 0) -> CheckResult:
     Write ``logsumexp(x) -> out`` for ``x``: (batch, n), returning ``out``: (batch,) in ``x``'s
     dtype, ``log(sum(exp(x)))`` over each row, computed as ``m + log(sum(exp(x - m)))`` with ``m``
     the row's maximum so that it is finite for any finite logits. The check compares it with
-    ``pybackprop.nn.functional.logsumexp`` on 16 random cases (float64 and float32, a batch of 1, a row
-    of one entry): small logits first, then large ones, rows near 1e3 (where ``exp`` overflows
+    ``pybackprop.nn.functional.logsumexp`` on 16 random cases (float64 and float32, a batch of 1,
+    a row of one entry): small logits first, then large ones, rows near 1e3 (where ``exp`` overflows
     unless the row's maximum is subtracted) and rows spread over thousands (where subtracting one
     maximum for the whole batch underflows the other rows).
 

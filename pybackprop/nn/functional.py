@@ -126,7 +126,8 @@ def logsumexp(input: np.ndarray, dim: int = -1, keepdim: bool = False) -> np.nda
     Returns
     -------
     np.ndarray of shape (...)
-        ``input``'s shape without ``dim`` (with it as length 1 if ``keepdim``), in ``input``'s dtype.
+        ``input``'s shape without ``dim`` (with it as length 1 if ``keepdim``), in ``input``'s
+        dtype.
 
     Raises
     ------

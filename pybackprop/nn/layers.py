@@ -186,7 +186,20 @@ class Linear(Module):
         return grad_out @ self.weight.data.T
 
     def backward_formulas(self, grad_out: np.ndarray, x: np.ndarray) -> list[tuple[str, str]]:
-        """``bwd``'s three formulas, with the operands' shapes."""
+        """``bwd``'s formulas (dL/dx, then weight's and bias's), with the operands' shapes.
+
+        Parameters
+        ----------
+        grad_out : np.ndarray of shape (batch, n_out)
+            dL/dy.
+        x : np.ndarray of shape (batch, n_in)
+            The input of the call being back-propagated.
+
+        Returns
+        -------
+        list of (str, str)
+            ``(formula, the same with the operands' shapes)``, as ``Module.backward_formulas``.
+        """
         g = np.shape(grad_out)
         found = [
             ("grad_in = grad_out @ weight.T", f"{g} @ {self.weight.shape[::-1]}"),
@@ -261,7 +274,20 @@ class ReLU(Module):
         return grad_out * (x > 0)
 
     def backward_formulas(self, grad_out: np.ndarray, x: np.ndarray) -> list[tuple[str, str]]:
-        """``bwd``'s formula, with the operands' shapes."""
+        """``bwd``'s formula, with the operands' shapes.
+
+        Parameters
+        ----------
+        grad_out : np.ndarray, shape of ``x``
+            dL/dy.
+        x : np.ndarray, any shape
+            The input of the call being back-propagated.
+
+        Returns
+        -------
+        list of (str, str)
+            ``(formula, the same with the operands' shapes)``, as ``Module.backward_formulas``.
+        """
         return [("grad_in = grad_out * (x > 0)", f"{np.shape(grad_out)} * {np.shape(x)}")]
 
 

@@ -177,7 +177,22 @@ class MSELoss(Loss):
     def backward_formulas(
         self, grad_out: float, pred: np.ndarray, target: np.ndarray
     ) -> list[tuple[str, str]]:
-        """``bwd``'s formula, with the operands' shapes."""
+        """``bwd``'s formula, with the operands' shapes.
+
+        Parameters
+        ----------
+        grad_out : float
+            dL/dloss.
+        pred : np.ndarray, any shape
+            The predictions of the call being back-propagated.
+        target : np.ndarray, shape of ``pred``
+            Its targets.
+
+        Returns
+        -------
+        list of (str, str)
+            ``(formula, the same with the operands' shapes)``, as ``Module.backward_formulas``.
+        """
         return [
             (
                 "grad_in = grad_out * 2 * (pred - target) / pred.size",
@@ -264,7 +279,22 @@ class CrossEntropyLoss(Loss):
     def backward_formulas(
         self, grad_out: float, logits: np.ndarray, target: np.ndarray
     ) -> list[tuple[str, str]]:
-        """``bwd``'s formula, with the operands' shapes."""
+        """``bwd``'s formula, with the operands' shapes.
+
+        Parameters
+        ----------
+        grad_out : float
+            dL/dloss.
+        logits : np.ndarray of shape (n, c)
+            The logits of the call being back-propagated.
+        target : np.ndarray of shape (n,)
+            Its labels.
+
+        Returns
+        -------
+        list of (str, str)
+            ``(formula, the same with the operands' shapes)``, as ``Module.backward_formulas``.
+        """
         return [
             (
                 "grad_in = grad_out * (softmax(logits) - one_hot(target)) / n",

@@ -245,9 +245,7 @@ class Module:
         self.bwd_params(grad_out, *inputs)
         return None
 
-    def backward_formulas(
-        self, grad_out: np.ndarray, *inputs: np.ndarray
-    ) -> list[tuple[str, str]]:
+    def backward_formulas(self, grad_out: np.ndarray, *inputs: np.ndarray) -> list[tuple[str, str]]:
         """What ``bwd`` computes, as ``step_backward_modules`` shows it; override to state it.
 
         Parameters

@@ -1,0 +1,90 @@
+"""Downloading MNIST: the mirrors, fetching a URL with a progress bar, writing atomically.
+
+``pybackprop.data.mnist.download`` tries ``MIRRORS`` in order with ``fetch``, and writes the
+first copy that passes its check with ``write_atomically``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["DOWNLOAD_TIMEOUT", "HAND_DOWNLOAD", "MIRRORS", "fetch", "write_atomically"]
+
+# Public copies of the original `.gz` files (yann.lecun.com itself often refuses downloads).
+MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+)
+# Named in the "fetch it by hand" hint even when MIRRORS is changed (as the tests do).
+HAND_DOWNLOAD = MIRRORS[0]
+DOWNLOAD_TIMEOUT = 30.0  # seconds without data before a mirror is given up
+
+
+def fetch(url: str, *, progress: bool) -> bytes:
+    """The body of `url`; raises OSError if fewer bytes arrive than Content-Length promised."""
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response:
+        length = response.headers.get("Content-Length")
+        total = int(length) if length else None
+        bar = _TextProgress(url.rsplit("/", 1)[-1], total) if progress else None
+        chunks, got = [], 0
+        try:
+            while chunk := response.read(1 << 16):
+                chunks.append(chunk)
+                got += len(chunk)
+                if bar:
+                    bar.update(got)
+        finally:
+            if bar:
+                bar.close()
+    if total is not None and got != total:
+        raise OSError(f"transfer interrupted: got {got} of {total} bytes")
+    return b"".join(chunks)
+
+
+def write_atomically(path: Path, data: bytes) -> Path:
+    """Write `data` to `path` so that readers see either no file or the whole file."""
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+class _TextProgress:
+    """A one-line progress bar on stderr (no dependency; redrawn only when it changes)."""
+
+    WIDTH = 30
+
+    def __init__(self, label: str, total: int | None):
+        self.label, self.total, self.shown = label, total, None
+
+    def update(self, got: int) -> None:
+        if self.total:
+            filled = self.WIDTH * got // self.total
+            line = (
+                f"{self.label} [{'#' * filled}{'.' * (self.WIDTH - filled)}] "
+                f"{got / 1e6:.1f}/{self.total / 1e6:.1f} MB"
+            )
+        else:
+            line = f"{self.label} {got / 1e6:.1f} MB"
+        if line != self.shown:
+            sys.stderr.write(f"\r{line}")
+            sys.stderr.flush()
+            self.shown = line
+
+    def close(self) -> None:
+        sys.stderr.write("\n")
+        sys.stderr.flush()
