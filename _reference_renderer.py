@@ -27,8 +27,10 @@ from quartodoc.ast import DocstringSectionSeeAlso
 PACKAGE = "pybackprop"
 
 
-def _importable(dotted: str) -> bool:
-    """Whether `dotted` names a module, or an attribute chain of one, of the package."""
+def _page_of(dotted: str) -> str | None:
+    """The page of `dotted` (a module of the package, or an attribute chain of one): its
+    module's name without the package's (``nn.functional`` for pybackprop.nn.functional.relu),
+    or None if `dotted` names nothing."""
     parts = dotted.split(".")
     for cut in range(len(parts), 0, -1):
         try:
@@ -37,10 +39,10 @@ def _importable(dotted: str) -> bool:
             continue
         for attr in parts[cut:]:
             if not hasattr(obj, attr):
-                return False
+                return None
             obj = getattr(obj, attr)
-        return True
-    return False
+        return ".".join(parts[1:cut])
+    return None
 
 
 class Renderer(MdRenderer):
@@ -125,7 +127,7 @@ class Renderer(MdRenderer):
     def _link(self, name: str) -> str:
         name = name.strip("`")
         for dotted in (name, f"{self._module}.{name}", f"{PACKAGE}.{name}"):
-            if dotted.startswith(PACKAGE + ".") and _importable(dotted):
-                page = dotted.split(".")[1]
+            page = _page_of(dotted) if dotted.startswith(PACKAGE + ".") else None
+            if page:
                 return f"[`{name}`]({page}.qmd#{dotted})"
         return f"`{name}`"

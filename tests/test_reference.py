@@ -44,7 +44,7 @@ _ANCHOR = re.compile(r"\{\s*#(?P<id>[\w.\-]+)\s*\}")
 # A table row whose type cell is a parenthesised tuple: `| rng | (int, None) | ...`.
 _TUPLE_TYPE = re.compile(r"^\|[^|]*\|\s*\([^|()]*,[^|]*\)\s*\|")
 _REFERENCE_LINK = re.compile(
-    r"\]\((?P<prefix>(?:\.\./)*)reference/(?P<page>[\w\-]+)\.qmd(?:#(?P<anchor>[\w.\-]+))?\)"
+    r"\]\((?P<prefix>(?:\.\./)*)reference/(?P<page>[\w.\-]+)\.qmd(?:#(?P<anchor>[\w.\-]+))?\)"
 )
 
 
@@ -122,7 +122,7 @@ def test_every_public_name_has_an_entry(mod_name, reference, entries):
     for name in module.__all__:
         obj = getattr(module, name)
         if isinstance(obj, ModuleType):
-            if obj.__name__.rsplit(".", 1)[-1] not in reference:
+            if obj.__name__.removeprefix("pybackprop.") not in reference:
                 missing.append(f"{name} (no page for the module)")
         elif id(obj) not in entries:
             missing.append(name)
