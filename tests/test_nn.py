@@ -1,5 +1,7 @@
 """pybackprop.nn against torch.nn: every module's forward and backward, Module mechanics, errors."""
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -226,6 +228,20 @@ def test_second_backward_after_one_forward_raises(module):
 def test_loss_backward_before_forward_raises(loss_fn):
     with pytest.raises(RuntimeError, match="without a forward pass"):
         loss_fn.backward()
+
+
+def test_a_copy_holds_the_parameters_not_the_batch_kept_for_backward():
+    model = nn.Sequential(nn.Linear(3, 2, rng=0), nn.ReLU())
+    loss_fn = nn.CrossEntropyLoss()
+    loss_fn(model(np.ones((4, 3), dtype=np.float32)), np.array([0, 1, 1, 0]))
+    model_copy, loss_copy = copy.deepcopy((model, loss_fn))
+    np.testing.assert_array_equal(model_copy[0].weight.data, model[0].weight.data)
+    assert model_copy[0].weight is not model[0].weight
+    assert "_log_probs" not in vars(loss_copy)
+    for module in (loss_copy, model_copy, model_copy[0]):
+        with pytest.raises(RuntimeError, match="without a forward pass"):
+            module.backward(np.ones((4, 2), dtype=np.float32))
+    model.backward(loss_fn.backward())  # the originals still go back through their batch
 
 
 def test_backward_rejects_grad_out_of_the_wrong_shape():

@@ -39,9 +39,8 @@ CDN_TRIGGERS = {"text/html", "application/javascript"}
 _HTML_REPR = re.compile(r"def _repr_(html|javascript)_\b")
 # The objects whose HTML repr is allowed: self-contained, checked below.
 SELF_CONTAINED_HTML = {
-    "pybackprop/nn.py",
+    "pybackprop/_player.py",  # the players' one shell: the scalar and the module player
     "pybackprop/scalar/graph.py",
-    "pybackprop/scalar/player.py",
 }
 _HTML_DISPLAY = re.compile(r"\b(HTML|Javascript|IFrame)\(|\bipywidgets\b|\bplotly\b|tqdm\.auto")
 # Anything that makes a browser fetch from another host.
