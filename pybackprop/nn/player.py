@@ -20,9 +20,6 @@ from .module import Module
 __all__ = ["ModuleBackwardPlayer", "ModuleStep", "step_backward_modules"]
 
 
-# --- the backward pass, one module at a time -------------------------------------------------
-
-
 @dataclass(frozen=True, eq=False)  # arrays have no single truth value to compare by
 class ModuleStep:
     """One module's backward: the gradient coming in, the formulas, the gradients going out.
@@ -229,6 +226,8 @@ class ModuleBackwardPlayer(Player):
     (3, True)
     """
 
+    title = "Backward pass through the modules"
+
     def __init__(self, steps: list[ModuleStep], loss: float, target_shape: str) -> None:
         self.steps = steps
         self.loss = loss
@@ -236,8 +235,6 @@ class ModuleBackwardPlayer(Player):
 
     def __repr__(self) -> str:
         return f"<backward pass through {len(self.steps)} modules, loss {self.loss:.4g}>"
-
-    title = "Backward pass through the modules"
 
     def _frames(self, pid: str) -> Frames:
         n = len(self.steps)  # rows 1..n are the modules, the loss last (row n)
