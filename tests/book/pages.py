@@ -90,8 +90,9 @@ KERNEL_ENV = {
 }
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-# The title without Quarto's attributes: "## Exercises {#sec-05-exercises}" is "Exercises".
-_HEADING = re.compile(r"^##\s+(?P<title>.+?)\s*(?:\{[^{}]*\})?\s*#*\s*$")
+# The title without Quarto's attributes: "## Exercises {#sec-05-exercises}" is "Exercises", and
+# so is the download notebook's "## Exercises <a id="sec-05-exercises"></a>".
+_HEADING = re.compile(r"^##\s+(?P<title>.+?)\s*(?:\{[^{}]*\}|<a id=\"[^\"]*\"></a>)?\s*#*\s*$")
 _FENCE = re.compile(r"^(`{3,}|~{3,})")
 _DIV = re.compile(r"^(:{3,})\s*(?P<rest>.*)$")
 

@@ -40,7 +40,7 @@ from tests.book.pages import (
 # --- exercises do not redefine the chapter's names ------------------------------------------
 
 
-def _code_without_options(source: str) -> str:
+def code_without_options(source: str) -> str:
     """A cell's Python source; `#|` option lines are comments, IPython magics are dropped."""
     return "\n".join(
         "" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()
@@ -60,7 +60,7 @@ def _target_names(target: ast.expr) -> list[str]:
 def top_level_definitions(source: str) -> dict[str, int]:
     """Names a cell binds at top level with def, class or assignment: name -> line in the cell."""
     found: dict[str, int] = {}
-    for node in ast.parse(_code_without_options(source)).body:
+    for node in ast.parse(code_without_options(source)).body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             names = [node.name]
         elif isinstance(node, ast.Assign):

@@ -107,10 +107,10 @@ def test_cross_references_resolve_and_labels_are_unique():
         for name in listed_files(load_config())
         if not name.startswith("reference/")  # generated: entry ids, no cross-references
     }
-    labels = [(label, page) for page, text in pages.items() for label in labels(text)]
+    found = [(label, page) for page, text in pages.items() for label in labels(text)]
     seen: dict[str, str] = {}
     duplicates = []
-    for label, page in labels:
+    for label, page in found:
         if label in seen:
             duplicates.append(f"{label} ({seen[label]} and {page})")
         seen.setdefault(label, page)

@@ -11,6 +11,7 @@ checks must report on the starters without stopping the notebook.
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from tests.book.pages import (
     rel,
     run,
 )
+from tests.book.test_chapter_rerun import code_without_options, top_level_definitions
 from tests.repo.test_repo_tooling import notebooks_publisher
 
 BOOK = qmd_notebook.Book.from_root(ROOT)
@@ -208,12 +210,35 @@ def _code(cells: list) -> list[str]:
 
 @pytest.mark.parametrize("path", CHAPTER_FILES, ids=rel)
 def test_notebook_runs_the_pages_cells_before_its_exercises(notebooks, path):
-    """So the page's execution of those cells is the notebook's: only the install cell differs."""
+    """So the page's execution of those cells stands for the notebook's. The page may run a few
+    more (code inside an aside the notebook shows without running); nothing the notebook runs
+    may read a name that only those bind."""
     nb_cells = notebooks[path].cells
     page = page_cells(path)
-    ours = _code(nb_cells[: exercises_start(nb_cells)])
-    assert ours[1:] == _code(page[: exercises_start(page)]), (
-        f"{rel(path)}: the notebook's code before its exercises is not the page's"
+    ours = _code(nb_cells[: exercises_start(nb_cells)])[1:]  # without the install cell
+    theirs = _code(page[: exercises_start(page)])
+    remaining = iter(theirs)
+    assert all(any(mine == cell for cell in remaining) for mine in ours), (
+        f"{rel(path)}: the notebook's code before its exercises is not the page's, in order"
+    )
+    run_here = _code(nb_cells)[1:]
+    bound_here = {name for source in run_here for name in top_level_definitions(source)}
+    only_page = {
+        name
+        for source in theirs
+        if source not in ours
+        for name in top_level_definitions(source)
+        if name not in bound_here
+    }
+    read = {
+        node.id
+        for source in run_here
+        for node in ast.walk(ast.parse(code_without_options(source)))
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+    }
+    assert not only_page & read, (
+        f"{rel(path)}: the notebook reads {sorted(only_page & read)}, which only cells it does "
+        "not run (asides shown as code) define"
     )
 
 
