@@ -8,7 +8,7 @@ PORT   ?= 8000
 # the GitHub workflow reads it with `make -s quarto-version` for Quarto's setup action.
 QUARTO_VERSION := 1.7.34
 
-.PHONY: site render reference test chapter format quarto-version
+.PHONY: site render reference test test-fast chapter chapter-times format quarto-version
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -29,7 +29,16 @@ test: $(VENV)/.installed-test
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
 
-# One chapter through the chapter harness (tests/test_chapters.py), with its run time:
+# The package's tests alone (tests/package): no chapter runs, no browser pages, no builds.
+test-fast: $(VENV)/.installed-test
+	$(PY) -m pytest tests/package -m "not slow"
+
+# Each page's run time in a fresh kernel, printed, never asserted: `make chapter-times`, or
+# `make chapter-times NAME=09` for the pages whose file name contains 09.
+chapter-times: $(VENV)/.installed-test
+	$(PY) benchmarks/chapter_times.py $(NAME)
+
+# One chapter through the chapter tests (tests/book/test_chapters.py):
 # `make chapter NAME=09` (its number) or `make chapter NAME=minibatch` (part of its file name).
 chapter: $(VENV)/.installed-test
 	@name=$$(printf '%s' "$(NAME)" | tr 'A-Z' 'a-z'); \
@@ -54,8 +63,8 @@ chapter: $(VENV)/.installed-test
 		echo "error: NAME=$(NAME) matches several chapters:$$found; give more of the name" >&2; \
 		exit 2; \
 	fi; \
-	echo "$(PY) -m pytest tests/test_chapters.py -k $$1"; \
-	$(PY) -m pytest tests/test_chapters.py -k "$$1"
+	echo "$(PY) -m pytest tests/book/test_chapters.py -k $$1"; \
+	$(PY) -m pytest tests/book/test_chapters.py -k "$$1"
 
 # Fix what ruff can fix and format the tree: what the pre-commit hooks do, on every file.
 format: $(VENV)/.installed-test

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("search_text", ROOT / "scripts" / "search_text.py")
 search_text = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(search_text)

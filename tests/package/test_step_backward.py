@@ -1,28 +1,32 @@
 """step_backward: the steps are those of `out.backward()` (order, products, final gradients)
 and leave `.grad` alone; each step's line of text states its numbers; the player's HTML is
-self-contained and starts at step 0; chapters 2 and 3 run with and without Graphviz, and every
-graph they draw keeps its labels at least 10 px tall in the book's column.
+self-contained and starts at step 0. The chapters' own drawings are checked in
+tests/book/test_chapter_graphs.py.
 
-The player in a real browser is tested in tests/test_player_browser.py."""
+The player in a real browser is tested in tests/package/test_player_browser.py."""
 
 import json
 import os
 import re
 import xml.etree.ElementTree as ET
 
-import nbformat
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from nbclient import NotebookClient
 from strategies import value_graphs
-from test_chapters import _KERNEL_ENV, _OFFLINE_PRELUDE, CELL_TIMEOUT, CHAPTERS, qmd_notebook
-from test_graph import BOOK_GRAPHS, COLUMN_PX, MIN_LABEL_PX, SVG, hide_dot, smallest_label_px
 
 import pybackprop
 from pybackprop import Value, step_backward
 from pybackprop.scalar import BackwardPlayer, BackwardStep, GradUpdate
 from pybackprop.scalar.graph import _number
+from tests.package.test_graph import (
+    BOOK_GRAPHS,
+    COLUMN_PX,
+    MIN_LABEL_PX,
+    SVG,
+    hide_dot,
+    smallest_label_px,
+)
 
 
 def player_svg(html: str) -> str:
@@ -238,9 +242,13 @@ def test_labels_cannot_break_out_of_the_player():
     assert [t.text for t in ET.fromstring(player_svg(html)).iter(f"{SVG}text")][0] == 'x"&<b>'
 
 
+@pytest.mark.parametrize("with_dot", [True, False], ids=["graphviz", "no-dot"])
 @pytest.mark.parametrize("name", BOOK_GRAPHS)
-def test_player_drawing_keeps_labels_at_least_10px_in_the_column(name):
+def test_player_drawing_keeps_labels_at_least_10px_in_the_column(monkeypatch, name, with_dot):
+    if not with_dot:
+        hide_dot(monkeypatch)
     html = step_backward(BOOK_GRAPHS[name]())._repr_html_()
+    assert ("built-in layout" in html) != with_dot
     assert smallest_label_px(player_svg(html), COLUMN_PX) >= MIN_LABEL_PX
 
 
@@ -269,53 +277,3 @@ def test_player_survives_a_broken_dot(tmp_path, monkeypatch):
     html = step_backward(BOOK_GRAPHS["ch3 log-exp"]())._repr_html_()
     assert "dot: cannot load plugins" in html and "built-in layout instead" in html
     assert len(ET.fromstring(player_svg(html)).findall(f".//{SVG}text[@class='pbp-grad']")) == 6
-
-
-# --- the chapters' graphs, with and without Graphviz ------------------------------------------
-
-
-def _run_chapter(path, with_dot: bool) -> list:
-    """Execute a chapter as the chapter tests do; without `dot` on the kernel's PATH if asked."""
-    env = dict(_KERNEL_ENV)
-    if not with_dot:
-        dirs = env["PATH"].split(os.pathsep)
-        env["PATH"] = os.pathsep.join(d for d in dirs if not os.path.exists(os.path.join(d, "dot")))
-    nb = nbformat.from_dict(qmd_notebook.qmd_to_notebook(path.read_text(encoding="utf-8")))
-    check = f"import shutil\nassert (shutil.which('dot') is not None) == {with_dot}"
-    nb.cells[:0] = [nbformat.v4.new_code_cell(_OFFLINE_PRELUDE), nbformat.v4.new_code_cell(check)]
-    client = NotebookClient(
-        nb,
-        timeout=CELL_TIMEOUT,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
-    )
-    client.execute(env=env)
-    return nb.cells
-
-
-def _drawings(cells: list) -> tuple[list[str], list[str]]:
-    """(players' HTML, every SVG drawing) among the outputs of executed cells."""
-    players, svgs = [], []
-    for cell in cells:
-        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
-            data = out.get("data", {})
-            if "image/svg+xml" in data:
-                svgs.append(data["image/svg+xml"])
-            elif "<svg" in data.get("text/html", ""):
-                page = data["text/html"]
-                players += [page] if 'class="pbp-player"' in page else []
-                svgs.append(player_svg(page))
-    return players, svgs
-
-
-@pytest.mark.parametrize("with_dot", [True, False], ids=["graphviz", "no-dot"])
-@pytest.mark.parametrize("stem", ["02-scalar-autodiff", "03-chain-rule"])
-def test_chapter_graphs_are_legible_and_need_no_graphviz(stem, with_dot):
-    # Runs to the end either way (an error fails here), shows a player, and every graph it
-    # draws keeps its labels at least 10 px tall in the 749 px column.
-    players, svgs = _drawings(_run_chapter(CHAPTERS / f"{stem}.qmd", with_dot))
-    assert players, f"{stem} shows no backward-pass player"
-    for page in players:
-        assert ("built-in layout" in page) != with_dot
-    for svg in svgs:
-        assert smallest_label_px(svg, COLUMN_PX) >= MIN_LABEL_PX

@@ -23,7 +23,7 @@ from pybackprop.data import download as download_module
 from pybackprop.data import mnist as mnist_module
 from pybackprop.data.idx import read_idx
 
-REPO = Path(__file__).parents[1]
+REPO = Path(__file__).parents[2]
 SHARED = REPO.parent / "shared" / "data"
 needs_shared = pytest.mark.skipif(
     not (SHARED / "train-images-idx3-ubyte.gz").is_file(),

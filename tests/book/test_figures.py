@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COLUMN_PX = 749
 
 _FIGSIZE = re.compile(r"figsize\s*=\s*(?P<value>\((?:[^()]|\([^()]*\))*\))")

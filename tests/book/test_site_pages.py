@@ -20,10 +20,10 @@ from pathlib import Path, PurePosixPath
 import pytest
 import yaml
 
-from tests import test_reference
-from tests.test_chapters import listed_files, load_config
+from tests.book import test_reference
+from tests.book.pages import listed_files, load_config
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HOME, GLOSSARY, NOT_FOUND = "index.qmd", "glossary.qmd", "404.qmd"
 SITE_PAGES = [HOME, GLOSSARY, NOT_FOUND]
 

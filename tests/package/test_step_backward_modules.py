@@ -15,10 +15,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import arrays, batch_sizes, seeds
-from test_nn import assert_close, to_torch
 
 from pybackprop import nn
 from pybackprop.nn import ModuleBackwardPlayer, ModuleStep
+from tests.package.test_nn import assert_close, to_torch
 
 small_widths = st.integers(min_value=1, max_value=12)
 

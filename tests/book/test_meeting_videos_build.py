@@ -22,7 +22,7 @@ import yaml
 
 from pybackprop.videos import NO_RECORDING, meeting_videos, videos_page
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FILTER = ROOT / "filters" / "meeting-videos.lua"
 
 _spec = importlib.util.spec_from_file_location(
@@ -172,7 +172,7 @@ def test_the_filter_fills_the_videos_page_and_keeps_output_without_the_folder(tm
 
 def test_every_chapter_has_the_section_the_videos_page_links_to():
     from pybackprop.videos import SECTION_ID
-    from tests.test_reference import page_ids
+    from tests.book.test_reference import page_ids
 
     chapters = sorted((ROOT / "chapters").glob("[0-9]*.qmd"))
     assert chapters

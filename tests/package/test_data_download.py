@@ -22,7 +22,7 @@ from pybackprop.data import mnist as mnist_module
 from pybackprop.data.idx import LABELS_MAGIC
 from pybackprop.data.mnist import MNISTFile, download, find_file, find_or_download
 
-SHARED = Path(__file__).parents[1].parent / "shared" / "data"
+SHARED = Path(__file__).parents[2].parent / "shared" / "data"
 NAME = "fake-labels-idx1-ubyte"
 LABELS = np.random.default_rng(0).integers(0, 10, size=3000, dtype=np.uint8)
 CONTENT = LABELS_MAGIC.to_bytes(4, "big") + len(LABELS).to_bytes(4, "big") + LABELS.tobytes()

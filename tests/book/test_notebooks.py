@@ -3,38 +3,36 @@
 `scripts/qmd_notebook.py` writes `notebooks/<stem>.ipynb` for Quarto's pre-render step; here the
 same function writes them into a temporary folder. Each is read (what a reader sees: callouts
 as folded Markdown, cross-references as words, links that lead somewhere, solutions shown and
-not run) and executed top to bottom in a fresh kernel, offline, from a folder outside the
-repository, as "Run all" runs it: the exercises hold their starter code, and their checks must
-report on it without stopping the notebook. The run times are printed at the end.
+not run), and "Run all" is checked on the chapter's one execution (tests/book/pages.py): the
+notebook's cells before its exercises are the page's, which that run executes; its install
+cell and its own exercise cells (starter code, no solution run) run there too, and their
+checks must report on the starters without stopping the notebook.
 """
 
 from __future__ import annotations
 
+import ast
 import re
-import time
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-from tests.test_chapters import (
-    _KERNEL_ENV,
-    _OFFLINE_PRELUDE,
-    CELL_TIMEOUT,
+from tests.book.pages import (
     CHAPTER_FILES,
     CHAPTERS,
     ROOT,
-    _describe_failure,
-    _labels,
-    _rel,
-    _warm_matplotlib,
+    exercises_start,
+    labels,
     listed_files,
     load_config,
+    page_cells,
     qmd_notebook,
+    rel,
+    run,
 )
-from tests.test_repo_tooling import notebooks_publisher
+from tests.book.test_chapter_rerun import code_without_options, top_level_definitions
+from tests.repo.test_repo_tooling import notebooks_publisher
 
 BOOK = qmd_notebook.Book.from_root(ROOT)
 SITE = BOOK.site_url
@@ -69,7 +67,7 @@ def links(nb) -> list[str]:
 
 def solution_code(path: Path) -> list[str]:
     """The code of the cells that the page runs inside Solution callouts."""
-    cells = qmd_notebook.qmd_to_notebook(path.read_text(encoding="utf-8"))["cells"]
+    cells = page_cells(path)
     inside, code = False, []
     for cell in cells:
         if cell["cell_type"] == "code":
@@ -87,7 +85,7 @@ def solution_code(path: Path) -> list[str]:
 def anchors(text: str) -> set[str]:
     """The ids a page's HTML has: `{#id ...}` attributes and cells' `#| label:` values."""
     ids = re.findall(r"\{[^{}\n]*?#([\w.:-]+)", text)
-    return set(ids + _labels(text))
+    return set(ids + labels(text))
 
 
 def without_options(source: str) -> str:
@@ -97,22 +95,22 @@ def without_options(source: str) -> str:
 # --- what a reader sees ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", CHAPTER_FILES, ids=_rel)
+@pytest.mark.parametrize("path", CHAPTER_FILES, ids=rel)
 def test_notebook_has_no_quarto_syntax(notebooks, path):
     nb = notebooks[path]
     nbformat.validate(nb)
     for source in markdown(nb):
-        assert not re.search(r"(?m)^:::", source), f"{_rel(path)}: a ':::' fence:\n{source}"
-        assert "{.callout" not in source, f"{_rel(path)}: callout syntax:\n{source}"
-        assert not _XREF.search(source), f"{_rel(path)}: a raw cross-reference:\n{source}"
+        assert not re.search(r"(?m)^:::", source), f"{rel(path)}: a ':::' fence:\n{source}"
+        assert "{.callout" not in source, f"{rel(path)}: callout syntax:\n{source}"
+        assert not _XREF.search(source), f"{rel(path)}: a raw cross-reference:\n{source}"
 
 
-@pytest.mark.parametrize("path", CHAPTER_FILES, ids=_rel)
+@pytest.mark.parametrize("path", CHAPTER_FILES, ids=rel)
 def test_notebook_links_lead_to_the_site_or_outside(notebooks, path):
     pages = {name: ROOT / name for name in listed_files(load_config())}
     for url in links(notebooks[path]):
-        assert ".qmd" not in url or not url.startswith(SITE), f"{_rel(path)}: {url}"
-        assert re.match(r"^(?:https?|mailto):", url), f"{_rel(path)}: relative link {url}"
+        assert ".qmd" not in url or not url.startswith(SITE), f"{rel(path)}: {url}"
+        assert re.match(r"^(?:https?|mailto):", url), f"{rel(path)}: relative link {url}"
         if not url.startswith(SITE):
             continue
         page, _, anchor = url[len(SITE) :].partition("#")
@@ -120,13 +118,13 @@ def test_notebook_links_lead_to_the_site_or_outside(notebooks, path):
             assert (ROOT / "chapters" / f"{Path(page).stem}.qmd").exists(), url
             continue
         source = page.removesuffix(".html") + ".qmd"
-        assert source in pages, f"{_rel(path)}: {url} is not a page of the book"
+        assert source in pages, f"{rel(path)}: {url} is not a page of the book"
         # Reference pages are generated; tests/test_reference.py checks their entry ids.
         if anchor and pages[source].exists() and not source.startswith("reference/"):
             assert anchor in anchors(pages[source].read_text(encoding="utf-8")), url
 
 
-@pytest.mark.parametrize("path", CHAPTER_FILES, ids=_rel)
+@pytest.mark.parametrize("path", CHAPTER_FILES, ids=rel)
 def test_notebook_cross_references_say_figure_and_number(notebooks, path):
     text = path.read_text(encoding="utf-8")
     labels = re.findall(r"(?<![\w@.])-?@((?:fig|tbl|sec|eq)-[\w-]*\w)", text)
@@ -137,17 +135,17 @@ def test_notebook_cross_references_say_figure_and_number(notebooks, path):
         assert re.fullmatch(r"(Figure|Table|Equation|Section) [\dA-Z]+(\.\d+)+", target.words)
 
 
-@pytest.mark.parametrize("path", CHAPTER_FILES, ids=_rel)
+@pytest.mark.parametrize("path", CHAPTER_FILES, ids=rel)
 def test_notebook_details_are_balanced_in_every_cell(notebooks, path):
     for source in markdown(notebooks[path]):
         depth = 0
         for tag in _DETAILS.findall(source):
             depth += -1 if tag == "</details>" else 1
-            assert depth >= 0, f"{_rel(path)}: </details> before <details>:\n{source}"
-        assert depth == 0, f"{_rel(path)}: unclosed <details>:\n{source}"
+            assert depth >= 0, f"{rel(path)}: </details> before <details>:\n{source}"
+        assert depth == 0, f"{rel(path)}: unclosed <details>:\n{source}"
 
 
-@pytest.mark.parametrize("path", CHAPTER_FILES, ids=_rel)
+@pytest.mark.parametrize("path", CHAPTER_FILES, ids=rel)
 def test_notebook_folded_markdown_is_read_as_markdown(notebooks, path):
     """Inside `<details>`, CommonMark (VS Code's markdown-it; JupyterLab's marked follows it)
     reads Markdown only after a blank line: the code must come out as code, not as text."""
@@ -157,27 +155,27 @@ def test_notebook_folded_markdown_is_read_as_markdown(notebooks, path):
         if "<details" not in source:
             continue
         page = render(source)
-        assert "```" not in page and "<p>&lt;" not in page, f"{_rel(path)}: raw text:\n{page}"
+        assert "```" not in page and "<p>&lt;" not in page, f"{rel(path)}: raw text:\n{page}"
         assert page.count("<details") == source.count("<details"), page
         fences = len(re.findall(r"(?m)^`{3,}python$", source))
         assert page.count('<pre><code class="language-python">') == fences, page
 
 
-@pytest.mark.parametrize("path", CHAPTER_FILES, ids=_rel)
+@pytest.mark.parametrize("path", CHAPTER_FILES, ids=rel)
 def test_notebook_shows_solutions_without_running_them(notebooks, path):
     nb = notebooks[path]
     solutions = solution_code(path)
-    assert solutions, f"{_rel(path)}: no solution code found (did the callouts change?)"
+    assert solutions, f"{rel(path)}: no solution code found (did the callouts change?)"
     code = {cell.source for cell in nb.cells if cell.cell_type == "code"}
     folded = "\n".join(s for s in markdown(nb) if "<summary><strong>Solution" in s)
     for source in solutions:
-        assert source not in code, f"{_rel(path)}: a solution runs:\n{source}"
-        assert without_options(source) in folded, f"{_rel(path)}: solution not shown:\n{source}"
+        assert source not in code, f"{rel(path)}: a solution runs:\n{source}"
+        assert without_options(source) in folded, f"{rel(path)}: solution not shown:\n{source}"
     text = path.read_text(encoding="utf-8")
     assert folded.count("<summary><strong>Solution") == text.count("\n## Solution\n")
 
 
-@pytest.mark.parametrize("path", CHAPTER_FILES, ids=_rel)
+@pytest.mark.parametrize("path", CHAPTER_FILES, ids=rel)
 def test_notebook_installs_pybackprop_first_and_the_page_does_not(notebooks, path):
     nb = notebooks[path]
     first = next(i for i, cell in enumerate(nb.cells) if cell.cell_type == "code")
@@ -186,7 +184,7 @@ def test_notebook_installs_pybackprop_first_and_the_page_does_not(notebooks, pat
     assert "find_spec" not in path.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("path", [*CHAPTER_FILES, CHAPTERS / "_template.qmd"], ids=_rel)
+@pytest.mark.parametrize("path", [*CHAPTER_FILES, CHAPTERS / "_template.qmd"], ids=rel)
 def test_chapter_box_opens_its_notebook_in_colab_and_says_how_to_install(path):
     _, _, publisher = notebooks_publisher()
     branch = publisher["with"]["publish_branch"]
@@ -195,68 +193,76 @@ def test_chapter_box_opens_its_notebook_in_colab_and_says_how_to_install(path):
     _, body = qmd_notebook.parse_front_matter(path.read_text(encoding="utf-8"))
     box = body.split("\n## ", 1)[0]
     colab = f"https://colab.research.google.com/github/{org}/{repo}/blob/{branch}/{stem}.ipynb"
-    assert f"[open it in Colab]({colab})" in box, f"{_rel(path)}: no Colab link {colab}"
-    assert f"(../notebooks/{stem}.ipynb)" in box, f"{_rel(path)}: no download link"
+    assert f"[open it in Colab]({colab})" in box, f"{rel(path)}: no Colab link {colab}"
+    assert f"(../notebooks/{stem}.ipynb)" in box, f"{rel(path)}: no download link"
     # PyPI first; the repository for changes not released yet (README says the same).
-    assert '`pip install "pybackprop[book]"`' in box, f"{_rel(path)}: no PyPI install line"
-    assert f'`pip install "pybackprop[book] @ git+{BOOK.repo_url}"`' in box, _rel(path)
-    assert "pip install -e" not in box, f"{_rel(path)}: the box still says to install a clone"
+    assert '`pip install "pybackprop[book]"`' in box, f"{rel(path)}: no PyPI install line"
+    assert f'`pip install "pybackprop[book] @ git+{BOOK.repo_url}"`' in box, rel(path)
+    assert "pip install -e" not in box, f"{rel(path)}: the box still says to install a clone"
 
 
 # --- "Run all" -----------------------------------------------------------------------------------
 
 
-class _NotebookTimes:
-    """Prints each download notebook's run time, and their sum, in the terminal summary."""
-
-    def __init__(self):
-        self.seconds: dict[str, float] = {}
-
-    def pytest_terminal_summary(self, terminalreporter):
-        if not self.seconds:
-            return
-        terminalreporter.write_sep("-", "download notebook run times (fresh kernel, Run all)")
-        for name, seconds in sorted(self.seconds.items()):
-            terminalreporter.write_line(f"{seconds:6.1f} s  {name}")
-        terminalreporter.write_line(f"{sum(self.seconds.values()):6.1f} s  in all")
+def _code(cells: list) -> list[str]:
+    return [without_options(c["source"]).strip() for c in cells if c["cell_type"] == "code"]
 
 
-@pytest.fixture(scope="session")
-def notebook_times(pytestconfig):
-    times = _NotebookTimes()
-    pytestconfig.pluginmanager.register(times, "pybackprop-notebook-times")
-    return times.seconds
-
-
-@pytest.mark.parametrize("path", CHAPTER_FILES, ids=_rel)
-def test_notebook_runs_all_with_the_starter_code(notebooks, notebook_times, path, tmp_path):
-    _warm_matplotlib()
-    nb = nbformat.from_dict(notebooks[path])
-    nb.cells.insert(0, nbformat.v4.new_code_cell(_OFFLINE_PRELUDE))
-    client = NotebookClient(
-        nb, timeout=CELL_TIMEOUT, kernel_name="python3", resources={"metadata": {"path": tmp_path}}
+@pytest.mark.parametrize("path", CHAPTER_FILES, ids=rel)
+def test_notebook_runs_the_pages_cells_before_its_exercises(notebooks, path):
+    """So the page's execution of those cells stands for the notebook's. The page may run a few
+    more (code inside an aside the notebook shows without running); nothing the notebook runs
+    may read a name that only those bind."""
+    nb_cells = notebooks[path].cells
+    page = page_cells(path)
+    ours = _code(nb_cells[: exercises_start(nb_cells)])[1:]  # without the install cell
+    theirs = _code(page[: exercises_start(page)])
+    remaining = iter(theirs)
+    assert all(any(mine == cell for cell in remaining) for mine in ours), (
+        f"{rel(path)}: the notebook's code before its exercises is not the page's, in order"
     )
-    start = time.perf_counter()
-    try:
-        client.execute(env=_KERNEL_ENV)
-    except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
-        pytest.fail(_describe_failure(path, nb.cells[1:], err))
-    finally:
-        notebook_times[f"notebooks/{path.stem}.ipynb"] = round(time.perf_counter() - start, 2)
-    cells = nb.cells[1:]
-    install = next(cell for cell in cells if cell.cell_type == "code")
-    printed = "".join(o.get("text", "") for o in install.outputs).splitlines()
+    run_here = _code(nb_cells)[1:]
+    bound_here = {name for source in run_here for name in top_level_definitions(source)}
+    only_page = {
+        name
+        for source in theirs
+        if source not in ours
+        for name in top_level_definitions(source)
+        if name not in bound_here
+    }
+    read = {
+        node.id
+        for source in run_here
+        for node in ast.walk(ast.parse(code_without_options(source)))
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+    }
+    assert not only_page & read, (
+        f"{rel(path)}: the notebook reads {sorted(only_page & read)}, which only cells it does "
+        "not run (asides shown as code) define"
+    )
+
+
+@pytest.mark.parametrize("path", CHAPTER_FILES, ids=rel)
+def test_notebook_runs_all_with_the_starter_code(path):
+    result = run(path)
+    if result.error is not None:
+        pytest.skip("the page does not run; see test_chapters.test_page_runs_top_to_bottom")
+    assert result.notebook_error() is None, result.notebook_error()
+    cells = [result.notebook["cells"][i] for i in result.notebook_executed]
+    install = cells[0]
+    assert install["metadata"].get("tags") == ["install"]
+    printed = "".join(o.get("text", "") for o in install["outputs"]).splitlines()
     assert len(printed) == 1 and "already installed" in printed[0], printed
-    checks = [c for c in cells if c.cell_type == "code" and _CHECK_CALL.search(c.source)]
-    assert checks, f"{_rel(path)}: no exercise cell calls a check"
+    checks = [c for c in cells if _CHECK_CALL.search(c["source"])]
+    assert checks, f"{rel(path)}: no exercise cell calls a check"
     # The checks catch whatever the learner's function raises and report it, so a starter never
     # stops "Run all"; and since no solution ran before them, they report on the starter, which
     # is incomplete by design (chapters/_template.qmd): FAILED, with the mistake they recognise.
     for cell in checks:
         shown = "\n".join(
-            o.get("data", {}).get("text/plain", "") + o.get("text", "") for o in cell.outputs
+            o.get("data", {}).get("text/plain", "") + o.get("text", "") for o in cell["outputs"]
         )
         assert re.search(r"check_\w+(\([^)]*\))?: FAILED", shown), (
-            f"{_rel(path)}: the check did not report on the starter code:\n{cell.source}"
+            f"{rel(path)}: the check did not report on the starter code:\n{cell['source']}"
             f"\n--- output ---\n{shown}"
         )

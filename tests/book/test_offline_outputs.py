@@ -27,7 +27,7 @@ from pybackprop import Value, nn, step_backward
 from pybackprop.scalar import GraphDrawing
 from pybackprop.scalar.graph import _graph, _pick_rankdir, _svg_layout
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location(
     "offline_pages", ROOT / "scripts" / "offline_pages.py"
 )

@@ -32,7 +32,7 @@ try:
 except ImportError:  # Python 3.10
     tomllib = None
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ROOT / ".github" / "workflows" / "release.yml"
 PACKAGE = "pybackprop"
 # What the wheel must carry besides code: the MNIST sample the chapters load offline, and the

@@ -27,7 +27,7 @@ try:
 except ImportError:  # Python 3.10
     tomllib = None
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ROOT / ".github" / "workflows" / "ci.yml"
 PRE_COMMIT = ROOT / ".pre-commit-config.yaml"
 MAKEFILE = ROOT / "Makefile"
@@ -480,12 +480,12 @@ def test_chapter_target_runs_only_the_named_chapter():
         assert result.stdout.splitlines()[-1].split() == [
             "-m",
             "pytest",
-            "tests/test_chapters.py",
+            "tests/book/test_chapters.py",
             "-k",
             first,
         ], result.stdout
     collected = subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/test_chapters.py", "-k", first, "--co", "-q"],
+        [sys.executable, "-m", "pytest", "tests/book/test_chapters.py", "-k", first, "--co", "-q"],
         cwd=ROOT,
         capture_output=True,
         text=True,

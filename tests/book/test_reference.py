@@ -30,10 +30,10 @@ from types import ModuleType
 import pytest
 import yaml
 
-from tests.test_chapters import listed_files, load_config, qmd_notebook
-from tests.test_docstrings import PUBLIC_MODULES
+from tests.book.pages import listed_files, load_config, qmd_notebook
+from tests.package.test_docstrings import PUBLIC_MODULES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 QUARTODOC = Path(sys.executable).with_name("quartodoc")
 
 # Pages built from the package's own meeting plumbing, not a topic of the notes: a chapter's

@@ -22,7 +22,7 @@ from packaging.utils import canonicalize_name
 
 tomllib = pytest.importorskip("tomllib")  # Python 3.11+ reads pyproject.toml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # A web server and its kin: nothing a chapter runs needs them.
 WEB_STACK = {"python-fasthtml", "uvicorn", "starlette", "httpx", "oauthlib", "fastprogress"}
 

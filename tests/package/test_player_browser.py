@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_graph import BOOK_GRAPHS, COLUMN_PX, MIN_LABEL_PX, hide_dot
 
 from pybackprop import Value, nn, step_backward
 from pybackprop.scalar.graph import _number
+from tests.package.test_graph import BOOK_GRAPHS, COLUMN_PX, MIN_LABEL_PX, hide_dot
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 # A page laid out like the book's: a text column of at most 749 px, light or dark.

@@ -13,7 +13,7 @@ from hypothesis.extra import numpy as hnp
 
 from pybackprop.data.idx import IDX_DTYPES, IDXError, parse_idx, read_idx
 
-SHARED = Path(__file__).parents[1].parent / "shared" / "data"
+SHARED = Path(__file__).parents[2].parent / "shared" / "data"
 
 # The format's type codes, written out here independently of the reader's table.
 TYPE_CODES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 THEME = ROOT / "theme"
 WIDTHS = [360, 400, 749, 1400, 1600]
 COLUMN_PX = 749  # Quarto's book text column at 1400 px and wider

@@ -29,8 +29,8 @@ from pybackprop.videos import (
     videos_page,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).parent / "fixtures" / "videos"
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "videos"
 CHAPTERS = {
     "01-relu-piecewise": "ReLU and piecewise linear functions",
     "02-scalar-autodiff": "Scalar autodiff",

@@ -6,48 +6,41 @@ Two properties, for every page with Python cells:
   at top level (`def`, `class`, or an assignment) a name that a cell before the section defined.
   Otherwise a learner's half-written starter replaces the chapter's working function, and
   re-running an earlier cell silently uses the learner's version (a static check, no kernel).
-- **Every cell gives the same result when run twice in a row.** The page is executed with each
-  code cell immediately followed by a copy of itself; the two runs' text outputs (results as
+- **Every cell gives the same result when run twice in a row.** The page's one execution
+  (tests/book/pages.py) runs each code cell immediately followed by a copy of itself; the two
+  runs' text outputs (results as
   text or markdown, stdout and stderr, errors) must agree after a narrow normalisation: memory
   addresses, the time column of fit's epoch table, and numbers (and the spacing around them) in
   cells that call a clock. Images and HTML (figures, progress bars) are not compared.
 
-Execution reuses `tests/test_chapters.py`'s kernel set-up: the same offline prelude, environment,
-working directory, and the same way of naming a cell (file, line, notebook cell number).
+A cell is named as tests/book/test_chapters.py names it (file, line, notebook cell number).
 """
 
 from __future__ import annotations
 
 import ast
-import copy
 import re
 from itertools import zip_longest
 from pathlib import Path
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-from tests.test_chapters import (
-    _ANSI,
-    _KERNEL_ENV,
-    _OFFLINE_PRELUDE,
-    CELL_TIMEOUT,
+from tests.book.pages import (
+    ANSI,
+    EXERCISES,
     PAGES,
-    _cell_label,
-    _rel,
-    _warm_matplotlib,
-    qmd_notebook,
+    cell_error,
+    cell_label,
+    page_cells,
+    rel,
+    run,
     top_level_headings,
 )
-
-EXERCISES = "Exercises"
 
 # --- exercises do not redefine the chapter's names ------------------------------------------
 
 
-def _code_without_options(source: str) -> str:
+def code_without_options(source: str) -> str:
     """A cell's Python source; `#|` option lines are comments, IPython magics are dropped."""
     return "\n".join(
         "" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()
@@ -67,7 +60,7 @@ def _target_names(target: ast.expr) -> list[str]:
 def top_level_definitions(source: str) -> dict[str, int]:
     """Names a cell binds at top level with def, class or assignment: name -> line in the cell."""
     found: dict[str, int] = {}
-    for node in ast.parse(_code_without_options(source)).body:
+    for node in ast.parse(code_without_options(source)).body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             names = [node.name]
         elif isinstance(node, ast.Assign):
@@ -90,7 +83,7 @@ def _qmd_line(text: str, source: str, line_in_cell: int = 1) -> int | None:
 def exercise_redefinitions(path: Path) -> list[str]:
     """One line per exercise cell definition of a name the chapter defined before its exercises."""
     text = path.read_text(encoding="utf-8")
-    cells = qmd_notebook.qmd_to_notebook(text)["cells"]
+    cells = page_cells(path)
     headings = top_level_headings(cells)
     starts = [index for title, index in headings if title == EXERCISES]
     if not starts:
@@ -110,7 +103,7 @@ def exercise_redefinitions(path: Path) -> list[str]:
         for name, line in top_level_definitions(cell["source"]).items():
             if name in before:
                 problems.append(
-                    f"{_rel(path)}, line {_qmd_line(text, cell['source'], line)} (exercises): "
+                    f"{rel(path)}, line {_qmd_line(text, cell['source'], line)} (exercises): "
                     f"defines {name!r}, which the chapter defined at line {before[name]}"
                 )
     return problems
@@ -150,7 +143,7 @@ def test_a_redefinition_in_the_exercises_is_reported_with_both_lines(tmp_path):
     assert "line 21 (exercises): defines 'f', which the chapter defined at line 8" in problems[0]
 
 
-@pytest.mark.parametrize("path", PAGES, ids=_rel)
+@pytest.mark.parametrize("path", PAGES, ids=rel)
 def test_exercises_do_not_redefine_chapter_names(path):
     problems = exercise_redefinitions(path)
     assert not problems, (
@@ -175,7 +168,7 @@ _TIME_AT_END_OF_ROW = re.compile(r"\b\d+\.\d+s(?=[ \t]*\|?[ \t]*$)", re.MULTILIN
 
 
 def _normalise(text: str, timed: bool) -> str:
-    text = _ADDRESS.sub("0x…", _ANSI.sub("", text))
+    text = _ADDRESS.sub("0x…", ANSI.sub("", text))
     text = _TIME_AT_END_OF_ROW.sub("(time)", text)
     if timed:  # numbers of another width shift the columns: spacing is masked too
         text = re.sub(r"[ \t]+", " ", _NUMBER.sub("#", text))
@@ -264,58 +257,6 @@ def test_outputs_are_compared_after_a_narrow_normalisation():
     )
 
 
-def run_each_cell_twice(path: Path) -> tuple[list, list[tuple[int, dict, dict]], str | None]:
-    """Execute `path` with every code cell followed by its copy.
-
-    Returns the page's cells as executed the first time, (index in the page's cells, first run,
-    second run) for each code cell, and why execution stopped early, or None. A cell's error
-    stops the run and shows in that cell's outputs.
-    """
-    _warm_matplotlib()
-    page = qmd_notebook.qmd_to_notebook(path.read_text(encoding="utf-8"))["cells"]
-    cells, at = [], {}
-    for index, cell in enumerate(page):
-        at[index] = len(cells)
-        cells.append(nbformat.from_dict(cell))
-        if cell["cell_type"] == "code":
-            again = copy.deepcopy(cell)
-            again["id"] = f"{cell['id']}-again"
-            cells.append(nbformat.from_dict(again))
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(_OFFLINE_PRELUDE), *cells])
-    client = NotebookClient(
-        nb,
-        timeout=CELL_TIMEOUT,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
-    )
-    stopped = None
-    try:
-        client.execute(env=_KERNEL_ENV)
-    except CellExecutionError:
-        pass  # the failing cell holds the error
-    except (CellTimeoutError, DeadKernelError) as err:
-        stopped = f"{type(err).__name__}: {_ANSI.sub('', str(err))}"
-    executed = nb.cells[1:]
-    pairs = [
-        (index, executed[at[index]], executed[at[index] + 1])
-        for index, cell in enumerate(page)
-        if cell["cell_type"] == "code"
-    ]
-    return [executed[at[index]] for index in range(len(page))], pairs, stopped
-
-
-def _error(cell: dict) -> str | None:
-    """The cell's error as `Name: message` and the end of its traceback, unless it may raise."""
-    if "raises-exception" in cell.get("metadata", {}).get("tags", []):
-        return None
-    for out in cell.get("outputs", []):
-        if out.get("output_type") == "error":
-            trace = _ANSI.sub("", "\n".join(out.get("traceback", []))).strip().splitlines()
-            tail = "\n".join("    " + line for line in trace[-6:])
-            return f"{out['ename']}: {out['evalue']}\n{tail}"
-    return None
-
-
 def _first_difference(first: list[str], second: list[str]) -> str:
     """The first line at which the two runs' outputs differ."""
     lines_a, lines_b = "\n".join(first).splitlines(), "\n".join(second).splitlines()
@@ -328,24 +269,24 @@ def _first_difference(first: list[str], second: list[str]) -> str:
     return "  (outputs differ only in how they are split)"
 
 
-@pytest.mark.parametrize("path", PAGES, ids=_rel)
+@pytest.mark.parametrize("path", PAGES, ids=rel)
 def test_every_cell_gives_the_same_output_when_run_twice(path):
-    page, pairs, stopped = run_each_cell_twice(path)
+    result = run(path)
     problems = []
-    for index, first, second in pairs:
+    for index, first, second in result.pairs:
         if "skip-execution" in first.get("metadata", {}).get("tags", []):
             continue
-        label = _cell_label(path, page, index)
-        if (error := _error(first)) is not None:
+        label = cell_label(path, result.cells, index)
+        if (error := cell_error(first)) is not None:
             problems.append(f"{label}\n  fails on its first run (see test_chapters): {error}")
-        elif (error := _error(second)) is not None:
+        elif (error := cell_error(second)) is not None:
             problems.append(f"{label}\n  runs once, but its second run raises {error}")
         elif (a := comparable_outputs(first)) != (b := comparable_outputs(second)):
             problems.append(
                 f"{label}\n  its second run prints something else:\n{_first_difference(a, b)}"
             )
-    if stopped is not None:
-        problems.append(f"{_rel(path)}: execution stopped: {stopped}")
+    if result.stopped is not None:
+        problems.append(result.stopped)
     assert not problems, "cells that do not give the same result when run twice in a row:\n\n" + (
         "\n\n".join(problems)
     )

@@ -28,7 +28,7 @@ from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CHAPTERS = ["02-scalar-autodiff", "09-minibatch-training"]
 KERNEL = "pybackprop-wheel"
 CELL_TIMEOUT = 300  # only so that a hung cell cannot hang the run
