@@ -1,6 +1,6 @@
 """The book: its structure, and every chapter executed the way Quarto's Jupyter engine runs it.
 
-Each page with Python cells is turned into a notebook by `scripts/qmd_notebook.py`'s
+Each page with Python cells is turned into a notebook by `book/qmd_notebook.py`'s
 `qmd_to_notebook`, which keeps every cell as Quarto runs it, solutions included (the download
 notebooks show solutions without running them; tests/test_notebooks.py runs those), and
 executed top to bottom with nbclient in a fresh `python3` kernel, with the page's own folder as
@@ -13,7 +13,6 @@ MAX_SECONDS fails.
 from __future__ import annotations
 
 import fnmatch
-import importlib.util
 import os
 import re
 import sys
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import qmd_notebook
 import yaml
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
@@ -36,10 +36,6 @@ CHAPTERS = ROOT / "chapters"
 MAX_SECONDS = 20.0
 # Only so that a hung cell cannot hang the test run; MAX_SECONDS is the real limit.
 CELL_TIMEOUT = 120
-
-_spec = importlib.util.spec_from_file_location("qmd_notebook", ROOT / "scripts" / "qmd_notebook.py")
-qmd_notebook = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(qmd_notebook)
 
 # Run before a page's cells, in the same kernel: any connection to another host fails with a
 # clear message, so a chapter that downloads something fails here rather than on a laptop
@@ -262,13 +258,9 @@ def top_level_headings(cells: list[dict]) -> list[tuple[str, int]]:
     return headings
 
 
-def meeting_videos_cell(stem: str) -> str:
-    return (
-        "#| echo: false\n"
-        "#| output: asis\n"
-        "from pybackprop.videos import meeting_videos\n"
-        f'print(meeting_videos("{stem}", videos_dir="../videos"))'
-    )
+def meeting_videos_section(path: Path) -> str:
+    """What follows a page's `## Meeting videos` heading: the placeholder the filter fills."""
+    return path.read_text(encoding="utf-8").rpartition("\n## Meeting videos\n")[2].strip()
 
 
 @pytest.mark.parametrize("path", CHAPTER_FILES, ids=_rel)
@@ -293,19 +285,13 @@ def test_chapter_has_required_sections(path):
 
 
 @pytest.mark.parametrize("path", CHAPTER_FILES, ids=_rel)
-def test_meeting_videos_section_is_only_the_videos_cell(path):
-    cells = qmd_notebook.qmd_to_notebook(path.read_text(encoding="utf-8"))["cells"]
-    headings = top_level_headings(cells)
-    assert headings and headings[-1][0] == "Meeting videos", f"{_rel(path)}: no Meeting videos"
-    at = headings[-1][1]
-    after_heading = cells[at]["source"].split("## Meeting videos", 1)[1].strip()
-    rest = cells[at + 1 :]
-    expected = meeting_videos_cell(path.stem)
-    assert not after_heading and len(rest) == 1 and rest[0]["cell_type"] == "code", (
-        f"{_rel(path)}: '## Meeting videos' must hold only this cell:\n{expected}"
+def test_meeting_videos_section_is_only_the_placeholder(path):
+    expected = meeting_videos_section(CHAPTERS / "_template.qmd")
+    assert expected and "```" not in expected, f"chapters/_template.qmd: {expected!r}"
+    assert meeting_videos_section(path) == expected, (
+        f"{_rel(path)}: '## Meeting videos' must hold only the template's placeholder, which "
+        f"book/meeting-videos.lua replaces with the videos at every render:\n{expected}"
     )
-    source = "\n".join(line.rstrip() for line in rest[0]["source"].strip().splitlines())
-    assert source == expected, f"{_rel(path)}: the Meeting videos cell must be exactly:\n{expected}"
 
 
 # --- execution --------------------------------------------------------------------------------

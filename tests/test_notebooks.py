@@ -1,6 +1,6 @@
 """The download notebooks, as readers get them from a chapter's page or open them in Colab.
 
-`scripts/qmd_notebook.py` writes `notebooks/<stem>.ipynb` for Quarto's pre-render step; here the
+`book/qmd_notebook.py` writes `notebooks/<stem>.ipynb` for Quarto's pre-render step; here the
 same function writes them into a temporary folder. Each is read (what a reader sees: callouts
 as folded Markdown, cross-references as words, links that lead somewhere, solutions shown and
 not run) and executed top to bottom in a fresh kernel, offline, from a folder outside the

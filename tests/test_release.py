@@ -5,13 +5,12 @@ workflow runs it) or, in the release workflow, taken from $PYBACKPROP_DIST, the 
 about to publish. The workflow cannot run here, so what can be checked without GitHub is: it
 runs on version tags only; it builds and checks the distributions; it tests the installed
 wheel, not the checkout; it publishes through PyPI's trusted publishing, with no token; and
-it makes a GitHub release from the changelog's section, written by scripts/release_notes.py.
+it makes a GitHub release from the changelog's section, written by book/release_notes.py.
 """
 
 from __future__ import annotations
 
 import email.parser
-import importlib.util
 import os
 import re
 import shlex
@@ -22,6 +21,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import release_notes
 import yaml
 from conftest import DIST_ENV
 
@@ -50,13 +50,7 @@ SDIST_TOP_LEVEL = [
     "setup.cfg",
 ]
 # Folders of the repository that are not the package.
-NOT_PACKAGE = ["tests/", "chapters/", "benchmarks/", "scripts/", "videos/", "reference/"]
-
-_spec = importlib.util.spec_from_file_location(
-    "release_notes", ROOT / "scripts" / "release_notes.py"
-)
-release_notes = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(release_notes)
+NOT_PACKAGE = ["tests/", "chapters/", "benchmarks/", "book/", "videos/", "reference/"]
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -395,9 +389,9 @@ def test_release_notes_refuse_what_cannot_be_released(tmp_path, tag, version, ch
 
 def test_release_notes_command_prints_the_section_or_fails_naming_why(tmp_path):
     root = fake_project(tmp_path, "0.2.0")
-    (root / "scripts").mkdir()
-    script = root / "scripts" / "release_notes.py"
-    script.write_bytes((ROOT / "scripts" / "release_notes.py").read_bytes())
+    (root / "book").mkdir()
+    script = root / "book" / "release_notes.py"
+    script.write_bytes((ROOT / "book" / "release_notes.py").read_bytes())
 
     def command(*args):
         return subprocess.run(
@@ -457,7 +451,7 @@ def test_release_workflow_builds_and_checks_after_reading_the_release_notes():
     jobs = load_workflow()["jobs"]
     name = build_job(jobs)
     job = jobs[name]
-    notes = step_index(job, lambda s: runs(s, "python", "scripts/release_notes.py"))
+    notes = step_index(job, lambda s: runs(s, "python", "book/release_notes.py"))
     (notes_command,) = commands(job["steps"][notes])
     assert "$GITHUB_REF_NAME" in notes_command, notes_command
     assert notes_command[-2:] == [">", "release-notes.md"], notes_command

@@ -690,8 +690,8 @@ def downloadable_notebook(text: str, stem: str, book: Book) -> dict:
       answers and the checks report on them;
     - cross-references (`@fig-...`) become words with a link ("Figure 1.1"), and every relative
       link becomes the published site's address (`book.site_url`);
-    - no download link and no "Meeting videos" section (its cell reads the repository's
-      `videos/` folder; the recordings are on the chapter's page);
+    - no download link and no "Meeting videos" section (a placeholder that the site's build
+      fills from the repository's `videos/` folder; the recordings are on the chapter's page);
     - headings lose Quarto's `{...}` attributes, keeping ids as HTML anchors.
     """
     page = f"chapters/{stem}.qmd"
@@ -746,7 +746,7 @@ def write_notebooks(root: Path, out_dir: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python scripts/qmd_notebook.py [ROOT]`: write ROOT/notebooks/<stem>.ipynb per chapter.
+    """`python book/qmd_notebook.py [ROOT]`: write ROOT/notebooks/<stem>.ipynb per chapter.
 
     ROOT defaults to the repository this script lives in (Quarto runs pre-render scripts from
     the project folder, but this does not depend on it).
