@@ -817,7 +817,7 @@ def _check_chapter(chapter: str, chapters_dir: Path) -> None:
 
 
 def meeting_videos(chapter: str, videos_dir: str | Path = "videos") -> str:
-    """Markdown for a chapter's "Meeting videos" section (print it from an ``output: asis`` cell).
+    """Markdown for a chapter's "Meeting videos" section (``book/meeting_videos.py`` writes it).
 
     One ``### Cohort N`` subsection per cohort that met about ``chapter``, each meeting with
     its date and title, an embedded YouTube player and a collapsed chat log; a one-line note

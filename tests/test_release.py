@@ -10,6 +10,7 @@ it makes a GitHub release from the changelog's section, written by book/release_
 
 from __future__ import annotations
 
+import ast
 import email.parser
 import os
 import re
@@ -260,6 +261,81 @@ def test_wheel_holds_the_package_with_its_data_and_nothing_else(dists):
     assert not extra, f"the wheel holds package files that are not in the repository: {extra}"
     for name in DATA_FILES:
         assert name in names, f"the wheel lacks {name}"
+
+
+def package_imports(module: str, is_package: bool, source: str, known: set[str]) -> set[str]:
+    """The modules in `known` that `module`'s source imports, anywhere in its code (inside
+    functions too), by absolute or relative name."""
+    here = module if is_package else module.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = here.split(".")
+                parent = ".".join(parts[: len(parts) - node.level + 1])
+                base = f"{parent}.{base}" if base else parent
+            # `from a import b` imports a, and a.b when b is a module.
+            targets = [base, *(f"{base}.{alias.name}" for alias in node.names)]
+        else:
+            continue
+        for target in targets:
+            parts = target.split(".")
+            # `import a.b.c` imports a, a.b and a.b.c.
+            found |= {".".join(parts[:i]) for i in range(1, len(parts) + 1)} & known
+    return found
+
+
+def reference_modules() -> list[str]:
+    """The modules the book's Reference part documents (`quartodoc: sections:`), by full name."""
+    config = yaml.safe_load((ROOT / "_quarto.yml").read_text(encoding="utf-8"))["quartodoc"]
+    return [
+        f"{PACKAGE}.{entry if isinstance(entry, str) else entry['name']}"
+        for section in config["sections"]
+        for entry in section["contents"]
+    ]
+
+
+@pytest.mark.slow
+def test_wheel_holds_only_what_learners_import(dists):
+    """Every file of the wheel is a module that `import pybackprop` or a documented module
+    reaches through its imports, the bundled data and its licence, or the wheel's metadata:
+    no book tool (book/videos.py and its neighbours), no scripts, tests or chapters."""
+    names = wheel_names(dists.wheel)
+    modules: dict[str, tuple[bool, str]] = {}
+    unexpected = []
+    with zipfile.ZipFile(dists.wheel) as archive:
+        for name in names:
+            if name.startswith(f"{PACKAGE}/") and name.endswith(".py"):
+                dotted = name.removesuffix(".py").replace("/", ".")
+                is_package = dotted.endswith(".__init__")
+                module = dotted.removesuffix(".__init__")
+                modules[module] = (is_package, archive.read(name).decode("utf-8"))
+            elif name not in DATA_FILES and ".dist-info/" not in name:
+                unexpected.append(name)
+    assert not unexpected, (
+        f"the wheel holds files that are neither a module, the bundled data nor its metadata: "
+        f"{unexpected}"
+    )
+    tools = sorted(p.name for p in (ROOT / "book").glob("*.py"))
+    assert tools, "book/ holds the book's tools"
+    shipped_tools = [n for n in names if n.rpartition("/")[2] in tools]
+    assert not shipped_tools, f"the wheel holds the book's tools: {shipped_tools}"
+    roots = [PACKAGE, *(m for m in reference_modules() if m in modules)]
+    reached, todo = set(roots), list(roots)
+    while todo:
+        module = todo.pop()
+        is_package, source = modules[module]
+        for found in package_imports(module, is_package, source, set(modules)) - reached:
+            reached.add(found)
+            todo.append(found)
+    unreached = sorted(set(modules) - reached)
+    assert not unreached, (
+        f"the wheel holds modules that neither `import {PACKAGE}` nor a module of the Reference "
+        f"imports, so no learner uses them: {unreached}"
+    )
 
 
 @pytest.mark.slow

@@ -474,7 +474,7 @@ def test_videos_hook_environment_has_what_the_tool_imports():
         for n in ast.walk(tree)
         if isinstance(n, ast.ImportFrom) and n.module and n.level == 0
     }
-    third_party = imported - set(sys.stdlib_module_names) - {"__future__"}
+    third_party = imported - set(sys.stdlib_module_names)
     assert third_party, "book/videos.py reads YAML: it imports yaml"
     distributions = packages_distributions()
     needed = {canonicalize_name(d) for name in third_party for d in distributions[name]}
