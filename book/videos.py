@@ -84,7 +84,7 @@ class VideoConfigError(ValueError):
     >>> print(err)
     1 problem in the meeting videos files:
     - videos/cohort-02.yml: field 'cohort': missing
-    Fix them, then check again with: python book/videos.py check
+    After fixing, check again with: python book/videos.py check
     >>> err.problems
     ["videos/cohort-02.yml: field 'cohort': missing"]
     """
@@ -95,7 +95,7 @@ class VideoConfigError(ValueError):
         super().__init__(
             f"{count} in the meeting videos files:\n"
             + "".join(f"- {p}\n" for p in self.problems)
-            + f"Fix them, then check again with: {CHECK_COMMAND}"
+            + f"After fixing, check again with: {CHECK_COMMAND}"
         )
 
 
@@ -694,7 +694,7 @@ def load_cohorts(
     1 problem in the meeting videos files:
     - ...cohort-02.yml: field 'cohort': cohort 1 is also defined in ...cohort-01.yml;
       give each cohort its own number
-    Fix them, then check again with: python book/videos.py check
+    After fixing, check again with: python book/videos.py check
     >>> meeting = cohorts[0].meetings[0]
     >>> print(cohorts[0].name, meeting.chapter, meeting.date, meeting.video_id, meeting.start)
     Cohort 1 02-scalar-autodiff 2025-01-14 abcDEF12345 90

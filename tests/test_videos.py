@@ -780,7 +780,7 @@ def test_cli_check_broken_folder_prints_every_problem_and_exits_1(tmp_path):
         load_cohorts(videos_dir)
     for problem in info.value.problems:
         assert f"- {problem}\n" in result.stderr
-    assert result.stderr.endswith("Fix them, then check again with: python book/videos.py check\n")
+    assert result.stderr.endswith("After fixing, check again with: python book/videos.py check\n")
 
 
 def test_cli_check_defaults_to_the_real_videos_folder():
