@@ -8,7 +8,7 @@ PORT   ?= 8000
 # the GitHub workflow reads it with `make -s quarto-version` for Quarto's setup action.
 QUARTO_VERSION := 1.7.34
 
-.PHONY: site render reference test test-fast chapter chapter-times format quarto-version
+.PHONY: site render reference test test-fast chapter chapter-times format quarto-version videos-check
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -18,6 +18,11 @@ $(PY):
 $(VENV)/.installed-test: pyproject.toml | $(PY)
 	$(PY) -m pip install "torch==2.13.0" --index-url https://download.pytorch.org/whl/cpu
 	$(PY) -m pip install -e ".[test]"
+	touch $@
+
+# The meeting-videos tool (book/videos.py) needs PyYAML and nothing else, not even the package.
+$(VENV)/.installed-videos: | $(PY)
+	$(PY) -m pip install "pyyaml>=6"
 	touch $@
 
 $(VENV)/.installed-site: pyproject.toml | $(PY)
@@ -70,6 +75,11 @@ chapter: $(VENV)/.installed-test
 format: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# The meeting-videos files, checked as organisers check them (videos/README.md): the command
+# is `python book/videos.py check`, from the repository's root.
+videos-check: $(VENV)/.installed-videos
+	$(PY) book/videos.py check
 
 quarto-version:
 	@echo $(QUARTO_VERSION)

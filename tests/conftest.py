@@ -20,6 +20,12 @@ from hypothesis import HealthCheck, settings
 
 REQUIRE_ALL = os.environ.get("PYBACKPROP_REQUIRE_SYSTEM_TOOLS") == "1"
 
+# The book's own tools (book/videos.py, book/qmd_notebook.py, ...) are scripts beside the
+# package, not part of it: the tests import them as top-level modules (`import videos`) from
+# that folder, as each script imports its neighbours when Quarto or an organiser runs it.
+BOOK_TOOLS = Path(__file__).resolve().parent.parent / "book"
+sys.path.insert(0, str(BOOK_TOOLS))
+
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
@@ -63,7 +69,7 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
-# --- the built package (tests/test_release.py, tests/test_installed_wheel.py) -----------------
+# --- the built package (tests/repo/test_release.py, tests/repo/test_installed_wheel.py) -----------------
 
 # A folder holding the sdist and the wheel to test instead of building them: the release
 # workflow sets it, so that the files it publishes are the files these tests checked.

@@ -46,7 +46,7 @@ def seeds(draw):
 # "same parameters to 1e-5" (absolute; rounding differences pass through every step).
 MLP_STEPS_F32_ATOL = 1e-5
 
-# Scalar engine (tests/test_value*.py): an absolute floor for SCALAR_RTOL where a result
+# Scalar engine (tests/package/test_value*.py): an absolute floor for SCALAR_RTOL where a result
 # cancels to near zero (1 - tanh(x)**2 for large x: one ulp in tanh is a large relative error),
 # and the central-difference check of every operation's derivative.
 SCALAR_ATOL = 1e-12
@@ -59,7 +59,7 @@ CENTRAL_DIFF_RTOL, CENTRAL_DIFF_ATOL = 1e-5, 1e-6
 STAT_STANDARD_ERRORS = 7.0
 
 
-# Computation graphs of scalar Values (tests/test_step_backward.py): every operation, nodes
+# Computation graphs of scalar Values (tests/package/test_step_backward.py): every operation, nodes
 # reused by later operations, and sometimes a long chain. Operations outside their domain
 # (log of a negative, division by zero, overflow) are skipped, so every graph is finite.
 VALUE_OPS = ("+", "-", "*", "/", "**n", "**v", "neg", "exp", "log", "tanh", "relu", "sigmoid")

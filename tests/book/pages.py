@@ -25,15 +25,14 @@ first error of the part it checks, naming the file, line and cell.
 from __future__ import annotations
 
 import copy
-import importlib.util
 import os
 import re
-import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import nbformat
+import qmd_notebook
 import yaml
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -47,10 +46,6 @@ EXERCISES = "Exercises"
 # `make chapter-times` (benchmarks/chapter_times.py), never asserted: a busy machine is not a bug.
 CELL_TIMEOUT = 120
 
-_spec = importlib.util.spec_from_file_location("qmd_notebook", ROOT / "scripts" / "qmd_notebook.py")
-qmd_notebook = importlib.util.module_from_spec(_spec)
-sys.modules.setdefault("qmd_notebook", qmd_notebook)
-_spec.loader.exec_module(qmd_notebook)
 
 # Run before a page's cells, in the same kernel: any connection to another host fails with a
 # clear message, so a chapter that downloads something fails here rather than on a laptop

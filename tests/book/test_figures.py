@@ -5,7 +5,7 @@ draws matplotlib figures at the `fig-dpi` of `_quarto.yml`, and the browser show
 CSS px per pixel, so a figure `figsize` inches wide takes `figsize * fig-dpi` px. Every
 `figsize=` in the chapters and in the package (`History.plot`), and the default `fig-width`,
 must fit the column: then nothing is scaled down and 10 pt text stays 13 px tall. (The
-stylesheet scales a wider figure down rather than cutting it: tests/test_stylesheet.py.)
+stylesheet scales a wider figure down rather than cutting it: tests/book/test_stylesheet.py.)
 """
 
 from __future__ import annotations

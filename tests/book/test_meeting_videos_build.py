@@ -1,35 +1,30 @@
-"""Meeting videos never go stale: the next full build after a change in videos/ shows it.
+"""Meeting videos reach a page one way, and never go stale.
 
-With `freeze: auto`, a full build replays each chapter's frozen output, its "Meeting videos"
-cell included, so the cell alone cannot show a meeting added since the chapter last ran. The
-build therefore writes the sections afresh before every render (`scripts/meeting_videos.py`,
-a `pre-render` step) and a Lua filter that runs on every page, frozen or not, puts them in
-(`filters/meeting-videos.lua`). These tests check, without Quarto, that the two are wired into
-`_quarto.yml`, that the step writes what the chapters and the Videos page would print, that a
-new meeting reaches both without touching a chapter's source (whose hash is what `freeze`
-compares), and, where pandoc is installed, that the filter swaps the fresh section in.
+Before every render a `pre-render` step writes each chapter's "Meeting videos" section and the
+Videos page's listing from videos/ (`book/meeting_videos.py`), and a Lua filter that runs on
+every page, frozen by `freeze: auto` or not, puts them in place of the pages' placeholders
+(`book/meeting-videos.lua`). No page runs code for its videos. These tests check, without
+Quarto, that the two are wired into `_quarto.yml` and are the only way, that the step writes
+what `book/videos.py` renders, that a new meeting reaches both pages without touching a
+chapter's source (whose hash is what `freeze` compares), and, where pandoc is installed, that
+the filter swaps the fresh section in.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
+import meeting_videos as script
 import pytest
 import yaml
 
-from pybackprop.videos import NO_RECORDING, meeting_videos, videos_page
+from videos import NO_RECORDING, SECTION_ID, meeting_videos, videos_page
 
 ROOT = Path(__file__).resolve().parents[2]
-FILTER = ROOT / "filters" / "meeting-videos.lua"
-
-_spec = importlib.util.spec_from_file_location(
-    "meeting_videos_script", ROOT / "scripts" / "meeting_videos.py"
-)
-script = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(script)
+FILTER = ROOT / "book" / "meeting-videos.lua"
 
 CHAPTERS = {
     "01-relu-piecewise": "Linear models and ReLU",
@@ -62,9 +57,9 @@ def test_the_build_runs_the_step_and_the_filter():
     project = config()["project"]
     scripts = project["pre-render"]
     scripts = [scripts] if isinstance(scripts, str) else scripts
-    assert "scripts/meeting_videos.py" in scripts, f"project: pre-render: {scripts}"
+    assert "book/meeting_videos.py" in scripts, f"project: pre-render: {scripts}"
     filters = config().get("filters", [])
-    assert "filters/meeting-videos.lua" in filters, f"filters: {filters}"
+    assert "book/meeting-videos.lua" in filters, f"filters: {filters}"
     assert FILTER.exists()
 
 
@@ -125,7 +120,8 @@ def test_a_broken_cohort_file_stops_the_build(tmp_path, monkeypatch, capsys):
     (book / "videos" / "cohort-01.yml").write_text("cohort: 1\nmeetings: [{chapter: nope}]\n")
     monkeypatch.setattr(script, "ROOT", book)
     assert script.main() == 1
-    assert "cohort-01.yml" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "cohort-01.yml" in err and "python book/videos.py check" in err
 
 
 # --- the Lua filter, run by pandoc itself (Quarto runs it the same way, after its reader) ------
@@ -171,7 +167,6 @@ def test_the_filter_fills_the_videos_page_and_keeps_output_without_the_folder(tm
 
 
 def test_every_chapter_has_the_section_the_videos_page_links_to():
-    from pybackprop.videos import SECTION_ID
     from tests.book.test_reference import page_ids
 
     chapters = sorted((ROOT / "chapters").glob("[0-9]*.qmd"))
@@ -180,3 +175,24 @@ def test_every_chapter_has_the_section_the_videos_page_links_to():
         p.name for p in chapters if SECTION_ID not in page_ids(p.read_text(encoding="utf-8"))
     ]
     assert not missing, f"no #{SECTION_ID} section (the Videos page links there): {missing}"
+
+
+# `import videos`, `from videos import ...`, `from pybackprop.videos import ...`, or a call.
+CALLS_THE_TOOL = re.compile(
+    r"^\s*(from|import)\s+[\w.]*videos\b|\b(meeting_videos|videos_page)\(", re.MULTILINE
+)
+
+
+def test_no_page_runs_code_for_its_videos():
+    """The step and the filter are the only way: no page imports the videos tool, the Videos
+    page has no cell, and its placeholder div is the one the filter fills."""
+    pages = [ROOT / "videos.qmd", ROOT / "index.qmd", *sorted((ROOT / "chapters").glob("*.qmd"))]
+    calling = [
+        p.relative_to(ROOT).as_posix()
+        for p in pages
+        if CALLS_THE_TOOL.search(p.read_text(encoding="utf-8"))
+    ]
+    assert not calling, f"pages that compute their videos (the filter puts them in): {calling}"
+    videos_qmd = (ROOT / "videos.qmd").read_text(encoding="utf-8")
+    assert "```{python}" not in videos_qmd
+    assert "::: {#cohort-recordings}" in videos_qmd

@@ -1,6 +1,6 @@
 """The download notebooks, as readers get them from a chapter's page or open them in Colab.
 
-`scripts/qmd_notebook.py` writes `notebooks/<stem>.ipynb` for Quarto's pre-render step; here the
+`book/qmd_notebook.py` writes `notebooks/<stem>.ipynb` for Quarto's pre-render step; here the
 same function writes them into a temporary folder. Each is read (what a reader sees: callouts
 as folded Markdown, cross-references as words, links that lead somewhere, solutions shown and
 not run), and "Run all" is checked on the chapter's one execution (tests/book/pages.py): the
@@ -119,7 +119,7 @@ def test_notebook_links_lead_to_the_site_or_outside(notebooks, path):
             continue
         source = page.removesuffix(".html") + ".qmd"
         assert source in pages, f"{rel(path)}: {url} is not a page of the book"
-        # Reference pages are generated; tests/test_reference.py checks their entry ids.
+        # Reference pages are generated; tests/book/test_reference.py checks their entry ids.
         if anchor and pages[source].exists() and not source.startswith("reference/"):
             assert anchor in anchors(pages[source].read_text(encoding="utf-8")), url
 

@@ -4,22 +4,22 @@ Quarto adds require.js and jQuery from a CDN (and a `define('jquery', ...)` shim
 that has a `text/html` or `application/javascript` output, in case it is a widget that needs
 them; offline those pages threw an uncaught error. Two answers, both checked here:
 
-- outputs that need no HTML have none: `train.fit` shows Markdown (tests/test_train.py runs it
+- outputs that need no HTML have none: `train.fit` shows Markdown (tests/package/test_train.py runs it
   in a kernel) and `CheckResult` has only a Markdown repr;
 - the package's HTML outputs (the `step_backward` and `nn.step_backward_modules` players, the
   Graphviz-free drawing) reference nothing outside themselves, and the `post-render` step
-  `scripts/offline_pages.py` removes Quarto's CDN tags from every page without a real Jupyter
+  `book/offline_pages.py` removes Quarto's CDN tags from every page without a real Jupyter
   widget.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import subprocess
 from pathlib import Path
 
 import numpy as np
+import offline_pages
 import pytest
 import yaml
 
@@ -28,11 +28,6 @@ from pybackprop.scalar import GraphDrawing
 from pybackprop.scalar.graph import _graph, _pick_rankdir, _svg_layout
 
 ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location(
-    "offline_pages", ROOT / "scripts" / "offline_pages.py"
-)
-offline_pages = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(offline_pages)
 
 # The MIME types for which Quarto loads require.js and jQuery from a CDN.
 CDN_TRIGGERS = {"text/html", "application/javascript"}
@@ -153,4 +148,4 @@ def test_the_build_runs_the_step_after_rendering():
     project = yaml.safe_load((ROOT / "_quarto.yml").read_text(encoding="utf-8"))["project"]
     scripts = project.get("post-render", [])
     scripts = [scripts] if isinstance(scripts, str) else scripts
-    assert "scripts/offline_pages.py" in scripts, f"project: post-render: {scripts}"
+    assert "book/offline_pages.py" in scripts, f"project: post-render: {scripts}"

@@ -1,16 +1,13 @@
-"""The .qmd -> notebook converter (`scripts/qmd_notebook.py`) on small synthetic documents."""
+"""The .qmd -> notebook converter (`book/qmd_notebook.py`) on small synthetic documents."""
 
-import importlib.util
 import json
 from pathlib import Path
 
 import nbformat
 import pytest
+import qmd_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("qmd_notebook", ROOT / "scripts" / "qmd_notebook.py")
-qmd_notebook = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(qmd_notebook)
 
 to_nb = qmd_notebook.qmd_to_notebook
 

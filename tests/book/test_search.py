@@ -1,31 +1,28 @@
 """Search: every public name lands on its own entry, and result snippets show math as text.
 
-Quarto's search makes one record per level-2 section of a page; tests/test_reference.py checks
+Quarto's search makes one record per level-2 section of a page; tests/book/test_reference.py checks
 that each public name is a level-2 section of its reference page. Its records hold the page's
-text before MathJax runs, so `scripts/search_text.py` (a `post-render` step) rewrites the TeX of
+text before MathJax runs, so `book/search_text.py` (a `post-render` step) rewrites the TeX of
 every record in `_book/search.json` as plain text; this file checks that step.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
+import search_text
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("search_text", ROOT / "scripts" / "search_text.py")
-search_text = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(search_text)
 
 
 def test_the_build_runs_the_step_after_rendering():
     project = yaml.safe_load((ROOT / "_quarto.yml").read_text(encoding="utf-8"))["project"]
     scripts = project.get("post-render", [])
     scripts = [scripts] if isinstance(scripts, str) else scripts
-    assert "scripts/search_text.py" in scripts, f"project: post-render: {scripts}"
+    assert "book/search_text.py" in scripts, f"project: post-render: {scripts}"
     assert load_book()["search"] is True
 
 

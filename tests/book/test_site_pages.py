@@ -7,7 +7,7 @@ link to a name the package does not export or that lands on another entry, a 404
 links break when served from another address, and a footer without the licence or MNIST's
 credit. Nothing here needs Quarto: the pages are read as Markdown, and the Reference's entry ids
 are read from the pages `quartodoc build` generates (the `reference` fixture of
-tests/test_reference.py).
+tests/book/test_reference.py).
 """
 
 from __future__ import annotations

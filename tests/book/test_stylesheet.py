@@ -5,9 +5,9 @@ Quarto cannot run here, so each test builds a small page with the markup Quarto 
 thing it checks (a figure, a graph drawn as SVG, a cell's output, a reference table, a display
 equation, the sidebar drawer, the table `train.fit` leaves, inline code) under CSS rules like the
 ones that broke the rendered book (`QUARTO_LIKE`: text that does not wrap, names broken at any
-letter, white table rows), adds the rules sections of `theme/*.scss`, and measures the result in
-headless Chromium at 360, 400, 749, 1400 and 1600 px. Each check also runs without the book's
-rules, where it must fail: that is what shows it measures something.
+letter, white table rows), adds the rules sections of `book/theme/*.scss`, and measures the
+result in headless Chromium at 360, 400, 749, 1400 and 1600 px. Each check also runs without
+the book's rules, where it must fail: that is what shows it measures something.
 
 The rules sections are plain CSS (no Sass variables), so they are loaded as they are.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-THEME = ROOT / "theme"
+THEME = ROOT / "book" / "theme"
 WIDTHS = [360, 400, 749, 1400, 1600]
 COLUMN_PX = 749  # Quarto's book text column at 1400 px and wider
 AA = 4.5  # WCAG AA contrast for body text
@@ -70,13 +70,15 @@ NAMES = ["scalar", "functional", "gradcheck", "CrossEntropyLoss", "meeting_video
 
 
 def rules(name: str) -> str:
-    """The `scss:rules` section of theme/<name>.scss, checked to be plain CSS."""
+    """The `scss:rules` section of book/theme/<name>.scss, checked to be plain CSS."""
     text = (THEME / f"{name}.scss").read_text(encoding="utf-8")
     parts = re.split(r"/\*-- scss:(\w+) --\*/", text)
     sections = dict(zip(parts[1::2], parts[2::2], strict=True))
     css = sections["rules"]
-    assert "$" not in css and "@include" not in css, f"theme/{name}.scss: rules use Sass"
-    assert not re.search(r"^\s*//", css, re.MULTILINE), f"theme/{name}.scss: // comment in rules"
+    assert "$" not in css and "@include" not in css, f"book/theme/{name}.scss: rules use Sass"
+    assert not re.search(r"^\s*//", css, re.MULTILINE), (
+        f"book/theme/{name}.scss: // comment in rules"
+    )
     return css
 
 

@@ -1,10 +1,12 @@
-"""Meeting videos: cohort files are checked with clear errors, and rendered safely.
+"""Meeting videos (`book/videos.py`): cohort files are checked with clear errors, and rendered
+safely.
 
 Fixtures live in tests/fixtures/videos/ (good/: a valid folder; broken/: one problem kind per
 file). Each test copies what it needs into a temporary book folder with its own chapters/, so
 the tests do not depend on which chapters of the real book exist yet.
 """
 
+import doctest
 import html
 import re
 import shutil
@@ -18,8 +20,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pybackprop import videos
-from pybackprop.videos import (
+import videos
+from videos import (
     NO_RECORDING,
     VideoConfigError,
     load_cohorts,
@@ -304,8 +306,9 @@ def test_missing_pyyaml_gives_an_install_hint(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "yaml", None)
     videos._strict_loader.cache_clear()
     try:
-        with pytest.raises(ImportError, match=r"pip install 'pybackprop\[book\]'"):
+        with pytest.raises(ImportError, match=r"pip install pyyaml") as info:
             load_cohorts(make_book(tmp_path))
+        assert "python book/videos.py check" in str(info.value)
     finally:
         videos._strict_loader.cache_clear()
 
@@ -710,16 +713,6 @@ def test_videos_page_with_no_cohort_files_says_so(tmp_path):
     assert videos_page(make_book(tmp_path)).startswith("No cohort files yet")
 
 
-def test_videos_qmd_cells_run_from_the_repository_root(monkeypatch, capsys):
-    text = (ROOT / "videos.qmd").read_text(encoding="utf-8")
-    cells = re.findall(r"```\{python\}\n(.*?)```", text, re.DOTALL)
-    assert cells
-    monkeypatch.chdir(ROOT)
-    for cell in cells:
-        exec(cell, {})
-    assert capsys.readouterr().out.strip() == videos_page(ROOT / "videos").strip()
-
-
 def test_videos_qmd_marks_the_reference_lectures_external():
     text = (ROOT / "videos.qmd").read_text(encoding="utf-8")
     section = text.split("## Reference lectures (external)", 1)[1]
@@ -760,8 +753,11 @@ def test_template_example_validates_once_uncommented(tmp_path):
 
 
 def run_check(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """`python book/videos.py check ARGS`, run as a script from `cwd` (the path as organisers
+    type it from the repository's root, else the script's full path)."""
+    script = "book/videos.py" if cwd == ROOT else str(ROOT / "book" / "videos.py")
     return subprocess.run(
-        [sys.executable, "-m", "pybackprop.videos", "check", *args],
+        [sys.executable, script, "check", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -784,6 +780,7 @@ def test_cli_check_broken_folder_prints_every_problem_and_exits_1(tmp_path):
         load_cohorts(videos_dir)
     for problem in info.value.problems:
         assert f"- {problem}\n" in result.stderr
+    assert result.stderr.endswith("After fixing, check again with: python book/videos.py check\n")
 
 
 def test_cli_check_defaults_to_the_real_videos_folder():
@@ -798,6 +795,7 @@ def test_cli_check_missing_folder_exits_1_naming_the_full_path_tried(tmp_path):
     assert "no such folder" in result.stderr
     assert f"looked for the cohort files in {tmp_path / 'nowhere'}" in result.stderr
     assert "Run the command from the book's root folder" in result.stderr
+    assert "python book/videos.py check path/to/videos" in result.stderr
 
 
 def test_cli_check_from_a_sub_folder_says_where_to_run_it(tmp_path):
@@ -808,15 +806,30 @@ def test_cli_check_from_a_sub_folder_says_where_to_run_it(tmp_path):
     result = run_check(cwd=root / "chapters")
     assert result.returncode == 1 and result.stdout == ""
     assert f"looked for the cohort files in {root / 'chapters' / 'videos'}" in result.stderr
-    assert f"from the book's root folder, {root}," in result.stderr
-    assert f"python -m pybackprop.videos check {root / 'videos'}" in result.stderr
+    assert f"from the book's root folder, {root}:" in result.stderr
+    assert f"cd {root} && python book/videos.py check\n" in result.stderr
 
 
-def test_import_pybackprop_does_not_load_videos_or_yaml():
+def test_the_package_has_no_videos_module_and_loads_no_yaml():
+    """The tool is the book's, beside the package: `import pybackprop` needs no PyYAML."""
     code = (
-        "import sys, pybackprop; print('pybackprop.videos' in sys.modules, 'yaml' in sys.modules)"
+        "import importlib.util, sys, pybackprop\n"
+        "print(importlib.util.find_spec('pybackprop.videos') is None, 'yaml' in sys.modules)"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
-    assert result.stdout.split() == ["False", "False"]
+    assert result.stdout.split() == ["True", "False"]
+
+
+def test_the_examples_in_the_tools_docstrings_run():
+    """The docstrings' examples of book/videos.py, run as doctests (no reference page shows
+    them, so nothing else would notice one drifting from the code)."""
+    finder = doctest.DocTestFinder(exclude_empty=True)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    tests = finder.find(videos, "videos", globs={})
+    assert len(tests) >= 8, [t.name for t in tests]
+    for test in tests:
+        runner.run(test)
+    failed, attempted = runner.summarize(verbose=False)
+    assert failed == 0 and attempted > 0, f"{failed} of {attempted} examples failed (see above)"

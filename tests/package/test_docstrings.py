@@ -36,7 +36,6 @@ PUBLIC_MODULES = [
     "pybackprop.data",
     "pybackprop.gradcheck",
     "pybackprop.exercises",
-    "pybackprop.videos",
     "pybackprop",
 ]
 

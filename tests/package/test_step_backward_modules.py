@@ -3,7 +3,7 @@
 (float64); the model's `.grad` and the arrays it kept for its own backward are left alone;
 each step states its formulas with the shapes; the player's HTML is self-contained.
 
-The player in a real browser is tested in tests/test_player_browser.py."""
+The player in a real browser is tested in tests/package/test_player_browser.py."""
 
 import copy
 import json

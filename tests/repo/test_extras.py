@@ -70,7 +70,8 @@ def test_book_extra_brings_no_web_server():
     assert not brought & WEB_STACK, f"the book extra brings {sorted(brought & WEB_STACK)}"
     # `pip install --dry-run --report` into an empty venv counted 70 packages with
     # fastprogress 1.1 and 48 without (pybackprop included; 2026-12): the kernel, matplotlib,
-    # graphviz, PyYAML and their own dependencies. The margin is for platform-only packages.
+    # graphviz, PyYAML (since moved to the site extra) and their own dependencies. The margin
+    # is for platform-only packages.
     assert len(brought) < 55, f"the book extra brings {len(brought)} packages: {sorted(brought)}"
 
 

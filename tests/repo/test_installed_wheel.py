@@ -3,7 +3,7 @@
 The built wheel (`dists` in conftest.py) is installed with its `book` extra into a new virtual
 environment, as `pip install "pybackprop[book]"` installs it from PyPI: its dependencies come
 from PyPI (or pip's cache), torch is not installed, and the checkout is not on its path. Two
-chapters' download notebooks (written by scripts/qmd_notebook.py, as the site offers them) are
+chapters' download notebooks (written by book/qmd_notebook.py, as the site offers them) are
 then run top to bottom in a fresh kernel of that environment, from a temporary folder outside
 the repository: chapter 2, which draws computation graphs with Graphviz, and chapter 9, which
 trains on the MNIST sample shipped in the wheel.
@@ -11,7 +11,6 @@ trains on the MNIST sample shipped in the wheel.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -23,6 +22,7 @@ from typing import NamedTuple
 
 import nbformat
 import pytest
+import qmd_notebook
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
@@ -33,14 +33,10 @@ CHAPTERS = ["02-scalar-autodiff", "09-minibatch-training"]
 KERNEL = "pybackprop-wheel"
 CELL_TIMEOUT = 300  # only so that a hung cell cannot hang the run
 # What the download notebook's first code cell prints when the package is importable (the cell
-# that installs it otherwise; scripts/qmd_notebook.py tags it "install").
+# that installs it otherwise; book/qmd_notebook.py tags it "install").
 ALREADY_INSTALLED = "already installed"
 
 pytestmark = pytest.mark.slow
-
-_spec = importlib.util.spec_from_file_location("qmd_notebook", ROOT / "scripts" / "qmd_notebook.py")
-qmd_notebook = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(qmd_notebook)
 
 # Appended to each notebook: where the kernel's Python and its pybackprop live.
 PROBE = """\
@@ -67,7 +63,7 @@ class MemberEnv(NamedTuple):
 
 def environ() -> dict[str, str]:
     """The environment for the new Python: nothing that would add the checkout to its path,
-    and one BLAS thread (as tests/test_chapters.py runs the chapters, on a shared machine)."""
+    and one BLAS thread (as tests/book/test_chapters.py runs the chapters, on a shared machine)."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     env.pop("VIRTUAL_ENV", None)
     return {**env, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}

@@ -5,13 +5,13 @@ workflow runs it) or, in the release workflow, taken from $PYBACKPROP_DIST, the 
 about to publish. The workflow cannot run here, so what can be checked without GitHub is: it
 runs on version tags only; it builds and checks the distributions; it tests the installed
 wheel, not the checkout; it publishes through PyPI's trusted publishing, with no token; and
-it makes a GitHub release from the changelog's section, written by scripts/release_notes.py.
+it makes a GitHub release from the changelog's section, written by book/release_notes.py.
 """
 
 from __future__ import annotations
 
+import ast
 import email.parser
-import importlib.util
 import os
 import re
 import shlex
@@ -22,6 +22,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import release_notes
 import yaml
 from conftest import DIST_ENV
 
@@ -50,13 +51,7 @@ SDIST_TOP_LEVEL = [
     "setup.cfg",
 ]
 # Folders of the repository that are not the package.
-NOT_PACKAGE = ["tests/", "chapters/", "benchmarks/", "scripts/", "videos/", "reference/"]
-
-_spec = importlib.util.spec_from_file_location(
-    "release_notes", ROOT / "scripts" / "release_notes.py"
-)
-release_notes = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(release_notes)
+NOT_PACKAGE = ["tests/", "chapters/", "benchmarks/", "book/", "videos/", "reference/"]
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -268,6 +263,81 @@ def test_wheel_holds_the_package_with_its_data_and_nothing_else(dists):
         assert name in names, f"the wheel lacks {name}"
 
 
+def package_imports(module: str, is_package: bool, source: str, known: set[str]) -> set[str]:
+    """The modules in `known` that `module`'s source imports, anywhere in its code (inside
+    functions too), by absolute or relative name."""
+    here = module if is_package else module.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = here.split(".")
+                parent = ".".join(parts[: len(parts) - node.level + 1])
+                base = f"{parent}.{base}" if base else parent
+            # `from a import b` imports a, and a.b when b is a module.
+            targets = [base, *(f"{base}.{alias.name}" for alias in node.names)]
+        else:
+            continue
+        for target in targets:
+            parts = target.split(".")
+            # `import a.b.c` imports a, a.b and a.b.c.
+            found |= {".".join(parts[:i]) for i in range(1, len(parts) + 1)} & known
+    return found
+
+
+def reference_modules() -> list[str]:
+    """The modules the book's Reference part documents (`quartodoc: sections:`), by full name."""
+    config = yaml.safe_load((ROOT / "_quarto.yml").read_text(encoding="utf-8"))["quartodoc"]
+    return [
+        f"{PACKAGE}.{entry if isinstance(entry, str) else entry['name']}"
+        for section in config["sections"]
+        for entry in section["contents"]
+    ]
+
+
+@pytest.mark.slow
+def test_wheel_holds_only_what_learners_import(dists):
+    """Every file of the wheel is a module that `import pybackprop` or a documented module
+    reaches through its imports, the bundled data and its licence, or the wheel's metadata:
+    no book tool (book/videos.py and its neighbours), no scripts, tests or chapters."""
+    names = wheel_names(dists.wheel)
+    modules: dict[str, tuple[bool, str]] = {}
+    unexpected = []
+    with zipfile.ZipFile(dists.wheel) as archive:
+        for name in names:
+            if name.startswith(f"{PACKAGE}/") and name.endswith(".py"):
+                dotted = name.removesuffix(".py").replace("/", ".")
+                is_package = dotted.endswith(".__init__")
+                module = dotted.removesuffix(".__init__")
+                modules[module] = (is_package, archive.read(name).decode("utf-8"))
+            elif name not in DATA_FILES and ".dist-info/" not in name:
+                unexpected.append(name)
+    assert not unexpected, (
+        f"the wheel holds files that are neither a module, the bundled data nor its metadata: "
+        f"{unexpected}"
+    )
+    tools = sorted(p.name for p in (ROOT / "book").glob("*.py"))
+    assert tools, "book/ holds the book's tools"
+    shipped_tools = [n for n in names if n.rpartition("/")[2] in tools]
+    assert not shipped_tools, f"the wheel holds the book's tools: {shipped_tools}"
+    roots = [PACKAGE, *(m for m in reference_modules() if m in modules)]
+    reached, todo = set(roots), list(roots)
+    while todo:
+        module = todo.pop()
+        is_package, source = modules[module]
+        for found in package_imports(module, is_package, source, set(modules)) - reached:
+            reached.add(found)
+            todo.append(found)
+    unreached = sorted(set(modules) - reached)
+    assert not unreached, (
+        f"the wheel holds modules that neither `import {PACKAGE}` nor a module of the Reference "
+        f"imports, so no learner uses them: {unreached}"
+    )
+
+
 @pytest.mark.slow
 def test_wheel_data_is_the_repositorys_and_licences_are_in_its_metadata(dists):
     with zipfile.ZipFile(dists.wheel) as archive:
@@ -395,9 +465,9 @@ def test_release_notes_refuse_what_cannot_be_released(tmp_path, tag, version, ch
 
 def test_release_notes_command_prints_the_section_or_fails_naming_why(tmp_path):
     root = fake_project(tmp_path, "0.2.0")
-    (root / "scripts").mkdir()
-    script = root / "scripts" / "release_notes.py"
-    script.write_bytes((ROOT / "scripts" / "release_notes.py").read_bytes())
+    (root / "book").mkdir()
+    script = root / "book" / "release_notes.py"
+    script.write_bytes((ROOT / "book" / "release_notes.py").read_bytes())
 
     def command(*args):
         return subprocess.run(
@@ -457,7 +527,7 @@ def test_release_workflow_builds_and_checks_after_reading_the_release_notes():
     jobs = load_workflow()["jobs"]
     name = build_job(jobs)
     job = jobs[name]
-    notes = step_index(job, lambda s: runs(s, "python", "scripts/release_notes.py"))
+    notes = step_index(job, lambda s: runs(s, "python", "book/release_notes.py"))
     (notes_command,) = commands(job["steps"][notes])
     assert "$GITHUB_REF_NAME" in notes_command, notes_command
     assert notes_command[-2:] == [">", "release-notes.md"], notes_command

@@ -9,11 +9,13 @@ version it installs is the one pinned in the Makefile, and only there.
 
 from __future__ import annotations
 
+import ast
 import re
 import shlex
 import shutil
 import subprocess
 import sys
+from importlib.metadata import packages_distributions
 from pathlib import Path
 
 import pytest
@@ -278,7 +280,7 @@ def test_deploy_job_has_the_pages_permissions():
     assert set(uploading) <= set(needs), f"deploy needs {needs}, the site is built by {uploading}"
 
 
-# The branch that the chapters' "Open in Colab" links read (tests/test_notebooks.py checks them).
+# The branch that the chapters' "Open in Colab" links read (tests/book/test_notebooks.py checks them).
 NOTEBOOKS_BRANCH = "notebooks"
 
 
@@ -336,7 +338,7 @@ def test_workflow_publishes_the_notebooks_that_the_tested_render_wrote():
     assert tests and render, f"{source_name} must test and render before uploading notebooks"
     assert source.index(tests[0]) < source.index(render[0]) < source.index(upload)
     project = yaml.safe_load((ROOT / "_quarto.yml").read_text(encoding="utf-8"))["project"]
-    # The folder the pre-render step writes (scripts/qmd_notebook.py) and Quarto copies.
+    # The folder the pre-render step writes (book/qmd_notebook.py) and Quarto copies.
     assert upload["with"]["path"].rstrip("/") + "/" in project["resources"], upload["with"]
     assert upload["with"].get("if-no-files-found") == "error", "an empty branch must not publish"
     condition = only_if(jobs[source_name], upload)
@@ -454,14 +456,28 @@ def test_videos_hook_passes_on_the_repository_as_pre_commit_calls_it():
     assert "OK" in result.stdout, result.stdout
 
 
-def test_videos_hook_environment_has_the_packages_dependencies():
+def test_videos_hook_environment_has_what_the_tool_imports():
+    """The hook's own environment holds the distributions of book/videos.py's imports that are
+    not in the standard library (PyYAML), wherever in the file it imports them."""
     hook = _videos_hook()
     assert hook["language"] == "python", hook
     have = {canonicalize_name(Requirement(r).name) for r in hook["additional_dependencies"]}
-    needed = {
-        canonicalize_name(Requirement(r).name) for r in pyproject()["project"]["dependencies"]
+    tree = ast.parse((ROOT / "book" / "videos.py").read_text(encoding="utf-8"))
+    imported = {
+        alias.name.split(".")[0]
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Import)
+        for alias in n.names
     }
-    needed.add("pyyaml")  # pybackprop.videos reads YAML
+    imported |= {
+        n.module.split(".")[0]
+        for n in ast.walk(tree)
+        if isinstance(n, ast.ImportFrom) and n.module and n.level == 0
+    }
+    third_party = imported - set(sys.stdlib_module_names)
+    assert third_party, "book/videos.py reads YAML: it imports yaml"
+    distributions = packages_distributions()
+    needed = {canonicalize_name(d) for name in third_party for d in distributions[name]}
     assert needed <= have, f"the hook's environment lacks {needed - have}"
 
 

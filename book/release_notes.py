@@ -1,6 +1,6 @@
 """Print a release's section of CHANGELOG.md: the text of its GitHub release.
 
-`python scripts/release_notes.py v0.2.0` prints what is under `## [0.2.0] - YYYY-MM-DD` (up to
+`python book/release_notes.py v0.2.0` prints what is under `## [0.2.0] - YYYY-MM-DD` (up to
 the next `## ` heading, without the link definitions at the end of the file). The release
 workflow (`.github/workflows/release.yml`) runs it on the pushed tag before it builds anything,
 so a tag that is not `v` + `pybackprop.__version__`, or whose version has no dated section in
@@ -98,10 +98,10 @@ def release_notes(tag: str, root: Path = ROOT) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python scripts/release_notes.py TAG`: print TAG's changelog section, or say why not."""
+    """`python book/release_notes.py TAG`: print TAG's changelog section, or say why not."""
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
-        print("usage: python scripts/release_notes.py vX.Y.Z", file=sys.stderr)
+        print("usage: python book/release_notes.py vX.Y.Z", file=sys.stderr)
         return 2
     try:
         sys.stdout.write(release_notes(argv[0]))

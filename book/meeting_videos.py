@@ -1,11 +1,10 @@
 """Write the book's meeting-videos markdown into `_meeting-videos/`, from `videos/*.yml`.
 
-Quarto's `pre-render` step runs this before every render, and `filters/meeting-videos.lua` puts
+Quarto's `pre-render` step runs this before every render, and `book/meeting-videos.lua` puts
 the files into the pages: `<chapter>.md` becomes the chapter's "Meeting videos" section and
-`videos.md` the cohort listing of the Videos page. The chapters' own videos cells are frozen
-with the rest of the chapter (`freeze: auto`), so without this step a full build would keep
-showing the videos of the last time each chapter ran; with it, the next build after a change in
-`videos/` shows the change everywhere, and no chapter runs again (its source is unchanged).
+`videos.md` the cohort listing of the Videos page. This is the one way videos reach a page: the
+chapters hold only the heading, so nothing of them is executed or frozen for it, and the next
+build after a change in `videos/` shows the change everywhere without running any chapter.
 
 A problem in a cohort file stops the render with the checker's message (exit status 1).
 """
@@ -15,14 +14,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from videos import VideoConfigError, meeting_videos, videos_page
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = "_meeting-videos"
 
 
 def write_meeting_videos(root: Path, out_dir: Path | None = None) -> list[Path]:
     """Write `<chapter>.md` for every chapter and `videos.md`; return the files written."""
-    from pybackprop.videos import meeting_videos, videos_page
-
     videos_dir = root / "videos"
     out = out_dir if out_dir is not None else root / OUT_DIR
     out.mkdir(parents=True, exist_ok=True)
@@ -42,14 +41,10 @@ def write_meeting_videos(root: Path, out_dir: Path | None = None) -> list[Path]:
 
 
 def main() -> int:
-    # The checkout's package, whichever Python Quarto runs this with.
-    sys.path.insert(0, str(ROOT))
-    from pybackprop.videos import VideoConfigError
-
     try:
         written = write_meeting_videos(ROOT)
     except VideoConfigError as err:
-        print(f"scripts/meeting_videos.py: {err}", file=sys.stderr)
+        print(f"book/meeting_videos.py: {err}", file=sys.stderr)
         return 1
     print(f"meeting videos: wrote {len(written)} files to {OUT_DIR}/")
     return 0

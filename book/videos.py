@@ -1,17 +1,18 @@
 """Meeting videos: each cohort's YouTube recordings and chat logs, shown in the book.
 
 Organisers describe a cohort in one YAML file in ``videos/`` (see ``videos/README.md`` and
-``videos/_template.yml``). This module reads and checks those files and writes the markdown
-that the book shows:
+``videos/_template.yml``). This tool of the book (not part of the ``pybackprop`` package) reads
+and checks those files and writes the markdown that the book shows:
 
 - ``load_cohorts(videos_dir)`` -> list of ``Cohort``, or ``VideoConfigError`` listing every
   problem;
 - ``meeting_videos(chapter, videos_dir)`` -> the "Meeting videos" section of one chapter;
 - ``videos_page(videos_dir)`` -> the cohort listing of the book's "Videos" page;
-- ``python -m pybackprop.videos check [VIDEOS_DIR]`` (``main``) -> every problem at once, exit
-  status 1 if any.
+- ``python book/videos.py check [VIDEOS_DIR]`` (``main``), from the repository's root -> every
+  problem at once, exit status 1 if any.
 
-``import pybackprop`` does not load this module: it needs PyYAML (the ``book`` extra).
+``book/meeting_videos.py``, a pre-render step of the site, writes the sections with it before
+every render. It needs PyYAML and nothing else outside the standard library.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ REQUIRED_MEETING_FIELDS = ("chapter", "date", "video")
 # The id Pandoc gives each chapter's "## Meeting videos" heading: the Videos page links there.
 SECTION_ID = "meeting-videos"
 
+# What organisers run, from the repository's root; every error message names it.
+CHECK_COMMAND = "python book/videos.py check"
+
 NO_RECORDING = "No recording of this chapter yet. See [Videos](../videos.qmd) to add one."
 
 _VIDEO_EXPECTED = (
@@ -64,9 +68,9 @@ _ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d")
 class VideoConfigError(ValueError):
     """The videos folder has problems; ``.problems`` lists each one as a full sentence.
 
-    A ``ValueError`` whose message counts the problems and lists them, one per line. Each
-    problem names the file, the meeting and the field, says what was found and what was
-    expected.
+    A ``ValueError`` whose message counts the problems, lists them one per line and ends with
+    the command that checks the folder again. Each problem names the file, the meeting and the
+    field, says what was found and what was expected.
 
     Parameters
     ----------
@@ -75,11 +79,12 @@ class VideoConfigError(ValueError):
 
     Examples
     --------
-    >>> from pybackprop.videos import VideoConfigError
+    >>> from videos import VideoConfigError
     >>> err = VideoConfigError(["videos/cohort-02.yml: field 'cohort': missing"])
     >>> print(err)
     1 problem in the meeting videos files:
     - videos/cohort-02.yml: field 'cohort': missing
+    After fixing, check again with: python book/videos.py check
     >>> err.problems
     ["videos/cohort-02.yml: field 'cohort': missing"]
     """
@@ -88,7 +93,9 @@ class VideoConfigError(ValueError):
         self.problems = list(problems)
         count = f"{len(self.problems)} problem" + ("s" if len(self.problems) != 1 else "")
         super().__init__(
-            f"{count} in the meeting videos files:\n" + "\n".join(f"- {p}" for p in self.problems)
+            f"{count} in the meeting videos files:\n"
+            + "".join(f"- {p}\n" for p in self.problems)
+            + f"After fixing, check again with: {CHECK_COMMAND}"
         )
 
 
@@ -117,7 +124,7 @@ class Meeting:
     Examples
     --------
     >>> import datetime as dt
-    >>> from pybackprop.videos import Meeting
+    >>> from videos import Meeting
     >>> meeting = Meeting("02-scalar-autodiff", dt.date(2025, 1, 14), "abcDEF12345", start=90)
     >>> print(meeting.watch_url)
     https://youtu.be/abcDEF12345?t=90
@@ -180,7 +187,7 @@ class Cohort:
     --------
     >>> import datetime as dt
     >>> from pathlib import Path
-    >>> from pybackprop.videos import Cohort, Meeting
+    >>> from videos import Cohort, Meeting
     >>> meeting = Meeting("02-scalar-autodiff", dt.date(2025, 1, 14), "abcDEF12345")
     >>> cohort = Cohort(1, "Cohort 1", ("Ada Lovelace",), (meeting,), Path("cohort-01.yml"))
     >>> print(cohort.number, cohort.facilitators, [m.chapter for m in cohort.meetings])
@@ -221,7 +228,7 @@ def parse_start(value: int | str) -> int:
 
     Examples
     --------
-    >>> from pybackprop.videos import parse_start
+    >>> from videos import parse_start
     >>> parse_start(90), parse_start("1m30s"), parse_start("01:30"), parse_start("1:02:03")
     (90, 90, 90, 3723)
     >>> parse_start("1:75")
@@ -276,7 +283,7 @@ def parse_video(value: str) -> tuple[str, int | None]:
 
     Examples
     --------
-    >>> from pybackprop.videos import parse_video
+    >>> from videos import parse_video
     >>> parse_video("https://www.youtube.com/watch?v=abcDEF12345&t=1m30s")
     ('abcDEF12345', 90)
     >>> parse_video("youtu.be/abcDEF12345")
@@ -354,8 +361,8 @@ def _import_yaml():
         import yaml
     except ImportError as err:
         raise ImportError(
-            "pybackprop.videos needs PyYAML to read the cohort files: "
-            "pip install 'pybackprop[book]' (or: pip install pyyaml)"
+            "book/videos.py needs PyYAML to read the cohort files: pip install pyyaml, "
+            f"then run {CHECK_COMMAND} again"
         ) from err
     return yaml
 
@@ -664,7 +671,7 @@ def load_cohorts(
     --------
     >>> import tempfile
     >>> from pathlib import Path
-    >>> from pybackprop.videos import VideoConfigError, load_cohorts
+    >>> from videos import VideoConfigError, load_cohorts
     >>> cohort_file = '''
     ... cohort: 1
     ... facilitators: [Ada Lovelace]
@@ -687,6 +694,7 @@ def load_cohorts(
     1 problem in the meeting videos files:
     - ...cohort-02.yml: field 'cohort': cohort 1 is also defined in ...cohort-01.yml;
       give each cohort its own number
+    After fixing, check again with: python book/videos.py check
     >>> meeting = cohorts[0].meetings[0]
     >>> print(cohorts[0].name, meeting.chapter, meeting.date, meeting.video_id, meeting.start)
     Cohort 1 02-scalar-autodiff 2025-01-14 abcDEF12345 90
@@ -774,7 +782,7 @@ def _chat_log_block(log: str) -> str:
     longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
     fence = "`" * max(3, longest + 1)
     return (
-        # The class gives the log its box (theme/book.scss), apart from the text around it.
+        # The class gives the log its box (book/theme/book.scss), apart from the text around it.
         f'{fence}{{=html}}\n<details class="meeting-chat">\n<summary>Meeting chat log</summary>\n'
         # pre-wrap: keep the log's line breaks and spacing, but wrap long lines on a phone.
         f'<pre class="meeting-chat-log" style="white-space: pre-wrap">{body}</pre>\n'
@@ -809,7 +817,7 @@ def _check_chapter(chapter: str, chapters_dir: Path) -> None:
 
 
 def meeting_videos(chapter: str, videos_dir: str | Path = "videos") -> str:
-    """Markdown for a chapter's "Meeting videos" section (print it from an ``output: asis`` cell).
+    """Markdown for a chapter's "Meeting videos" section (``book/meeting_videos.py`` writes it).
 
     One ``### Cohort N`` subsection per cohort that met about ``chapter``, each meeting with
     its date and title, an embedded YouTube player and a collapsed chat log; a one-line note
@@ -841,7 +849,7 @@ def meeting_videos(chapter: str, videos_dir: str | Path = "videos") -> str:
     --------
     >>> import tempfile
     >>> from pathlib import Path
-    >>> from pybackprop.videos import meeting_videos
+    >>> from videos import meeting_videos
     >>> cohort_file = '''
     ... cohort: 1
     ... meetings:
@@ -927,7 +935,7 @@ def videos_page(videos_dir: str | Path = "videos") -> str:
     --------
     >>> import tempfile
     >>> from pathlib import Path
-    >>> from pybackprop.videos import videos_page
+    >>> from videos import videos_page
     >>> cohort_file = '''
     ... cohort: 1
     ... facilitators: [Ada Lovelace]
@@ -991,20 +999,20 @@ def _no_videos_dir(videos_dir: Path) -> str:
         for parent in tried.parent.parents:
             if (parent / videos_dir).is_dir():
                 lines.append(
-                    f"Run the command from the book's root folder, {parent}, or pass the "
-                    f"folder: python -m pybackprop.videos check {parent / videos_dir}"
+                    f"Run the command from the book's root folder, {parent}: "
+                    f"cd {parent} && {CHECK_COMMAND}"
                 )
                 return "\n".join(lines)
     lines.append(
-        "Run the command from the book's root folder (the one that holds videos/ and "
-        "chapters/), or pass the folder of cohort files: "
-        "python -m pybackprop.videos check path/to/videos"
+        "Run the command from the book's root folder (the one that holds book/, videos/ and "
+        f"chapters/): {CHECK_COMMAND}, or pass the folder of cohort files: "
+        f"{CHECK_COMMAND} path/to/videos"
     )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    r"""The command line: ``python -m pybackprop.videos check [VIDEOS_DIR]``.
+    r"""The command line: ``python book/videos.py check [VIDEOS_DIR]``, from the repository's root.
 
     ``check`` loads every cohort file in ``VIDEOS_DIR`` (default ``videos``); it prints
     every problem to stderr, or a one-line summary to stdout if there is none.
@@ -1031,7 +1039,7 @@ def main(argv: list[str] | None = None) -> int:
     --------
     >>> import contextlib, io, tempfile
     >>> from pathlib import Path
-    >>> from pybackprop.videos import main
+    >>> from videos import main
     >>> with tempfile.TemporaryDirectory() as root:
     ...     Path(root, "videos").mkdir()
     ...     _ = Path(root, "videos", "cohort-01.yml").write_text("cohort: 1\nmeetings: []\n")
@@ -1041,7 +1049,7 @@ def main(argv: list[str] | None = None) -> int:
     (0, True)
     """
     parser = argparse.ArgumentParser(
-        prog="python -m pybackprop.videos",
+        prog="python book/videos.py",
         description="Check the meeting videos files (one YAML file per cohort).",
     )
     commands = parser.add_subparsers(dest="command", required=True)

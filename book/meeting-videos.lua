@@ -1,14 +1,13 @@
 -- Puts the current meeting videos into the pages at every render, frozen chapters included.
 --
--- A chapter's "Meeting videos" cell runs only when the chapter is executed; with `freeze: auto`
--- a full build replays its old output, so a meeting added to videos/ would not show. Before
--- every render, scripts/meeting_videos.py writes the markdown of each chapter's section and of
--- the Videos page's listing into _meeting-videos/. This filter, which Quarto runs on every page
--- whether its cells ran or were replayed, swaps that markdown in:
+-- The one way meeting videos reach a page. Before every render, book/meeting_videos.py (a
+-- pre-render step) writes the markdown of each chapter's section and of the Videos page's
+-- listing into _meeting-videos/, from videos/. This filter, which Quarto runs on every page
+-- whether its cells ran or were replayed from _freeze/, swaps that markdown in:
 --   * in a chapter, everything under the "## Meeting videos" heading (up to the next heading of
---     level 2 or above) becomes _meeting-videos/<chapter>.md;
+--     level 2 or above: the chapter's one-line placeholder) becomes _meeting-videos/<chapter>.md;
 --   * on the Videos page, the div #cohort-recordings becomes _meeting-videos/videos.md.
--- Without the folder (a render that skipped the pre-render step) the pages keep their output.
+-- Without the folder (a render that skipped the pre-render step) the placeholders stay.
 
 local FOLDER = "_meeting-videos"
 

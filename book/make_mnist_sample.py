@@ -1,6 +1,6 @@
 """Rebuild pybackprop/data/mnist_sample.npz from the MNIST training files.
 
-    python scripts/make_mnist_sample.py [DATA_DIR] [--out PATH] [--check]
+    python book/make_mnist_sample.py [DATA_DIR] [--out PATH] [--check]
 
 DATA_DIR holds train-images-idx3-ubyte(.gz) and train-labels-idx1-ubyte(.gz) (default:
 ../shared/data beside the repository). Each file's content is checked against its sha256.

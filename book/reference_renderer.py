@@ -4,13 +4,13 @@ quartodoc's markdown renderer, changed where the rendered book showed problems:
 
 - A page's title is the module's full name with `.unnumbered` ("pybackprop.scalar"): Quarto
   numbers every book chapter whose title lacks that class, and the reference pages sat in the
-  sidebar, breadcrumbs, previous/next links and search as chapters "12 scalar" ... "21 videos".
+  sidebar, breadcrumbs, previous/next links and search as chapters "12 scalar", "13 ...".
 - Every documented object is a level-2 section of its page, its members level 3: Quarto's search
   makes one record per level-2 section, so a search for a public name lands on its own entry,
   not at the top of a "Classes" or "Functions" block; and a method's heading is never smaller
   than the "Parameters" label inside it.
-- Attributes and properties that the summary tables list (``Meeting.embed_url``,
-  ``History.epochs``) get entries of their own, so the table's links land somewhere.
+- Attributes and properties that the summary tables list (``History.epochs``) get entries of
+  their own, so the table's links land somewhere.
 - Returns and Raises tables leave out the "Name" column when no row has a name.
 - "See Also" names become links to their entries.
 """

@@ -4,12 +4,12 @@ Quarto cannot write notebooks for a book project, and jupytext's qmd format call
 program, so this module parses the .qmd itself. It makes two kinds of notebook:
 
 - `qmd_to_notebook(text)`: the page as Quarto runs it, every `{python}` cell a code cell
-  (solutions included). The chapter tests (`tests/test_chapters.py`) execute it with nbclient.
+  (solutions included). The chapter tests (`tests/book/test_chapters.py`) execute it with nbclient.
 - `downloadable_notebook(text, stem, book)`: the notebook a reader downloads or opens in Colab,
   an exercise book: an install cell first, callouts as Markdown (hints and solutions folded in
   `<details>`, solutions shown, not run), cross-references as "Figure 1.1" with a link, and
   every link an address on the published site. Quarto's `pre-render` step runs `main()`, which
-  writes `notebooks/<stem>.ipynb` for every chapter; `tests/test_notebooks.py` executes them.
+  writes `notebooks/<stem>.ipynb` for every chapter; `tests/book/test_notebooks.py` executes them.
 
 What it understands:
 
@@ -690,8 +690,8 @@ def downloadable_notebook(text: str, stem: str, book: Book) -> dict:
       answers and the checks report on them;
     - cross-references (`@fig-...`) become words with a link ("Figure 1.1"), and every relative
       link becomes the published site's address (`book.site_url`);
-    - no download link and no "Meeting videos" section (its cell reads the repository's
-      `videos/` folder; the recordings are on the chapter's page);
+    - no download link and no "Meeting videos" section (a placeholder that the site's build
+      fills from the repository's `videos/` folder; the recordings are on the chapter's page);
     - headings lose Quarto's `{...}` attributes, keeping ids as HTML anchors.
     """
     page = f"chapters/{stem}.qmd"
@@ -746,7 +746,7 @@ def write_notebooks(root: Path, out_dir: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python scripts/qmd_notebook.py [ROOT]`: write ROOT/notebooks/<stem>.ipynb per chapter.
+    """`python book/qmd_notebook.py [ROOT]`: write ROOT/notebooks/<stem>.ipynb per chapter.
 
     ROOT defaults to the repository this script lives in (Quarto runs pre-render scripts from
     the project folder, but this does not depend on it).
