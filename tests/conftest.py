@@ -69,7 +69,7 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
-# --- the built package (tests/repo/test_release.py, tests/repo/test_installed_wheel.py) -----------------
+# --- the built package (tests/repo/test_release.py, tests/repo/test_installed_wheel.py) ---
 
 # A folder holding the sdist and the wheel to test instead of building them: the release
 # workflow sets it, so that the files it publishes are the files these tests checked.

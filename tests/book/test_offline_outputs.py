@@ -4,8 +4,8 @@ Quarto adds require.js and jQuery from a CDN (and a `define('jquery', ...)` shim
 that has a `text/html` or `application/javascript` output, in case it is a widget that needs
 them; offline those pages threw an uncaught error. Two answers, both checked here:
 
-- outputs that need no HTML have none: `train.fit` shows Markdown (tests/package/test_train.py runs it
-  in a kernel) and `CheckResult` has only a Markdown repr;
+- outputs that need no HTML have none: `train.fit` shows Markdown
+  (tests/package/test_train.py runs it in a kernel) and `CheckResult` has only a Markdown repr;
 - the package's HTML outputs (the `step_backward` and `nn.step_backward_modules` players, the
   Graphviz-free drawing) reference nothing outside themselves, and the `post-render` step
   `book/offline_pages.py` removes Quarto's CDN tags from every page without a real Jupyter

@@ -280,7 +280,8 @@ def test_deploy_job_has_the_pages_permissions():
     assert set(uploading) <= set(needs), f"deploy needs {needs}, the site is built by {uploading}"
 
 
-# The branch that the chapters' "Open in Colab" links read (tests/book/test_notebooks.py checks them).
+# The branch that the chapters' "Open in Colab" links read (tests/book/test_notebooks.py
+# checks them).
 NOTEBOOKS_BRANCH = "notebooks"
 
 
