@@ -32,7 +32,7 @@ $(VENV)/.installed-site: pyproject.toml | $(PY)
 test: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadgroup
 
 # The package's tests alone (tests/package): no chapter runs, no browser pages, no builds.
 test-fast: $(VENV)/.installed-test

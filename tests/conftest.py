@@ -27,6 +27,29 @@ BOOK_TOOLS = Path(__file__).resolve().parent.parent / "book"
 sys.path.insert(0, str(BOOK_TOOLS))
 
 
+def _shared_run(item) -> str | None:
+    """The one expensive thing the test shares with others, if any: a page's execution
+    (tests/book/pages.py) or the built wheel and its environment (tests/repo/)."""
+    if {"dists", "member_env"} & set(getattr(item, "fixturenames", ())):
+        return "dists"
+    for value in getattr(getattr(item, "callspec", None), "params", {}).values():
+        name = value.name if isinstance(value, Path) else value
+        if isinstance(name, str) and name.endswith(".qmd"):
+            return Path(name).stem
+        if isinstance(name, str) and name[:2].isdigit() and name[2:3] == "-":
+            return name  # a chapter's stem, e.g. "02-scalar-autodiff"
+    return None
+
+
+def pytest_collection_modifyitems(items):
+    # With pytest-xdist (`make test` runs `pytest -n auto --dist loadgroup`) each worker has its
+    # own session: tests that share a page's one execution, or the built wheel, go to the same
+    # worker, so each is still made once per run.
+    for item in items:
+        if (group := _shared_run(item)) is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
