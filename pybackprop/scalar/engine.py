@@ -4,7 +4,8 @@ Every operation below builds one new node and, right next to its forward value, 
 local derivative of that value with respect to each input. ``backward()`` then applies the
 chain rule once per edge, walking the graph from the output back to the leaves.
 
-Unlike micrograd, a node stores its parents and local derivatives as plain data (two tuples),
+Unlike micrograd, a node stores its parents and local derivatives as plain data (every
+operation has one or two inputs, ``a`` and ``b``: four fields ``_a``, ``_da``, ``_b``, ``_db``),
 not as a closure that refers back to the node itself. So no node sits in a reference cycle:
 a graph you drop is freed at once by reference counting, and the garbage collector has nothing
 to untangle.
@@ -90,12 +91,6 @@ class Value:
         ``numbers.Real``) and stored as a Python float.
     label : str, default ""
         A name shown by ``to_dot`` and ``draw_graph``; it does not affect the maths.
-    _parents : tuple of Value, default ()
-        Internal: the Values this one was computed from. Set by the operations; leave it out.
-    _local_grads : tuple of float, default ()
-        Internal: d(self)/d(parent) for each of ``_parents``, in the same order.
-    _op : str, default ""
-        Internal: the name of the operation that made this Value.
 
     Attributes
     ----------
@@ -109,7 +104,9 @@ class Value:
         The operation that produced this Value: ``""`` for a leaf, else e.g. ``"+"``,
         ``"tanh"``, ``"**2"``.
     parents : tuple of Value
-        The Values it was computed from (an empty tuple for a leaf).
+        The Values it was computed from, ``(a, b)`` or ``(a,)`` (an empty tuple for a leaf).
+    _local_grads : tuple of float
+        d(self)/d(parent) for each of ``parents``, in the same order: ``(da, db)`` or ``(da,)``.
     _prev : set of Value
         micrograd's name for ``parents``, as a set (read-only), so that code from Karpathy's
         micrograd lecture (its ``draw_dot``, its hand-written topological sort) runs as is.
@@ -163,28 +160,20 @@ class Value:
     (-2.0, 2.0)
     """
 
-    __slots__ = ("data", "grad", "label", "op", "parents", "_local_grads", "__weakref__")
+    # Parents and local derivatives sit in the node's own fields, not in two tuples: one
+    # object per node instead of three, which the garbage collector (it scans every object
+    # that can hold references) goes through about twice as fast while a graph is built.
+    __slots__ = ("data", "grad", "label", "op", "_a", "_da", "_b", "_db", "__weakref__")
 
-    def __init__(
-        self,
-        data: float,
-        label: str = "",
-        _parents: tuple[Value, ...] = (),
-        _local_grads: tuple[float, ...] = (),
-        _op: str = "",
-    ) -> None:
-        # Operations always pass a float, so the check costs one comparison on the hot path.
-        if type(data) is not float:
-            data = _number(data)
+    def __init__(self, data: float, label: str = "") -> None:
         if type(label) is not str:
             raise TypeError(f"label must be a str, got {type(label).__name__}: {label!r}")
-        self.data = data
+        self.data = data if type(data) is float else _number(data)
         self.grad = 0.0
         self.label = label
-        self.op = _op
-        self.parents = _parents
-        # d(self)/d(parent) for each parent, in the same order as `parents`.
-        self._local_grads = _local_grads
+        self.op = ""  # a leaf: no operation, no parents
+        self._a = self._b = None
+        self._da = self._db = 0.0
 
     def __repr__(self) -> str:
         return f"Value(data={self.data!r}, grad={self.grad!r})"
@@ -195,20 +184,20 @@ class Value:
         other = other if type(other) is Value else _constant(other)
         if other is NotImplemented:
             return NotImplemented
-        return Value(self.data + other.data, "", (self, other), (1.0, 1.0), "+")
+        return _node(self.data + other.data, "+", self, 1.0, other, 1.0)  # d/da = d/db = 1
 
     def __sub__(self, other: Value | float) -> Value:
         other = other if type(other) is Value else _constant(other)
         if other is NotImplemented:
             return NotImplemented
-        return Value(self.data - other.data, "", (self, other), (1.0, -1.0), "-")
+        return _node(self.data - other.data, "-", self, 1.0, other, -1.0)  # d/da = 1, d/db = -1
 
     def __mul__(self, other: Value | float) -> Value:
         other = other if type(other) is Value else _constant(other)
         if other is NotImplemented:
             return NotImplemented
         a, b = self.data, other.data
-        return Value(a * b, "", (self, other), (b, a), "*")
+        return _node(a * b, "*", self, b, other, a)  # d/da = b, d/db = a
 
     def __truediv__(self, other: Value | float) -> Value:
         other = other if type(other) is Value else _constant(other)
@@ -218,7 +207,7 @@ class Value:
         if b == 0.0:
             raise ZeroDivisionError(f"division by zero: {self!r} / {other!r}")
         # out = a / b:  d/da = 1 / b,  d/db = -a / b**2
-        return Value(a / b, "", (self, other), (1.0 / b, -a / (b * b)), "/")
+        return _node(a / b, "/", self, 1.0 / b, other, -a / (b * b))
 
     def __pow__(self, exponent: Value | float) -> Value:
         if isinstance(exponent, Value):
@@ -238,7 +227,7 @@ class Value:
         out = _checked(x, n)
         # out = x**n:  d/dx = n * x**(n-1)  (0 for n = 0, which x**-1 would break at x = 0)
         local = n * _checked(x, n - 1.0) if n != 0.0 else 0.0
-        return Value(out, "", (self,), (local,), f"**{n:g}")
+        return _node(out, f"**{n:g}", self, local)
 
     def _pow_value(self, other: Value) -> Value:
         x, y = self.data, other.data
@@ -249,7 +238,7 @@ class Value:
             )
         out = _checked(x, y)
         # out = x**y:  d/dx = y * x**(y-1),  d/dy = x**y * log(x)
-        return Value(out, "", (self, other), (y * _checked(x, y - 1.0), out * math.log(x)), "**")
+        return _node(out, "**", self, y * _checked(x, y - 1.0), other, out * math.log(x))
 
     # ---- reflected forms: `2 + v`, `2 - v`, `2 * v`, `2 / v`, `2 ** v` ----
 
@@ -269,7 +258,7 @@ class Value:
         return NotImplemented if other is NotImplemented else other._pow_value(self)
 
     def __neg__(self) -> Value:
-        return Value(-self.data, "", (self,), (-1.0,), "neg")
+        return _node(-self.data, "neg", self, -1.0)
 
     # ---- functions of one Value ----
 
@@ -298,7 +287,7 @@ class Value:
             out = math.exp(self.data)
         except OverflowError:
             raise OverflowError(f"exp overflows a float (max about 1.8e308): {self!r}") from None
-        return Value(out, "", (self,), (out,), "exp")  # d/dx exp(x) = exp(x)
+        return _node(out, "exp", self, out)  # d/dx exp(x) = exp(x)
 
     def log(self) -> Value:
         """The natural logarithm of this Value; its local derivative is ``1 / x``.
@@ -324,7 +313,7 @@ class Value:
         x = self.data
         if not x > 0.0:
             raise ValueError(f"log needs a positive number: log of {self!r}")
-        return Value(math.log(x), "", (self,), (1.0 / x,), "log")  # d/dx log(x) = 1/x
+        return _node(math.log(x), "log", self, 1.0 / x)  # d/dx log(x) = 1/x
 
     def tanh(self) -> Value:
         """The hyperbolic tangent of this Value; its local derivative is ``1 - tanh(x)**2``.
@@ -343,7 +332,7 @@ class Value:
         0.4621 0.7864
         """
         t = math.tanh(self.data)
-        return Value(t, "", (self,), (1.0 - t * t,), "tanh")  # d/dx tanh(x) = 1 - tanh(x)**2
+        return _node(t, "tanh", self, 1.0 - t * t)  # d/dx tanh(x) = 1 - tanh(x)**2
 
     def relu(self) -> Value:
         """``max(x, 0)``; its local derivative is 1 where x > 0, else 0.
@@ -363,7 +352,7 @@ class Value:
         """
         # The derivative at exactly 0 is taken as 0, as PyTorch does; relu(nan) stays nan.
         x = self.data
-        return Value(0.0 if x < 0.0 else x, "", (self,), (1.0 if x > 0.0 else 0.0,), "relu")
+        return _node(0.0 if x < 0.0 else x, "relu", self, 1.0 if x > 0.0 else 0.0)
 
     def sigmoid(self) -> Value:
         """The logistic function ``1 / (1 + exp(-x))``; its local derivative is ``s * (1 - s)``.
@@ -390,7 +379,23 @@ class Value:
         else:
             e = math.exp(x)
             s = e / (1.0 + e)
-        return Value(s, "", (self,), (s * (1.0 - s),), "sigmoid")  # d/dx s(x) = s(x)(1 - s(x))
+        return _node(s, "sigmoid", self, s * (1.0 - s))  # d/dx s(x) = s(x)(1 - s(x))
+
+    # ---- the record of how this Value was made, as tuples ----
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The Values this one was computed from: ``(a, b)``, ``(a,)``, or ``()`` for a leaf."""
+        if self._a is None:
+            return ()
+        return (self._a,) if self._b is None else (self._a, self._b)
+
+    @property
+    def _local_grads(self) -> tuple[float, ...]:
+        """d(self)/d(parent) for each of ``parents``, in the same order: ``(da, db)``, ``(da,)``."""
+        if self._a is None:
+            return ()
+        return (self._da,) if self._b is None else (self._da, self._db)
 
     # ---- micrograd's names, so that code from Karpathy's lecture runs unchanged ----
 
@@ -465,16 +470,27 @@ class Value:
             raise FloatingPointError(f"backward() needs a finite seed gradient, got {grad!r}")
         order = self._topological_order()
         # `.grad` keeps the total over calls, but each call must push only its own gradient
-        # through the graph: set the old totals aside, and add each back once its node is done.
+        # through the graph: set the old totals aside, and add them back at the end.
         previous = [node.grad for node in order]
-        if any(previous):
+        carried = any(previous)
+        if carried:
             for node in order:
                 node.grad = 0.0
         self.grad = grad
         # Reverse topological order: a node's gradient is complete before it is passed on.
-        for node, old in zip(reversed(order), reversed(previous), strict=True):
-            node._backward()
-            node.grad += old
+        # This is node._backward() written out in one loop: a method call per node would cost
+        # as much as the work it does.
+        for node in reversed(order):
+            a = node._a
+            if a is not None:
+                g = node.grad
+                a.grad += node._da * g
+                b = node._b
+                if b is not None:
+                    b.grad += node._db * g
+        if carried:
+            for node, old in zip(order, previous, strict=True):
+                node.grad += old
 
     def zero_grad(self) -> None:
         """Set ``.grad`` to 0.0 on this Value and on every Value it was computed from.
@@ -510,8 +526,32 @@ class Value:
                 visited.add(node)
                 stack.append(node)
                 stack.append(None)
-                stack.extend(node.parents)
+                # the parents, a then b, read from the fields (building `parents` costs a tuple)
+                if node._a is not None:
+                    stack.append(node._a)
+                    if node._b is not None:
+                        stack.append(node._b)
         return order
+
+
+_new_value = object.__new__
+
+
+def _node(
+    data: float, op: str, a: Value, da: float, b: Value | None = None, db: float = 0.0
+) -> Value:
+    """An operation's result ``data``, made by ``op`` from ``a`` (and ``b``); da = d(out)/da."""
+    # Built field by field: operations always give a float, so Value()'s checks are not needed.
+    out = _new_value(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out.op = op
+    out._a = a
+    out._da = da
+    out._b = b
+    out._db = db
+    return out
 
 
 def _checked(x: float, n: float) -> float:
