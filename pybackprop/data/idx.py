@@ -113,10 +113,9 @@ def read_idx(
 
     Examples
     --------
-    >>> import gzip, tempfile
-    >>> from pathlib import Path
+    >>> import gzip, pathlib, tempfile
     >>> from pybackprop.data import read_idx
-    >>> path = Path(tempfile.mkdtemp()) / "labels-idx1-ubyte.gz"
+    >>> path = pathlib.Path(tempfile.mkdtemp(), "labels-idx1-ubyte.gz")
     >>> _ = path.write_bytes(gzip.compress(bytes([0, 0, 8, 1, 0, 0, 0, 3, 5, 0, 4])))
     >>> print(read_idx(path, magic=2049))  # magic 2049: uint8, 1 dimension; 3 values
     [5 0 4]

@@ -566,10 +566,7 @@ def _diagnose(
     case: Case,
     mistakes: Sequence[Mistake],
 ) -> tuple[str, str]:
-    """(diagnosis, message) for output number ``k``, which does not match the reference.
-
-    The exercise's known mistakes are tried first; then the generic ones, most telling first.
-    """
+    """(diagnosis, message) for a wrong output ``k``: the exercise's mistakes, then generic ones."""
     for mistake in mistakes:
         if mistake.output == k and mistake.matches(got, want, case):
             return mistake.diagnosis, f"{name}: {mistake.explain(case)}"
