@@ -40,6 +40,7 @@ class _Prototype:
             p.grad = np.zeros_like(p.data)
         return module
 
+    # The runner copies a case's arguments; a prototype is never modified, so it is its own copy.
     def __deepcopy__(self, memo) -> _Prototype:
         return self
 

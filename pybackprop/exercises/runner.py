@@ -462,7 +462,6 @@ def run_check(
             return failure
         dtype_note = dtype_note or note
     if dtype_note is not None:
-        # Right numbers in the wrong dtype pass, with the note as the message.
         return CheckResult(check, True, dtype_note, "wrong_dtype", len(cases))
     return CheckResult(
         check, True, f"all {len(cases)} cases match the reference.", None, len(cases)

@@ -21,6 +21,8 @@ __all__ = ["check_cross_entropy", "check_log_softmax", "check_logsumexp", "check
 def _logit_cases(seed: int, *, labels: bool = False) -> list[Case]:
     """Small logits of several shapes, then large ones; ``labels``: integer targets too."""
     rng = np.random.default_rng(seed)
+    # With labels, the first batches are at least as large as the number of classes, so that
+    # indexing rows with the labels (a classic mix-up) gives a number to name, not an error.
     small = (
         ((8, 3), (1, 10), (5, 7), (6, 6), (3, 1), (4, 5))
         if not labels

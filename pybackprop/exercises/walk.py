@@ -204,7 +204,7 @@ def check_backward_walk(fn: Callable, seed: int = 0) -> CheckResult:
         rec = ", ".join(f"{n}: {g:.8g}" for n, g in zip(spec.labels, received, strict=True))
         err = largest_error(received, expected)
         for diagnosis, message, share in _SLIPS:
-            for left_first in (True, False):
+            for left_first in (True, False):  # which share a slip keeps depends on the order
                 slip = _slip_walk(_graph(spec, values)[0], share, left_first)
                 if close(received, np.array([slip[n] for n in spec.labels]), None):
                     return fail(diagnosis, message, shown, rec, err)
