@@ -80,9 +80,8 @@ class CheckResult:
     message : str
         The explanation for a person: what is wrong and what to look at.
     diagnosis : str | None
-        A short, stable name of the mistake recognised (``"missing_transpose"``,
-        ``"exception"``, ``"wrong_shape"``, ...), or None. A passed result may carry the note
-        ``"wrong_dtype"``: right numbers, but float32 in gave float64 out.
+        The mistake recognised (``"missing_transpose"``, ``"exception"``, ...), or None; a
+        passed result may carry the note ``"wrong_dtype"`` (float32 in, float64 out).
     n_cases : int
         How many cases were run (up to and including the first failing one).
     case : FailingCase | None
