@@ -1,13 +1,8 @@
 """Reading IDX files, the format MNIST is distributed in.
 
-An IDX file is a big-endian header followed by the values, row by row:
-
-- a 4-byte magic number: two zero bytes, a type code (``0x08`` = unsigned byte, ...) and the
-  number of dimensions. MNIST's images are ``0x00000803`` = 2051 (uint8, 3 dimensions) and
-  its labels ``0x00000801`` = 2049 (uint8, 1 dimension);
-- one 4-byte unsigned count per dimension (60000, 28, 28 for the training images);
-- the values: ``prod(counts)`` of them, each of the type's size.
-
+An IDX file is a big-endian header, then the values row by row: a 4-byte magic number (two
+zero bytes, a type code such as ``0x08`` = uint8, the number of dimensions; MNIST's images are
+2051 and its labels 2049), one 4-byte count per dimension, then ``prod(counts)`` values.
 ``parse_idx`` checks all three parts and says which one is wrong, so a truncated download or a
 file of the wrong kind fails loudly instead of becoming a wrong-shaped array.
 """
@@ -36,11 +31,7 @@ LABELS_MAGIC = 2049  # uint8, 1 dimension: (n,)
 
 
 class IDXError(ValueError):
-    """An IDX file whose header or length is not what it should be.
-
-    A ``ValueError``, so ``except ValueError`` catches it too. The message names the file
-    and the part that is wrong: the magic number, the dimensions, or the length.
-    """
+    """An IDX file whose header or length is wrong (a ``ValueError``); the message says which."""
 
 
 def parse_idx(
@@ -50,51 +41,7 @@ def parse_idx(
     magic: int | None = None,
     shape: tuple[int, ...] | None = None,
 ) -> np.ndarray:
-    """Decode the bytes of an (uncompressed) IDX file: bytes -> array of the stored shape.
-
-    Checks the header, then the dimensions, then the length, and says which one is wrong.
-
-    Parameters
-    ----------
-    buf : bytes
-        The whole file: header and values.
-    source : str
-        A name for error messages (usually the path).
-    magic : int | None
-        If given, the magic number the file must have (2051 for MNIST's images, 2049 for its
-        labels).
-    shape : tuple[int, ...] | None
-        If given, the dimensions the file must have, such as ``(10000, 28, 28)``.
-
-    Returns
-    -------
-    np.ndarray of the stored shape
-        The values in native byte order (uint8 for MNIST). For one-byte types it is a
-        read-only view of ``buf`` (no copy).
-
-    Raises
-    ------
-    IDXError
-        If the header is truncated or is not an IDX header, if the magic number or the
-        dimensions differ from ``magic`` or ``shape``, or if ``buf`` is shorter or longer
-        than the header says.
-
-    See Also
-    --------
-    read_idx : the same, from a file (gzip-compressed or not).
-
-    Examples
-    --------
-    >>> from pybackprop.data.idx import parse_idx
-    >>> header = (2049).to_bytes(4, "big") + (3).to_bytes(4, "big")  # uint8, 1-D, 3 values
-    >>> labels = parse_idx(header + bytes([7, 2, 1]), magic=2049, shape=(3,))
-    >>> print(labels, labels.dtype, labels.shape)
-    [7 2 1] uint8 (3,)
-    >>> parse_idx(header + bytes([7, 2]), source="labels")
-    Traceback (most recent call last):
-        ...
-    pybackprop.data.idx.IDXError: labels: truncated: expected 11 bytes ...
-    """
+    """Decode an uncompressed IDX file's bytes, checking its magic, dimensions and length."""
     if len(buf) < 4:
         raise IDXError(f"{source}: truncated header: need at least 4 bytes, got {len(buf)}")
     found_magic = int.from_bytes(buf[:4], "big")
@@ -139,12 +86,12 @@ def read_idx(
     magic: int | None = None,
     shape: tuple[int, ...] | None = None,
 ) -> np.ndarray:
-    """Read an IDX file, gzip-compressed if its name ends in ``.gz``: path -> array.
+    """Read an IDX file, gzip-compressed if its name ends in ``.gz``.
 
     Parameters
     ----------
     path : str | Path
-        The file; a name ending in ``.gz`` is decompressed first.
+        The file.
     magic : int | None
         If given, the magic number the file must have (2051 for MNIST's images, 2049 for its
         labels).
@@ -161,25 +108,17 @@ def read_idx(
     FileNotFoundError
         If ``path`` does not exist.
     IDXError
-        If a ``.gz`` file is not valid gzip, or the content is not a valid IDX file with the
-        given ``magic`` and ``shape`` (see ``parse_idx``).
-
-    See Also
-    --------
-    parse_idx : the checks, on bytes already in memory.
+        If a ``.gz`` file is not valid gzip, or the content is not an IDX file with the given
+        ``magic`` and ``shape``.
 
     Examples
     --------
-    >>> import gzip, tempfile
-    >>> from pathlib import Path
+    >>> import gzip, pathlib, tempfile
     >>> from pybackprop.data import read_idx
-    >>> header = (2049).to_bytes(4, "big") + (4).to_bytes(4, "big")  # uint8, 1-D, 4 values
-    >>> with tempfile.TemporaryDirectory() as folder:
-    ...     path = Path(folder) / "labels-idx1-ubyte.gz"
-    ...     _ = path.write_bytes(gzip.compress(header + bytes([5, 0, 4, 1])))
-    ...     labels = read_idx(path, magic=2049)
-    >>> print(labels, labels.dtype)
-    [5 0 4 1] uint8
+    >>> path = pathlib.Path(tempfile.mkdtemp(), "labels-idx1-ubyte.gz")
+    >>> _ = path.write_bytes(gzip.compress(bytes([0, 0, 8, 1, 0, 0, 0, 3, 5, 0, 4])))
+    >>> print(read_idx(path, magic=2049))  # magic 2049: uint8, 1 dimension; 3 values
+    [5 0 4]
     """
     path = Path(path)
     raw = path.read_bytes()
@@ -189,36 +128,7 @@ def read_idx(
 
 
 def gunzip(raw: bytes, *, source: str) -> bytes:
-    """Decompress gzip bytes, turning gzip's own errors into an ``IDXError`` naming the file.
-
-    Parameters
-    ----------
-    raw : bytes
-        The compressed bytes.
-    source : str
-        A name for the error message (usually the path or URL).
-
-    Returns
-    -------
-    bytes
-        The decompressed bytes.
-
-    Raises
-    ------
-    IDXError
-        If ``raw`` is not a whole gzip stream (bad header or CRC, or truncated).
-
-    Examples
-    --------
-    >>> import gzip
-    >>> from pybackprop.data.idx import gunzip
-    >>> gunzip(gzip.compress(b"IDX bytes"), source="demo.gz")
-    b'IDX bytes'
-    >>> gunzip(b"not gzip", source="demo.gz")
-    Traceback (most recent call last):
-        ...
-    pybackprop.data.idx.IDXError: demo.gz: not a valid gzip file (...); delete it and fetch it again
-    """
+    """Decompress gzip bytes; gzip's own errors become an ``IDXError`` naming ``source``."""
     try:
         return gzip.decompress(raw)
     except (OSError, EOFError, zlib.error) as err:  # bad header or CRC, truncated stream

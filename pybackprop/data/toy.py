@@ -18,32 +18,25 @@ CURVE_RANGE = (-1.0, 3.0)
 def make_moons(
     n: int, noise: float = 0.0, rng: int | np.random.Generator | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Two interleaving half circles: x: (n, 2) float64, y: (n,) int64 in {0, 1}.
+    """Two interleaving half circles (scikit-learn's ``make_moons``), with noise, shuffled.
 
-    Class 0, the upper moon, has ``n // 2`` points (cos t, sin t): a unit half circle centred
-    on (0, 0). Class 1, the lower moon, has the other ``n - n // 2`` points
-    (1 - cos t, 0.5 - sin t): the same half circle turned upside down and centred on
-    (1, 0.5). In each class t runs evenly over [0, pi], ends included. (This is
-    scikit-learn's ``make_moons`` geometry.) Gaussian noise with standard deviation ``noise``
-    is then added to both coordinates, and the rows are shuffled.
-    For the +/-1 labels of a hinge loss (as in micrograd's demo) use ``2 * y - 1``.
+    Class 0 is ``(cos t, sin t)``, class 1 ``(1 - cos t, 0.5 - sin t)``, t evenly in [0, pi].
 
     Parameters
     ----------
     n : int
-        The number of points, >= 0.
+        The number of points, >= 0: ``n // 2`` in class 0, the rest in class 1.
     noise : float
-        The standard deviation of the Gaussian noise added to each coordinate, >= 0.
+        The standard deviation of the Gaussian noise on both coordinates, >= 0.
     rng : int | np.random.Generator | None
-        A seed or a generator for the noise and the shuffle; the same seed gives the same
-        set (None: a fresh, unpredictable seed).
+        A seed or a generator for the noise and the shuffle (None: unpredictable).
 
     Returns
     -------
     x : np.ndarray of shape (n, 2)
         The points, float64.
     y : np.ndarray of shape (n,)
-        Their classes, int64 0 (upper moon) or 1 (lower moon).
+        Their classes, int64 0 or 1.
 
     Raises
     ------
@@ -57,17 +50,8 @@ def make_moons(
     >>> import numpy as np
     >>> from pybackprop.data import make_moons
     >>> x, y = make_moons(100, noise=0.1, rng=0)
-    >>> print(x.shape, x.dtype, y.shape, y.dtype, np.bincount(y))
-    (100, 2) float64 (100,) int64 [50 50]
-
-    Without noise the points lie exactly on the two half circles:
-
-    >>> x, y = make_moons(10, rng=0)
-    >>> upper, lower = x[y == 0], x[y == 1] - [1.0, 0.5]
-    >>> print(np.round(np.hypot(*upper.T), 6), np.round(np.hypot(*lower.T), 6))
-    [1. 1. 1. 1. 1.] [1. 1. 1. 1. 1.]
-    >>> print(np.unique(2 * y - 1))  # labels for a hinge loss
-    [-1  1]
+    >>> print(x.shape, y.shape, np.bincount(y))
+    (100, 2) (100,) [50 50]
     """
     n, noise = _count(n, "n"), _noise(noise)
     gen = np.random.default_rng(rng)
@@ -87,39 +71,28 @@ def make_moons(
 
 
 def target_curve(x: float | np.ndarray | Value) -> float | np.ndarray | Value:
-    """The ReLU chapter's target, ``-(x - 1)**2 + 2``: a float, an array, or a ``Value`` alike.
-
-    Written with ``-``, ``**`` and ``+`` only, so it works on anything that supports them
-    and, on a ``Value``, builds a graph to backpropagate through.
+    """The ReLU chapter's target ``-(x - 1)**2 + 2`` of a float, an array or a ``Value``.
 
     Parameters
     ----------
     x : float | np.ndarray | Value
-        Where to evaluate the curve; an array of any shape, elementwise.
+        Where to evaluate the curve (an array elementwise; a ``Value`` builds a graph).
 
     Returns
     -------
     float | np.ndarray | Value
-        The curve at ``x``, of ``x``'s kind (an array of ``x``'s shape).
+        The curve at ``x``, of ``x``'s kind and shape.
 
     See Also
     --------
-    make_curve : samples of this curve on [-1, 3], with or without noise.
+    make_curve : samples of this curve on [-1, 3].
 
     Examples
     --------
     >>> import numpy as np
-    >>> from pybackprop import Value
     >>> from pybackprop.data import target_curve
-    >>> target_curve(1.0)
-    2.0
     >>> print(target_curve(np.array([-1.0, 1.0, 3.0])))
     [-2.  2. -2.]
-    >>> x = Value(3.0)
-    >>> y = target_curve(x)
-    >>> y.backward()
-    >>> print(y.data, x.grad)  # the slope -2 * (x - 1)
-    -2.0 -4.0
     """
     return -((x - 1) ** 2) + 2
 
@@ -127,12 +100,9 @@ def target_curve(x: float | np.ndarray | Value) -> float | np.ndarray | Value:
 def make_curve(
     n: int = 100, *, noise: float = 0.0, rng: int | np.random.Generator | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Samples of ``target_curve`` on [-1, 3]: x: (n,) float64 sorted, y: (n,) float64.
+    """Samples of ``target_curve`` on [-1, 3]: an exact even grid, or (noise > 0) a data set.
 
-    With ``noise=0``, x is evenly spaced over [-1, 3] (ends included) and
-    ``y = target_curve(x)`` exactly, for drawing the curve. With ``noise > 0``, a data set to
-    fit: x is drawn uniformly from [-1, 3] and sorted, and ``y = target_curve(x)`` plus
-    Gaussian noise of standard deviation ``noise``.
+    With noise, x is drawn uniformly and sorted, and y gets Gaussian noise of std ``noise``.
 
     Parameters
     ----------
@@ -141,8 +111,7 @@ def make_curve(
     noise : float
         The standard deviation of the noise added to y, >= 0.
     rng : int | np.random.Generator | None
-        A seed or a generator, used only when ``noise > 0`` (None: a fresh, unpredictable
-        seed).
+        A seed or a generator, used only when ``noise > 0`` (None: unpredictable).
 
     Returns
     -------
@@ -164,14 +133,10 @@ def make_curve(
 
     Examples
     --------
-    >>> import numpy as np
     >>> from pybackprop.data import make_curve
     >>> x, y = make_curve(5)
     >>> print(x, y)
     [-1.  0.  1.  2.  3.] [-2.  1.  2.  1. -2.]
-    >>> x, y = make_curve(200, noise=0.1, rng=0)
-    >>> print(x.shape, y.shape, bool(np.all(np.diff(x) >= 0)), bool(-1 <= x[0] and x[-1] <= 3))
-    (200,) (200,) True True
     """
     n, noise = _count(n, "n"), _noise(noise)
     lo, hi = CURVE_RANGE

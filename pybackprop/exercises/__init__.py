@@ -1,41 +1,14 @@
 """Checks for the book's exercises: pass your function, get a report that names the mistake.
 
-Each ``check_*`` runs your function on several random cases (batch size 1, odd widths,
-float32 and float64, large logits where overflow matters) against pybackprop's own
-implementation, and returns a ``CheckResult``: ``passed``, ``diagnosis`` (a short identifier
-of the mistake it recognised, such as ``"missing_transpose"``, or None) and ``message``
-(what to look at). In a notebook it shows as a coloured report with the first failing case.
-A check never raises because of your code: an exception inside your function is reported
-with your line. ``seed`` (default 0) chooses the random cases; the same seed gives the same
-report. A result is truthy when the check passed, so ``assert check_...(fn)`` works in a test.
-
-The checks follow the book's chapters: finite differences (``check_central_difference``,
-``check_numerical_gradient``), the scalar engine (``check_value_backward``,
-``check_backward_walk``), gradient descent (``check_descent_step``, ``check_sign_accuracy``),
-backward passes by hand (``check_relu_backward``, ``check_linear_backward``,
-``check_mse_backward``, ``check_sigmoid_backward``, ``check_mae_backward``,
-``check_mlp_backward``, ``check_module``), ReLU pieces (``check_relu_features``,
-``check_relu_interpolation``), softmax and its losses (``check_softmax``,
-``check_log_softmax``, ``check_logsumexp``, ``check_cross_entropy``), training
-(``check_kaiming_init``, ``check_normalize``, ``check_sgd_step``, ``check_adam_step``) and
-evaluation (``check_per_class_accuracy``, ``check_compare_runs``).
-
-This package is not imported by ``import pybackprop``.
-
-Examples
---------
->>> from pybackprop.exercises import check_relu_backward
->>> def relu_backward(x, grad_out):
-...     return grad_out * (x > 0)
->>> check_relu_backward(relu_backward)
-check_relu_backward: passed (10 cases)
-  all 10 cases match the reference.
-
-A wrong answer is named, with the first case it got wrong:
-
->>> result = check_relu_backward(lambda x, grad_out: grad_out)
->>> print(result.passed, result.diagnosis)
-False missing_relu_mask
+Each ``check_*`` runs your function on several random cases (batch size 1, odd widths, float32
+and float64, large logits where overflow matters) against pybackprop's own implementation and
+returns a ``CheckResult``: ``passed``, ``diagnosis`` (a short name of the mistake recognised,
+such as ``"missing_transpose"``) and ``message`` (what to look at), shown in a notebook as a
+report with the first failing case. A check never raises because of your code: an exception in
+your function is reported with your line. ``seed`` (default 0) chooses the cases, so the same
+seed gives the same report; a result is truthy when the check passed. The checks follow the
+chapters, from finite differences to optimiser steps. ``import pybackprop`` does not import
+this package.
 """
 
 from .backprop import check_mae_backward, check_mlp_backward, check_sigmoid_backward

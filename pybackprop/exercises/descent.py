@@ -69,29 +69,25 @@ _STEP_MISTAKES = [
 
 
 def check_descent_step(fn: Callable, seed: int = 0) -> CheckResult:
-    """Check your gradient-descent step for a constant prediction: ``step(c, lr, targets) -> c``.
+    """Check your gradient-descent step for a constant prediction c: ``c - lr * dL/dc``.
 
-    The model predicts one constant ``c`` (a float) for every target, and the loss is the MSE
-    ``mean((c - targets)**2)`` with ``targets``: (n,). Write ``step(c, lr, targets) -> new_c``
-    returning the float ``c - lr * dL/dc``, where ``dL/dc = 2 * mean(c - targets)``. The check
-    compares it with that formula on 5 random cases (n from 1 to 10, learning rates from 0.05
-    to 0.7; n = 1 comes last, because there a sum and a mean agree).
+    The loss is ``mean((c - targets)**2)``, so ``dL/dc = 2 * mean(c - targets)``; compared with
+    that formula on 5 cases (n from 1 to 10, n = 1 last: there a sum and a mean agree).
 
     Parameters
     ----------
     fn : Callable
-        Your ``step(c, lr, targets) -> new_c``: ``c`` and ``lr`` floats, ``targets`` an
+        Your ``step(c, lr, targets) -> new_c``: floats ``c`` and ``lr``, ``targets`` an
         np.ndarray of shape (n,); returns a float.
     seed : int, default 0
-        Chooses the random cases; the same seed gives the same report.
+        Chooses the random cases.
 
     Returns
     -------
     CheckResult
-        ``passed`` is True when every case matches. Otherwise ``diagnosis`` names the mistake
-        (``"gradient_ascent"``, ``"missing_factor_2"``, ``"sum_not_mean"``, ``"returned_gradient"``,
-        ``"returned_update"``, or a general one) and ``case`` shows the first failing case. Mistakes
-        in ``fn``, exceptions included, are reported in the result, never raised.
+        ``passed``, or the ``diagnosis`` of the first failing case: ``"gradient_ascent"``,
+        ``"missing_factor_2"``, ``"sum_not_mean"``, ``"returned_gradient"``,
+        ``"returned_update"`` or a general one.
 
     Examples
     --------
@@ -170,28 +166,25 @@ _ACCURACY_MISTAKES = [
 
 
 def check_sign_accuracy(fn: Callable, seed: int = 0) -> CheckResult:
-    """Check your accuracy of scores against 0/1 labels: ``sign_accuracy(scores, labels) -> float``.
+    """Check your accuracy of scores against 0/1 labels: ``mean((scores > 0) == (labels == 1))``.
 
-    ``scores``: (n,) floats from a model, ``labels``: (n,) integers 0 or 1; a score > 0
-    predicts class 1, any other score class 0. Write ``sign_accuracy(scores, labels) ->
-    float`` returning the fraction of scores on the right side of 0, a number in [0, 1]. The
-    check compares it with ``mean((scores > 0) == (labels == 1))`` on 5 random cases (n from 1
-    to 25, about a quarter of the points on the wrong side).
+    A score > 0 predicts class 1; compared with that formula on 5 cases (n from 1 to 25, about
+    a quarter of the points on the wrong side).
 
     Parameters
     ----------
     fn : Callable
-        Your ``sign_accuracy(scores, labels) -> float``: two np.ndarray of shape (n,).
+        Your ``sign_accuracy(scores, labels) -> float``: float scores and integer labels 0 or
+        1, np.ndarray of shape (n,); returns a fraction in [0, 1].
     seed : int, default 0
-        Chooses the random cases; the same seed gives the same report.
+        Chooses the random cases.
 
     Returns
     -------
     CheckResult
-        ``passed`` is True when every case matches. Otherwise ``diagnosis`` names the mistake
-        (``"returned_error_rate"``, ``"count_not_fraction"``, ``"percent_not_fraction"``,
-        ``"sign_against_0_1_labels"``, or a general one) and ``case`` shows the first failing case.
-        Mistakes in ``fn``, exceptions included, are reported in the result, never raised.
+        ``passed``, or the ``diagnosis`` of the first failing case: ``"returned_error_rate"``,
+        ``"count_not_fraction"``, ``"percent_not_fraction"``, ``"sign_against_0_1_labels"`` or
+        a general one.
 
     Examples
     --------

@@ -75,35 +75,29 @@ def _candidates(n_in: int, n_out: int) -> list[tuple[str, float, str]]:
 
 
 def check_kaiming_init(fn: Callable, seed: int = 0) -> CheckResult:
-    """Check your Kaiming (He) initialisation: ``kaiming_init(n_in, n_out, rng) -> (n_in, n_out)``.
+    """Check your Kaiming (He) initialisation: weights of mean 0 and std ``sqrt(2 / n_in)``.
 
-    Write ``kaiming_init(n_in, n_out, rng) -> weight`` returning an np.ndarray of shape
-    (n_in, n_out), as ``x @ weight`` expects, with entries drawn with mean 0 and standard
-    deviation ``sqrt(2 / n_in)``, the spread ``pybackprop.nn.init.kaiming_normal_`` gives for a
-    layer followed by a ReLU. Draw them with the ``np.random.Generator`` passed as ``rng``
-    (so that the same seed gives the same weights). Random weights cannot be compared number
-    by number, so the check compares their spread: the sample mean and standard deviation of
-    the draws against 0 and ``sqrt(2 / n_in)``, for 3 shapes with n_in != n_out and at least
-    10,000 weights each, within 7 standard errors of the estimates. Any distribution with that
-    spread passes: a uniform on [-a, a] with ``a = sqrt(6 / n_in)`` as well as a normal.
+    Random weights are compared by their spread: the sample mean and std on 3 shapes with
+    n_in != n_out and at least 10,000 weights, within 7 standard errors. Any distribution with
+    that spread passes (a uniform on [-a, a] with ``a = sqrt(6 / n_in)`` too).
 
     Parameters
     ----------
     fn : Callable
-        Your ``kaiming_init(n_in, n_out, rng) -> weight``: two ints and an
-        ``np.random.Generator``; returns np.ndarray of shape (n_in, n_out).
+        Your ``kaiming_init(n_in, n_out, rng) -> weight``: two ints and the
+        ``np.random.Generator`` to draw from; returns shape (n_in, n_out), as ``x @ weight``
+        expects.
     seed : int, default 0
-        Chooses the random cases; the same seed gives the same report.
+        Chooses the random cases.
 
     Returns
     -------
     CheckResult
-        ``passed`` is True when every case matches. Otherwise ``diagnosis`` names the mistake
-        (``"missing_transpose"``, ``"ignores_rng"``, ``"constant_weights"``, ``"nonzero_mean"``,
-        ``"fan_out_instead_of_fan_in"``, ``"missing_factor_2"``, ``"xavier_instead_of_kaiming"``,
-        ``"uniform_bound_as_std"``, ``"variance_instead_of_std"``, ``"not_scaled"``,
-        ``"wrong_std"``, or a general one) and ``case`` shows the first failing case. Mistakes in
-        ``fn``, exceptions included, are reported in the result, never raised.
+        ``passed``, or the ``diagnosis`` of the first failing case: ``"missing_transpose"``,
+        ``"ignores_rng"``, ``"constant_weights"``, ``"nonzero_mean"``,
+        ``"fan_out_instead_of_fan_in"``, ``"missing_factor_2"``,
+        ``"xavier_instead_of_kaiming"``, ``"uniform_bound_as_std"``,
+        ``"variance_instead_of_std"``, ``"not_scaled"``, ``"wrong_std"`` or a general one.
 
     See Also
     --------

@@ -27,9 +27,7 @@ _EPS = 1e-5
 
 
 class _Prototype:
-    """A module built once per case, copied afresh for every run (the learner's, the
-    reference's), so that both see the same initial weights. Copying it returns itself: the
-    runner copies the arguments, and a prototype is not something a function can modify."""
+    """A module built once per case, copied afresh (float64) for every run."""
 
     def __init__(self, module: Any):
         self.module = module
@@ -42,6 +40,7 @@ class _Prototype:
             p.grad = np.zeros_like(p.data)
         return module
 
+    # The runner copies a case's arguments; a prototype is never modified, so it is its own copy.
     def __deepcopy__(self, memo) -> _Prototype:
         return self
 
@@ -90,8 +89,7 @@ def _numerical_grads(proto: _Prototype, x: np.ndarray, u: np.ndarray) -> list[np
 
 
 def _numerical(proto: _Prototype, x: np.ndarray, u: np.ndarray):
-    """The reference, shaped as the check's outputs: dL/dx alone, or a tuple with the
-    parameters' gradients after it."""
+    """The reference: dL/dx alone, or a tuple with the parameters' gradients after it."""
     grads = _numerical_grads(proto, x, u)
     return tuple(grads) if len(grads) > 1 else grads[0]
 
@@ -267,37 +265,27 @@ def check_module(
 ) -> CheckResult:
     """Check your module's backward pass against finite differences of its own forward pass.
 
-    Pass ``make``, your module's class or a function of no arguments that builds one. The
-    module is called as ``module(x)``, and ``module.backward(grad_out)`` must return dL/dx,
-    of ``x``'s shape. Any such object works: the chapter's own ``Module`` class or a
-    ``pybackprop.nn.Module`` subclass. For a ``pybackprop.nn.Module``, every parameter's ``.grad``
-    must also hold dL/dparameter after ``backward``, and grow by it again after a second pass
-    (gradients accumulate until ``zero_grad()``). The check compares them with central
-    differences (a 4-point stencil) of ``L = sum(module(x) * grad_out)`` on 3 random inputs:
-    ``x`` is (batch, n_in) with batch 3, 1 and 5 when ``in_features`` is given, else of shapes
-    (4, 3), (1, 7) and (2, 3, 4). Everything runs in float64 (parameters are converted), on a
-    fresh copy of the module per run.
+    ``module.backward(grad_out)`` must return dL/dx for ``L = sum(module(x) * grad_out)``; for a
+    ``pybackprop.nn.Module`` every parameter's ``.grad`` must also hold dL/dparameter, and
+    accumulate over two passes. 3 random inputs, in float64, on a fresh module each run.
 
     Parameters
     ----------
     make : Callable[[], Any]
-        Your module's class, or a function of no arguments that builds one, such as
-        ``lambda: Sequential(Lin(w1, b1), Relu(), Lin(w2, b2))``; not a module already built.
-    in_features : int or None, default None
-        The width n_in of the input, for modules that need one: ``x`` is then (batch, n_in).
-        None for element-wise modules, which get inputs of several shapes.
+        Your module's class, or a function of no arguments that builds one (not a module).
+    in_features : int | None
+        The input width n_in, for modules that need one (x is then (batch, n_in)); None for
+        element-wise modules, which get inputs of several shapes.
     seed : int, default 0
-        Chooses the random cases; the same seed gives the same report.
+        Chooses the random cases.
 
     Returns
     -------
     CheckResult
-        ``passed`` is True when every case matches. Otherwise ``diagnosis`` names the mistake
-        (``"backward_returns_grad_out"``, ``"relu_mask_from_grad_out"``,
+        ``passed``, or the ``diagnosis`` of the first failing case:
+        ``"backward_returns_grad_out"``, ``"relu_mask_from_grad_out"``,
         ``"missing_grad_out"``, ``"wrong_sign"``, ``"parameter_grad_not_filled"``,
-        ``"grad_not_accumulated"``, ``"passed_instance"``, or a general one) and ``case``
-        shows the first failing case. Mistakes in ``fn``, exceptions included, are reported in
-        the result, never raised.
+        ``"grad_not_accumulated"``, ``"passed_instance"`` or a general one.
 
     See Also
     --------
@@ -305,17 +293,8 @@ def check_module(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from pybackprop.exercises import check_module
-    >>> class Sigmoid:
-    ...     def __call__(self, x):
-    ...         self.out = 1 / (1 + np.exp(-x))
-    ...         return self.out
-    ...     def backward(self, grad_out):
-    ...         return grad_out * self.out * (1 - self.out)
-    >>> print(check_module(Sigmoid).passed)
-    True
     >>> from pybackprop import nn
+    >>> from pybackprop.exercises import check_module
     >>> print(check_module(lambda: nn.Linear(4, 3, rng=0), in_features=4).passed)
     True
     """

@@ -139,35 +139,26 @@ _NORMALIZE_MISTAKES = [
 def check_normalize(fn: Callable, seed: int = 0) -> CheckResult:
     """Check your normalisation of a training and a validation set with the training statistics.
 
-    ``x_train``: (n_train, width) and ``x_valid``: (n_valid, width), float32 or float64. With
-    ``mean`` and ``std`` the training set's mean and population standard deviation over all
-    its values (one of each, as ``pybackprop.data.mean_std`` computes them), write
-    ``normalize_sets(x_train, x_valid) -> (x_train_n, x_valid_n)`` returning
-    ``(x_train - mean) / std`` and ``(x_valid - mean) / std``, each with its input's shape and
-    dtype. Return new arrays; leave the inputs unchanged. The check compares them with
-    ``pybackprop.nn.init.normalize`` on 10 random cases whose validation sets are brighter and
-    more spread out than their training sets, as a real shift between two sets would be, so
-    that normalising the validation set with its own statistics shows.
+    Both become ``(x - mean) / std``, with the training set's mean and population std over
+    all its values; compared with ``pybackprop.nn.init.normalize`` on 10 cases whose
+    validation sets are brighter and more spread out than their training sets.
 
     Parameters
     ----------
     fn : Callable
-        Your ``normalize_sets(x_train, x_valid) -> (x_train_n, x_valid_n)``: two np.ndarray of
-        shapes (n_train, width) and (n_valid, width); returns a tuple of two np.ndarray of the
-        same shapes.
+        Your ``normalize_sets(x_train, x_valid) -> (x_train_n, x_valid_n)``: shapes
+        (n_train, width) and (n_valid, width); returns new arrays of the same shapes and dtype.
     seed : int, default 0
-        Chooses the random cases; the same seed gives the same report.
+        Chooses the random cases.
 
     Returns
     -------
     CheckResult
-        ``passed`` is True when every case matches. Otherwise ``diagnosis`` names the mistake
-        (``"valid_own_statistics"``, ``"statistics_include_valid"``, ``"per_feature_statistics"``,
-        ``"sample_std"``, ``"not_divided_by_std"``, ``"mean_not_subtracted"``,
-        ``"divided_by_variance"``, ``"mean_subtracted_after_dividing"``, ``"train_not_normalised"``,
-        ``"valid_not_normalised"``, ``"modified_input_in_place"``, or a general one) and ``case``
-        shows the first failing case. Mistakes in ``fn``, exceptions included, are reported in
-        the result, never raised.
+        ``passed``, or the ``diagnosis`` of the first failing case: ``"valid_own_statistics"``,
+        ``"statistics_include_valid"``, ``"per_feature_statistics"``, ``"sample_std"``,
+        ``"not_divided_by_std"``, ``"mean_not_subtracted"``, ``"divided_by_variance"``,
+        ``"mean_subtracted_after_dividing"``, ``"train_not_normalised"``,
+        ``"valid_not_normalised"``, ``"modified_input_in_place"`` or a general one.
 
     See Also
     --------

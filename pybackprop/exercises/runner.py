@@ -462,7 +462,6 @@ def run_check(
             return failure
         dtype_note = dtype_note or note
     if dtype_note is not None:
-        # Right numbers in the wrong dtype pass, with the note as the message.
         return CheckResult(check, True, dtype_note, "wrong_dtype", len(cases))
     return CheckResult(
         check, True, f"all {len(cases)} cases match the reference.", None, len(cases)
@@ -566,10 +565,7 @@ def _diagnose(
     case: Case,
     mistakes: Sequence[Mistake],
 ) -> tuple[str, str]:
-    """(diagnosis, message) for output number ``k``, which does not match the reference.
-
-    The exercise's known mistakes are tried first; then the generic ones, most telling first.
-    """
+    """(diagnosis, message) for a wrong output ``k``: the exercise's mistakes, then generic ones."""
     for mistake in mistakes:
         if mistake.output == k and mistake.matches(got, want, case):
             return mistake.diagnosis, f"{name}: {mistake.explain(case)}"

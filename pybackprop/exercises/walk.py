@@ -74,11 +74,7 @@ def _order(root: Value, left_first: bool) -> list[Value]:
 def _slip_walk(
     root: Value, share: Callable[[float, float, float], float], left_first: bool
 ) -> dict[str, float]:
-    """A walk in which each parent's entry becomes share(entry so far, d, local).
-
-    Which share a slip keeps can depend on the order of the walk, so both depth-first orders
-    are tried.
-    """
+    """A walk in which each parent's entry becomes share(entry so far, d, local)."""
     pending, grads = {root: 1.0}, {}
     for node in reversed(_order(root, left_first)):
         d = pending.pop(node)
@@ -107,29 +103,26 @@ _SLIPS = (
 
 
 def check_backward_walk(fn: Callable, seed: int = 0) -> CheckResult:
-    """Check your backward walk over a graph of ``Value`` nodes: ``walk(root) -> {label: grad}``.
+    """Check your backward walk over a graph of ``Value`` nodes: ``{leaf label: d root/d leaf}``.
 
-    ``root`` is the output ``Value`` of a small graph of ``+``, ``*``, ``log`` and ``exp`` whose
-    leaves carry labels (``"x"``, ``"y"``, ``"w"``). Write ``walk(root) -> grads`` returning a
-    dict that maps every leaf's label to d(root)/d(leaf), a float. Every graph reuses a node (a
-    shared product, a leaf used twice), which is where a walk that does not add up the shares
-    goes wrong. The check compares the dict with ``Value.backward()`` on a fresh copy of the
-    same graph, for 8 cases: four graphs, each at two random points.
+    Compared with ``Value.backward()`` on a copy of the same graph, for four graphs of ``+``,
+    ``*``, ``log`` and ``exp`` at two random points each; every graph reuses a node, where a
+    walk that does not add up the shares goes wrong.
 
     Parameters
     ----------
     fn : Callable
-        Your ``walk(root) -> grads``: a ``Value`` to a dict from str to float.
+        Your ``walk(root) -> grads``: the output ``Value`` to a dict from each leaf's label
+        (``"x"``, ``"y"``, ``"w"``) to a float.
     seed : int, default 0
-        Chooses the random cases; the same seed gives the same report.
+        Chooses the random cases.
 
     Returns
     -------
     CheckResult
-        ``passed`` is True when every case matches. Otherwise ``diagnosis`` names the mistake
-        (``"overwrote_shares"``, ``"missing_chain_rule"``, ``"missing_leaf"``, ``"wrong_type"``,
-        ``"wrong_values"``, or a general one) and ``case`` shows the first failing case. Mistakes in
-        ``fn``, exceptions included, are reported in the result, never raised.
+        ``passed``, or the ``diagnosis`` of the first failing case: ``"overwrote_shares"``,
+        ``"missing_chain_rule"``, ``"missing_leaf"``, ``"wrong_type"``, ``"wrong_values"`` or
+        a general one.
 
     See Also
     --------
@@ -137,21 +130,11 @@ def check_backward_walk(fn: Callable, seed: int = 0) -> CheckResult:
 
     Examples
     --------
-    A correct answer that lets the engine do the walk (the exercise writes it by hand):
-
     >>> from pybackprop.exercises import check_backward_walk
-    >>> def walk(root):
-    ...     root.backward()
-    ...     grads, todo = {}, [root]
-    ...     while todo:
-    ...         node = todo.pop()
-    ...         if node.parents:
-    ...             todo.extend(node.parents)
-    ...         else:
-    ...             grads[node.label] = node.grad
-    ...     return grads
-    >>> print(check_backward_walk(walk).passed)
-    True
+    >>> def walk(root):  # the starter code
+    ...     return {}
+    >>> print(check_backward_walk(walk).diagnosis)
+    missing_leaf
     """
     check = "check_backward_walk"
     if not callable(fn):
@@ -221,7 +204,7 @@ def check_backward_walk(fn: Callable, seed: int = 0) -> CheckResult:
         rec = ", ".join(f"{n}: {g:.8g}" for n, g in zip(spec.labels, received, strict=True))
         err = largest_error(received, expected)
         for diagnosis, message, share in _SLIPS:
-            for left_first in (True, False):
+            for left_first in (True, False):  # which share a slip keeps depends on the order
                 slip = _slip_walk(_graph(spec, values)[0], share, left_first)
                 if close(received, np.array([slip[n] for n in spec.labels]), None):
                     return fail(diagnosis, message, shown, rec, err)

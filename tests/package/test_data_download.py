@@ -196,6 +196,13 @@ def test_progress_bar_goes_to_stderr(server, tmp_path, capsys):
     assert capsys.readouterr().err == ""
 
 
+def test_no_mirrors_is_reported_and_writes_nothing(tmp_path):
+    message = rf"^Downloading {NAME}\.gz failed:\n  \(no mirrors configured\)$"
+    with pytest.raises(DataNotFoundError, match=message):
+        download(NAME, tmp_path / "cache", mirrors=())
+    assert not (tmp_path / "cache").exists()
+
+
 def test_unknown_file_name_is_rejected(tmp_path):
     with pytest.raises(ValueError, match="unknown MNIST file 'train-images'"):
         download("train-images", tmp_path, mirrors=())

@@ -248,6 +248,63 @@ def test_uncompressed_copy_is_accepted(tmp_path):
     assert not labels.flags.writeable
 
 
+def test_the_four_files_have_mnists_headers():
+    shapes = {name: (spec.magic, spec.shape) for name, spec in mnist_module.FILES.items()}
+    assert shapes == {
+        "train-images-idx3-ubyte": (2051, (60000, 28, 28)),
+        "train-labels-idx1-ubyte": (2049, (60000,)),
+        "t10k-images-idx3-ubyte": (2051, (10000, 28, 28)),
+        "t10k-labels-idx1-ubyte": (2049, (10000,)),
+    }
+
+
+def test_cache_dir_follows_xdg_cache_home_else_home(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert mnist_module.cache_dir() == tmp_path / "pybackprop"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert mnist_module.cache_dir() == tmp_path / "home" / ".cache" / "pybackprop"
+
+
+def test_search_dirs_put_pybackprop_data_first_with_home_expanded(monkeypatch, tmp_path):
+    assert mnist_module.search_dirs() == [mnist_module.cache_dir()]
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("PYBACKPROP_DATA", "~/mnist")
+    assert mnist_module.search_dirs() == [tmp_path / "mnist", mnist_module.cache_dir()]
+
+
+def test_find_file_prefers_gz_finds_uncompressed_and_else_none(monkeypatch, tmp_path):
+    monkeypatch.setenv("PYBACKPROP_DATA", str(tmp_path))
+    name = "t10k-labels-idx1-ubyte"
+    assert mnist_module.find_file(name) is None
+    (tmp_path / name).write_bytes(b"")
+    assert mnist_module.find_file(name) == tmp_path / name
+    (tmp_path / f"{name}.gz").write_bytes(b"")
+    assert mnist_module.find_file(name) == tmp_path / f"{name}.gz"
+    with pytest.raises(ValueError, match="unknown MNIST file 't10k-labels'"):
+        mnist_module.find_file("t10k-labels")
+
+
+LABELS_HEADER = (2049).to_bytes(4, "big") + (10000).to_bytes(4, "big")
+T10K_LABELS_SHA256 = mnist_module.FILES["t10k-labels-idx1-ubyte"].sha256
+
+
+def test_verify_checks_the_length_before_the_checksum():
+    with pytest.raises(IDXError, match=r"^short: truncated: expected 10008 bytes .* got 10007$"):
+        mnist_module.verify(LABELS_HEADER + bytes(9999), "t10k-labels-idx1-ubyte", source="short")
+    zeros = LABELS_HEADER + bytes(10000)
+    message = rf"^zeros: .* is {hashlib.sha256(zeros).hexdigest()}, expected {T10K_LABELS_SHA256}"
+    with pytest.raises(ChecksumError, match=message):
+        mnist_module.verify(zeros, "t10k-labels-idx1-ubyte", source="zeros")
+
+
+def test_read_mnist_file_rejects_a_well_formed_file_of_other_bytes(tmp_path):
+    path = tmp_path / "t10k-labels-idx1-ubyte"
+    path.write_bytes(LABELS_HEADER + bytes(10000))  # all labels 0
+    with pytest.raises(ChecksumError, match=rf"^{re.escape(str(path))}: .*fetch it again\.$"):
+        mnist_module.read_mnist_file(path)
+
+
 def read_bytes_gunzipped(path: Path) -> bytes:
     return gzip.decompress(path.read_bytes())
 

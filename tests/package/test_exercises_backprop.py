@@ -120,6 +120,31 @@ def test_a_numpy_mlp_backward_passes():
     assert check_mlp_backward(numpy_mlp_backward)
 
 
+def nn_mlp_backward(x, target, w1, b1, w2, b2, w3, b3):
+    """The network built from pybackprop.nn's layers, its gradients by their backward passes."""
+    from pybackprop import nn
+
+    lins = [nn.Linear(*w.shape, dtype=w.dtype) for w in (w1, w2, w3)]
+    for lin, w, b in zip(lins, (w1, w2, w3), (b1, b2, b3), strict=True):
+        lin.weight.data[...], lin.bias.data[...] = w, b
+    model = nn.Sequential(lins[0], nn.ReLU(), lins[1], nn.ReLU(), lins[2])
+    loss = nn.MSELoss()
+    loss(model(x), target[:, None])
+    model.backward(loss.backward())
+    return tuple(p.grad for p in model.parameters())
+
+
+def test_the_packages_own_layers_pass():
+    assert check_mlp_backward(nn_mlp_backward)
+
+
+def test_the_starter_code_is_all_zeros():
+    def starter(x, target, *params):
+        return tuple(np.zeros_like(p) for p in params)
+
+    assert check_mlp_backward(starter).diagnosis == "all_zeros"
+
+
 @settings(max_examples=5, deadline=None)
 @given(seed=seeds())
 @pytest.mark.parametrize("diagnosis, fn", list(SIGMOID_MISTAKES.items()))

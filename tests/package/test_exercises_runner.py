@@ -19,7 +19,7 @@ from strategies import seeds
 
 import pybackprop.nn.functional as F
 from pybackprop import exercises as ex
-from pybackprop.exercises import CheckResult
+from pybackprop.exercises import CheckResult, FailingCase
 
 
 def t(a):
@@ -289,6 +289,32 @@ def test_the_first_failing_case_shows_inputs_expected_received_and_the_largest_e
     assert case.largest_error.split()[0] != "0" and "at index" in case.largest_error
     for field in (case.expected, case.received, case.largest_error):
         assert field in text
+
+
+def test_a_failed_report_lists_the_message_then_the_case_row_by_row():
+    result = ex.check_relu_backward(lambda x, grad_out: grad_out)
+    assert (result.passed, result.diagnosis) == (False, "missing_relu_mask")
+    case = result.case
+    assert (case.description, case.output) == ("shape (4, 6), float64", "grad_x")
+    assert case.inputs == (("x", "shape (4, 6) float64"), ("grad_out", "shape (4, 6) float64"))
+    lines = str(result).splitlines()
+    assert lines[0] == "check_relu_backward: FAILED [missing_relu_mask]"
+    assert lines[1].startswith("  grad_x: this is grad_out unchanged: no mask at all.")
+    assert "  case              : shape (4, 6), float64" in lines
+
+
+def test_a_case_shows_only_the_rows_it_knows():
+    assert FailingCase("n 1, float64", (("x", "shape (1,) float64"),)).lines() == [
+        ("case", "n 1, float64"),
+        ("input x", "shape (1,) float64"),
+    ]
+    full = FailingCase("n 1", (), "grad", "e", "r", "0.5 at index (0,)")
+    assert full.lines() == [
+        ("case", "n 1"),
+        ("expected (grad)", "e"),
+        ("received (grad)", "r"),
+        ("largest error", "0.5 at index (0,)"),
+    ]
 
 
 def test_overflows_warn_nothing_and_raise_nothing():
