@@ -15,7 +15,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# The tests' page helpers, and the book's notebook converter they import (as tests/conftest.py
+# arranges for the tests).
+sys.path[:0] = [str(ROOT), str(ROOT / "book")]
 
 import nbformat  # noqa: E402
 from nbclient import NotebookClient  # noqa: E402
