@@ -51,7 +51,7 @@ def kaiming_normal_(
 
     Parameters
     ----------
-    weight : np.ndarray or Parameter, shape (n_in, n_out)
+    weight : np.ndarray or Parameter of shape (n_in, n_out)
         A float array, or a ``Parameter`` holding one; filled in place.
     mode : str, default "fan_in"
         ``"fan_in"`` (n_in: steady activations) or ``"fan_out"`` (n_out: steady gradients).
@@ -105,7 +105,7 @@ def xavier_normal_(
 
     Parameters
     ----------
-    weight : np.ndarray or Parameter, shape (n_in, n_out)
+    weight : np.ndarray or Parameter of shape (n_in, n_out)
         A float array, or a ``Parameter`` holding one; filled in place.
     gain : float, default 1.0
         Scales the std: 1 for linear or sigmoid layers, 5/3 for tanh.
@@ -150,7 +150,7 @@ def xavier_uniform_(
 
     Parameters
     ----------
-    weight : np.ndarray or Parameter, shape (n_in, n_out)
+    weight : np.ndarray or Parameter of shape (n_in, n_out)
         A float array, or a ``Parameter`` holding one; filled in place.
     gain : float, default 1.0
         Scales the bound: 1 for linear or sigmoid layers, 5/3 for tanh.

@@ -194,7 +194,7 @@ class Sequential(Module):
             yield str(i), m
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """Sequential forward: y = layers[-1](... layers[0](x))."""
+        """Sequential forward: x through each layer in turn."""
         for m in self.layers:
             x = m(x)
         return x
