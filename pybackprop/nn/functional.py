@@ -104,9 +104,6 @@ def relu(input: np.ndarray) -> np.ndarray:
 def logsumexp(input: np.ndarray, dim: int = -1, keepdim: bool = False) -> np.ndarray:
     """``log(sum(exp(x)))`` along ``dim``, without overflow: (..., n) -> (...).
 
-    ``m + log(sum(exp(x - m)))`` with ``m`` the maximum keeps every exponent <= 0; an
-    infinite ``m`` is replaced by 0, as in PyTorch.
-
     Parameters
     ----------
     input : np.ndarray of shape (..., n)
@@ -134,6 +131,8 @@ def logsumexp(input: np.ndarray, dim: int = -1, keepdim: bool = False) -> np.nda
     array([1000.6931,    1.3863])
     """
     x = _floats(input, "logsumexp")
+    # m + log(sum(exp(x - m))) with m the maximum: every exponent <= 0. An infinite m is
+    # replaced by 0, as PyTorch does, so -inf rows give -inf and rows holding +inf give +inf.
     m = x.max(axis=dim, keepdims=True)
     m[~np.isfinite(m)] = 0
     with np.errstate(divide="ignore"):  # log(0) = -inf is the exact answer for a -inf row
@@ -326,15 +325,12 @@ def cross_entropy(input: np.ndarray, target: np.ndarray) -> np.floating:
 def mse_loss(input: np.ndarray, target: np.ndarray) -> np.floating:
     """Mean squared error ``mean((input - target) ** 2)``: the same shapes -> scalar.
 
-    Shapes must match exactly: (n, 1) against (n,) would broadcast to (n, n) and a silently
-    wrong loss. ``target`` is converted to ``input``'s dtype.
-
     Parameters
     ----------
     input : np.ndarray, any shape
         Floating-point predictions.
     target : np.ndarray, shape of ``input``
-        The values to predict.
+        The values to predict, converted to ``input``'s dtype.
 
     Returns
     -------
@@ -346,7 +342,7 @@ def mse_loss(input: np.ndarray, target: np.ndarray) -> np.floating:
     TypeError
         If ``input`` is not floating point.
     ValueError
-        If ``input`` and ``target`` have different shapes.
+        If ``input`` and ``target`` have different shapes (they would broadcast).
 
     Examples
     --------

@@ -47,8 +47,6 @@ def kaiming_normal_(
 ) -> np.ndarray | Parameter:
     """Fill ``weight`` in place from N(0, std**2), std = gain / sqrt(fan) (He et al., 2015).
 
-    The gain is PyTorch's ``calculate_gain``: sqrt(2) for ReLU, 5/3 for tanh, else 1.
-
     Parameters
     ----------
     weight : np.ndarray or Parameter of shape (n_in, n_out)
@@ -56,7 +54,8 @@ def kaiming_normal_(
     mode : str, default "fan_in"
         ``"fan_in"`` (n_in: steady activations) or ``"fan_out"`` (n_out: steady gradients).
     nonlinearity : str, default "relu"
-        The activation after the layer: ``"relu"``, ``"linear"``, ``"tanh"`` or ``"sigmoid"``.
+        The activation after the layer, for the gain: ``"relu"`` (sqrt(2)), ``"tanh"`` (5/3),
+        ``"linear"`` or ``"sigmoid"`` (1).
     rng : int | np.random.Generator | None, default None
         Seed or generator for the draw (None: fresh entropy).
 
@@ -100,8 +99,6 @@ def xavier_normal_(
     rng: int | np.random.Generator | None = None,
 ) -> np.ndarray | Parameter:
     """Fill ``weight`` in place from N(0, std**2), std = gain * sqrt(2 / (n_in + n_out)).
-
-    Glorot and Bengio (2010): steady activations and gradients for a linear or tanh layer.
 
     Parameters
     ----------
@@ -185,8 +182,6 @@ def xavier_uniform_(
 
 def normalize(x: np.ndarray, mean: float, std: float) -> np.ndarray:
     """``(x - mean) / std`` in x's float dtype, as a new array: any shape -> the same shape.
-
-    Use the training set's mean and std for the validation set too.
 
     Parameters
     ----------
