@@ -110,31 +110,26 @@ JS = """
 
 @dataclass(frozen=True)
 class Frames:
-    """What a player shows, for a player whose id is ``pid``.
+    """What a player whose id is pid shows: a drawing, its texts at step 0, and the steps."""
 
-    ``svg`` is the drawing, whose changing parts have the ids ``pid-<name>``. ``start``: part
-    name -> its ``.pbp-grad`` text at step 0. Each of ``steps`` is a dict with ``on`` (part
-    names to highlight), ``grads`` (part name -> new ``.pbp-grad`` text) and ``text`` (the
-    step's line). ``intro`` is step 0's line, ``note`` an optional line under the player.
-    """
-
-    svg: str
-    start: dict[str, str]
-    steps: list[dict]
-    intro: str
-    note: str | None = None
+    svg: str  # the drawing; the parts that change have the ids pid-<name>
+    start: dict[str, str]  # part name -> the text of its .pbp-grad element at step 0
+    steps: list[dict]  # each: "on" (parts to highlight), "grads" (part -> new text), "text"
+    intro: str  # step 0's line
+    note: str | None = None  # an optional line under the player
 
 
 class Player:
     """Base of the step-by-step players: shown in Jupyter and the book, saved as a page.
 
-    A subclass names itself (``title``, e.g. ``Backward pass of L``) and draws itself
-    (``_frames(pid)``); this class wraps the drawing in the one HTML shell all players share.
+    A subclass sets ``title`` and implements ``_frames(pid)``; this class wraps the drawing in
+    the one HTML shell all players share.
     """
 
     title: str
 
     def _frames(self, pid: str) -> Frames:
+        """The drawing and the steps, for a player whose id is pid."""
         raise NotImplementedError(f"{type(self).__name__} must implement _frames(pid)")
 
     def _repr_html_(self) -> str:
@@ -175,15 +170,6 @@ class Player:
         -------
         Path
             The path written.
-
-        Examples
-        --------
-        >>> import tempfile, pathlib
-        >>> from pybackprop import Value, step_backward
-        >>> x = Value(2.0, label="x")
-        >>> page = step_backward(x * x).save(pathlib.Path(tempfile.mkdtemp()) / "x.html")
-        >>> page.read_text().startswith("<!DOCTYPE html>")
-        True
         """
         path = Path(path)
         title = html.escape(self.title)

@@ -1,9 +1,8 @@
-"""Stateless array maths for the array half: activations, a safe log-sum-exp, and losses.
+"""Stateless array maths: activations, a safe log-sum-exp, losses (``torch.nn.functional``).
 
-Imported as ``F`` in the chapters (``import pybackprop.nn.functional as F``), after
-PyTorch's ``torch.nn.functional``. Every function keeps its input's float dtype: float32 in,
-float32 out. Losses average over the batch, as PyTorch's default ``reduction="mean"`` does,
-and return a numpy float scalar of the input's dtype.
+Imported as ``import pybackprop.nn.functional as F``. Every function keeps its input's float
+dtype; losses average over the batch (PyTorch's ``reduction="mean"``) and return a numpy
+float scalar.
 """
 
 from __future__ import annotations
@@ -85,34 +84,25 @@ def relu(input: np.ndarray) -> np.ndarray:
 
     Returns
     -------
-    np.ndarray, shape of ``input``
-        ``input`` with its negative entries set to 0, in ``input``'s dtype.
+    np.ndarray, shape and dtype of ``input``
 
     Raises
     ------
     TypeError
         If ``input`` is not floating point.
 
-    See Also
-    --------
-    pybackprop.nn.ReLU : the same as a module, with its backward pass.
-
     Examples
     --------
     >>> import numpy as np
     >>> import pybackprop.nn.functional as F
-    >>> print(F.relu(np.array([-1.0, 0.0, 2.5])))
-    [0.  0.  2.5]
+    >>> F.relu(np.array([-1.0, 0.0, 2.5]))
+    array([0. , 0. , 2.5])
     """
     return np.maximum(_floats(input, "relu"), 0)
 
 
 def logsumexp(input: np.ndarray, dim: int = -1, keepdim: bool = False) -> np.ndarray:
     """``log(sum(exp(x)))`` along ``dim``, without overflow: (..., n) -> (...).
-
-    Subtracting the row maximum ``m`` first keeps every exponent <= 0, and
-    ``log(sum(exp(x))) = m + log(sum(exp(x - m)))``. An infinite maximum is replaced by 0, as
-    PyTorch does, so a row of ``-inf`` gives ``-inf`` and a row holding ``+inf`` gives ``+inf``.
 
     Parameters
     ----------
@@ -121,36 +111,28 @@ def logsumexp(input: np.ndarray, dim: int = -1, keepdim: bool = False) -> np.nda
     dim : int, default -1
         The axis to reduce.
     keepdim : bool, default False
-        Keep the reduced axis with length 1, so that the result broadcasts against ``input``.
+        Keep the reduced axis with length 1.
 
     Returns
     -------
     np.ndarray of shape (...)
-        ``input``'s shape without ``dim`` (with it as length 1 if ``keepdim``), in ``input``'s
-        dtype.
+        In ``input``'s dtype.
 
     Raises
     ------
     TypeError
         If ``input`` is not floating point.
 
-    See Also
-    --------
-    log_softmax : ``x - logsumexp(x)``, computed the same safe way.
-
     Examples
     --------
-    ``np.log(np.exp(x).sum())`` overflows to ``inf`` at 1000; the shifted form does not:
-
     >>> import numpy as np
     >>> import pybackprop.nn.functional as F
-    >>> x = np.array([[1000.0, 1000.0], [0.0, np.log(3.0)]])
-    >>> print(np.round(F.logsumexp(x), 4))
-    [1000.6931    1.3863]
-    >>> print(F.logsumexp(x, keepdim=True).shape)
-    (2, 1)
+    >>> F.logsumexp(np.array([[1000.0, 1000.0], [0.0, np.log(3.0)]])).round(4)
+    array([1000.6931,    1.3863])
     """
     x = _floats(input, "logsumexp")
+    # m + log(sum(exp(x - m))) with m the maximum: every exponent <= 0. An infinite m is
+    # replaced by 0, as PyTorch does, so -inf rows give -inf and rows holding +inf give +inf.
     m = x.max(axis=dim, keepdims=True)
     m[~np.isfinite(m)] = 0
     with np.errstate(divide="ignore"):  # log(0) = -inf is the exact answer for a -inf row
@@ -160,9 +142,7 @@ def logsumexp(input: np.ndarray, dim: int = -1, keepdim: bool = False) -> np.nda
 
 
 def log_softmax(input: np.ndarray, dim: int = -1) -> np.ndarray:
-    """``x - logsumexp(x)`` along ``dim``: (..., n) -> (..., n), computed from ``x - max(x)``.
-
-    A row that is all ``-inf``, or holds ``+inf``, gives NaN, as in PyTorch.
+    """``x - logsumexp(x)`` along ``dim``: (..., n) -> (..., n), from ``x - max(x)``.
 
     Parameters
     ----------
@@ -181,19 +161,12 @@ def log_softmax(input: np.ndarray, dim: int = -1) -> np.ndarray:
     TypeError
         If ``input`` is not floating point.
 
-    See Also
-    --------
-    logsumexp, softmax, nll_loss
-
     Examples
     --------
     >>> import numpy as np
     >>> import pybackprop.nn.functional as F
-    >>> lp = F.log_softmax(np.array([[1.0, 2.0, 3.0]]))
-    >>> print(np.round(lp, 4))
-    [[-2.4076 -1.4076 -0.4076]]
-    >>> print(np.round(np.exp(lp).sum(), 4))
-    1.0
+    >>> F.log_softmax(np.array([[1.0, 2.0, 3.0]])).round(4)
+    array([[-2.4076, -1.4076, -0.4076]])
     """
     x = _floats(input, "log_softmax")
     shifted = x - x.max(axis=dim, keepdims=True)
@@ -202,9 +175,7 @@ def log_softmax(input: np.ndarray, dim: int = -1) -> np.ndarray:
 
 
 def softmax(input: np.ndarray, dim: int = -1) -> np.ndarray:
-    """``exp(x) / sum(exp(x))`` along ``dim``: (..., n) -> (..., n).
-
-    Computed from ``x - max(x)``, so ``exp`` never overflows.
+    """``exp(x) / sum(exp(x))`` along ``dim``: (..., n) -> (..., n), from ``x - max(x)``.
 
     Parameters
     ----------
@@ -216,27 +187,19 @@ def softmax(input: np.ndarray, dim: int = -1) -> np.ndarray:
     Returns
     -------
     np.ndarray of shape (..., n)
-        Probabilities in [0, 1], in ``input``'s dtype.
+        Probabilities, in ``input``'s dtype.
 
     Raises
     ------
     TypeError
         If ``input`` is not floating point.
 
-    See Also
-    --------
-    log_softmax
-
     Examples
     --------
     >>> import numpy as np
     >>> import pybackprop.nn.functional as F
-    >>> p = F.softmax(np.array([[1.0, 2.0, 3.0], [1000.0, 1000.0, 0.0]]))
-    >>> print(np.round(p, 4))
-    [[0.09   0.2447 0.6652]
-     [0.5    0.5    0.    ]]
-    >>> print(p.sum(axis=1))
-    [1. 1.]
+    >>> F.softmax(np.array([[1.0, 2.0, 3.0]])).round(4)
+    array([[0.09  , 0.2447, 0.6652]])
     """
     x = _floats(input, "softmax")
     e = np.exp(x - x.max(axis=dim, keepdims=True))
@@ -245,24 +208,21 @@ def softmax(input: np.ndarray, dim: int = -1) -> np.ndarray:
 
 
 def one_hot(tensor: np.ndarray, num_classes: int, dtype: npt.DTypeLike = np.int64) -> np.ndarray:
-    """Labels (n,) -> (n, num_classes) with a 1 in each label's column.
-
-    The default dtype is int64 as in PyTorch; pass ``dtype=logits.dtype`` to multiply with
-    float32 logits without numpy promoting the product to float64.
+    """Labels (n,) -> (n, num_classes), with a 1 in each label's column.
 
     Parameters
     ----------
     tensor : np.ndarray of shape (n,)
         Integer class labels in ``[0, num_classes)``.
     num_classes : int
-        The number of classes: the width of the result.
+        The width of the result.
     dtype : numpy dtype, default np.int64
-        The result's dtype.
+        The result's dtype (PyTorch's); ``logits.dtype`` keeps a product with logits float32.
 
     Returns
     -------
     np.ndarray of shape (n, num_classes)
-        Zeros, with a 1 at ``[i, tensor[i]]`` for every row ``i``.
+        Zeros, with a 1 at ``[i, tensor[i]]``.
 
     Raises
     ------
@@ -275,12 +235,9 @@ def one_hot(tensor: np.ndarray, num_classes: int, dtype: npt.DTypeLike = np.int6
     --------
     >>> import numpy as np
     >>> import pybackprop.nn.functional as F
-    >>> print(F.one_hot(np.array([2, 0, 1]), 3))
-    [[0 0 1]
-     [1 0 0]
-     [0 1 0]]
-    >>> print(F.one_hot(np.array([1]), 2, dtype=np.float32).dtype)
-    float32
+    >>> F.one_hot(np.array([2, 0]), 3)
+    array([[0, 0, 1],
+           [1, 0, 0]])
     """
     y = np.asarray(tensor)
     if y.ndim != 1:
@@ -292,47 +249,40 @@ def one_hot(tensor: np.ndarray, num_classes: int, dtype: npt.DTypeLike = np.int6
 
 
 def nll_loss(input: np.ndarray, target: np.ndarray) -> np.floating:
-    """Mean negative log-likelihood: input (n, c) and labels (n,) -> scalar.
-
-    Picks each row's log-probability of its label by integer-array indexing,
-    ``input[arange(n), target]``, rather than multiplying by a one-hot matrix.
+    """Mean negative log-likelihood: ``mean(-input[i, target[i]])``, (n, c) and (n,) -> scalar.
 
     Parameters
     ----------
     input : np.ndarray of shape (n, c)
-        Floating-point log-probabilities, one row per example (e.g. from ``log_softmax``).
+        Floating-point log-probabilities (e.g. from ``log_softmax``).
     target : np.ndarray of shape (n,)
         Integer class labels in ``[0, c)``.
 
     Returns
     -------
     np.floating
-        The mean of ``-input[i, target[i]]``, in ``input``'s dtype.
+        In ``input``'s dtype.
 
     Raises
     ------
     TypeError
         If ``input`` is not floating point or ``target`` is not integer.
     ValueError
-        If ``input`` is not 2-D, or a label is out of range, negative or fractional, or
-        ``target`` has the wrong length.
-
-    See Also
-    --------
-    cross_entropy : the same loss taken from raw logits.
+        If ``input`` is not 2-D or ``target`` is not (n,) labels in ``[0, c)``.
 
     Examples
     --------
     >>> import numpy as np
     >>> import pybackprop.nn.functional as F
     >>> log_probs = np.log(np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1]]))
-    >>> print(round(float(F.nll_loss(log_probs, np.array([0, 1]))), 4))
+    >>> round(float(F.nll_loss(log_probs, np.array([0, 1]))), 4)
     0.2899
     """
     return _nll(_batch(input, "nll_loss", "log-probabilities"), target, "nll_loss")
 
 
 def _nll(log_probs: np.ndarray, target, fn: str) -> np.floating:
+    """Mean of -log_probs[i, target[i]], picked by integer-array indexing (no one-hot)."""
     n, c = log_probs.shape
     target = _labels(target, n, c, fn)
     # the mean as sum / n: np.mean's Python wrapper costs more than the sum of a batch
@@ -340,86 +290,65 @@ def _nll(log_probs: np.ndarray, target, fn: str) -> np.floating:
 
 
 def cross_entropy(input: np.ndarray, target: np.ndarray) -> np.floating:
-    """Mean cross-entropy of raw scores: input (n, c) and labels (n,) -> scalar.
-
-    Equals ``nll_loss(log_softmax(input), target)``, the way PyTorch defines it; finite for
-    any finite logits thanks to the log-sum-exp trick.
+    """Mean cross-entropy of logits: ``nll_loss(log_softmax(input), target)`` -> scalar.
 
     Parameters
     ----------
     input : np.ndarray of shape (n, c)
-        Raw scores, float32 or float64, one row per example.
+        Raw scores (logits), floating point.
     target : np.ndarray of shape (n,)
         Integer class labels in ``[0, c)``.
 
     Returns
     -------
     np.floating
-        The mean loss, in ``input``'s dtype.
+        In ``input``'s dtype; finite for any finite logits.
 
     Raises
     ------
     TypeError
         If ``input`` is not floating point or ``target`` is not integer.
     ValueError
-        If ``input`` is not 2-D, or a label is out of range, negative or fractional, or
-        ``target`` has the wrong length.
-
-    See Also
-    --------
-    nll_loss, log_softmax, pybackprop.nn.CrossEntropyLoss
+        If ``input`` is not 2-D or ``target`` is not (n,) labels in ``[0, c)``.
 
     Examples
     --------
     >>> import numpy as np
     >>> import pybackprop.nn.functional as F
     >>> logits = np.array([[2.0, 0.5, -1.0], [0.1, 1.0, 0.3]])
-    >>> target = np.array([0, 1])
-    >>> print(round(float(F.cross_entropy(logits, target)), 4))
+    >>> round(float(F.cross_entropy(logits, np.array([0, 1]))), 4)
     0.4424
-    >>> bool(np.isclose(F.cross_entropy(logits, target),
-    ...                 F.nll_loss(F.log_softmax(logits), target)))
-    True
     """
     return _nll(log_softmax(_batch(input, "cross_entropy")), target, "cross_entropy")
 
 
 def mse_loss(input: np.ndarray, target: np.ndarray) -> np.floating:
-    """Mean squared error over all elements: input and target of the same shape -> scalar.
-
-    The shapes must match exactly: (n, 1) against (n,) would broadcast to an (n, n) matrix of
-    differences and give a silently wrong loss (lesson 13's classic bug), so it is an error.
-    ``target`` is converted to ``input``'s dtype (integer labels used as regression targets
-    work).
+    """Mean squared error ``mean((input - target) ** 2)``: the same shapes -> scalar.
 
     Parameters
     ----------
     input : np.ndarray, any shape
         Floating-point predictions.
     target : np.ndarray, shape of ``input``
-        The values to predict.
+        The values to predict, converted to ``input``'s dtype.
 
     Returns
     -------
     np.floating
-        ``mean((input - target) ** 2)``, in ``input``'s dtype.
+        In ``input``'s dtype.
 
     Raises
     ------
     TypeError
         If ``input`` is not floating point.
     ValueError
-        If ``input`` and ``target`` have different shapes.
-
-    See Also
-    --------
-    pybackprop.nn.MSELoss
+        If ``input`` and ``target`` have different shapes (they would broadcast).
 
     Examples
     --------
     >>> import numpy as np
     >>> import pybackprop.nn.functional as F
-    >>> print(round(float(F.mse_loss(np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 3.0]))), 4))
+    >>> round(float(F.mse_loss(np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 3.0]))), 4)
     1.3333
     """
     pred = _floats(input, "mse_loss")
@@ -435,34 +364,32 @@ def mse_loss(input: np.ndarray, target: np.ndarray) -> np.floating:
 
 
 def accuracy(logits: np.ndarray, target: np.ndarray) -> float:
-    """Fraction of rows whose largest logit is at the label: (n, c) and (n,) -> float in [0, 1].
+    """Fraction of rows whose largest logit is at the label: (n, c) and (n,) -> [0, 1].
 
     Parameters
     ----------
     logits : np.ndarray of shape (n, c)
-        Floating-point scores (logits or probabilities), one row per example.
+        Floating-point scores (logits or probabilities).
     target : np.ndarray of shape (n,)
         Integer class labels in ``[0, c)``.
 
     Returns
     -------
     float
-        The fraction of rows with ``argmax(logits[i]) == target[i]``, in [0, 1].
+        The fraction of rows with ``argmax(logits[i]) == target[i]``.
 
     Raises
     ------
     TypeError
         If ``logits`` is not floating point or ``target`` is not integer.
     ValueError
-        If ``logits`` is not 2-D, or a label is out of range, negative or fractional, or
-        ``target`` has the wrong length.
+        If ``logits`` is not 2-D or ``target`` is not (n,) labels in ``[0, c)``.
 
     Examples
     --------
     >>> import numpy as np
     >>> import pybackprop.nn.functional as F
-    >>> logits = np.array([[2.0, 0.5, -1.0], [0.1, 1.0, 0.3]])
-    >>> F.accuracy(logits, np.array([0, 2]))
+    >>> F.accuracy(np.array([[2.0, 0.5, -1.0], [0.1, 1.0, 0.3]]), np.array([0, 2]))
     0.5
     """
     logits = _batch(logits, "accuracy")

@@ -1,4 +1,9 @@
-"""``Parameter`` and ``Module``, the base of every layer and loss (as ``torch.nn.Module``)."""
+"""``Parameter`` and ``Module``, the base of every layer and loss (as ``torch.nn.Module``).
+
+A ``Parameter`` is an array with its gradient. A ``Module`` is called like a function: the
+call runs ``forward`` and keeps the inputs, so that ``backward(grad_out)`` can hand them to the
+subclass's ``bwd``, which returns dL/dinput and adds dL/dparameter into each ``.grad``.
+"""
 
 from __future__ import annotations
 
@@ -10,23 +15,14 @@ __all__ = ["Module", "Parameter"]
 
 
 class Parameter:
-    """A trainable array and its gradient: ``.data`` and ``.grad`` have the same shape and dtype.
+    """A trainable array ``.data`` and its gradient ``.grad``, of the same shape and dtype.
 
-    ``.grad`` starts at zero and backward passes *add* into it (as PyTorch does), so call
-    ``zero_grad()`` (usually via the optimiser) after each step.
+    Backward passes *add* into ``.grad`` (as in PyTorch) until ``zero_grad()``.
 
     Parameters
     ----------
     data : np.ndarray, any shape
-        The initial values, floating point. Kept as it is (not copied): ``.data`` is this
-        array.
-
-    Attributes
-    ----------
-    data : np.ndarray
-        The values, which an optimiser changes in place.
-    grad : np.ndarray, shape of ``data``
-        The accumulated gradient of the loss with respect to ``data``, in its dtype.
+        The initial values, floating point; kept as ``.data``, not copied.
 
     Raises
     ------
@@ -38,12 +34,8 @@ class Parameter:
     >>> import numpy as np
     >>> from pybackprop import nn
     >>> p = nn.Parameter(np.zeros((2, 3), dtype=np.float32))
-    >>> p
-    Parameter(shape=(2, 3), dtype=float32)
-    >>> p.grad += 1.0
-    >>> p.zero_grad()
-    >>> print(p.grad.sum())
-    0.0
+    >>> p, p.grad.shape
+    (Parameter(shape=(2, 3), dtype=float32), (2, 3))
     """
 
     __slots__ = ("data", "grad")
@@ -60,28 +52,16 @@ class Parameter:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        """The shape of ``.data`` (and of ``.grad``).
-
-        Returns
-        -------
-        tuple of int
-            ``data.shape``.
-        """
+        """Shape of data (and of grad)."""
         return self.data.shape
 
     @property
     def dtype(self) -> np.dtype:
-        """The dtype of ``.data`` (and of ``.grad``).
-
-        Returns
-        -------
-        np.dtype
-            ``data.dtype``.
-        """
+        """Dtype of data (and of grad)."""
         return self.data.dtype
 
     def zero_grad(self) -> None:
-        """Set ``.grad`` to zero in place (optimisers and callers may hold a reference to it)."""
+        """Set ``.grad`` to zero in place (an optimiser may hold a reference to it)."""
         self.grad.fill(0)
 
     def __repr__(self) -> str:
@@ -89,18 +69,13 @@ class Parameter:
 
 
 class Module:
-    """Base class: ``__call__`` runs ``forward`` and saves its inputs for one ``backward``.
+    """Base class: ``module(*inputs)`` runs ``forward`` and keeps the inputs for ``backward``.
 
-    Subclasses implement ``forward(*inputs)`` and ``bwd(grad_out, *inputs)``, and may override
-    ``bwd_params`` to skip computing the input's gradient. Parameters and sub-modules are found
-    by looking at the attributes, in the order they were assigned, so a subclass needs no
-    registration: assigning ``self.weight = Parameter(...)`` or ``self.layer = Linear(...)``
-    is enough.
+    A subclass implements ``forward(*inputs)`` and ``bwd(grad_out, *inputs)``; parameters and
+    sub-modules are found among its attributes, in assignment order, without registration.
 
     Examples
     --------
-    A module squaring its input, with its local derivative ``2 x``:
-
     >>> import numpy as np
     >>> from pybackprop import nn
     >>> class Square(nn.Module):
@@ -109,10 +84,8 @@ class Module:
     ...     def bwd(self, grad_out, x):
     ...         return grad_out * 2 * x
     >>> sq = Square()
-    >>> print(sq(np.array([1.0, -3.0])))
-    [1. 9.]
-    >>> print(sq.backward(np.ones(2)))
-    [ 2. -6.]
+    >>> sq(np.array([1.0, -3.0])), sq.backward(np.ones(2))
+    (array([1., 9.]), array([ 2., -6.]))
     """
 
     _inputs: tuple | None = None
@@ -124,10 +97,7 @@ class Module:
         return out
 
     def forward(self, *inputs: np.ndarray) -> np.ndarray:
-        """Compute the output from the inputs; subclasses implement it.
-
-        Call the module (``module(*inputs)``) rather than ``forward``: the call also keeps the
-        inputs for ``backward``.
+        """The output for ``inputs``; subclasses implement it (call the module, not this).
 
         Parameters
         ----------
@@ -138,95 +108,55 @@ class Module:
         -------
         np.ndarray
             The output.
-
-        Raises
-        ------
-        NotImplementedError
-            Always, in the base class.
         """
         raise NotImplementedError(f"{type(self).__name__} must implement forward(*inputs)")
 
     def bwd(self, grad_out: np.ndarray, *inputs: np.ndarray) -> np.ndarray:
-        """The local backward pass; subclasses implement it. Called by ``backward``.
-
-        Adds the loss's gradient with respect to each parameter into its ``.grad`` and returns
-        the gradient with respect to the first input.
-
-        Parameters
-        ----------
-        grad_out : np.ndarray, shape of the output
-            dL/doutput, the gradient of the loss with respect to ``forward``'s output.
-        *inputs : np.ndarray
-            The inputs that ``forward`` received.
-
-        Returns
-        -------
-        np.ndarray, shape of ``inputs[0]``
-            dL/dinput for the first input.
-
-        Raises
-        ------
-        NotImplementedError
-            Always, in the base class.
-        """
-        raise NotImplementedError(
-            f"{type(self).__name__} must implement bwd(grad_out, *inputs) -> grad_input"
-        )
-
-    def bwd_params(self, grad_out: np.ndarray, *inputs: np.ndarray) -> None:
-        """Fill the parameters' ``.grad`` only; override to skip computing the input gradient.
-
-        The default calls ``bwd`` and drops its result. ``backward(grad_out,
-        input_grad=False)`` calls this instead of ``bwd``.
+        """Add dL/dparameter into each ``.grad``, return dL/dinput; subclasses implement it.
 
         Parameters
         ----------
         grad_out : np.ndarray, shape of the output
             dL/doutput.
         *inputs : np.ndarray
-            The inputs that ``forward`` received.
+            The inputs ``forward`` received.
+
+        Returns
+        -------
+        np.ndarray, shape of ``inputs[0]``
+            dL/dinput for the first input.
         """
-        self.bwd(grad_out, *inputs)
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement bwd(grad_out, *inputs) -> grad_input"
+        )
 
-    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
-        """Back-propagate ``grad_out`` (dL/doutput, the output's shape) through the last call.
-
-        Adds dL/dparameter into every parameter's ``.grad`` and returns dL/dinput (the first
-        input's shape). ``input_grad=False`` returns None and skips that gradient's cost, as
-        PyTorch does for inputs that do not require grad (the data fed to the first layer).
-        Each call of the module allows one ``backward``; it then lets go of the inputs.
+    def bwd_params(self, grad_out: np.ndarray, *inputs: np.ndarray) -> None:
+        """Fill the parameters' ``.grad`` only; by default ``bwd``, its result dropped.
 
         Parameters
         ----------
         grad_out : np.ndarray, shape of the output
-            dL/doutput, the gradient of the loss with respect to the last call's output.
+            dL/doutput.
+        *inputs : np.ndarray
+            The inputs ``forward`` received.
+        """
+        self.bwd(grad_out, *inputs)
+
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        """Back-propagate ``grad_out`` through the last call, once per call.
+
+        Parameters
+        ----------
+        grad_out : np.ndarray, shape of the output
+            dL/doutput for the last call.
         input_grad : bool, default True
-            Compute and return dL/dinput; False skips it and returns None.
+            False skips dL/dinput (``bwd_params``), as PyTorch does for the data.
 
         Returns
         -------
         np.ndarray or None, shape of the first input
             dL/dinput, or None when ``input_grad`` is False.
 
-        Raises
-        ------
-        RuntimeError
-            If the module has not been called since its last ``backward``.
-        ValueError
-            If ``grad_out``'s shape is not the last output's shape.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from pybackprop import nn
-        >>> layer = nn.Linear(3, 2, rng=0)
-        >>> y = layer(np.ones((4, 3), dtype=np.float32))
-        >>> print(layer.backward(np.ones_like(y)).shape)
-        (4, 3)
-        >>> print(layer.weight.grad)
-        [[4. 4.]
-         [4. 4.]
-         [4. 4.]]
         """
         inputs = self._inputs
         if inputs is None:
@@ -246,21 +176,19 @@ class Module:
         return None
 
     def backward_formulas(self, grad_out: np.ndarray, *inputs: np.ndarray) -> list[tuple[str, str]]:
-        """What ``bwd`` computes, as ``step_backward_modules`` shows it; override to state it.
+        """What ``bwd`` computes, for ``step_backward_modules``: by default the call itself.
 
         Parameters
         ----------
         grad_out : np.ndarray, shape of the output
             dL/doutput.
         *inputs : np.ndarray
-            The inputs that ``forward`` received.
+            The inputs ``forward`` received.
 
         Returns
         -------
         list of (str, str)
-            ``(formula, the same with the operands' shapes)``: first dL/dinput's, then one per
-            parameter in ``named_parameters`` order. The base class names ``bwd`` itself, so
-            a module of the reader's own shows the call that runs, whatever its maths.
+            ``(formula, the same with shapes)``: dL/dinput's, then each parameter's.
         """
         args = ", ".join(["grad_out"] + [f"x{i}" if i else "x" for i in range(len(inputs))])
         shapes = ", ".join(str(np.shape(a)) for a in (grad_out, *inputs))
@@ -269,20 +197,18 @@ class Module:
         return found
 
     def __getstate__(self) -> dict:
-        # A copy (copy.deepcopy, pickle) holds the parameters and settings, not the batch the
-        # last call kept for its backward.
+        # A copy (deepcopy, pickle) holds the parameters, not the batch kept for backward.
         state = dict(vars(self))
         state.pop("_inputs", None)
         return state
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
-        """Sub-modules held as attributes (or in list/tuple attributes), in assignment order.
+        """Sub-modules held as attributes or in list attributes (``"name.i"``), in order.
 
         Returns
         -------
         Iterator[tuple[str, Module]]
-            ``(name, sub-module)`` pairs; the name is the attribute's (``"name.i"`` for item
-            ``i`` of a list).
+            ``(name, sub-module)`` pairs.
         """
         for name, value in vars(self).items():
             if isinstance(value, Module):
@@ -293,22 +219,12 @@ class Module:
                         yield f"{name}.{i}", item
 
     def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
-        """(name, Parameter) pairs such as ("0.weight", ...), recursive, without duplicates.
-
-        A module's own parameters come first, then each sub-module's, prefixed with its name;
-        a parameter shared by two modules is yielded once, under its first name.
+        """Own parameters, then each sub-module's (``"0.weight"``); a shared one once.
 
         Returns
         -------
         Iterator[tuple[str, Parameter]]
             ``(dotted name, parameter)`` pairs.
-
-        Examples
-        --------
-        >>> from pybackprop import nn
-        >>> model = nn.Sequential(nn.Linear(4, 8, rng=0), nn.ReLU(), nn.Linear(8, 3, rng=1))
-        >>> [name for name, _ in model.named_parameters()]
-        ['0.weight', '0.bias', '2.weight', '2.bias']
         """
         seen: set[int] = set()
         for name, p in self._named_parameters_all(""):
@@ -317,6 +233,7 @@ class Module:
                 yield name, p
 
     def _named_parameters_all(self, prefix: str) -> Iterator[tuple[str, Parameter]]:
+        """Every (name, parameter) pair, duplicates included."""
         children = dict(self.named_children())
         for name, value in vars(self).items():
             if isinstance(value, Parameter):
@@ -325,27 +242,25 @@ class Module:
             yield from child._named_parameters_all(f"{prefix}{name}.")
 
     def parameters(self) -> list[Parameter]:
-        """Every Parameter of this module and its sub-modules, in definition order, once each.
+        """Every parameter, in ``named_parameters`` order: what an optimiser takes.
 
         Returns
         -------
         list of Parameter
-            The order of ``named_parameters``; what an optimiser takes.
         """
         return [p for _, p in self.named_parameters()]
 
     def zero_grad(self) -> None:
-        """Set every parameter's ``.grad`` to zero (gradients accumulate until then)."""
+        """Set every parameter's ``.grad`` to zero."""
         for p in self.parameters():
             p.zero_grad()
 
     def extra_repr(self) -> str:
-        """The text inside the parentheses of this module's repr; override to show settings.
+        """The text inside the parentheses of the repr; override to show settings.
 
         Returns
         -------
         str
-            Empty in the base class.
         """
         return ""
 

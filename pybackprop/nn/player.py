@@ -1,7 +1,7 @@
 """``step_backward_modules``: the backward pass through a model, one module at a time.
 
-The array half's version of ``pybackprop.step_backward``: the steps as data (``ModuleStep``)
-and as a player (``ModuleBackwardPlayer``) showing the chain of modules.
+The array half's ``pybackprop.step_backward``: the steps as data (``ModuleStep``) and as a
+player (``ModuleBackwardPlayer``) drawing the chain of modules.
 """
 
 from __future__ import annotations
@@ -27,35 +27,30 @@ class ModuleStep:
     Parameters
     ----------
     module : Module
-        The module whose ``backward`` runs (the one in the model, not the copy that ran it).
+        The module of the model (not the copy that ran).
     index : str
-        Its place in the model: ``"2"`` for ``model[2]``, ``"1.0"`` inside a nested
-        ``Sequential``, ``"loss"`` for the loss module, ``""`` for a model that is one module.
+        Its place: ``"2"`` for ``model[2]``, ``"1.0"`` in a nested ``Sequential``, ``"loss"``,
+        or ``""`` for a model that is one module.
     formulas : tuple of str
-        What the backward computes, e.g. ``"grad_in = grad_out @ weight.T"`` and
-        ``"weight.grad += x.T @ grad_out"``.
+        What the backward computes, e.g. ``"grad_in = grad_out @ weight.T"``.
     grad_out : np.ndarray, the module's output shape
-        The gradient coming in: dL/doutput (for the loss, dL/dL = 1, shape ``()``).
+        dL/doutput (for the loss, dL/dL = 1, shape ``()``).
     grad_in : np.ndarray, the module's first input's shape
-        The gradient going out: dL/dinput, which the module before it receives.
+        dL/dinput, which the module before it receives.
     param_grads : dict of str to np.ndarray
-        What this step adds to each of the module's parameters' ``.grad``, by attribute name
-        (``"weight"``, ``"bias"``); empty for a module without parameters.
+        What this step adds to each parameter's ``.grad``, by attribute name.
     text : str
-        The step as one line: the module, the formulas with their shapes, e.g.
-        ``grad_in = grad_out @ weight.T: (4, 1) @ (1, 8) → (4, 8)``.
+        The step as one line, the formulas with their shapes.
 
     Examples
     --------
     >>> import numpy as np
     >>> from pybackprop import nn
-    >>> model = nn.Sequential(nn.Linear(3, 2, rng=0, dtype=np.float64))
-    >>> step = nn.step_backward_modules(model, nn.MSELoss(), np.ones((4, 3)), np.zeros((4, 2)))
-    >>> step = step.steps[-1]  # the Linear layer, after the loss
-    >>> step.formulas[0], step.grad_out.shape, step.grad_in.shape
-    ('grad_in = grad_out @ weight.T', (4, 2), (4, 3))
-    >>> sorted(step.param_grads)
-    ['bias', 'weight']
+    >>> model = nn.Linear(3, 2, rng=0, dtype=np.float64)
+    >>> player = nn.step_backward_modules(model, nn.MSELoss(), np.ones((4, 3)), np.zeros((4, 2)))
+    >>> step = player.steps[1]  # the Linear layer, after the loss
+    >>> step.formulas[0], step.grad_out.shape, sorted(step.param_grads)
+    ('grad_in = grad_out @ weight.T', (4, 2), ['bias', 'weight'])
     """
 
     module: Module
@@ -68,13 +63,14 @@ class ModuleStep:
 
 
 def _flat(model: Module, prefix: str = "") -> list[tuple[str, Module]]:
-    """The modules a Sequential chains, nested ones opened: ``(index, module)`` in order."""
+    """The modules a Sequential chains, nested ones opened: (index, module) in order."""
     if not isinstance(model, Sequential):
         return [(prefix[:-1], model)]
     return [pair for i, m in enumerate(model) for pair in _flat(m, f"{prefix}{i}.")]
 
 
 def _shape(a) -> str:
+    """Shape of a, as text: (4, 3)."""
     return str(tuple(np.shape(a)))
 
 
@@ -83,23 +79,16 @@ def step_backward_modules(
 ) -> ModuleBackwardPlayer:
     """The backward pass of ``loss_fn(model(x), target)``, one module at a time.
 
-    The array half's version of ``pybackprop.step_backward``: instead of one node of a graph
-    per step, one module per step, in the order ``model.backward(loss_fn.backward())`` runs
-    them: the loss first, then the model's layers from the last to the first (a nested
-    ``Sequential`` is opened up). Each step names the module, the formulas its backward
-    computes, and the shapes of the gradient coming in (dL/doutput) and going out
-    (dL/dinput). It runs on a copy of the model and the loss, so no ``.grad`` of the model's
-    parameters changes, and neither does what the model kept for its own next ``backward``.
-    In Jupyter or the book, a cell ending with it shows a player: the chain of modules, the
-    one whose backward runs highlighted, stepped with Previous / Next / Play / Reset or the
-    arrow keys and space.
+    The array half's ``pybackprop.step_backward``: one step per module, in the order
+    ``model.backward(loss_fn.backward())`` runs them (the loss, then the layers last first,
+    nested ``Sequential`` opened). It runs on a copy: the model's ``.grad`` stays as it was.
 
     Parameters
     ----------
     model : Module
-        The model, usually a ``Sequential`` such as ``lin -> relu -> lin``.
+        The model, usually a ``Sequential``.
     loss_fn : Loss
-        The loss module, e.g. ``MSELoss()``; called as ``loss_fn(model(x), target)``.
+        The loss module, called as ``loss_fn(model(x), target)``.
     x : np.ndarray, e.g. of shape (batch, n_in)
         The model's input.
     target : np.ndarray
@@ -108,14 +97,12 @@ def step_backward_modules(
     Returns
     -------
     ModuleBackwardPlayer
-        ``.steps`` (a list of ModuleStep, the loss's first), ``.save(path)``, and the player
-        when displayed.
+        ``.steps`` (ModuleStep, the loss's first), ``.save(path)``, a player when displayed.
 
     Raises
     ------
     TypeError
-        If ``model`` is not a Module or ``loss_fn`` is not a Loss (an instance, e.g.
-        ``nn.MSELoss()``). The modules raise their own errors for inputs of the wrong shape.
+        If ``model`` is not a Module or ``loss_fn`` is not a Loss instance.
 
     Examples
     --------
@@ -123,15 +110,8 @@ def step_backward_modules(
     >>> from pybackprop import nn
     >>> model = nn.Sequential(nn.Linear(3, 5, rng=0), nn.ReLU(), nn.Linear(5, 1, rng=1))
     >>> x, y = np.ones((4, 3), dtype=np.float32), np.zeros((4, 1), dtype=np.float32)
-    >>> player = nn.step_backward_modules(model, nn.MSELoss(), x, y)
-    >>> for step in player.steps:
-    ...     print(step.index, type(step.module).__name__, step.grad_out.shape, step.grad_in.shape)
-    loss MSELoss () (4, 1)
-    2 Linear (4, 1) (4, 5)
-    1 ReLU (4, 5) (4, 5)
-    0 Linear (4, 5) (4, 3)
-    >>> float(np.abs(model[0].weight.grad).max())  # untouched
-    0.0
+    >>> [step.index for step in nn.step_backward_modules(model, nn.MSELoss(), x, y).steps]
+    ['loss', '2', '1', '0']
     """
     if not isinstance(model, Module):
         raise TypeError(
@@ -192,28 +172,19 @@ def _one_line(module: Module) -> str:
 
 
 class ModuleBackwardPlayer(Player):
-    """The steps of a backward pass through modules, shown as a player in Jupyter and the book.
+    """The steps of a backward pass through modules, a player in Jupyter and the book.
 
-    Made by ``step_backward_modules``. Displaying it (a cell that ends with it) shows the
-    chain of modules, input at the top and loss at the bottom, with the forward shapes on
-    the left and the gradients on the right; each step highlights the module whose backward
-    runs and fills in the gradients it computes. ``save`` writes the same player as a page.
+    Made by ``step_backward_modules``. Shows the chain of modules, input at the top, forward
+    shapes on the left and gradients on the right, one module's backward per step.
 
     Parameters
     ----------
     steps : list of ModuleStep
-        The steps, the loss's first, then the layers from the last to the first.
+        The steps, the loss's first; kept as ``.steps``.
     loss : float
-        The loss's value.
+        The loss's value; kept as ``.loss``.
     target_shape : str
         The target's shape as text, e.g. ``"(64, 1)"``.
-
-    Attributes
-    ----------
-    steps : list of ModuleStep
-        One per module.
-    loss : float
-        The loss's value.
 
     Examples
     --------
@@ -221,9 +192,8 @@ class ModuleBackwardPlayer(Player):
     >>> from pybackprop import nn
     >>> model = nn.Sequential(nn.Linear(2, 3, rng=0), nn.ReLU())
     >>> x, y = np.ones((4, 2), dtype=np.float32), np.zeros((4, 3), dtype=np.float32)
-    >>> player = nn.step_backward_modules(model, nn.MSELoss(), x, y)
-    >>> len(player.steps), "Next" in player._repr_html_()
-    (3, True)
+    >>> nn.step_backward_modules(model, nn.MSELoss(), x, y)
+    <backward pass through 3 modules, loss ...>
     """
 
     title = "Backward pass through the modules"
@@ -269,6 +239,7 @@ _FONT, _CHAR, _LINE, _GAP, _ARROW_DX = 14, 8.6, 20, 60, 22
 
 
 def _modules_svg(player: ModuleBackwardPlayer, pid: str, start: dict[str, str]) -> str:
+    """The drawing, with the widest texts in start; its changing parts have ids pid-<name>."""
     steps = player.steps[::-1]  # first module first
     rows = [[f"input x {_shape(steps[0].grad_in)}"]]
     for r, step in enumerate(steps, start=1):
@@ -337,7 +308,7 @@ def _modules_svg(player: ModuleBackwardPlayer, pid: str, start: dict[str, str]) 
 
 
 def _arrow(x: float, tail: float, head: float, colour: str) -> str:
-    """A vertical arrow from y = ``tail`` to y = ``head``: a line and a triangle."""
+    """A vertical arrow from y = tail to y = head: a line and a triangle."""
     tip = 9 if head > tail else -9
     return (
         f'<path d="M{x:.0f},{tail:.0f} L{x:.0f},{head - tip:.0f}" stroke="{colour}" '
@@ -347,4 +318,5 @@ def _arrow(x: float, tail: float, head: float, colour: str) -> str:
 
 
 def _param_text(grads: dict[str, np.ndarray]) -> str:
+    """The parameters' gradients and their shapes: weight.grad (3, 2), bias.grad (2,)."""
     return ", ".join(f"{name}.grad {_shape(g)}" for name, g in grads.items())

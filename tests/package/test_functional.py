@@ -161,16 +161,19 @@ def huge_logits(draw):
 
 @settings(max_examples=50)
 @given(huge_logits())
-def test_logsumexp_log_softmax_cross_entropy_finite_for_huge_logits(case):
+def test_logsumexp_softmax_log_softmax_cross_entropy_finite_for_huge_logits(case):
     x, y, dtype = case
     with np.errstate(over="ignore"):
         naive = np.log(np.sum(np.exp(x), axis=1))
     assert not np.all(np.isfinite(naive))  # the naive formula overflows to inf
     xt = torch.from_numpy(x)
     lse, log_probs, loss = F.logsumexp(x), F.log_softmax(x), F.cross_entropy(x, y)
+    probs = F.softmax(x)
     assert np.all(np.isfinite(lse)) and np.all(np.isfinite(log_probs)) and np.isfinite(loss)
+    assert np.all(np.isfinite(probs))
     assert_close(lse, torch.logsumexp(xt, dim=1), dtype, log_domain=True)
     assert_close(log_probs, torch.log_softmax(xt, dim=1), dtype, log_domain=True)
+    assert_close(probs, torch.softmax(xt, dim=1), dtype)
     assert_close(loss, TF.cross_entropy(xt, torch.from_numpy(y)), dtype, log_domain=True)
 
 
@@ -195,6 +198,26 @@ def test_neg_inf_logits_give_what_torch_gives(case):
         assert_close(F.cross_entropy(x, y), TF.cross_entropy(xt, yt), dtype, log_domain=True)
     all_neg_inf = np.all(np.isneginf(x), axis=1)
     assert np.all(F.logsumexp(x)[all_neg_inf] == -np.inf)
+
+
+@given(logits_and_labels(), st.data())
+def test_pos_inf_logits_give_what_torch_gives(case, data):
+    x, _, dtype = case
+    row = data.draw(st.integers(0, len(x) - 1))
+    x[row, data.draw(st.integers(0, x.shape[1] - 1))] = np.inf
+    xt = torch.from_numpy(x)
+    with np.errstate(invalid="ignore"):  # inf - inf: NaN in the row, in torch too
+        assert_close(F.logsumexp(x), torch.logsumexp(xt, dim=1), dtype, log_domain=True)
+        assert_close(F.log_softmax(x), torch.log_softmax(xt, dim=1), dtype, log_domain=True)
+        assert_close(F.softmax(x), torch.softmax(xt, dim=1), dtype)
+    assert F.logsumexp(x)[row] == np.inf
+
+
+@given(logits_and_labels())
+def test_cross_entropy_is_nll_loss_of_log_softmax(case):
+    x, y, dtype = case
+    expected = torch.from_numpy(np.asarray(F.nll_loss(F.log_softmax(x), y)))
+    assert_close(F.cross_entropy(x, y), expected, dtype, log_domain=True)
 
 
 LABEL_FNS = {

@@ -261,6 +261,47 @@ def test_parameters_are_recursive_in_definition_order_without_duplicates():
     assert names == ["0.weight", "0.bias", "2.weight", "2.bias", "3.1.weight"]
 
 
+class L1Loss(nn.Loss):
+    """A loss of the reader's own: the mean absolute error."""
+
+    def forward(self, pred, target):
+        return np.abs(pred - target).mean()
+
+    def bwd(self, grad_out, pred, target):
+        return grad_out * np.sign(pred - target) / pred.size
+
+
+@given(data=batches(), seed=seeds())
+def test_a_loss_of_ones_own_backpropagates_through_a_model_like_torch(data, seed):
+    x, dtype = data
+    model = nn.Linear(x.shape[1], 2, rng=seed, dtype=dtype)
+    target = np.random.default_rng(seed).standard_normal((len(x), 2)).astype(dtype)
+    tmodel = to_torch(model, dtype)
+    loss_t = torch.nn.L1Loss()(tmodel(torch.from_numpy(x)), torch.from_numpy(target))
+    loss_t.backward()
+    loss_fn = L1Loss()
+    loss = loss_fn(model(x), target)
+    assert isinstance(loss, np.floating) and not hasattr(loss, "backward")
+    assert model.backward(loss_fn.backward(), input_grad=False) is None
+    assert_close(loss, loss_t, dtype)
+    assert_close(model.weight.grad, tmodel.weight.grad.numpy().T, dtype)
+    assert_close(model.bias.grad, tmodel.bias.grad, dtype)
+
+
+def test_sequential_indexes_counts_and_iterates_like_a_list():
+    layers = [nn.Linear(4, 8, rng=0), nn.ReLU(), nn.Linear(8, 3, rng=1)]
+    model = nn.Sequential(*layers)
+    assert len(model) == 3 and list(model) == layers
+    assert model[0] is layers[0] and model[-1] is layers[2]
+    assert [name for name, _ in model.named_children()] == ["0", "1", "2"]
+
+
+def test_parameter_shows_its_shape_and_dtype():
+    p = nn.Parameter(np.zeros((2, 3), dtype=np.float32))
+    assert repr(p) == "Parameter(shape=(2, 3), dtype=float32)"
+    assert p.shape == (2, 3) and p.dtype == np.float32
+
+
 def test_custom_module_finds_parameters_in_attributes_and_lists():
     class TwoHeads(nn.Module):
         def __init__(self):
