@@ -41,7 +41,8 @@ class Value:
 
     Arithmetic (``+ - * / **``, negation, numbers on either side) and ``exp``, ``log``, ``tanh``,
     ``relu``, ``sigmoid`` build the graph, each stating its local derivative; ``out.backward()``
-    sets ``.grad`` = d(out)/d(node) on every node it came from. micrograd's names work too.
+    sets ``.grad`` = d(out)/d(node) on every node it came from. micrograd's ``_prev``, ``_op``
+    and ``_backward()`` work too, so code from Karpathy's lecture runs as is.
 
     Parameters
     ----------
