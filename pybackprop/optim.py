@@ -123,9 +123,8 @@ class SGD(Optimizer):
     >>> import numpy as np
     >>> from pybackprop import nn, optim
     >>> w = nn.Parameter(np.array([1.0, -2.0]))
-    >>> opt = optim.SGD([w], lr=0.1, momentum=0.9)
     >>> w.grad[:] = [1.0, 1.0]
-    >>> opt.step()
+    >>> optim.SGD([w], lr=0.1, momentum=0.9).step()
     >>> print(w.data)
     [ 0.9 -2.1]
     """

@@ -391,9 +391,8 @@ def fit(
     >>> from pybackprop import data, nn, optim, train
     >>> x, y, _, _ = data.load_mnist()
     >>> model = nn.Sequential(nn.Linear(784, 32, rng=0), nn.ReLU(), nn.Linear(32, 10, rng=1))
-    >>> train_dl = data.DataLoader(x[:300], y[:300], batch_size=50)
-    >>> opt = optim.SGD(model.parameters(), lr=0.1)
-    >>> hist = train.fit(model, nn.CrossEntropyLoss(), opt, train_dl, epochs=2, progress=False)
+    >>> opt, dl = optim.SGD(model.parameters(), lr=0.1), data.DataLoader(x[:300], y[:300], 50)
+    >>> hist = train.fit(model, nn.CrossEntropyLoss(), opt, dl, epochs=2, progress=False)
     >>> hist.epochs, len(hist.step_loss)
     (2, 12)
     """

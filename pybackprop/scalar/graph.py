@@ -408,7 +408,8 @@ class GraphDrawing:
     Examples
     --------
     >>> from pybackprop.scalar import GraphDrawing
-    >>> GraphDrawing('<svg xmlns="http://www.w3.org/2000/svg"></svg>', "a note")
+    >>> svg = '<svg xmlns="http://www.w3.org/2000/svg"></svg>'
+    >>> GraphDrawing(svg, "a note")
     GraphDrawing(46 characters of SVG; a note)
     """
 

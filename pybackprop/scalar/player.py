@@ -248,8 +248,9 @@ class BackwardPlayer(Player):
     Examples
     --------
     >>> from pybackprop import Value, step_backward
-    >>> step_backward(Value(2.0, label="a").tanh())
-    <backward pass of Value(data=0.9640275800758169, grad=0.0): 1 steps>
+    >>> player = step_backward(Value(2.0, label="a").tanh())
+    >>> len(player.steps), player.steps[0].node.op
+    (1, 'tanh')
     """
 
     def __init__(self, out: Value, steps: list[BackwardStep], rankdir: str) -> None:
