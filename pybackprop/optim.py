@@ -1,19 +1,9 @@
 """Optimisers and a learning-rate schedule, defined exactly as PyTorch defines them.
 
-An optimiser holds a list of parameters (anything with ``.data`` and ``.grad``, numpy arrays
-of the same shape, such as ``nn.Parameter``) and changes ``p.data`` *in place* in ``step()``,
-so the modules that own the arrays see the new values. Buffers (momentum, Adam's moments)
-have the parameter's dtype: float32 parameters stay float32.
-
-```python
-opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
-loss = loss_fn(model(xb), yb)
-model.backward(loss_fn.backward())
-opt.step(); opt.zero_grad()
-```
-
-The schedule is one-cycle (``OneCycleLR``), fast.ai's favourite and torch's
-``torch.optim.lr_scheduler.OneCycleLR`` with cosine annealing.
+An optimiser holds parameters (objects with numpy arrays ``.data`` and ``.grad`` of one shape,
+such as ``nn.Parameter``) and changes ``p.data`` in place in ``step()``, so the modules that own
+the arrays see the new values. Buffers (momentum, Adam's moments) keep the parameter's dtype.
+``OneCycleLR`` is torch's one-cycle schedule with cosine annealing, fast.ai's favourite.
 """
 
 import math
@@ -38,50 +28,32 @@ def _check_hyper(name: str, value: float, lo: float = 0.0, hi: float | None = No
 
 
 class Optimizer:
-    """Holds the parameters and the learning rate ``lr``; subclasses define ``step()``.
+    """The base of the optimisers: holds the parameters and ``lr``; a subclass defines ``step()``.
 
     Parameters
     ----------
     params : iterable of Parameter
-        The parameters to train, usually ``model.parameters()``: objects with numpy arrays
-        ``.data`` and ``.grad`` of the same shape, each listed once.
+        The parameters to train, usually ``model.parameters()``, each once; kept as ``.params``.
     lr : float
-        The learning rate, >= 0. A schedule such as ``OneCycleLR`` changes it between steps.
-
-    Attributes
-    ----------
-    params : list of Parameter
-        The parameters, in the order given.
-    lr : float
-        The learning rate the next ``step()`` uses.
+        The learning rate, >= 0; kept as ``.lr``, which a schedule changes between steps.
 
     Raises
     ------
     TypeError
-        If ``params`` is a module rather than its parameters, a parameter lacks numpy
-        ``.data`` and ``.grad``, or ``lr`` is not a number.
+        If ``params`` is a module, a parameter lacks numpy ``.data`` and ``.grad``, or ``lr`` is
+        not a number.
     ValueError
-        If ``params`` is empty or lists a parameter twice, a parameter's ``.grad`` and
-        ``.data`` differ in shape, or ``lr`` is negative or NaN.
+        If ``params`` is empty or has duplicates, a ``.grad`` and ``.data`` differ in shape, or
+        ``lr`` is negative or NaN.
 
     Examples
     --------
-    Plain gradient descent, ``p -= lr * grad``, as a subclass:
-
     >>> import numpy as np
-    >>> from pybackprop import nn
-    >>> from pybackprop.optim import Optimizer
-    >>> class GD(Optimizer):
+    >>> from pybackprop import nn, optim
+    >>> class GD(optim.Optimizer):  # plain gradient descent
     ...     def step(self):
     ...         for p in self.params:
     ...             p.data -= self.lr * p.grad
-    >>> w = nn.Parameter(np.array([1.0, -2.0]))
-    >>> opt = GD([w], lr=0.5)
-    >>> w.grad[:] = [1.0, -1.0]
-    >>> opt.step()
-    >>> opt.zero_grad()
-    >>> print(w.data, w.grad)
-    [ 0.5 -1.5] [0. 0.]
     """
 
     def __init__(self, params: Iterable, lr: float) -> None:
@@ -115,7 +87,7 @@ class Optimizer:
             p.grad.fill(0)
 
     def step(self) -> None:
-        """Update every parameter's ``.data`` in place from its ``.grad``; subclasses define it.
+        """Update every parameter's ``.data`` in place from its ``.grad``; a subclass defines it.
 
         Raises
         ------
@@ -130,15 +102,10 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """Stochastic gradient descent with optional momentum and L2 weight decay (torch's SGD).
+    """Stochastic gradient descent with momentum and L2 weight decay, as torch's ``SGD``.
 
-    With ``g = grad + weight_decay * p``, each step does
-
-    ```python
-    buf = g                    # on the first step (torch's convention, not buf = (1-m) g)
-    buf = momentum * buf + g   # afterwards
-    p  -= lr * buf             # (p -= lr * g when momentum is 0)
-    ```
+    With ``g = grad + weight_decay * p``: ``buf = g`` on the first step (torch's convention, not
+    ``(1 - momentum) * g``), then ``buf = momentum * buf + g``, and ``p -= lr * buf``.
 
     Parameters
     ----------
@@ -147,37 +114,19 @@ class SGD(Optimizer):
     lr : float
         The learning rate, >= 0.
     momentum : float, default 0.0
-        The momentum factor, >= 0 (0: no momentum buffer).
+        The momentum factor, >= 0 (0: ``p -= lr * g``, no buffer).
     weight_decay : float, default 0.0
-        The L2 penalty's factor, >= 0, added to the gradient as ``weight_decay * p``.
-
-    Raises
-    ------
-    TypeError
-        If ``params`` is not a list of parameters, or a hyperparameter is not a number.
-    ValueError
-        If ``params`` is empty or has duplicates, or a hyperparameter is negative or NaN.
-
-    See Also
-    --------
-    Adam, OneCycleLR
+        The L2 penalty's factor, >= 0.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from pybackprop import nn
-    >>> from pybackprop.optim import SGD
+    >>> from pybackprop import nn, optim
     >>> w = nn.Parameter(np.array([1.0, -2.0]))
-    >>> opt = SGD([w], lr=0.1, momentum=0.9)
-    >>> opt
-    SGD(lr=0.1, momentum=0.9, weight_decay=0, params=1)
     >>> w.grad[:] = [1.0, 1.0]
-    >>> opt.step()
+    >>> optim.SGD([w], lr=0.1, momentum=0.9).step()
     >>> print(w.data)
     [ 0.9 -2.1]
-    >>> opt.step()  # the same gradient again: the buffer is now 0.9 * 1 + 1
-    >>> print(w.data)
-    [ 0.71 -2.29]
     """
 
     def __init__(
@@ -189,7 +138,7 @@ class SGD(Optimizer):
         self.bufs: list[np.ndarray | None] = [None] * len(self.params)
 
     def step(self) -> None:
-        """One update of every parameter, in place: ``p -= lr * buf`` (or ``lr * g``)."""
+        """SGD step, in place: buf = momentum * buf + g (buf = g at first); p -= lr * buf."""
         for i, p in enumerate(self.params):
             g = self._grad(p, self.weight_decay)
             if self.momentum:
@@ -209,17 +158,11 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam with bias correction and L2 weight decay added to the gradient (torch's Adam).
+    """Adam with bias correction and L2 weight decay added to the gradient, as torch's ``Adam``.
 
-    With ``g = grad + weight_decay * p`` and ``t`` the step number (1, 2, ...), each step does
-
-    ```python
-    m = beta1 * m + (1 - beta1) * g          # first moment, starts at 0
-    v = beta2 * v + (1 - beta2) * g**2       # second moment, starts at 0
-    p -= lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
-    ```
-
-    Dividing by ``1 - beta**t`` undoes the pull towards the zero start in the first steps.
+    With ``g = grad + weight_decay * p``, moments ``m`` of g and ``v`` of g**2 (decay rates
+    ``betas``, from 0), and step ``t`` = 1, 2, ...: ``p -= lr * m_hat / (sqrt(v_hat) + eps)``,
+    where ``m_hat = m / (1 - beta1**t)`` and ``v_hat = v / (1 - beta2**t)`` undo the zero start.
 
     Parameters
     ----------
@@ -230,35 +173,24 @@ class Adam(Optimizer):
     betas : tuple of (float, float), default (0.9, 0.999)
         The decay rates ``(beta1, beta2)`` of the two moments, each in [0, 1).
     eps : float, default 1e-8
-        Added to the denominator, >= 0, so that a zero gradient gives no division by zero.
+        Added to the denominator, >= 0.
     weight_decay : float, default 0.0
-        The L2 penalty's factor, >= 0, added to the gradient as ``weight_decay * p``.
+        The L2 penalty's factor, >= 0.
 
     Raises
     ------
-    TypeError
-        If ``params`` is not a list of parameters, or a hyperparameter is not a number.
     ValueError
-        If ``params`` is empty or has duplicates, ``betas`` is not a pair in [0, 1), or
-        another hyperparameter is negative or NaN.
-
-    See Also
-    --------
-    SGD, OneCycleLR
+        If ``betas`` is not a pair.
 
     Examples
     --------
-    The first step moves every weight by about ``lr``, whatever its gradient's size:
-
     >>> import numpy as np
-    >>> from pybackprop import nn
-    >>> from pybackprop.optim import Adam
-    >>> w = nn.Parameter(np.array([1.0, -2.0], dtype=np.float32))
-    >>> opt = Adam([w], lr=0.01)
+    >>> from pybackprop import nn, optim
+    >>> w = nn.Parameter(np.array([1.0, -2.0]))
     >>> w.grad[:] = [100.0, -0.001]
-    >>> opt.step()
-    >>> print(np.round(w.data, 4), w.data.dtype)
-    [ 0.99 -1.99] float32
+    >>> optim.Adam([w], lr=0.01).step()  # the first step moves each weight by about lr
+    >>> print(np.round(w.data, 4))
+    [ 0.99 -1.99]
     """
 
     def __init__(
@@ -283,7 +215,7 @@ class Adam(Optimizer):
         self.vs = [np.zeros_like(p.data) for p in self.params]
 
     def step(self) -> None:
-        """One update of every parameter, in place, with the bias-corrected moments."""
+        """Adam step, in place: update m and v, then p -= lr * m_hat / (sqrt(v_hat) + eps)."""
         self.t += 1
         beta1, beta2 = self.betas
         step_size = self.lr / (1 - beta1**self.t)
@@ -305,34 +237,12 @@ class Adam(Optimizer):
 
 
 class OneCycleLR:
-    """The one-cycle schedule: ``lr`` warms up, then anneals far below where it started.
+    """The one-cycle schedule: ``lr`` warms up to ``max_lr``, then anneals far below its start.
 
-    This is the one-cycle policy (Smith's, as fast.ai uses it) with cosine annealing and two
-    phases: exactly torch's ``torch.optim.lr_scheduler.OneCycleLR`` with
-    ``anneal_strategy="cos"`` and ``three_phase=False`` (its defaults). Over ``total_steps``
-    calls of ``step()`` (one per optimiser step), the learning rate follows two cosine
-    half-waves:
-
-    ```python
-    max_lr / div_factor  ->  max_lr                      # over the first pct_start of the steps
-    max_lr  ->  max_lr / div_factor / final_div_factor   # over the rest
-    ```
-
-    With ``cycle_momentum`` the momentum (SGD's ``momentum``, Adam's ``beta1``) moves the
-    opposite way, ``max_momentum -> base_momentum -> max_momentum``: high momentum is safe
-    while the learning rate is small. Like torch, this sets the momentum of an SGD built with
-    ``momentum=0`` too; pass ``cycle_momentum=False`` to leave it alone.
-
-    Creating the schedule sets the optimiser's starting learning rate. Use it by hand,
-
-    ```python
-    sched = OneCycleLR(opt, max_lr=0.1, total_steps=epochs * len(train_dl))
-    ...  # for each batch:
-    opt.step(); sched.step(); opt.zero_grad()
-    ```
-
-    or give it to ``train.fit(..., sched=sched)``, which calls ``sched.step()`` after every
-    step.
+    torch's ``lr_scheduler.OneCycleLR`` (cosine, two phases): along cosine half-waves, lr rises
+    from ``max_lr / div_factor`` to ``max_lr`` over the first ``pct_start`` of the steps, then
+    falls to ``max_lr / div_factor / final_div_factor``, while the momentum (SGD's, or Adam's
+    ``beta1``) moves the other way. Creating the schedule sets the starting lr.
 
     Parameters
     ----------
@@ -358,33 +268,20 @@ class OneCycleLR:
     Raises
     ------
     TypeError
-        If ``optimizer`` is not a pybackprop ``Optimizer``, ``cycle_momentum`` is set for an
-        optimiser other than ``SGD`` or ``Adam``, or a hyperparameter is not a number.
+        If ``optimizer`` is not a pybackprop ``Optimizer``, or ``cycle_momentum`` is set for
+        one other than ``SGD`` or ``Adam``.
     ValueError
-        If ``total_steps`` is not a positive integer, ``pct_start`` is outside [0, 1], or
-        another hyperparameter is negative, zero (the divisors) or NaN.
-
-    See Also
-    --------
-    pybackprop.train.fit : takes the schedule as ``sched``.
+        If ``total_steps`` is not a positive integer or ``pct_start`` is outside [0, 1].
 
     Examples
     --------
     >>> import numpy as np
-    >>> from pybackprop import nn
-    >>> from pybackprop.optim import SGD, OneCycleLR
-    >>> opt = SGD([nn.Parameter(np.zeros(1))], lr=0.1, momentum=0.9)
-    >>> sched = OneCycleLR(opt, max_lr=1.0, total_steps=10)
-    >>> lrs, moms = [opt.lr], [opt.momentum]
-    >>> for _ in range(9):
-    ...     opt.step()
-    ...     sched.step()
-    ...     lrs.append(opt.lr)
-    ...     moms.append(opt.momentum)
-    >>> print(" ".join(f"{lr:.3g}" for lr in lrs))
-    0.04 0.52 1 0.95 0.812 0.611 0.389 0.188 0.0495 4e-06
-    >>> print(" ".join(f"{m:.3g}" for m in moms))
-    0.95 0.9 0.85 0.855 0.869 0.889 0.911 0.931 0.945 0.95
+    >>> from pybackprop import nn, optim
+    >>> opt = optim.SGD([nn.Parameter(np.zeros(1))], lr=0.1, momentum=0.9)
+    >>> sched = optim.OneCycleLR(opt, max_lr=1.0, total_steps=10)
+    >>> opt.step(); sched.step()  # after every optimiser step; train.fit does it with sched=
+    >>> round(opt.lr, 2), round(opt.momentum, 2)
+    (0.52, 0.9)
     """
 
     def __init__(
@@ -432,9 +329,7 @@ class OneCycleLR:
         return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
 
     def step(self) -> None:
-        """Move to the next step and set the optimiser's ``lr`` (and momentum).
-
-        Call it once after each ``opt.step()``; creating the schedule made the first call.
+        """Set the optimiser's ``lr`` (and momentum) for the next step; call after ``opt.step()``.
 
         Raises
         ------

@@ -1,22 +1,11 @@
 """The training loop: ``fit`` runs epochs of minibatch steps and returns a ``History``.
 
-Each training step is the four lines the chapters write by hand:
-
-```python
-loss = loss_fn(model(xb), yb)
-model.backward(loss_fn.backward())
-opt.step()
-opt.zero_grad()
-```
-
-(for an ``nn.Module``, ``fit`` passes ``input_grad=False`` to ``backward``: the parameters get
-the same gradients, and the unused gradient with respect to the batch is not computed.)
-
-The progress bar is the module's own, with no dependency: in Jupyter and on a rendered Quarto
-page it is one Markdown output, a ``<progress>`` bar above a table that gains one row per epoch
-(the bar is gone when training ends); in a terminal it is a text bar that each epoch's row
-replaces. matplotlib is imported inside the function that uses it (and IPython's display only
-in a notebook), so ``import pybackprop`` stays numpy-only.
+Each step is the four lines the chapters write by hand: ``loss = loss_fn(model(xb), yb)``,
+``model.backward(loss_fn.backward())``, ``opt.step()``, ``opt.zero_grad()``. The progress bar
+needs no dependency: in Jupyter and on a rendered Quarto page it is one Markdown output (a
+``<progress>`` bar above a table of epochs), in a terminal a text bar. matplotlib (for
+``History.plot``) and IPython are imported only when used, so ``import pybackprop`` stays
+numpy-only.
 """
 
 import math
@@ -38,36 +27,23 @@ __all__ = ["History", "NonFiniteLossError", "fit"]
 class NonFiniteLossError(FloatingPointError):
     """The loss became NaN or infinite: training diverged.
 
-    Raised by ``fit`` before the step with the bad loss changes the weights. Knows its
-    ``epoch`` and ``step`` (both counted from 1), the ``loss``, and the ``history`` of the
-    steps before it (plot it to see the run blow up). A ``FloatingPointError``, so
-    ``except FloatingPointError`` catches it too.
+    Raised by ``fit`` before the step with the bad loss changes the weights; a
+    ``FloatingPointError``, so ``except FloatingPointError`` catches it too.
 
     Parameters
     ----------
     loss : float
-        The non-finite loss (NaN, ``inf`` or ``-inf``).
+        The non-finite loss (NaN, ``inf`` or ``-inf``); also the attribute ``loss``.
     epoch : int
-        The epoch it happened in, counted from 1.
+        The epoch it happened in, counted from 1; also the attribute ``epoch``.
     step : int
-        The step within that epoch, counted from 1.
+        The step within that epoch, counted from 1; also the attribute ``step``.
     steps_per_epoch : int
         The number of steps in an epoch, for the message.
     lr : float or None, default None
         The learning rate at that step, suggested as the thing to lower.
     history : History or None, default None
-        What ``fit`` recorded before the failing step.
-
-    Attributes
-    ----------
-    loss : float
-        The non-finite loss.
-    epoch : int
-        The epoch it happened in, counted from 1.
-    step : int
-        The step within that epoch, counted from 1.
-    history : History or None
-        What ``fit`` recorded before the failing step.
+        What ``fit`` recorded before the failing step (plot it); also the attribute ``history``.
     """
 
     def __init__(
@@ -91,52 +67,30 @@ class NonFiniteLossError(FloatingPointError):
 class History:
     """What ``fit`` recorded: per-step losses and learning rates, per-epoch metrics.
 
-    ``fit`` builds and returns it; each argument is also the attribute of that name, a list
-    that grows as training runs. Its repr is the table of epochs that ``fit`` prints.
+    Each argument is also the attribute of that name, a list that grows as training runs. The
+    repr is the table of epochs that ``fit`` prints.
 
     Parameters
     ----------
     step_loss : list of float, length n_steps
-        Per step (one entry per optimiser step, all epochs in a row): the training loss of
-        the minibatch.
+        Per optimiser step, all epochs in a row: the training loss of the minibatch.
     lr : list of float, length n_steps
         Per step: the learning rate the step used.
     train_loss : list of float, length epochs
-        Per epoch: the training loss averaged over the epoch's rows (the weights change as
-        it runs).
+        Per epoch: the training loss averaged over the epoch's rows.
     valid_loss : list of float, length epochs
         Per epoch: the loss on ``valid_dl`` after the epoch (NaN without ``valid_dl``).
     accuracy : list of float, length epochs
-        Per epoch: the fraction of ``valid_dl`` classified right, via
-        ``nn.functional.accuracy``; NaN without ``valid_dl`` or when the targets are not integer
-        class labels (a regression loss such as ``MSELoss`` has no accuracy).
+        Per epoch: the fraction of ``valid_dl`` classified right (NaN without it, or in regression).
     epoch_time : list of float, length epochs
         Per epoch: the seconds the epoch took, validation included.
 
-    See Also
-    --------
-    fit
-
     Examples
     --------
-    ``fit`` returns one; here one is filled in by hand:
-
     >>> from pybackprop.train import History
-    >>> hist = History(
-    ...     step_loss=[2.3, 1.9, 1.2, 0.9],
-    ...     lr=[0.1, 0.1, 0.1, 0.1],
-    ...     train_loss=[2.1, 1.05],
-    ...     valid_loss=[1.5, 1.0],
-    ...     accuracy=[0.6, 0.75],
-    ...     epoch_time=[0.02, 0.02],
-    ... )
-    >>> hist.epochs
-    2
-    >>> hist
-    History: 2 epochs, 4 steps
-    epoch  train_loss  valid_loss  accuracy   time
-        1    2.100000    1.500000    0.6000  0.02s
-        2    1.050000    1.000000    0.7500  0.02s
+    >>> hist = History(step_loss=[2.3, 1.9], lr=[0.1, 0.1], train_loss=[2.1])
+    >>> hist.epochs, len(hist.step_loss)
+    (1, 2)
     """
 
     step_loss: list[float] = field(default_factory=list)
@@ -148,13 +102,7 @@ class History:
 
     @property
     def epochs(self) -> int:
-        """The number of epochs recorded.
-
-        Returns
-        -------
-        int
-            ``len(train_loss)``.
-        """
+        """The number of epochs recorded, ``len(train_loss)``."""
         return len(self.train_loss)
 
     def _columns(self) -> list[str]:
@@ -167,6 +115,8 @@ class History:
         return cols + ["time"]
 
     def _row(self, i: int, cols: list[str]) -> list[str]:
+        """Epoch ``i``'s cells, formatted, for the columns ``cols``."""
+
         def fmt(v: float, spec: str) -> str:
             return "-" if math.isnan(v) else format(v, spec)
 
@@ -191,16 +141,12 @@ class History:
     def plot(self) -> np.ndarray:
         """Loss curves (per step and per epoch) and, for classification, the accuracy.
 
-        The x-axis counts epochs: step losses sit at fractions of an epoch, per-epoch values
-        at the end of their epoch. The validation loss is drawn when there is one, and a
-        second panel shows the accuracy when it was measured. Needs matplotlib, imported
-        here rather than with ``pybackprop``.
+        Needs matplotlib, imported here rather than with ``pybackprop``.
 
         Returns
         -------
         np.ndarray of matplotlib Axes of shape (n_panels,)
-            One Axes per panel (1, or 2 with accuracy); ``axes[0].figure`` is the Figure. In
-            a notebook, end the line with ``;`` to show only the figure.
+            One Axes per panel (1, or 2 with accuracy); ``axes[0].figure`` is the Figure.
 
         Raises
         ------
@@ -208,14 +154,6 @@ class History:
             If matplotlib is not installed.
         ValueError
             If the History has no epochs.
-
-        Examples
-        --------
-        In a notebook, after training:
-
-        >>> hist = fit(model, loss_fn, opt, train_dl, valid_dl, epochs=3)  # doctest: +SKIP
-        >>> axes = hist.plot()  # doctest: +SKIP
-        >>> axes[0].figure.savefig("curves.png")  # doctest: +SKIP
         """
         try:
             import matplotlib.pyplot as plt
@@ -265,25 +203,20 @@ class _Silent:
 
 
 def _notebook_shell() -> bool:
-    """Whether this runs in a Jupyter kernel (a notebook, or a page Quarto is rendering).
-
-    IPython is looked up, not imported: a script that never loaded it is not in a notebook.
-    """
+    """Whether this runs in a Jupyter kernel (a notebook, or a page Quarto is rendering)."""
+    # IPython is looked up, not imported: a script that never loaded it is not in a notebook.
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None else None
     return getattr(shell, "kernel", None) is not None
 
 
 class _Bars:
-    """A bar over each epoch's batches, and one table row per finished epoch.
+    """A bar over each epoch's batches, and one table row per finished epoch."""
 
-    In Jupyter (and on a rendered Quarto page) it is one Markdown output, updated in place: a
-    ``<progress>`` bar above the table while an epoch runs, the table alone at the end. In a
-    terminal it is a text bar on one line, replaced by the epoch's row when the epoch ends.
-    Markdown rather than HTML: Quarto loads require.js and jQuery from a CDN into any page with
-    an HTML output, which breaks the page offline; Markdown becomes a plain table styled by the
-    book's theme. No widget either, so no "IProgress not found" warning, and no dependency.
-    """
+    # In Jupyter, one Markdown output updated in place; in a terminal, a text bar replaced by
+    # the epoch's row. Markdown rather than HTML: Quarto loads require.js and jQuery from a CDN
+    # into any page with an HTML output, which breaks the page offline. No widget either, so
+    # no "IProgress not found" warning, and no dependency.
 
     # Redraw at most this often: a display update per batch would cost more than the batch.
     INTERVAL = 0.1
@@ -359,10 +292,7 @@ class _Bars:
 
 
 def _evaluate(model, loss_fn, valid_dl: Iterable) -> tuple[float, float]:
-    """(mean loss, accuracy) over `valid_dl`, weighting each batch by its rows.
-
-    Accuracy only for integer class labels; NaN otherwise (regression targets).
-    """
+    """(mean loss, accuracy) over `valid_dl`, by rows; accuracy NaN unless labels are integers."""
     total_loss = total_correct = 0.0
     n = 0
     classification = True
@@ -380,11 +310,9 @@ def _evaluate(model, loss_fn, valid_dl: Iterable) -> tuple[float, float]:
 
 
 def _check_optimiser_params(model, opt) -> None:
-    """Refuse an optimiser holding parameters the model does not use: it would train nothing.
-
-    Skipped when either side does not list its parameters (a hand-written model or optimiser).
-    An optimiser on only some of the model's parameters is allowed: that freezes the others.
-    """
+    """Refuse an optimiser holding parameters the model does not use: it would train nothing."""
+    # Skipped for a hand-written model or optimiser that does not list its parameters. An
+    # optimiser on only some of the model's parameters is allowed: that freezes the others.
     params = getattr(model, "parameters", None)
     held = getattr(opt, "params", None)
     if not callable(params) or held is None:
@@ -420,35 +348,28 @@ def fit(
 ) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_dl``; return the ``History``.
 
-    Each step runs the model and the loss on a batch ``(xb, yb)``, back-propagates, takes an
-    optimiser step and zeroes the gradients; after each epoch ``valid_dl`` (if given) is
-    evaluated. A NaN or infinite training loss stops the run at once, before that step
-    changes the weights.
+    After each epoch ``valid_dl`` (if given) is evaluated. A NaN or infinite training loss stops
+    the run at once, before that step changes the weights.
 
     Parameters
     ----------
     model : nn.Module
-        The network: ``model(xb)`` -> predictions, ``model.backward(grad)``. Any object with
-        those two also works (a hand-written model gets ``model.backward(grad)``; an
-        ``nn.Module`` gets ``input_grad=False``, skipping the batch's unused gradient).
+        The network, or any object with ``model(xb)`` and ``model.backward(grad)``.
     loss_fn : nn.Loss
         A loss module such as ``nn.CrossEntropyLoss()`` or ``nn.MSELoss()``.
     opt : Optimizer
         An optimiser from ``pybackprop.optim`` built on ``model.parameters()``.
     train_dl : iterable of (np.ndarray, np.ndarray)
-        Re-iterable ``(xb, yb)`` batches with a ``len()``, such as ``data.DataLoader``:
-        ``xb`` of shape (batch, ...), ``yb`` of shape (batch,) or (batch, ...).
+        Re-iterable ``(xb, yb)`` batches with a ``len()``, such as ``data.DataLoader``: ``xb``
+        of shape (batch, ...), ``yb`` of shape (batch,) or (batch, ...).
     valid_dl : iterable of (np.ndarray, np.ndarray) or None, default None
-        Evaluated after each epoch for ``valid_loss`` and ``accuracy`` (accuracy when the
-        targets are integer class labels, NaN for regression).
+        Evaluated after each epoch for ``valid_loss`` and ``accuracy`` (for integer labels).
     epochs : int, default 1
         The number of passes over ``train_dl``.
     progress : bool, default True
         Show a progress bar and one table row per epoch; False prints nothing.
     sched : OneCycleLR or None, default None
-        A schedule such as ``optim.OneCycleLR(opt, max_lr,
-        total_steps=epochs * len(train_dl))``; its ``step()`` runs after every optimiser
-        step.
+        A schedule over ``epochs * len(train_dl)`` steps; its ``step()`` runs after each step.
 
     Returns
     -------
@@ -458,42 +379,22 @@ def fit(
     Raises
     ------
     NonFiniteLossError
-        As soon as a training loss is NaN or infinite (a ``FloatingPointError``).
+        As soon as a training loss is NaN or infinite.
     TypeError
         If ``train_dl`` has no ``len()``.
     ValueError
-        If ``epochs`` is not a positive integer, or ``train_dl`` or ``valid_dl`` yields no
-        batches, or ``opt`` holds a parameter that is not one of ``model.parameters()`` (an
-        optimiser built on another model, which would train nothing); the message counts
-        them and gives their shapes.
-
-    See Also
-    --------
-    History, pybackprop.optim.OneCycleLR, pybackprop.data.DataLoader
+        If ``epochs`` is not a positive integer, ``train_dl`` yields no batches, or ``opt``
+        holds a parameter that is not one of ``model.parameters()``.
 
     Examples
     --------
-    Three epochs on 300 rows of the bundled MNIST sample, with a one-cycle schedule:
-
-    >>> from pybackprop import nn, optim
-    >>> from pybackprop.data import DataLoader, load_mnist
-    >>> from pybackprop.train import fit
-    >>> x_train, y_train, x_valid, y_valid = load_mnist()
-    >>> train_dl = DataLoader(x_train[:300], y_train[:300], batch_size=50, shuffle=True, rng=0)
-    >>> valid_dl = DataLoader(x_valid[:200], y_valid[:200], batch_size=100)
+    >>> from pybackprop import data, nn, optim, train
+    >>> x, y, _, _ = data.load_mnist()
     >>> model = nn.Sequential(nn.Linear(784, 32, rng=0), nn.ReLU(), nn.Linear(32, 10, rng=1))
-    >>> opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-    >>> sched = optim.OneCycleLR(opt, max_lr=0.5, total_steps=3 * len(train_dl))
-    >>> hist = fit(model, nn.CrossEntropyLoss(), opt, train_dl, valid_dl, epochs=3,
-    ...            progress=False, sched=sched)
-    >>> hist
-    History: 3 epochs, 18 steps
-    epoch  train_loss  valid_loss  accuracy   time
-        1  ...
-    >>> print(len(hist.step_loss), len(hist.lr), len(hist.accuracy))
-    18 18 3
-    >>> bool(hist.train_loss[-1] < hist.train_loss[0])
-    True
+    >>> opt, dl = optim.SGD(model.parameters(), lr=0.1), data.DataLoader(x[:300], y[:300], 50)
+    >>> hist = train.fit(model, nn.CrossEntropyLoss(), opt, dl, epochs=2, progress=False)
+    >>> hist.epochs, len(hist.step_loss)
+    (2, 12)
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")

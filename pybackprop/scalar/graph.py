@@ -1,18 +1,11 @@
 """Drawing a Value's computation graph, with Graphviz or with a built-in layout.
 
-Each Value is a box of stacked fields ``label | data | grad``; each operation is a small oval
-between the Values it reads and the Value it makes. ``to_dot`` returns the DOT source and needs
-nothing installed; ``draw_graph`` wraps the same source in a ``graphviz.Digraph``, which
-Jupyter (and the rendered book) show as SVG. Without Graphviz, ``draw_graph`` lays the graph
-out itself (layers from the inputs to the output) so that a notebook never stops at a drawing.
-
-Any micrograd-style object can be drawn: one with ``data``, ``grad`` and either ``parents``
-and ``op`` (pybackprop's names) or ``_prev`` and ``_op`` (micrograd's), and optionally
-``label``. So a learner can draw the engine they are writing.
-
-The layout direction is chosen for a book's text column: left to right while that drawing is
-narrow enough for its labels to stay legible when it is scaled to the column, else top to
-bottom, which grows down the page instead.
+Each Value is a box of stacked fields ``label | data | grad``, each operation a small oval
+between the Values it reads and the Value it makes. ``to_dot`` returns the DOT source;
+``draw_graph`` returns a ``graphviz.Digraph`` that Jupyter and the book show as SVG, or, without
+Graphviz, a ``GraphDrawing`` laid out here, so that a notebook never stops at a drawing. Any
+micrograd-style object can be drawn (``data``, ``grad``, ``parents``/``op`` or micrograd's
+``_prev``/``_op``, optionally ``label``), so a learner can draw the engine they are writing.
 """
 
 from __future__ import annotations
@@ -47,6 +40,7 @@ BOX_PADDING = 8.0
 
 
 def _is_node(v: object) -> bool:
+    """Whether v looks like a Value: ``data``, ``grad``, and ``parents`` or ``_prev``."""
     return (
         hasattr(v, "data") and hasattr(v, "grad") and (hasattr(v, "parents") or hasattr(v, "_prev"))
     )
@@ -66,15 +60,13 @@ def _parents(v: Any) -> tuple:
 
 
 def _op(v: Any) -> str:
+    """pybackprop's ``op``, else micrograd's ``_op``."""
     return str(v.op if hasattr(v, "parents") else getattr(v, "_op", ""))
 
 
 def _nodes(v: Any) -> list:
-    """Every node reachable from v, each after all of its parents (as ``Value.backward`` sorts).
-
-    Iterative, like the engine's sort, so deep graphs draw too; nodes are told apart by
-    identity, as a learner's class may define ``==`` or no hash.
-    """
+    """Every node reachable from v, each after all of its parents (iterative, as the engine's)."""
+    # Nodes are told apart by identity, as a learner's class may define `==` or no hash.
     order: list = []
     visited: set[int] = set()
     stack: list = [v]
@@ -114,11 +106,8 @@ class _Graph:
 
 
 def _graph(v: Any, grad_text: dict[int, str] | None = None) -> _Graph:
-    """Boxes ``v0, v1, ...`` in topological order, each after its ``v<i>_op`` operation oval.
-
-    ``grad_text`` (node id -> text) replaces a node's ``grad ...`` field, for a drawing of
-    gradients other than the current ``.grad`` (the step-by-step player's).
-    """
+    """Boxes ``v0, v1, ...`` in topological order, each after its ``v<i>_op`` oval."""
+    # grad_text (node id -> text) replaces the `grad ...` field: the player draws its own.
     order = _nodes(v)
     names = {id(node): f"v{i}" for i, node in enumerate(order)}
     boxes, edges = [], []
@@ -149,12 +138,10 @@ def _size(box: _Box) -> tuple[float, float]:
 
 
 def _layers(graph: _Graph) -> list[list[_Box]]:
-    """Boxes in layers from the inputs to the output, ordered to keep edges from crossing.
-
-    A box goes one layer after the latest box it reads; then, from the output back, each box
-    moves up to just before the first box that reads it, so that inputs sit next to their use
-    and edges stay short (as Graphviz places them).
-    """
+    """Boxes in layers from the inputs to the output, ordered to keep edges from crossing."""
+    # A box goes one layer after the latest box it reads; then, from the output back, each box
+    # moves up to just before the first box that reads it, so that inputs sit next to their
+    # use and edges stay short (as Graphviz places them).
     into: dict[str, list[str]] = {box.name: [] for box in graph.boxes}
     out_of: dict[str, list[str]] = {box.name: [] for box in graph.boxes}
     for tail, head, _ in graph.edges:
@@ -194,6 +181,7 @@ def _extent(layers: list[list[_Box]], across: bool) -> float:
 
 
 def _pick_rankdir(graph: _Graph, rankdir: str | None) -> str:
+    """``rankdir`` checked, or chosen: left to right while that fits the column, else top down."""
     if rankdir is not None:
         if rankdir not in RANKDIRS:
             raise ValueError(f"rankdir must be None (choose) or one of {RANKDIRS}, got {rankdir!r}")
@@ -236,34 +224,28 @@ def _dot_body(graph: _Graph, rankdir: str, ids: str | None = None) -> list[str]:
 
 
 def _dot_source(graph: _Graph, rankdir: str, ids: str | None = None) -> str:
+    """The whole DOT source: graph attributes, then ``_dot_body``."""
     # Sorted, as the graphviz package writes them, so that to_dot equals draw_graph's source.
     attrs = " ".join(f"{k}={v}" for k, v in sorted({"rankdir": rankdir, **GRAPH_ATTRS}.items()))
     return "digraph {\n" + f"\tgraph [{attrs}]\n" + "".join(_dot_body(graph, rankdir, ids)) + "}\n"
 
 
 def to_dot(v: Any, rankdir: str | None = None) -> str:
-    """Graphviz DOT source for the graph that computed ``v``.
-
-    Each Value is a record of stacked fields ``label | data | grad`` (numbers to 4 decimals,
-    or in scientific notation when that would hide them), each operation a small oval between
-    its inputs and its result. Needs nothing installed: paste the text into any Graphviz
-    viewer, or use ``draw_graph`` to see it in Jupyter. Besides pybackprop's ``Value``, any
-    micrograd-style object works: ``data``, ``grad``, ``_prev`` (its parents), ``_op`` and
-    optionally ``label``.
+    """Graphviz DOT source for the graph that computed ``v``; needs nothing installed.
 
     Parameters
     ----------
     v : Value
-        The output whose graph to draw; every Value it was computed from is included.
+        The output whose graph to draw (or any micrograd-style object).
     rankdir : str or None, default None
-        Graphviz layout direction: ``"LR"`` (inputs on the left), ``"RL"``, ``"TB"``
-        (inputs at the top) or ``"BT"``. None chooses: left to right while the drawing fits
-        a book's text column with labels at least 10 px tall, else top to bottom.
+        Layout direction: ``"LR"`` (inputs on the left), ``"RL"``, ``"TB"`` (inputs at the top)
+        or ``"BT"``. None chooses: left to right while labels stay at least 10 px tall in a
+        book's text column, else top to bottom.
 
     Returns
     -------
     str
-        The DOT source, one statement per line, ending with a newline.
+        The DOT source, one statement per line.
 
     Raises
     ------
@@ -272,29 +254,12 @@ def to_dot(v: Any, rankdir: str | None = None) -> str:
     ValueError
         If ``rankdir`` is not None, ``"LR"``, ``"RL"``, ``"TB"`` or ``"BT"``.
 
-    See Also
-    --------
-    draw_graph
-
     Examples
     --------
     >>> from pybackprop import Value, to_dot
-    >>> a = Value(2.0, label="a")
-    >>> b = Value(-3.0, label="b")
-    >>> c = a * b
-    >>> c.label = "c"
-    >>> c.backward()
-    >>> print(to_dot(c))
-    digraph {
-        graph [nodesep=0.2 rankdir=LR ranksep=0.3]
-        v0 [label="b|data -3.0000|grad 2.0000" shape=record]
-        v1 [label="a|data 2.0000|grad -3.0000" shape=record]
-        v2_op [label="*" shape=oval width=0 height=0 margin=0.04]
-        v2 [label="c|data -6.0000|grad 1.0000" shape=record]
-        v2_op -> v2
-        v1 -> v2_op
-        v0 -> v2_op
-    }
+    >>> c = Value(2.0, label="a") * Value(-3.0, label="b")
+    >>> print(to_dot(c).splitlines()[2].strip())
+    v0 [label="b|data -3.0000|grad 0.0000" shape=record]
     """
     _check_node(v, "to_dot")
     graph = _graph(v)
@@ -305,11 +270,7 @@ def to_dot(v: Any, rankdir: str | None = None) -> str:
 
 
 def _svg_layout(graph: _Graph, rankdir: str, ids: str | None = None) -> str:
-    """An SVG drawing in Graphviz's style: same boxes, layers placed without Graphviz.
-
-    Units are points, as in Graphviz's SVG, and every node and edge is a ``<g>`` with the
-    classes ``node``/``edge`` and, with ``ids``, the same ids as ``dot`` gives them.
-    """
+    """An SVG drawing in Graphviz's style (points, ``<g>`` per node and edge, dot's ids)."""
     layers = _layers(graph)
     if rankdir in ("RL", "BT"):
         layers = layers[::-1]
@@ -405,11 +366,7 @@ def _svg_layout(graph: _Graph, rankdir: str, ids: str | None = None) -> str:
 
 
 def _missing_graphviz(package: bool = True) -> str | None:
-    """A one-line note on what to install for Graphviz's drawing, or None if it is all there.
-
-    ``package``: whether the ``graphviz`` Python package is needed too (``draw_graph`` returns
-    its ``Digraph``; the player runs ``dot`` itself).
-    """
+    """What to install for Graphviz's drawing (the Python package too if ``package``), or None."""
     needs = []
     if shutil.which("dot") is None:
         needs.append(
@@ -437,36 +394,23 @@ def _dot_svg(source: str) -> str:
 
 
 class GraphDrawing:
-    """A graph drawn without Graphviz: SVG from pybackprop's own layered layout.
+    """A graph drawn without Graphviz: what ``draw_graph`` returns when Graphviz is missing.
 
-    What ``draw_graph`` returns when Graphviz (its ``dot`` program or its Python package) is
-    not installed. It displays in Jupyter and in the rendered book like Graphviz's drawing,
-    with a one-line note saying what to install for the nicer one.
+    It displays in Jupyter and the book like Graphviz's drawing, with a note under it.
 
     Parameters
     ----------
     svg : str
-        The drawing, an ``<svg>`` element.
+        The drawing, an ``<svg>`` element in points like Graphviz's; also the attribute ``svg``.
     note : str
-        One line shown under the drawing.
-
-    Attributes
-    ----------
-    svg : str
-        The drawing, an ``<svg>`` element in points like Graphviz's (width and viewBox).
-    note : str
-        What to install for Graphviz's drawing.
-
-    See Also
-    --------
-    draw_graph
+        One line shown under the drawing (what to install); also the attribute ``note``.
 
     Examples
     --------
     >>> from pybackprop.scalar import GraphDrawing
-    >>> d = GraphDrawing('<svg xmlns="http://www.w3.org/2000/svg"></svg>', "a note")
-    >>> d._repr_html_().count("<svg"), "a note" in d._repr_html_()
-    (1, True)
+    >>> svg = '<svg xmlns="http://www.w3.org/2000/svg"></svg>'
+    >>> GraphDrawing(svg, "a note")
+    GraphDrawing(46 characters of SVG; a note)
     """
 
     def __init__(self, svg: str, note: str) -> None:
@@ -477,7 +421,7 @@ class GraphDrawing:
         return f"GraphDrawing({len(self.svg)} characters of SVG; {self.note})"
 
     def _repr_html_(self) -> str:
-        # Scaled down to the column like an image, never wider than it.
+        """The drawing and its note, scaled down to the column like an image."""
         svg = self.svg.replace("<svg ", '<svg style="max-width:100%;height:auto" ', 1)
         return (
             f'<div class="pbp-drawing" style="max-width:100%;overflow-x:auto">{svg}'
@@ -491,27 +435,20 @@ class GraphDrawing:
 def draw_graph(v: Any, rankdir: str | None = None) -> graphviz.Digraph | GraphDrawing:
     """The graph that computed ``v`` as a picture that Jupyter and the book display.
 
-    The same drawing as ``to_dot``, wrapped as a ``graphviz.Digraph`` so that a notebook cell
-    ending in ``draw_graph(v)`` shows it as SVG; ``.render(...)`` or ``.pipe(format="svg")``
-    on the result writes it out. Without Graphviz's ``dot`` program or the ``graphviz``
-    Python package, it draws the graph with a built-in layered layout instead (a
-    ``GraphDrawing``, same boxes, inputs first), with a one-line note on what to install.
-    Besides ``Value``, any micrograd-style object works (``data``, ``grad``, ``_prev``,
-    ``_op``, optionally ``label``), so you can draw the engine you are writing.
+    The drawing of ``to_dot``, as a ``graphviz.Digraph`` (``.render(...)`` writes it out); without
+    Graphviz's ``dot`` or its Python package, a ``GraphDrawing`` from a built-in layout.
 
     Parameters
     ----------
     v : Value
-        The output whose graph to draw; every Value it was computed from is included.
+        The output whose graph to draw (or any micrograd-style object).
     rankdir : str or None, default None
-        Layout direction: ``"LR"`` (inputs on the left), ``"RL"``, ``"TB"`` (inputs at the
-        top) or ``"BT"``. None chooses: left to right while the drawing fits a book's text
-        column with labels at least 10 px tall, else top to bottom.
+        Layout direction, as for ``to_dot``; None chooses.
 
     Returns
     -------
     graphviz.Digraph or GraphDrawing
-        The graph, ready to display: a ``Digraph`` with Graphviz, a ``GraphDrawing`` without.
+        The graph, ready to display.
 
     Raises
     ------
@@ -520,20 +457,11 @@ def draw_graph(v: Any, rankdir: str | None = None) -> graphviz.Digraph | GraphDr
     ValueError
         If ``rankdir`` is not None, ``"LR"``, ``"RL"``, ``"TB"`` or ``"BT"``.
 
-    See Also
-    --------
-    to_dot, step_backward
-
     Examples
     --------
     >>> from pybackprop import Value, draw_graph
-    >>> x = Value(0.5, label="x")
-    >>> y = (2 * x).tanh()
-    >>> g = draw_graph(y, rankdir="TB")
-    >>> type(g).__name__
-    'Digraph'
-    >>> sum(line.count("shape=oval") for line in g.body)  # one oval per operation: *, tanh
-    2
+    >>> y = (2 * Value(0.5, label="x")).tanh()
+    >>> g = draw_graph(y)  # in a notebook, a cell ending with draw_graph(y) shows it
     """
     _check_node(v, "draw_graph")
     graph = _graph(v)

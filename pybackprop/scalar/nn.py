@@ -1,8 +1,8 @@
-"""Networks of scalar neurons built from ``Value``s: ``Neuron``, ``Layer``, ``MLP``.
+"""Networks of scalar neurons built from ``Value``s, as in micrograd: Neuron, Layer, MLP.
 
 Shapes are list lengths: a Neuron maps n_in numbers to one Value, a Layer maps n_in to n_out,
-an MLP chains Layers. Weights start uniform in [-1, 1) and biases at 0, as in micrograd; pass
-``rng`` (a seed or a numpy Generator) to make the start reproducible.
+an MLP chains Layers. Their ``Module`` base class gives them ``zero_grad``. Inputs may be
+numbers or Values; numbers become leaf Values once, shared by every neuron.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ ACTIVATIONS = ("relu", "tanh")
 
 
 def _check_activation(activation: str) -> None:
+    """Refuse an activation other than "relu" or "tanh"."""
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
 
@@ -31,41 +32,10 @@ def _as_values(x: Sequence[Value | float], n_in: int, who: str) -> list[Value]:
 
 
 class Module:
-    """What Neuron, Layer and MLP share: a list of parameters, and clearing their gradients.
-
-    A subclass overrides ``parameters``; ``zero_grad`` then works on it unchanged. (The array
-    half of the package has its own, richer ``pybackprop.nn.Module``.)
-
-    Examples
-    --------
-    >>> from pybackprop.scalar import Value
-    >>> from pybackprop.scalar.nn import Module
-    >>> class Scale(Module):
-    ...     def __init__(self):
-    ...         self.k = Value(2.0)
-    ...
-    ...     def __call__(self, x):
-    ...         return self.k * x
-    ...
-    ...     def parameters(self):
-    ...         return [self.k]
-    >>> m = Scale()
-    >>> m(3.0).backward()
-    >>> m.k.grad
-    3.0
-    >>> m.zero_grad()
-    >>> m.k.grad
-    0.0
-    """
+    """What Neuron, Layer and MLP share: their parameters, and clearing their gradients."""
 
     def parameters(self) -> list[Value]:
-        """The Values that training updates; none here, subclasses list theirs.
-
-        Returns
-        -------
-        list of Value
-            An empty list; a subclass returns its weights and biases.
-        """
+        """The Values that training updates: none here, a subclass lists its own."""
         return []
 
     def zero_grad(self) -> None:
@@ -77,54 +47,29 @@ class Module:
 class Neuron(Module):
     """One neuron: x: (n_in,) -> ``activation(w . x + b)``, one Value; linear if ``nonlin=False``.
 
-    ``activation="relu"`` is micrograd's neuron, ``"tanh"`` the one in Karpathy's lecture.
-    Calling the neuron, ``neuron(x)``, takes ``x`` as a sequence of n_in numbers or Values
-    (numbers become leaf Values) and returns one Value.
-
     Parameters
     ----------
     n_in : int
-        The number of inputs, at least 1.
+        The number of inputs, at least 1: the neuron holds n_in weights ``w`` and a bias ``b``.
     nonlin : bool, default True
-        Apply the activation; ``False`` gives a linear neuron ``w . x + b``.
+        Apply the activation; ``False`` gives a linear neuron.
     rng : int | np.random.Generator | None, default None
-        Seed or generator for the weights, drawn uniform in [-1, 1); ``None`` is a fresh seed.
+        Seed or generator for the weights, uniform in [-1, 1) as in micrograd (biases start at 0).
     activation : str, default "relu"
-        ``"relu"`` or ``"tanh"``.
-
-    Attributes
-    ----------
-    w : list of Value, length n_in
-        The weights.
-    b : Value
-        The bias, 0.0 at first.
-    nonlin : bool
-        Whether the activation is applied.
-    activation : str
-        ``"relu"`` or ``"tanh"``.
+        ``"relu"`` (micrograd's neuron) or ``"tanh"`` (the lecture's).
 
     Raises
     ------
     ValueError
-        If ``n_in`` < 1 or ``activation`` is not ``"relu"`` or ``"tanh"``; when called, if
-        ``x`` does not have n_in entries.
-
-    See Also
-    --------
-    Layer, MLP
+        If ``n_in`` < 1, ``activation`` is unknown, or a call gets other than n_in inputs.
 
     Examples
     --------
     >>> from pybackprop.scalar import Neuron
     >>> n = Neuron(3, rng=0)
-    >>> n
-    Neuron(3, relu)
-    >>> out = n([1.0, -2.0, 0.5])
-    >>> print(round(out.data, 4))
-    0.7358
-    >>> out.backward()
-    >>> [w.grad for w in n.w], n.b.grad  # d(out)/dw = x where the relu is active
-    ([1.0, -2.0, 0.5], 1.0)
+    >>> n([1.0, -2.0, 0.5]).backward()
+    >>> [w.grad for w in n.w]  # d(out)/dw = x where the relu is active
+    [1.0, -2.0, 0.5]
     """
 
     def __init__(
@@ -154,13 +99,7 @@ class Neuron(Module):
         return act.relu() if self.activation == "relu" else act.tanh()
 
     def parameters(self) -> list[Value]:
-        """The weights, then the bias: n_in + 1 Values.
-
-        Returns
-        -------
-        list of Value, length n_in + 1
-            ``[*w, b]``, the Values themselves (not copies), so updating them trains the neuron.
-        """
+        """The weights, then the bias: ``[*w, b]``."""
         return [*self.w, self.b]
 
     def __repr__(self) -> str:
@@ -171,47 +110,28 @@ class Neuron(Module):
 class Layer(Module):
     """n_out independent neurons on the same inputs: x: (n_in,) -> list of n_out Values.
 
-    Calling the layer, ``layer(x)``, takes ``x`` as a sequence of n_in numbers or Values and
-    returns a list of n_out Values, one per neuron (a list even when n_out is 1).
-
     Parameters
     ----------
     n_in : int
         The number of inputs of every neuron, at least 1.
     n_out : int
-        The number of neurons, hence of outputs, at least 1.
+        The number of neurons (``layer.neurons``), hence of outputs, at least 1.
     nonlin : bool, default True
         Apply the activation in every neuron; ``False`` makes the layer linear.
     rng : int | np.random.Generator | None, default None
-        Seed or generator for the weights; the neurons draw from it in turn, so each gets its
-        own weights.
+        Seed or generator for the weights, drawn neuron by neuron.
     activation : str, default "relu"
         ``"relu"`` or ``"tanh"``.
-
-    Attributes
-    ----------
-    n_in : int
-        The number of inputs.
-    neurons : list of Neuron, length n_out
-        The neurons, in output order.
 
     Raises
     ------
     ValueError
-        If ``n_in`` < 1, ``n_out`` < 1, or ``activation`` is not ``"relu"`` or ``"tanh"``;
-        when called, if ``x`` does not have n_in entries.
-
-    See Also
-    --------
-    Neuron, MLP
+        If a size is below 1, ``activation`` is unknown, or a call gets other than n_in inputs.
 
     Examples
     --------
     >>> from pybackprop.scalar import Layer
-    >>> layer = Layer(2, 3, rng=0)
-    >>> ys = layer([0.5, -1.0])
-    >>> len(ys), len(layer.parameters())
-    (3, 9)
+    >>> ys = Layer(2, 3, rng=0)([0.5, -1.0])
     >>> print([round(y.data, 4) for y in ys])
     [0.5974, 0.5079, 0.0]
     """
@@ -231,18 +151,12 @@ class Layer(Module):
         self.neurons = [Neuron(n_in, nonlin, rng, activation) for _ in range(n_out)]
 
     def __call__(self, x: Sequence[Value | float]) -> list[Value]:
-        """x: (n_in,) numbers or Values -> (n_out,) Values (always a list, even of one)."""
+        """x: (n_in,) numbers or Values -> (n_out,) Values, a list even of one."""
         x = _as_values(x, self.n_in, "Layer")
         return [n(x) for n in self.neurons]
 
     def parameters(self) -> list[Value]:
-        """Each neuron's parameters (weights, then bias), neuron by neuron.
-
-        Returns
-        -------
-        list of Value, length n_out * (n_in + 1)
-            The Values themselves (not copies), so updating them trains the layer.
-        """
+        """Each neuron's weights then bias, neuron by neuron: n_out * (n_in + 1) Values."""
         return [p for n in self.neurons for p in n.parameters()]
 
     def __repr__(self) -> str:
@@ -252,10 +166,8 @@ class Layer(Module):
 class MLP(Module):
     """A multi-layer perceptron: x: (n_in,) -> n_outs[0] -> ... -> (n_outs[-1],) Values.
 
-    Every layer but the last applies the activation (``"relu"`` or ``"tanh"``); the last is
-    linear, so the outputs can be any real number (scores, regression targets). Calling the
-    network, ``mlp(x)``, takes ``x`` as a sequence of n_in numbers or Values and returns one
-    Value if the last layer has one neuron, else a list of n_outs[-1] Values.
+    Every layer (``mlp.layers``) but the last applies the activation; the last is linear. A
+    call returns one Value if the last layer has one neuron, else a list of Values.
 
     Parameters
     ----------
@@ -268,41 +180,19 @@ class MLP(Module):
     activation : str, default "relu"
         ``"relu"`` or ``"tanh"``, used by every layer but the last.
 
-    Attributes
-    ----------
-    layers : list of Layer, length len(n_outs)
-        The layers, first to last.
-    activation : str
-        ``"relu"`` or ``"tanh"``.
-
     Raises
     ------
     ValueError
-        If ``n_outs`` is empty, a size is below 1, or ``activation`` is not ``"relu"`` or
-        ``"tanh"``; when called, if ``x`` does not have n_in entries.
-
-    See Also
-    --------
-    Layer, Neuron, Value
+        If ``n_outs`` is empty or has a size below 1, ``activation`` is unknown, or a call
+        gets other than n_in inputs.
 
     Examples
     --------
     >>> from pybackprop import MLP
     >>> mlp = MLP(2, [4, 4, 1], rng=0)
-    >>> mlp
-    MLP(2, [4, 4, 1], activation='relu')
-    >>> len(mlp.parameters())  # (2 + 1) * 4 + (4 + 1) * 4 + (4 + 1) * 1
-    37
-    >>> y = mlp([1.0, -1.0])
-    >>> print(round(y.data, 4))
-    0.4476
-    >>> loss = (y - 1.0) ** 2
-    >>> loss.backward()
-    >>> print(round(mlp.layers[0].neurons[0].w[0].grad, 4))
-    -0.6366
-    >>> mlp.zero_grad()  # gradients accumulate until cleared
-    >>> mlp.layers[0].neurons[0].w[0].grad
-    0.0
+    >>> ((mlp([1.0, -1.0]) - 1.0) ** 2).backward()
+    >>> len(mlp.parameters()), round(mlp.layers[0].neurons[0].w[0].grad, 4)
+    (37, -0.6366)
     """
 
     def __init__(
@@ -332,14 +222,7 @@ class MLP(Module):
         return x[0] if len(x) == 1 else x
 
     def parameters(self) -> list[Value]:
-        """Layer by layer, each neuron's weights then its bias.
-
-        Returns
-        -------
-        list of Value
-            Every weight and bias, sum of (inputs + 1) * outputs over the layers; the Values
-            themselves (not copies), so updating them trains the network.
-        """
+        """Every weight and bias, layer by layer, neuron by neuron."""
         return [p for layer in self.layers for p in layer.parameters()]
 
     def __repr__(self) -> str:

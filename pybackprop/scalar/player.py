@@ -1,14 +1,9 @@
 """``step_backward``: the backward pass one node at a time, as data and as an interactive player.
 
-``out.backward()`` visits the nodes in reverse topological order; at each node it multiplies
-the node's gradient by each local derivative and adds the product to the parent's gradient.
-``step_backward(out)`` records exactly those steps, without touching any ``.grad``, and shows
-them as a player: the graph as ``draw_graph`` draws it, with Previous / Next / Play / Reset,
-the node being processed highlighted and one line of text per step with the chain rule's
-numbers.
-
-The player is one self-contained piece of HTML (inline SVG, CSS and a small script, nothing
-fetched from anywhere), so it works in Jupyter, in the rendered book and offline.
+``step_backward(out)`` records the steps of ``out.backward()`` without touching any ``.grad``
+and displays them as a player: the graph as ``draw_graph`` draws it, the current node
+highlighted, one line of chain rule per step. The player is one self-contained piece of HTML
+(nothing fetched), so it works offline too.
 """
 
 from __future__ import annotations
@@ -55,9 +50,8 @@ class GradUpdate:
     Examples
     --------
     >>> from pybackprop import Value, step_backward
-    >>> a = Value(3.0, label="a")
-    >>> b = a + a
-    >>> [u.grad_after for u in step_backward(b).steps[0].updates]  # a is used twice
+    >>> a = Value(3.0)
+    >>> [u.grad_after for u in step_backward(a + a).steps[0].updates]  # a is used twice
     [1.0, 2.0]
     """
 
@@ -80,19 +74,14 @@ class BackwardStep:
     updates : tuple of GradUpdate
         One per parent, in the order of ``node.parents``.
     text : str
-        The step as one line of chain rule with the numbers, e.g.
-        ``b.grad += a.data × c.grad = 2.0000 × -1.0000 = -2.0000``.
+        The step as chain rule with numbers, ``b.grad += a.data × c.grad = 2.0000 × ...``.
 
     Examples
     --------
     >>> from pybackprop import Value, step_backward
-    >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
-    >>> c = a * b
-    >>> c.label = "c"
-    >>> for clause in step_backward(c).steps[0].text.split("; "):
-    ...     print(clause)
-    a.grad += b.data × c.grad = -3.0000 × 1.0000 = -3.0000
-    b.grad += a.data × c.grad = 2.0000 × 1.0000 = 2.0000
+    >>> c = Value(2.0, label="a") * Value(-3.0, label="b")
+    >>> print(step_backward(c).steps[0].text.split("; ")[0])
+    a.grad += b.data × (a * b).grad = -3.0000 × 1.0000 = -3.0000
     """
 
     node: Value
@@ -115,7 +104,7 @@ _BINARY = {"+", "-", "*", "/", "**"}
 
 
 def _names(order: list[Value]) -> dict[int, str]:
-    """A name for every node: its label, else its number (a leaf) or the expression made it."""
+    """A name for every node: its label, else its number (a leaf) or the expression that made it."""
     names: dict[int, str] = {}
     for node in order:
         if node.label:
@@ -204,13 +193,8 @@ def _steps(out: Value) -> list[BackwardStep]:
 def step_backward(out: Value, rankdir: str | None = None) -> BackwardPlayer:
     """The backward pass of ``out``, step by step: data in ``.steps``, a player when displayed.
 
-    Records what ``out.backward()`` would do on a graph whose gradients are all zero: the
-    nodes in the order it processes them, each with its gradient, and for each parent the
-    local derivative, the product and the parent's gradient after adding it. No ``.grad`` of
-    the graph changes. In Jupyter or the book, a cell ending with it shows an interactive
-    player: the graph as ``draw_graph`` draws it, stepped with Previous / Next / Play / Reset
-    or the arrow keys and space, the chain rule of each step written out with its numbers.
-    Without Graphviz's ``dot`` program the player uses ``draw_graph``'s built-in layout.
+    Records what ``out.backward()`` would do from zero gradients, changing no ``.grad``. A
+    notebook cell ending with it shows the player (Previous / Next / Play / Reset, or keys).
 
     Parameters
     ----------
@@ -230,24 +214,14 @@ def step_backward(out: Value, rankdir: str | None = None) -> BackwardPlayer:
         If ``out`` is not a Value.
     FloatingPointError
         If ``out.data`` is nan or inf (``backward()`` refuses it too).
-    ValueError
-        If ``rankdir`` is not None, ``"LR"``, ``"RL"``, ``"TB"`` or ``"BT"``.
-
-    See Also
-    --------
-    draw_graph, Value.backward
 
     Examples
     --------
     >>> from pybackprop import Value, step_backward
     >>> x = Value(3.0, label="x")
-    >>> y = x * x + x
-    >>> y.label = "y"
-    >>> player = step_backward(y)
-    >>> [step.node.op for step in player.steps]  # y's + first, then x*x's *
-    ['+', '*']
-    >>> player.steps[-1].updates[-1].grad_after, x.grad  # x's total; .grad is untouched
-    (7.0, 0.0)
+    >>> player = step_backward(x * x + x)
+    >>> [step.node.op for step in player.steps], x.grad  # + first, then *; .grad untouched
+    (['+', '*'], 0.0)
     """
     if not isinstance(out, Value):
         raise TypeError(f"step_backward needs a Value, got {type(out).__name__}")
@@ -260,34 +234,23 @@ def step_backward(out: Value, rankdir: str | None = None) -> BackwardPlayer:
 
 
 class BackwardPlayer(Player):
-    """The steps of a backward pass, shown as an interactive player in Jupyter and the book.
-
-    Made by ``step_backward``. Displaying it (a cell that ends with it) shows the player;
-    ``save`` writes the same player as a standalone page.
+    """The steps of a backward pass, shown as an interactive player; made by ``step_backward``.
 
     Parameters
     ----------
     out : Value
-        The output whose backward pass the steps are.
+        The output whose backward pass the steps are; also the attribute ``out``.
     steps : list of BackwardStep
-        The steps, in the order ``out.backward()`` processes the nodes.
+        One per node with parents, in ``out.backward()``'s order; also the attribute ``steps``.
     rankdir : str
         Layout direction of the drawing: ``"LR"``, ``"RL"``, ``"TB"`` or ``"BT"``.
-
-    Attributes
-    ----------
-    out : Value
-        The output.
-    steps : list of BackwardStep
-        One per node that has parents, output first.
 
     Examples
     --------
     >>> from pybackprop import Value, step_backward
-    >>> a = Value(2.0, label="a")
-    >>> player = step_backward(a.tanh())
-    >>> len(player.steps), "Next" in player._repr_html_()
-    (1, True)
+    >>> player = step_backward(Value(2.0, label="a").tanh())
+    >>> len(player.steps), player.steps[0].node.op
+    (1, 'tanh')
     """
 
     def __init__(self, out: Value, steps: list[BackwardStep], rankdir: str) -> None:
@@ -304,6 +267,7 @@ class BackwardPlayer(Player):
         return f"Backward pass of {_owner(_names(_nodes(self.out))[id(self.out)])}"
 
     def _frames(self, pid: str) -> Frames:
+        """The drawing, and per step the highlighted ids, new grad texts and the chain rule."""
         order = _nodes(self.out)
         short = {id(node): f"v{i}" for i, node in enumerate(order)}
         # Step 0: the output's gradient is 1, no other is known yet.
@@ -331,11 +295,7 @@ class BackwardPlayer(Player):
 def _drawing(
     player: BackwardPlayer, pid: str, short: dict[int, str], start: dict[int, str]
 ) -> tuple[str, str | None]:
-    """The SVG, sized in px and showing step 0's gradients, and the note if dot is missing.
-
-    ``short`` maps each node to the name ``draw_graph`` gives it (``v0``, ``v1``, ...); the
-    SVG's node and edge ids are ``pid-`` followed by those names. ``start``: step 0's texts.
-    """
+    """The SVG, in px with step 0's grad texts and ids ``pid-v0``, ..., and the note if no dot."""
     out = player.out
     # Lay out with each node's longest grad text, so that no later step overflows its box.
     widest = dict(start)

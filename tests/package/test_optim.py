@@ -109,6 +109,34 @@ def test_zero_grad_zeroes_the_same_arrays():
     assert p.grad is grad and not p.grad.any()
 
 
+def test_a_subclass_defining_step_is_an_optimiser():
+    class GD(optim.Optimizer):
+        def step(self):
+            for p in self.params:
+                p.data -= self.lr * p.grad
+
+    w = nn.Parameter(np.array([1.0, -2.0]))
+    opt = GD([w], lr=0.5)
+    w.grad[:] = [1.0, -1.0]
+    opt.step()
+    opt.zero_grad()
+    np.testing.assert_array_equal(w.data, [0.5, -1.5])
+    np.testing.assert_array_equal(w.grad, [0.0, 0.0])
+    with pytest.raises(NotImplementedError):
+        optim.Optimizer([w], lr=0.1).step()
+
+
+def test_reprs_show_the_hyperparameters():
+    params = [nn.Parameter(np.zeros(1))]
+    opt = optim.SGD(params, lr=0.1, momentum=0.9)
+    assert repr(opt) == "SGD(lr=0.1, momentum=0.9, weight_decay=0, params=1)"
+    assert repr(optim.Adam(params)) == (
+        "Adam(lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0, params=1)"
+    )
+    sched = optim.OneCycleLR(opt, max_lr=1.0, total_steps=10)
+    assert repr(sched) == "OneCycleLR(max_lr=1, total_steps=10, step=0, lr=0.04)"
+
+
 @pytest.mark.parametrize(
     ("make", "bad"),
     [

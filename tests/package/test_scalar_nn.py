@@ -11,6 +11,7 @@ from strategies import F64_ATOL, F64_RTOL, SCALAR_ATOL, SCALAR_RTOL, seeds
 
 from pybackprop import MLP, Value
 from pybackprop.scalar import Layer, Neuron
+from pybackprop.scalar.nn import Module
 
 activations = st.sampled_from(["relu", "tanh"])
 layer_sizes = st.lists(st.integers(min_value=1, max_value=5), min_size=1, max_size=3)
@@ -178,6 +179,25 @@ def test_zero_grad_clears_every_parameter():
         assert any(p.grad != 0.0 for p in net.parameters())
         net.zero_grad()
         assert all(p.grad == 0.0 for p in net.parameters())
+
+
+def test_a_module_subclass_lists_its_parameters_and_inherits_zero_grad():
+    class Scale(Module):
+        def __init__(self):
+            self.k = Value(2.0)
+
+        def __call__(self, x):
+            return self.k * x
+
+        def parameters(self):
+            return [self.k]
+
+    assert Module().parameters() == []
+    m = Scale()
+    m(3.0).backward()
+    assert m.k.grad == 3.0
+    m.zero_grad()
+    assert m.k.grad == 0.0
 
 
 @given(x=st.lists(st.floats(-3, 3), min_size=2, max_size=2), seed=seeds())

@@ -119,6 +119,25 @@ def test_history_lengths_and_epoch_means_are_consistent(seed, n, batch_size, epo
     assert f"{epochs} epochs, {epochs * steps} steps" in repr(hist)
 
 
+def test_history_repr_is_the_table_of_epochs():
+    hist = train.History(
+        step_loss=[2.3, 1.9, 1.2, 0.9],
+        lr=[0.1, 0.1, 0.1, 0.1],
+        train_loss=[2.1, 1.05],
+        valid_loss=[1.5, 1.0],
+        accuracy=[0.6, 0.75],
+        epoch_time=[0.02, 0.02],
+    )
+    assert hist.epochs == 2
+    assert repr(hist) == (
+        "History: 2 epochs, 4 steps\n"
+        "epoch  train_loss  valid_loss  accuracy   time\n"
+        "    1    2.100000    1.500000    0.6000  0.02s\n"
+        "    2    1.050000    1.000000    0.7500  0.02s"
+    )
+    assert repr(train.History()) == "History(no epochs yet)"
+
+
 def test_valid_metrics_equal_a_direct_evaluation():
     train_dl, valid_dl = small_classification(seed=3, n=50, batch_size=10)
     model = mlp(seed=3)

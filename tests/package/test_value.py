@@ -88,6 +88,16 @@ def test_unary_op_matches_torch(name, data):
     assert_matches_torch(fn, data.draw(inputs), torch_fn=torch_fn)
 
 
+def test_relu_at_zero_has_gradient_zero_as_in_torch():
+    assert_matches_torch(Value.relu, 0.0, torch_fn=torch.relu)
+    assert our_grads(Value.relu, 0.0) == (0.0, [0.0])
+
+
+@pytest.mark.parametrize("x", [-800.0, -50.0, 50.0, 800.0])
+def test_sigmoid_is_finite_and_matches_torch_where_exp_would_overflow(x):
+    assert_matches_torch(Value.sigmoid, x, torch_fn=torch.sigmoid)
+
+
 @given(x=positive_floats, n=exponents)
 def test_pow_constant_exponent_matches_torch(x, n):
     assert_matches_torch(lambda v: v**n, x)
