@@ -1,8 +1,8 @@
 """Stateless array maths: activations, a safe log-sum-exp, losses (``torch.nn.functional``).
 
 Imported as ``import pybackprop.nn.functional as F``. Every function keeps its input's float
-dtype; losses average over the batch (PyTorch's ``reduction="mean"``) and return a numpy
-float scalar.
+dtype, and refuses integer input with a TypeError naming the function; losses average over the
+batch (PyTorch's ``reduction="mean"``) and return a numpy float scalar.
 """
 
 from __future__ import annotations
@@ -86,11 +86,6 @@ def relu(input: np.ndarray) -> np.ndarray:
     -------
     np.ndarray, shape and dtype of ``input``
 
-    Raises
-    ------
-    TypeError
-        If ``input`` is not floating point.
-
     Examples
     --------
     >>> import numpy as np
@@ -117,11 +112,6 @@ def logsumexp(input: np.ndarray, dim: int = -1, keepdim: bool = False) -> np.nda
     -------
     np.ndarray of shape (...)
         In ``input``'s dtype.
-
-    Raises
-    ------
-    TypeError
-        If ``input`` is not floating point.
 
     Examples
     --------
@@ -156,11 +146,6 @@ def log_softmax(input: np.ndarray, dim: int = -1) -> np.ndarray:
     np.ndarray of shape (..., n)
         Log-probabilities, in ``input``'s dtype.
 
-    Raises
-    ------
-    TypeError
-        If ``input`` is not floating point.
-
     Examples
     --------
     >>> import numpy as np
@@ -188,11 +173,6 @@ def softmax(input: np.ndarray, dim: int = -1) -> np.ndarray:
     -------
     np.ndarray of shape (..., n)
         Probabilities, in ``input``'s dtype.
-
-    Raises
-    ------
-    TypeError
-        If ``input`` is not floating point.
 
     Examples
     --------
