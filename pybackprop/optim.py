@@ -1,8 +1,10 @@
 """Optimisers and a learning-rate schedule, defined exactly as PyTorch defines them.
 
-An optimiser holds a list of parameters (anything with ``.data`` and ``.grad``, numpy arrays
-of the same shape, such as ``nn.Parameter``) and changes ``p.data`` *in place* in ``step()``,
-so the modules that own the arrays see the new values. Buffers (momentum, Adam's moments)
+An optimiser holds a list of parameters (anything with ``.data``, a numpy array, and ``.grad``,
+an array of the same shape and dtype or None, such as ``nn.Parameter``) and changes ``p.data``
+*in place* in ``step()``, so the modules that own the arrays see the new values. As in
+PyTorch, ``step()`` skips a parameter whose ``.grad`` is None (no backward pass reached it),
+and ``zero_grad()`` sets every ``.grad`` to None. Buffers (momentum, Adam's moments)
 have the parameter's dtype: float32 parameters stay float32.
 
 ```python
@@ -24,6 +26,21 @@ import numpy as np
 __all__ = ["Adam", "OneCycleLR", "Optimizer", "SGD"]
 
 
+def _check_grad(i: int, p) -> None:
+    """Refuse parameter `i` unless it has an array .data and a .grad that is None or matches it."""
+    data, grad = getattr(p, "data", None), getattr(p, "grad", None)
+    if not (isinstance(data, np.ndarray) and (grad is None or isinstance(grad, np.ndarray))):
+        raise TypeError(
+            f"parameter {i} must have a numpy array .data and a .grad that is a numpy array "
+            f"or None (like nn.Parameter), got {type(p).__name__}"
+        )
+    if grad is not None and (grad.shape != data.shape or grad.dtype != data.dtype):
+        raise ValueError(
+            f"parameter {i}: .grad has shape {grad.shape} and dtype {grad.dtype} but .data has "
+            f"{data.shape} and {data.dtype}: a gradient has its parameter's shape and dtype"
+        )
+
+
 def _check_hyper(name: str, value: float, lo: float = 0.0, hi: float | None = None) -> float:
     """`value` as a Python float (so it never upcasts float32 arrays) in [lo, hi)."""
     try:
@@ -43,8 +60,9 @@ class Optimizer:
     Parameters
     ----------
     params : iterable of Parameter
-        The parameters to train, usually ``model.parameters()``: objects with numpy arrays
-        ``.data`` and ``.grad`` of the same shape, each listed once.
+        The parameters to train, usually ``model.parameters()``: objects with a numpy array
+        ``.data`` and a ``.grad`` that is None or an array of the same shape and dtype, each
+        listed once.
     lr : float
         The learning rate, >= 0. A schedule such as ``OneCycleLR`` changes it between steps.
 
@@ -58,11 +76,11 @@ class Optimizer:
     Raises
     ------
     TypeError
-        If ``params`` is a module rather than its parameters, a parameter lacks numpy
-        ``.data`` and ``.grad``, or ``lr`` is not a number.
+        If ``params`` is a module rather than its parameters, a parameter lacks a numpy
+        ``.data`` or a ``.grad`` that is an array or None, or ``lr`` is not a number.
     ValueError
         If ``params`` is empty or lists a parameter twice, a parameter's ``.grad`` and
-        ``.data`` differ in shape, or ``lr`` is negative or NaN.
+        ``.data`` differ in shape or dtype, or ``lr`` is negative or NaN.
 
     Examples
     --------
@@ -74,14 +92,15 @@ class Optimizer:
     >>> class GD(Optimizer):
     ...     def step(self):
     ...         for p in self.params:
-    ...             p.data -= self.lr * p.grad
+    ...             if p.grad is not None:
+    ...                 p.data -= self.lr * p.grad
     >>> w = nn.Parameter(np.array([1.0, -2.0]))
     >>> opt = GD([w], lr=0.5)
-    >>> w.grad[:] = [1.0, -1.0]
+    >>> w.grad = np.array([1.0, -1.0])
     >>> opt.step()
     >>> opt.zero_grad()
     >>> print(w.data, w.grad)
-    [ 0.5 -1.5] [0. 0.]
+    [ 0.5 -1.5] None
     """
 
     def __init__(self, params: Iterable, lr: float) -> None:
@@ -94,25 +113,26 @@ class Optimizer:
         if not self.params:
             raise ValueError("the optimiser got an empty parameter list; expected at least one")
         for i, p in enumerate(self.params):
-            data, grad = getattr(p, "data", None), getattr(p, "grad", None)
-            if not (isinstance(data, np.ndarray) and isinstance(grad, np.ndarray)):
-                raise TypeError(
-                    f"parameter {i} must have numpy arrays .data and .grad "
-                    f"(like nn.Parameter), got {type(p).__name__}"
-                )
-            if data.shape != grad.shape:
-                raise ValueError(
-                    f"parameter {i}: .grad has shape {grad.shape} but .data has {data.shape}"
-                )
+            _check_grad(i, p)
         if len({id(p) for p in self.params}) != len(self.params):
             # a parameter listed twice would be updated twice per step
             raise ValueError("some parameters appear more than once in the parameter list")
         self.lr = _check_hyper("lr", lr)
 
-    def zero_grad(self) -> None:
-        """Set every parameter's gradient to zero (gradients accumulate until then)."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's ``.grad``: None by default, as torch; False fills zeros.
+
+        Parameters
+        ----------
+        set_to_none : bool, default True
+            True sets each ``.grad`` to None (the next backward pass assigns the gradient,
+            with no zero fill and no extra pass); False fills each existing one with zeros.
+        """
         for p in self.params:
-            p.grad.fill(0)
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad.fill(0)
 
     def step(self) -> None:
         """Update every parameter's ``.data`` in place from its ``.grad``; subclasses define it.
@@ -124,8 +144,9 @@ class Optimizer:
         """
         raise NotImplementedError
 
-    def _grad(self, p, weight_decay: float) -> np.ndarray:
-        """The gradient with torch's L2 weight decay folded in: grad + weight_decay * data."""
+    def _grad(self, i: int, p, weight_decay: float) -> np.ndarray:
+        """Parameter `i`'s gradient (checked) plus torch's L2 weight decay, weight_decay * data."""
+        _check_grad(i, p)  # .grad may have been assigned since __init__
         return p.grad + weight_decay * p.data if weight_decay else p.grad
 
 
@@ -171,7 +192,7 @@ class SGD(Optimizer):
     >>> opt = SGD([w], lr=0.1, momentum=0.9)
     >>> opt
     SGD(lr=0.1, momentum=0.9, weight_decay=0, params=1)
-    >>> w.grad[:] = [1.0, 1.0]
+    >>> w.grad = np.array([1.0, 1.0])
     >>> opt.step()
     >>> print(w.data)
     [ 0.9 -2.1]
@@ -189,9 +210,11 @@ class SGD(Optimizer):
         self.bufs: list[np.ndarray | None] = [None] * len(self.params)
 
     def step(self) -> None:
-        """One update of every parameter, in place: ``p -= lr * buf`` (or ``lr * g``)."""
+        """One update of every parameter with a gradient, in place: ``p -= lr * buf`` (or ``g``)."""
         for i, p in enumerate(self.params):
-            g = self._grad(p, self.weight_decay)
+            if p.grad is None:  # as torch: no gradient, no step (and no momentum)
+                continue
+            g = self._grad(i, p, self.weight_decay)
             if self.momentum:
                 if self.bufs[i] is None:
                     self.bufs[i] = g.copy()
@@ -211,7 +234,8 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """Adam with bias correction and L2 weight decay added to the gradient (torch's Adam).
 
-    With ``g = grad + weight_decay * p`` and ``t`` the step number (1, 2, ...), each step does
+    With ``g = grad + weight_decay * p`` and ``t`` the parameter's step number (1, 2, ...:
+    the steps it had a gradient in, as torch counts them), each step does
 
     ```python
     m = beta1 * m + (1 - beta1) * g          # first moment, starts at 0
@@ -255,7 +279,7 @@ class Adam(Optimizer):
     >>> from pybackprop.optim import Adam
     >>> w = nn.Parameter(np.array([1.0, -2.0], dtype=np.float32))
     >>> opt = Adam([w], lr=0.01)
-    >>> w.grad[:] = [100.0, -0.001]
+    >>> w.grad = np.array([100.0, -0.001], dtype=np.float32)
     >>> opt.step()
     >>> print(np.round(w.data, 4), w.data.dtype)
     [ 0.99 -1.99] float32
@@ -278,18 +302,21 @@ class Adam(Optimizer):
         )
         self.eps = _check_hyper("eps", eps)
         self.weight_decay = _check_hyper("weight_decay", weight_decay)
-        self.t = 0
+        self.steps = [0] * len(self.params)  # per parameter, as torch's state["step"]
         self.ms = [np.zeros_like(p.data) for p in self.params]
         self.vs = [np.zeros_like(p.data) for p in self.params]
 
     def step(self) -> None:
-        """One update of every parameter, in place, with the bias-corrected moments."""
-        self.t += 1
+        """One update of every parameter with a gradient, in place, with bias-corrected moments."""
         beta1, beta2 = self.betas
-        step_size = self.lr / (1 - beta1**self.t)
-        sqrt_bc2 = math.sqrt(1 - beta2**self.t)
-        for p, m, v in zip(self.params, self.ms, self.vs, strict=True):
-            g = self._grad(p, self.weight_decay)
+        for i, (p, m, v) in enumerate(zip(self.params, self.ms, self.vs, strict=True)):
+            if p.grad is None:  # as torch: no gradient, no step (its moments and t stay)
+                continue
+            g = self._grad(i, p, self.weight_decay)
+            self.steps[i] += 1
+            t = self.steps[i]
+            step_size = self.lr / (1 - beta1**t)
+            sqrt_bc2 = math.sqrt(1 - beta2**t)
             m *= beta1
             m += (1 - beta1) * g
             v *= beta2

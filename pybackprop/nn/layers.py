@@ -163,9 +163,9 @@ class Linear(Module):
         x : np.ndarray of shape (batch, n_in)
             The input of the call being back-propagated.
         """
-        self.weight.grad += x.T @ grad_out
+        self.weight.accumulate_grad(x.T @ grad_out)
         if self.bias is not None:
-            self.bias.grad += grad_out.sum(axis=0)
+            self.bias.accumulate_grad(grad_out.sum(axis=0))
 
     def bwd(self, grad_out: np.ndarray, x: np.ndarray) -> np.ndarray:
         """Fill the parameters' gradients (``bwd_params``) and return ``grad_out @ weight.T``.

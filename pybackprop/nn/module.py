@@ -10,9 +10,10 @@ __all__ = ["Module", "Parameter"]
 
 
 class Parameter:
-    """A trainable array and its gradient: ``.data`` and ``.grad`` have the same shape and dtype.
+    """A trainable array and its gradient: ``.data``, and ``.grad`` of the same shape and dtype.
 
-    ``.grad`` starts at zero and backward passes *add* into it (as PyTorch does), so call
+    ``.grad`` is None until a backward pass fills it, as in PyTorch: the first backward pass
+    after ``zero_grad()`` assigns the gradient and later ones *add* into it, so call
     ``zero_grad()`` (usually via the optimiser) after each step.
 
     Parameters
@@ -25,8 +26,10 @@ class Parameter:
     ----------
     data : np.ndarray
         The values, which an optimiser changes in place.
-    grad : np.ndarray, shape of ``data``
-        The accumulated gradient of the loss with respect to ``data``, in its dtype.
+    grad : np.ndarray of the shape and dtype of ``data``, or None
+        The accumulated gradient of the loss with respect to ``data``; None before the first
+        backward pass and after ``zero_grad()`` (a None grad also says that no backward pass
+        reached this parameter).
 
     Raises
     ------
@@ -40,10 +43,15 @@ class Parameter:
     >>> p = nn.Parameter(np.zeros((2, 3), dtype=np.float32))
     >>> p
     Parameter(shape=(2, 3), dtype=float32)
-    >>> p.grad += 1.0
-    >>> p.zero_grad()
+    >>> print(p.grad)
+    None
+    >>> p.accumulate_grad(np.ones((2, 3), dtype=np.float32))
+    >>> p.accumulate_grad(np.ones((2, 3), dtype=np.float32))
     >>> print(p.grad.sum())
-    0.0
+    12.0
+    >>> p.zero_grad()
+    >>> print(p.grad)
+    None
     """
 
     __slots__ = ("data", "grad")
@@ -56,7 +64,7 @@ class Parameter:
                 "Convert it first, e.g. data.astype(np.float32)."
             )
         self.data = data
-        self.grad = np.zeros_like(data)
+        self.grad: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -80,9 +88,48 @@ class Parameter:
         """
         return self.data.dtype
 
-    def zero_grad(self) -> None:
-        """Set ``.grad`` to zero in place (optimisers and callers may hold a reference to it)."""
-        self.grad.fill(0)
+    def accumulate_grad(self, grad: np.ndarray) -> None:
+        """Add ``grad`` (dL/ddata, ``data``'s shape) into ``.grad``; a None ``.grad`` takes it.
+
+        Every module's backward pass fills its parameters' gradients through this. The first
+        call after ``zero_grad()`` keeps ``grad`` itself as ``.grad`` (no copy; cast to
+        ``data``'s dtype if needed), so pass a new array, such as ``x.T @ grad_out``.
+
+        Parameters
+        ----------
+        grad : np.ndarray, shape of ``data``
+            This backward pass's share of dL/ddata.
+
+        Raises
+        ------
+        ValueError
+            If ``grad``'s shape is not ``data``'s.
+        """
+        if np.shape(grad) != self.data.shape:
+            raise ValueError(
+                f"a gradient of shape {np.shape(grad)} for a parameter of shape "
+                f"{self.data.shape}: dL/dparameter must have the parameter's shape."
+            )
+        # torch's rule: the first backward assigns (no zero fill, no add pass); later ones add
+        if self.grad is None:
+            self.grad = np.asarray(grad, dtype=self.data.dtype)
+        else:
+            self.grad += grad
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear ``.grad``: set it to None (the default, as torch), or fill it with zeros.
+
+        Parameters
+        ----------
+        set_to_none : bool, default True
+            True sets ``.grad`` to None, so the next backward pass assigns the gradient
+            rather than adding to zeros; False fills an existing ``.grad`` with zeros in
+            place (for code that holds a reference to the array).
+        """
+        if set_to_none:
+            self.grad = None
+        elif self.grad is not None:
+            self.grad.fill(0)
 
     def __repr__(self) -> str:
         return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype})"
@@ -149,8 +196,8 @@ class Module:
     def bwd(self, grad_out: np.ndarray, *inputs: np.ndarray) -> np.ndarray:
         """The local backward pass; subclasses implement it. Called by ``backward``.
 
-        Adds the loss's gradient with respect to each parameter into its ``.grad`` and returns
-        the gradient with respect to the first input.
+        Adds the loss's gradient with respect to each parameter into its ``.grad`` (with
+        ``Parameter.accumulate_grad``) and returns the gradient with respect to the first input.
 
         Parameters
         ----------
@@ -334,10 +381,16 @@ class Module:
         """
         return [p for _, p in self.named_parameters()]
 
-    def zero_grad(self) -> None:
-        """Set every parameter's ``.grad`` to zero (gradients accumulate until then)."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's ``.grad``: None by default, as torch (``Parameter.zero_grad``).
+
+        Parameters
+        ----------
+        set_to_none : bool, default True
+            True sets each ``.grad`` to None; False fills each existing one with zeros.
+        """
         for p in self.parameters():
-            p.zero_grad()
+            p.zero_grad(set_to_none)
 
     def extra_repr(self) -> str:
         """The text inside the parentheses of this module's repr; override to show settings.

@@ -38,9 +38,10 @@ class ModuleStep:
         The gradient coming in: dL/doutput (for the loss, dL/dL = 1, shape ``()``).
     grad_in : np.ndarray, the module's first input's shape
         The gradient going out: dL/dinput, which the module before it receives.
-    param_grads : dict of str to np.ndarray
+    param_grads : dict of str to np.ndarray or None
         What this step adds to each of the module's parameters' ``.grad``, by attribute name
-        (``"weight"``, ``"bias"``); empty for a module without parameters.
+        (``"weight"``, ``"bias"``; None for a parameter it gives no gradient); empty for a
+        module without parameters.
     text : str
         The step as one line: the module, the formulas with their shapes, e.g.
         ``grad_in = grad_out @ weight.T: (4, 1) @ (1, 8) → (4, 8)``.
@@ -63,7 +64,7 @@ class ModuleStep:
     formulas: tuple[str, ...]
     grad_out: np.ndarray
     grad_in: np.ndarray
-    param_grads: dict[str, np.ndarray]
+    param_grads: dict[str, np.ndarray | None]
     text: str
 
 
@@ -75,7 +76,7 @@ def _flat(model: Module, prefix: str = "") -> list[tuple[str, Module]]:
 
 
 def _shape(a) -> str:
-    return str(tuple(np.shape(a)))
+    return "None" if a is None else str(tuple(np.shape(a)))
 
 
 def step_backward_modules(
@@ -130,8 +131,8 @@ def step_backward_modules(
     2 Linear (4, 1) (4, 5)
     1 ReLU (4, 5) (4, 5)
     0 Linear (4, 5) (4, 3)
-    >>> float(np.abs(model[0].weight.grad).max())  # untouched
-    0.0
+    >>> print(model[0].weight.grad)  # untouched: no backward pass has filled it
+    None
     """
     if not isinstance(model, Module):
         raise TypeError(
@@ -146,7 +147,6 @@ def step_backward_modules(
     originals = _flat(model) + [("loss", loss_fn)]
     # A copy holds the parameters, not the arrays a forward pass kept (Module.__getstate__).
     model_copy, loss_copy = copy.deepcopy((model, loss_fn))
-    model_copy.zero_grad()
     copies = [work for _, work in _flat(model_copy)] + [loss_copy]
     # What model_copy(x) does, one module at a time, to know each module's inputs.
     all_inputs, out = [], x
@@ -161,11 +161,10 @@ def step_backward_modules(
     for (index, module), work, inputs in zip(
         reversed(originals), reversed(copies), reversed(all_inputs), strict=True
     ):
-        params = list(work.named_parameters())
-        before = [p.grad.copy() for _, p in params]
+        work.zero_grad()  # so that .grad holds this step's gradients alone (None if it gives none)
         formulas = work.backward_formulas(grad_out, *inputs)
         grad_in = work.backward(grad_out)
-        param_grads = {name: p.grad - b for (name, p), b in zip(params, before, strict=True)}
+        param_grads = {name: p.grad for name, p in work.named_parameters()}
         results = [grad_in] + list(param_grads.values())
         clauses = [
             f"{formula}: {shapes} → {_shape(result)}" if shapes else formula
@@ -346,5 +345,5 @@ def _arrow(x: float, tail: float, head: float, colour: str) -> str:
     )
 
 
-def _param_text(grads: dict[str, np.ndarray]) -> str:
+def _param_text(grads: dict[str, np.ndarray | None]) -> str:
     return ", ".join(f"{name}.grad {_shape(g)}" for name, g in grads.items())
