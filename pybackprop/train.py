@@ -421,9 +421,9 @@ def fit(
     """Train ``model`` for ``epochs`` passes over ``train_dl``; return the ``History``.
 
     Each step runs the model and the loss on a batch ``(xb, yb)``, back-propagates, takes an
-    optimiser step and zeroes the gradients; after each epoch ``valid_dl`` (if given) is
-    evaluated. A NaN or infinite training loss stops the run at once, before that step
-    changes the weights.
+    optimiser step and clears the gradients (``opt.zero_grad()``, which sets them to None, as
+    torch's does); after each epoch ``valid_dl`` (if given) is evaluated. A NaN or infinite
+    training loss stops the run at once, before that step changes the weights.
 
     Parameters
     ----------
