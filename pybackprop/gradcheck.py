@@ -51,8 +51,7 @@ def gradcheck(
     atol : float, default 1e-5
         Absolute tolerance of the comparison.
     rtol : float, default 1e-3
-        Relative tolerance: an entry passes if ``|analytical - numerical|`` is at most
-        ``atol + rtol * |numerical|``.
+        Relative tolerance: passes if ``|analytical - numerical| <= atol + rtol * |numerical|``.
     rng : int | np.random.Generator | None, default 0
         Seed or generator for ``u`` (fixed by default, so a failure repeats).
 

@@ -1,9 +1,8 @@
 """Optimisers and a learning-rate schedule, defined exactly as PyTorch defines them.
 
-An optimiser holds parameters (objects with numpy arrays ``.data`` and ``.grad`` of one shape,
-such as ``nn.Parameter``) and changes ``p.data`` in place in ``step()``, so the modules that own
-the arrays see the new values. Buffers (momentum, Adam's moments) keep the parameter's dtype.
-``OneCycleLR`` is torch's one-cycle schedule with cosine annealing, fast.ai's favourite.
+``step()`` changes each parameter's ``.data`` in place from its ``.grad``, skipping a None grad
+as PyTorch does, and ``zero_grad()`` sets every ``.grad`` to None. Buffers keep the parameter's
+dtype. ``OneCycleLR`` is torch's one-cycle schedule with cosine annealing, fast.ai's favourite.
 """
 
 import math
@@ -12,6 +11,21 @@ from collections.abc import Iterable
 import numpy as np
 
 __all__ = ["Adam", "OneCycleLR", "Optimizer", "SGD"]
+
+
+def _check_grad(i: int, p) -> None:
+    """Refuse parameter `i` unless it has an array .data and a .grad that is None or matches it."""
+    data, grad = getattr(p, "data", None), getattr(p, "grad", None)
+    if not (isinstance(data, np.ndarray) and (grad is None or isinstance(grad, np.ndarray))):
+        raise TypeError(
+            f"parameter {i} must have a numpy array .data and a .grad that is a numpy array "
+            f"or None (like nn.Parameter), got {type(p).__name__}"
+        )
+    if grad is not None and (grad.shape != data.shape or grad.dtype != data.dtype):
+        raise ValueError(
+            f"parameter {i}: .grad has shape {grad.shape} and dtype {grad.dtype} but .data has "
+            f"{data.shape} and {data.dtype}: a gradient has its parameter's shape and dtype"
+        )
 
 
 def _check_hyper(name: str, value: float, lo: float = 0.0, hi: float | None = None) -> float:
@@ -40,11 +54,11 @@ class Optimizer:
     Raises
     ------
     TypeError
-        If ``params`` is a module, a parameter lacks numpy ``.data`` and ``.grad``, or ``lr`` is
-        not a number.
+        If ``params`` is a module, a parameter lacks a numpy ``.data`` or a ``.grad`` that is an
+        array or None, or ``lr`` is not a number.
     ValueError
-        If ``params`` is empty or has duplicates, a ``.grad`` and ``.data`` differ in shape, or
-        ``lr`` is negative or NaN.
+        If ``params`` is empty or has duplicates, a ``.grad`` and ``.data`` differ in shape or
+        dtype, or ``lr`` is negative or NaN.
 
     Examples
     --------
@@ -53,7 +67,8 @@ class Optimizer:
     >>> class GD(optim.Optimizer):  # plain gradient descent
     ...     def step(self):
     ...         for p in self.params:
-    ...             p.data -= self.lr * p.grad
+    ...             if p.grad is not None:
+    ...                 p.data -= self.lr * p.grad
     """
 
     def __init__(self, params: Iterable, lr: float) -> None:
@@ -66,25 +81,25 @@ class Optimizer:
         if not self.params:
             raise ValueError("the optimiser got an empty parameter list; expected at least one")
         for i, p in enumerate(self.params):
-            data, grad = getattr(p, "data", None), getattr(p, "grad", None)
-            if not (isinstance(data, np.ndarray) and isinstance(grad, np.ndarray)):
-                raise TypeError(
-                    f"parameter {i} must have numpy arrays .data and .grad "
-                    f"(like nn.Parameter), got {type(p).__name__}"
-                )
-            if data.shape != grad.shape:
-                raise ValueError(
-                    f"parameter {i}: .grad has shape {grad.shape} but .data has {data.shape}"
-                )
+            _check_grad(i, p)
         if len({id(p) for p in self.params}) != len(self.params):
             # a parameter listed twice would be updated twice per step
             raise ValueError("some parameters appear more than once in the parameter list")
         self.lr = _check_hyper("lr", lr)
 
-    def zero_grad(self) -> None:
-        """Set every parameter's gradient to zero (gradients accumulate until then)."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's ``.grad`` (``Parameter.zero_grad``).
+
+        Parameters
+        ----------
+        set_to_none : bool, default True
+            True sets each ``.grad`` to None, as torch; False fills each existing one with zeros.
+        """
         for p in self.params:
-            p.grad.fill(0)
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad.fill(0)
 
     def step(self) -> None:
         """Update every parameter's ``.data`` in place from its ``.grad``; a subclass defines it.
@@ -96,8 +111,9 @@ class Optimizer:
         """
         raise NotImplementedError
 
-    def _grad(self, p, weight_decay: float) -> np.ndarray:
-        """The gradient with torch's L2 weight decay folded in: grad + weight_decay * data."""
+    def _grad(self, i: int, p, weight_decay: float) -> np.ndarray:
+        """Parameter `i`'s gradient (checked) plus torch's L2 weight decay, weight_decay * data."""
+        _check_grad(i, p)  # .grad may have been assigned since __init__
         return p.grad + weight_decay * p.data if weight_decay else p.grad
 
 
@@ -123,7 +139,7 @@ class SGD(Optimizer):
     >>> import numpy as np
     >>> from pybackprop import nn, optim
     >>> w = nn.Parameter(np.array([1.0, -2.0]))
-    >>> w.grad[:] = [1.0, 1.0]
+    >>> w.grad = np.array([1.0, 1.0])
     >>> optim.SGD([w], lr=0.1, momentum=0.9).step()
     >>> print(w.data)
     [ 0.9 -2.1]
@@ -140,7 +156,9 @@ class SGD(Optimizer):
     def step(self) -> None:
         """SGD step, in place: buf = momentum * buf + g (buf = g at first); p -= lr * buf."""
         for i, p in enumerate(self.params):
-            g = self._grad(p, self.weight_decay)
+            if p.grad is None:  # as torch: no gradient, no step (and no momentum)
+                continue
+            g = self._grad(i, p, self.weight_decay)
             if self.momentum:
                 if self.bufs[i] is None:
                     self.bufs[i] = g.copy()
@@ -161,8 +179,9 @@ class Adam(Optimizer):
     """Adam with bias correction and L2 weight decay added to the gradient, as torch's ``Adam``.
 
     With ``g = grad + weight_decay * p``, moments ``m`` of g and ``v`` of g**2 (decay rates
-    ``betas``, from 0), and step ``t`` = 1, 2, ...: ``p -= lr * m_hat / (sqrt(v_hat) + eps)``,
-    where ``m_hat = m / (1 - beta1**t)`` and ``v_hat = v / (1 - beta2**t)`` undo the zero start.
+    ``betas``, from 0), and ``t`` the parameter's step (1, 2, ...: the steps it had a gradient
+    in, as torch counts them): ``p -= lr * m_hat / (sqrt(v_hat) + eps)``, where
+    ``m_hat = m / (1 - beta1**t)`` and ``v_hat = v / (1 - beta2**t)`` undo the zero start.
 
     Parameters
     ----------
@@ -187,7 +206,7 @@ class Adam(Optimizer):
     >>> import numpy as np
     >>> from pybackprop import nn, optim
     >>> w = nn.Parameter(np.array([1.0, -2.0]))
-    >>> w.grad[:] = [100.0, -0.001]
+    >>> w.grad = np.array([100.0, -0.001])
     >>> optim.Adam([w], lr=0.01).step()  # the first step moves each weight by about lr
     >>> print(np.round(w.data, 4))
     [ 0.99 -1.99]
@@ -210,18 +229,21 @@ class Adam(Optimizer):
         )
         self.eps = _check_hyper("eps", eps)
         self.weight_decay = _check_hyper("weight_decay", weight_decay)
-        self.t = 0
+        self.steps = [0] * len(self.params)  # per parameter, as torch's state["step"]
         self.ms = [np.zeros_like(p.data) for p in self.params]
         self.vs = [np.zeros_like(p.data) for p in self.params]
 
     def step(self) -> None:
         """Adam step, in place: update m and v, then p -= lr * m_hat / (sqrt(v_hat) + eps)."""
-        self.t += 1
         beta1, beta2 = self.betas
-        step_size = self.lr / (1 - beta1**self.t)
-        sqrt_bc2 = math.sqrt(1 - beta2**self.t)
-        for p, m, v in zip(self.params, self.ms, self.vs, strict=True):
-            g = self._grad(p, self.weight_decay)
+        for i, (p, m, v) in enumerate(zip(self.params, self.ms, self.vs, strict=True)):
+            if p.grad is None:  # as torch: no gradient, no step (its moments and t stay)
+                continue
+            g = self._grad(i, p, self.weight_decay)
+            self.steps[i] += 1
+            t = self.steps[i]
+            step_size = self.lr / (1 - beta1**t)
+            sqrt_bc2 = math.sqrt(1 - beta2**t)
             m *= beta1
             m += (1 - beta1) * g
             v *= beta2
@@ -239,10 +261,9 @@ class Adam(Optimizer):
 class OneCycleLR:
     """The one-cycle schedule: ``lr`` warms up to ``max_lr``, then anneals far below its start.
 
-    torch's ``lr_scheduler.OneCycleLR`` (cosine, two phases): along cosine half-waves, lr rises
-    from ``max_lr / div_factor`` to ``max_lr`` over the first ``pct_start`` of the steps, then
-    falls to ``max_lr / div_factor / final_div_factor``, while the momentum (SGD's, or Adam's
-    ``beta1``) moves the other way. Creating the schedule sets the starting lr.
+    torch's ``lr_scheduler.OneCycleLR`` (cosine, two phases): lr rises from ``max_lr /
+    div_factor`` to ``max_lr`` over the first ``pct_start`` of the steps, then falls to ``max_lr
+    / div_factor / final_div_factor``; the momentum (or Adam's ``beta1``) moves the other way.
 
     Parameters
     ----------

@@ -348,6 +348,7 @@ def fit(
 ) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_dl``; return the ``History``.
 
+    Each step ends with ``opt.zero_grad()``, which clears the gradients to None as torch's does.
     After each epoch ``valid_dl`` (if given) is evaluated. A NaN or infinite training loss stops
     the run at once, before that step changes the weights.
 

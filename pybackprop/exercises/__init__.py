@@ -5,10 +5,8 @@ and float64, large logits where overflow matters) against pybackprop's own imple
 returns a ``CheckResult``: ``passed``, ``diagnosis`` (a short name of the mistake recognised,
 such as ``"missing_transpose"``) and ``message`` (what to look at), shown in a notebook as a
 report with the first failing case. A check never raises because of your code: an exception in
-your function is reported with your line. ``seed`` (default 0) chooses the cases, so the same
-seed gives the same report; a result is truthy when the check passed. The checks follow the
-chapters, from finite differences to optimiser steps. ``import pybackprop`` does not import
-this package.
+your function is reported with your line. ``seed`` (default 0) chooses the cases; a result is
+truthy when the check passed. ``import pybackprop`` does not import this package.
 """
 
 from .backprop import check_mae_backward, check_mlp_backward, check_sigmoid_backward

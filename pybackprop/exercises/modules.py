@@ -4,7 +4,8 @@ Its backward pass must agree with central differences of its own forward pass.
 
 Any object called as ``module(x)`` whose ``module.backward(grad_out)`` returns dL/dx works: a
 ``pybackprop.nn.Module`` subclass, or the chapter's own ``Module`` class. For a
-``pybackprop.nn.Module`` the parameters' gradients are checked too, and that they accumulate.
+``pybackprop.nn.Module`` the parameters' gradients are checked too, and that they accumulate
+as in PyTorch: ``.grad`` starts as None, the first backward pass assigns it and later ones add.
 """
 
 from __future__ import annotations
@@ -35,9 +36,9 @@ class _Prototype:
     def fresh(self) -> Any:
         module = copy.deepcopy(self.module)
         for p in _parameters(module):
-            # float64 for the finite differences, as gradcheck does
+            # float64 for the finite differences, as gradcheck does; no gradient yet, as torch
             p.data = np.array(p.data, dtype=np.float64)
-            p.grad = np.zeros_like(p.data)
+            p.grad = None
         return module
 
     # The runner copies a case's arguments; a prototype is never modified, so it is its own copy.
@@ -100,7 +101,25 @@ def _analytical(proto: _Prototype, x: np.ndarray, u: np.ndarray) -> tuple:
     module(x)
     grad_x = module.backward(u.copy())
     params = _parameters(module)
-    return (grad_x, *(np.copy(p.grad) for p in params)) if params else grad_x
+    return (grad_x, *(_grad(p) for p in params)) if params else grad_x
+
+
+def _grad(p: Any) -> np.ndarray:
+    """A copy of ``p.grad``; zeros if backward left it None, as "parameter_grad_not_filled" says."""
+    return np.zeros_like(p.data) if p.grad is None else np.copy(p.grad)
+
+
+def _grad_none_exception(exc: Exception) -> tuple[str, str] | None:
+    """Name the mistake of adding into (or writing into) a ``.grad`` that is still None."""
+    if not (isinstance(exc, TypeError) and "NoneType" in str(exc)):
+        return None
+    return (
+        "grad_is_none",
+        "a parameter's .grad is None until a backward pass fills it (as in PyTorch, where "
+        "zero_grad() sets it to None), so `.grad += g` and `.grad[...] = g` fail on the first "
+        "pass. Use self.weight.accumulate_grad(g): it assigns the first gradient and adds the "
+        "later ones.",
+    )
 
 
 def _is_grad_out(got, want, case) -> bool:
@@ -146,8 +165,9 @@ def _mistakes(n_params: int) -> list[Mistake]:
         mistakes.append(
             Mistake(
                 "parameter_grad_not_filled",
-                "the parameter's .grad is still zero after backward: bwd must add dL/dparameter "
-                "into it (self.weight.grad += ...), as well as return the input's gradient.",
+                "the parameter's .grad is still None (or zero) after backward: bwd must add "
+                "dL/dparameter into it (self.weight.accumulate_grad(...)), as well as return "
+                "the input's gradient.",
                 output=k,
                 detect=lambda got, want, case: not np.any(got) and np.any(want),
             )
@@ -219,7 +239,7 @@ def _check_accumulates(case: Case, names: list[str], n_cases: int) -> CheckResul
         for _ in range(2):
             module(x.copy())
             module.backward(u.copy())
-        return [np.copy(p.grad) for p in _parameters(module)], _analytical(proto, x, u)[1:]
+        return [_grad(p) for p in _parameters(module)], _analytical(proto, x, u)[1:]
 
     called = call_learner(twice_and_once, ())
     if called.error is not None:
@@ -238,8 +258,9 @@ def _check_accumulates(case: Case, names: list[str], n_cases: int) -> CheckResul
             replaced = np.allclose(b, a, rtol=1e-7, atol=1e-12)
             message = f"{name}.grad after two forward and backward passes is " + (
                 "the same as after one: bwd replaces the gradient "
-                f"(self.{name.split('.')[-1]}.grad = ...) instead of adding to it "
-                "(+= ...). Gradients accumulate until zero_grad()."
+                f"(self.{name.split('.')[-1]}.grad = ...) instead of adding to it. Gradients "
+                "accumulate until zero_grad(): the first pass assigns, later ones add, which "
+                f"self.{name.split('.')[-1]}.accumulate_grad(...) does."
                 if replaced
                 else "not twice the gradient of one pass."
             )
@@ -285,7 +306,8 @@ def check_module(
         ``passed``, or the ``diagnosis`` of the first failing case:
         ``"backward_returns_grad_out"``, ``"relu_mask_from_grad_out"``,
         ``"missing_grad_out"``, ``"wrong_sign"``, ``"parameter_grad_not_filled"``,
-        ``"grad_not_accumulated"``, ``"passed_instance"`` or a general one.
+        ``"grad_not_accumulated"``, ``"grad_is_none"``, ``"passed_instance"`` or a general
+        one.
 
     See Also
     --------
@@ -323,7 +345,13 @@ def check_module(
     named = _named_parameters(cases[0].args[0].module)
     outputs = ("grad_x", *(f"{name}.grad" for name, _ in named))
     result = run_check(
-        "check_module", _analytical, cases, _numerical, outputs, _mistakes(len(named))
+        "check_module",
+        _analytical,
+        cases,
+        _numerical,
+        outputs,
+        _mistakes(len(named)),
+        explain_exception=_grad_none_exception if named else None,
     )
     if result.passed and named:
         failed = _check_accumulates(cases[0], [name for name, _ in named], len(cases))

@@ -21,7 +21,7 @@ __all__ = ["check_adam_step", "check_sgd_step"]
 
 def _param(param: np.ndarray, grad: np.ndarray) -> nn.Parameter:
     p = nn.Parameter(param.copy())
-    p.grad[...] = grad
+    p.grad = grad.copy()
     return p
 
 
@@ -229,7 +229,7 @@ def _adam_cases(seed: int) -> list[Case]:
 def _adam_reference(param, grad, m, v, t, lr, betas, eps):
     p = _param(param, grad)
     opt = Adam([p], lr=lr, betas=betas, eps=eps)
-    opt.t, opt.ms, opt.vs = t - 1, [m.copy()], [v.copy()]
+    opt.steps, opt.ms, opt.vs = [t - 1], [m.copy()], [v.copy()]
     opt.step()
     return p.data, opt.ms[0], opt.vs[0]
 

@@ -8,9 +8,7 @@ Every check is built from the same parts:
 - ``run_check``: calls the learner's function on each case, never lets its exceptions out, and
   turns the first wrong answer into a ``CheckResult`` naming the mistake.
 
-The learner's function receives fresh arrays; the reference and the mistakes get their own
-copies, so a function that writes into its inputs can be caught (and cannot spoil the
-comparison).
+Each gets its own copy of the arrays, so a function that writes into its inputs is caught.
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@ as F``), ``init`` (``from pybackprop.nn import init``) and ``player``
 (``step_backward_modules``, the backward pass one module at a time).
 
 ``y = layer(x)`` runs ``forward`` and keeps x, so that ``layer.backward(grad_out)`` returns
-dL/dx and adds dL/dparameter into each parameter's ``.grad``, until ``zero_grad()``. A module
-of one's own subclasses ``Module`` with ``forward(*inputs)`` and ``bwd(grad_out, *inputs)``.
+dL/dx and accumulates dL/dparameter in each parameter's ``.grad`` (None after
+``zero_grad()``). A module of one's own subclasses ``Module`` with ``forward(*inputs)`` and
+``bwd(grad_out, *inputs)``.
 """
 
 from . import functional, init

@@ -76,9 +76,9 @@ class Linear(Module):
 
     def bwd_params(self, grad_out: np.ndarray, x: np.ndarray) -> None:
         """Linear backward: weight.grad += x.T @ grad_out, bias.grad += grad_out.sum(0)."""
-        self.weight.grad += x.T @ grad_out  # one matmul sums the batch's outer products
+        self.weight.accumulate_grad(x.T @ grad_out)  # one matmul sums the batch's outer products
         if self.bias is not None:
-            self.bias.grad += grad_out.sum(axis=0)
+            self.bias.accumulate_grad(grad_out.sum(axis=0))
 
     def bwd(self, grad_out: np.ndarray, x: np.ndarray) -> np.ndarray:
         """Linear backward: the parameters' grads (bwd_params), grad_x = grad_out @ weight.T."""

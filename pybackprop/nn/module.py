@@ -17,7 +17,8 @@ __all__ = ["Module", "Parameter"]
 class Parameter:
     """A trainable array ``.data`` and its gradient ``.grad``, of the same shape and dtype.
 
-    Backward passes *add* into ``.grad`` (as in PyTorch) until ``zero_grad()``.
+    As in PyTorch, ``.grad`` is None until a backward pass fills it: the first backward pass
+    after ``zero_grad()`` assigns the gradient, later ones *add* into it.
 
     Parameters
     ----------
@@ -34,8 +35,9 @@ class Parameter:
     >>> import numpy as np
     >>> from pybackprop import nn
     >>> p = nn.Parameter(np.zeros((2, 3), dtype=np.float32))
-    >>> p, p.grad.shape
-    (Parameter(shape=(2, 3), dtype=float32), (2, 3))
+    >>> p.accumulate_grad(np.ones((2, 3), dtype=np.float32))
+    >>> print(p, p.grad.sum())
+    Parameter(shape=(2, 3), dtype=float32) 6.0
     """
 
     __slots__ = ("data", "grad")
@@ -48,7 +50,7 @@ class Parameter:
                 "Convert it first, e.g. data.astype(np.float32)."
             )
         self.data = data
-        self.grad = np.zeros_like(data)
+        self.grad: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -60,9 +62,42 @@ class Parameter:
         """Dtype of data (and of grad)."""
         return self.data.dtype
 
-    def zero_grad(self) -> None:
-        """Set ``.grad`` to zero in place (an optimiser may hold a reference to it)."""
-        self.grad.fill(0)
+    def accumulate_grad(self, grad: np.ndarray) -> None:
+        """Add ``grad`` into ``.grad``; a None ``.grad`` takes ``grad`` itself (not a copy).
+
+        Parameters
+        ----------
+        grad : np.ndarray, shape of ``data``
+            This backward pass's dL/ddata: a new array, such as ``x.T @ grad_out``.
+
+        Raises
+        ------
+        ValueError
+            If ``grad``'s shape is not ``data``'s.
+        """
+        if np.shape(grad) != self.data.shape:
+            raise ValueError(
+                f"a gradient of shape {np.shape(grad)} for a parameter of shape "
+                f"{self.data.shape}: dL/dparameter must have the parameter's shape."
+            )
+        # torch's rule: the first backward assigns (no zero fill, no add pass); later ones add
+        if self.grad is None:
+            self.grad = np.asarray(grad, dtype=self.data.dtype)
+        else:
+            self.grad += grad
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear ``.grad``: None (the default, as torch), or zeros in place.
+
+        Parameters
+        ----------
+        set_to_none : bool, default True
+            False fills an existing ``.grad`` with zeros, for code that holds a reference to it.
+        """
+        if set_to_none:
+            self.grad = None
+        elif self.grad is not None:
+            self.grad.fill(0)
 
     def __repr__(self) -> str:
         return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype})"
@@ -112,7 +147,7 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must implement forward(*inputs)")
 
     def bwd(self, grad_out: np.ndarray, *inputs: np.ndarray) -> np.ndarray:
-        """Add dL/dparameter into each ``.grad``, return dL/dinput; subclasses implement it.
+        """Add dL/dparameter into each ``.grad`` (``accumulate_grad``), return dL/dinput.
 
         Parameters
         ----------
@@ -250,10 +285,16 @@ class Module:
         """
         return [p for _, p in self.named_parameters()]
 
-    def zero_grad(self) -> None:
-        """Set every parameter's ``.grad`` to zero."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's ``.grad`` (``Parameter.zero_grad``).
+
+        Parameters
+        ----------
+        set_to_none : bool, default True
+            True sets each ``.grad`` to None, as torch; False fills each existing one with zeros.
+        """
         for p in self.parameters():
-            p.zero_grad()
+            p.zero_grad(set_to_none)
 
     def extra_repr(self) -> str:
         """The text inside the parentheses of the repr; override to show settings.

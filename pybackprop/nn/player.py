@@ -37,8 +37,9 @@ class ModuleStep:
         dL/doutput (for the loss, dL/dL = 1, shape ``()``).
     grad_in : np.ndarray, the module's first input's shape
         dL/dinput, which the module before it receives.
-    param_grads : dict of str to np.ndarray
-        What this step adds to each parameter's ``.grad``, by attribute name.
+    param_grads : dict of str to np.ndarray or None
+        What this step adds to each parameter's ``.grad``, by attribute name (None for a
+        parameter it gives no gradient).
     text : str
         The step as one line, the formulas with their shapes.
 
@@ -58,7 +59,7 @@ class ModuleStep:
     formulas: tuple[str, ...]
     grad_out: np.ndarray
     grad_in: np.ndarray
-    param_grads: dict[str, np.ndarray]
+    param_grads: dict[str, np.ndarray | None]
     text: str
 
 
@@ -70,8 +71,8 @@ def _flat(model: Module, prefix: str = "") -> list[tuple[str, Module]]:
 
 
 def _shape(a) -> str:
-    """Shape of a, as text: (4, 3)."""
-    return str(tuple(np.shape(a)))
+    """Shape of a, as text: (4, 3); None for no array."""
+    return "None" if a is None else str(tuple(np.shape(a)))
 
 
 def step_backward_modules(
@@ -126,7 +127,6 @@ def step_backward_modules(
     originals = _flat(model) + [("loss", loss_fn)]
     # A copy holds the parameters, not the arrays a forward pass kept (Module.__getstate__).
     model_copy, loss_copy = copy.deepcopy((model, loss_fn))
-    model_copy.zero_grad()
     copies = [work for _, work in _flat(model_copy)] + [loss_copy]
     # What model_copy(x) does, one module at a time, to know each module's inputs.
     all_inputs, out = [], x
@@ -141,11 +141,10 @@ def step_backward_modules(
     for (index, module), work, inputs in zip(
         reversed(originals), reversed(copies), reversed(all_inputs), strict=True
     ):
-        params = list(work.named_parameters())
-        before = [p.grad.copy() for _, p in params]
+        work.zero_grad()  # so that .grad holds this step's gradients alone (None if it gives none)
         formulas = work.backward_formulas(grad_out, *inputs)
         grad_in = work.backward(grad_out)
-        param_grads = {name: p.grad - b for (name, p), b in zip(params, before, strict=True)}
+        param_grads = {name: p.grad for name, p in work.named_parameters()}
         results = [grad_in] + list(param_grads.values())
         clauses = [
             f"{formula}: {shapes} → {_shape(result)}" if shapes else formula
@@ -317,6 +316,6 @@ def _arrow(x: float, tail: float, head: float, colour: str) -> str:
     )
 
 
-def _param_text(grads: dict[str, np.ndarray]) -> str:
+def _param_text(grads: dict[str, np.ndarray | None]) -> str:
     """The parameters' gradients and their shapes: weight.grad (3, 2), bias.grad (2,)."""
     return ", ".join(f"{name}.grad {_shape(g)}" for name, g in grads.items())

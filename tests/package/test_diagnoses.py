@@ -496,8 +496,13 @@ class LinearSum(nn.Module):
             self.weight.grad = x.T @ grad_out
         elif self.slip == "[...] =":
             self.weight.grad[...] = x.T @ grad_out
-        elif self.slip != "forgotten":
+        elif self.slip == "+=":
             self.weight.grad += x.T @ grad_out
+        elif self.slip == "if None":  # torch's rule written out: right
+            g = x.T @ grad_out
+            self.weight.grad = g if self.weight.grad is None else self.weight.grad + g
+        elif self.slip != "forgotten":
+            self.weight.accumulate_grad(x.T @ grad_out)
         return grad_out @ self.weight.data.T
 
 
@@ -543,7 +548,8 @@ row(
     lambda: nn.Sequential(linear_with("forgotten")()),
 )
 row(MO4, "grad_not_accumulated", "weight.grad = ...", linear_with("="))
-row(MO4, "grad_not_accumulated", "weight.grad[...] = ...", linear_with("[...] ="))
+row(MO4, "grad_is_none", "weight.grad[...] = ...", linear_with("[...] ="))
+row(MO4, "grad_is_none", "weight.grad += ...", linear_with("+="))
 row(MO, "passed_instance", "Sigmoid()", Sigmoid())
 row(MO, "passed_instance", "nn.ReLU()", nn.ReLU())
 row(MO, "not_callable", "None", None)
@@ -1490,7 +1496,8 @@ def test_in_place_messages_give_the_exercise_s_own_fix():
         (check_mlp_backward, mlp(spelling=1)),
         (check_module, Relu),
         (check_module, Sigmoid),
-        (MO4, linear_with("+=")),
+        (MO4, linear_with("accumulate_grad")),
+        (MO4, linear_with("if None")),
         (check_value_backward, None),
     ],
 )

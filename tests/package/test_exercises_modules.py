@@ -24,22 +24,27 @@ class Sigmoid(nn.Module):
 
 
 class MyLinear(nn.Module):
-    def __init__(self, accumulate=True, fill=True):
+    """A linear layer whose bwd fills .grad by ``fill``: accumulate_grad, "=", "+=" or not."""
+
+    def __init__(self, fill="accumulate_grad"):
         rng = np.random.default_rng(0)
         self.weight = nn.Parameter(rng.standard_normal((4, 3)))
         self.bias = nn.Parameter(rng.standard_normal(3))
-        self.accumulate, self.fill = accumulate, fill
+        self.fill = fill
 
     def forward(self, x):
         return x @ self.weight.data + self.bias.data
 
     def bwd(self, out_g, x):
-        if self.fill and self.accumulate:
-            self.weight.grad += x.T @ out_g
-            self.bias.grad += out_g.sum(0)
-        elif self.fill:
+        if self.fill == "accumulate_grad":
+            self.weight.accumulate_grad(x.T @ out_g)
+            self.bias.accumulate_grad(out_g.sum(0))
+        elif self.fill == "=":
             self.weight.grad = x.T @ out_g
             self.bias.grad = out_g.sum(0)
+        elif self.fill == "+=":
+            self.weight.grad += x.T @ out_g
+            self.bias.grad += out_g.sum(0)
         return out_g @ self.weight.data.T
 
 
@@ -83,8 +88,9 @@ MISTAKES = {
     "missing_grad_out": (sigmoid_with(lambda x, g: s(x) * (1 - s(x))), None),
     "wrong_sign": (sigmoid_with(lambda x, g: -g * s(x) * (1 - s(x))), None),
     "relu_mask_from_grad_out": (ReluMaskedByGradient, None),
-    "parameter_grad_not_filled": (lambda: MyLinear(fill=False), 4),
-    "grad_not_accumulated": (lambda: MyLinear(accumulate=False), 4),
+    "parameter_grad_not_filled": (lambda: MyLinear(fill=None), 4),
+    "grad_not_accumulated": (lambda: MyLinear(fill="="), 4),
+    "grad_is_none": (lambda: MyLinear(fill="+="), 4),
 }
 
 
@@ -169,4 +175,4 @@ def test_float32_parameters_are_checked_in_float64_and_left_alone():
     before = layer.weight.data.copy()
     assert check_module(lambda: layer, 4)
     assert layer.weight.data.dtype == np.float32 and np.array_equal(layer.weight.data, before)
-    assert not np.any(layer.weight.grad)
+    assert layer.weight.grad is None

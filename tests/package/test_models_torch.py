@@ -53,6 +53,9 @@ def assert_same_gradients(model: nn.Sequential, twin: torch.nn.Sequential, dtype
 def test_784_50_10_mlp_minibatch_loss_and_every_gradient_match_torch(mnist, dtype, start):
     x, y = mnist[0][start : start + 64].astype(dtype), mnist[1][start : start + 64]
     model, twin = twin_mlp([784, 50, 10], dtype, seed=start + 1)
+    # as torch: no gradient before the first backward pass, which then assigns it
+    assert all(p.grad is None for p in model.parameters())
+    assert all(tp.grad is None for tp in twin.parameters())
     loss_fn = nn.CrossEntropyLoss()
     loss = loss_fn(model(x), y)
     grad_x = model.backward(loss_fn.backward())

@@ -165,30 +165,98 @@ def test_loss_backward_scales_with_grad_out(seed, grad_scale):
     np.testing.assert_allclose(loss_fn.backward(grad_scale), grad_scale * unit, rtol=F64_RTOL)
 
 
-@given(seed=seeds())
-def test_gradients_accumulate_across_backward_passes_like_torch(seed):
-    rng = np.random.default_rng(seed)
-    layer = nn.Linear(6, 4, rng=seed, dtype=np.float64)
-    tlayer = to_torch(layer, np.float64)
-    for _ in range(2):
-        x, g = rng.standard_normal((5, 6)), rng.standard_normal((5, 4))
-        layer(x)
-        layer.backward(g)
-        tlayer(torch.from_numpy(x)).backward(torch.from_numpy(g))
-    assert_close(layer.weight.grad, tlayer.weight.grad.T, np.float64)
-    assert_close(layer.bias.grad, tlayer.bias.grad, np.float64)
-
-
-def test_zero_grad_zeroes_gradients_in_place():
-    model = nn.Sequential(nn.Linear(3, 4, rng=0), nn.ReLU(), nn.Linear(4, 2, rng=1))
-    model(np.ones((2, 3), dtype=np.float32))
-    model.backward(np.ones((2, 2), dtype=np.float32))
-    grads = [p.grad for p in model.parameters()]
-    assert any(np.any(g != 0) for g in grads)
-    model.zero_grad()
-    assert all(
-        p.grad is g and not np.any(g) for p, g in zip(model.parameters(), grads, strict=True)
+def model_and_torch(seed, dtype=np.float64):
+    model = nn.Sequential(
+        nn.Linear(6, 4, rng=seed, dtype=dtype),
+        nn.ReLU(),
+        nn.Linear(4, 3, rng=seed + 1, dtype=dtype),
     )
+    return model, torch.nn.Sequential(*(to_torch(m, dtype) for m in model))
+
+
+def backward_both(model, tmodel, rng, dtype=np.float64):
+    """One forward and backward pass of the same random batch and grad_out through both."""
+    x, g = rng.standard_normal((5, 6)).astype(dtype), rng.standard_normal((5, 3)).astype(dtype)
+    model(x)
+    model.backward(g)
+    tmodel(torch.from_numpy(x)).backward(torch.from_numpy(g))
+
+
+def assert_grads_like_torch(model, tmodel, dtype=np.float64):
+    for p, tp in zip(model.parameters(), tmodel.parameters(), strict=True):
+        if tp.grad is None:
+            assert p.grad is None
+        else:
+            assert_close(p.grad, tp.grad.T if tp.ndim == 2 else tp.grad, dtype)
+
+
+@given(seed=seeds(), passes=st.integers(1, 4), dtype=float_dtypes)
+def test_gradients_accumulate_over_backward_passes_like_torch(seed, passes, dtype):
+    model, tmodel = model_and_torch(seed, dtype)
+    assert all(p.grad is None for p in model.parameters())  # as torch: no backward yet
+    rng = np.random.default_rng(seed)
+    for _ in range(passes):
+        backward_both(model, tmodel, rng, dtype)
+    assert_grads_like_torch(model, tmodel, dtype)
+    assert all(p.grad.dtype == dtype for p in model.parameters())
+
+
+@given(seed=seeds(), passes=st.integers(1, 3))
+def test_zero_grad_sets_grads_to_none_and_the_next_backward_assigns_like_torch(seed, passes):
+    model, tmodel = model_and_torch(seed)
+    rng = np.random.default_rng(seed)
+    for _ in range(passes):
+        backward_both(model, tmodel, rng)
+    model.zero_grad()
+    tmodel.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+    assert_grads_like_torch(model, tmodel)
+    backward_both(model, tmodel, rng)
+    assert_grads_like_torch(model, tmodel)
+
+
+@given(seed=seeds(), passes=st.integers(1, 3))
+def test_zero_grad_set_to_none_false_fills_zeros_in_place_like_torch(seed, passes):
+    model, tmodel = model_and_torch(seed)
+    model.zero_grad(set_to_none=False)  # no gradient yet: nothing to fill, as torch
+    tmodel.zero_grad(set_to_none=False)
+    assert_grads_like_torch(model, tmodel)
+    rng = np.random.default_rng(seed)
+    backward_both(model, tmodel, rng)
+    grads = [p.grad for p in model.parameters()]
+    model.zero_grad(set_to_none=False)
+    tmodel.zero_grad(set_to_none=False)
+    assert all(p.grad is g and not g.any() for p, g in zip(model.parameters(), grads, strict=True))
+    assert_grads_like_torch(model, tmodel)
+    for _ in range(passes):
+        backward_both(model, tmodel, rng)
+    assert all(p.grad is g for p, g in zip(model.parameters(), grads, strict=True))
+    assert_grads_like_torch(model, tmodel)
+
+
+def test_parameter_grad_is_none_until_a_backward_pass_and_can_be_assigned_none():
+    p = nn.Parameter(np.ones((3, 2), dtype=np.float32))
+    assert p.grad is None
+    p.accumulate_grad(np.ones((3, 2)))  # float64: kept in the parameter's dtype
+    assert p.grad.dtype == np.float32 and np.all(p.grad == 1)
+    p.accumulate_grad(np.full((3, 2), 2, dtype=np.float32))
+    assert np.all(p.grad == 3)
+    p.zero_grad(set_to_none=False)
+    assert p.grad is not None and not p.grad.any()
+    p.grad = None
+    p.zero_grad(set_to_none=False)
+    assert p.grad is None
+    p.accumulate_grad(np.ones((3, 2), dtype=np.float32))
+    p.zero_grad()
+    assert p.grad is None
+
+
+def test_a_gradient_of_the_wrong_shape_is_refused():
+    p = nn.Parameter(np.ones((3, 2)))
+    for _ in range(2):  # the first gradient (assigned) and a later one (added)
+        with pytest.raises(ValueError, match=r"shape \(1, 2\) for a parameter of shape \(3, 2\)"):
+            p.accumulate_grad(np.ones((1, 2)))
+        p.accumulate_grad(np.ones((3, 2)))
 
 
 @given(data=batches(), seed=seeds())
@@ -331,11 +399,6 @@ def test_repr_shows_layers_like_torch():
         ")"
     )
     assert repr(nn.CrossEntropyLoss()) == "CrossEntropyLoss()"
-
-
-def test_parameter_grad_has_data_shape_and_dtype():
-    p = nn.Parameter(np.ones((3, 2), dtype=np.float32))
-    assert p.grad.shape == p.data.shape and p.grad.dtype == np.float32 and not np.any(p.grad)
 
 
 @given(data=batches(), seed=seeds())

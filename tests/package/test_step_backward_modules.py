@@ -49,17 +49,21 @@ def player_data(html: str) -> dict:
 
 
 @settings(max_examples=60, deadline=None)
-@given(case=chapter8_models(), leftover=st.floats(-3, 3))
+@given(case=chapter8_models(), leftover=st.none() | st.floats(-3, 3))
 def test_steps_are_backwards_own_and_leave_grad_alone(case, leftover):
     model, x, target = case
-    for p in model.parameters():  # gradients left over from earlier work
-        p.grad += leftover
-    before = [p.grad.copy() for p in model.parameters()]
+    if leftover is not None:
+        for p in model.parameters():  # gradients left over from earlier work
+            p.grad = np.full_like(p.data, leftover)
+    before = [None if p.grad is None else p.grad.copy() for p in model.parameters()]
     loss_fn = nn.MSELoss()
 
     steps = nn.step_backward_modules(model, loss_fn, x, target).steps
     for p, b in zip(model.parameters(), before, strict=True):
-        np.testing.assert_array_equal(p.grad, b)
+        if b is None:
+            assert p.grad is None
+        else:
+            np.testing.assert_array_equal(p.grad, b)
 
     # One step per module, the loss first, then the layers from the last.
     assert [s.module for s in steps] == [loss_fn, model[2], model[1], model[0]]
@@ -156,6 +160,21 @@ def test_a_module_of_ones_own_runs_its_bwd():
     assert steps[1].index == ""
     assert steps[1].formulas == ("grad_in = Double.bwd(grad_out, x)",)
     np.testing.assert_array_equal(steps[1].grad_in, 2 * steps[0].grad_in)
+
+
+def test_a_parameter_its_module_gives_no_gradient_shows_none():
+    class Frozen(nn.Module):
+        def __init__(self):
+            self.scale = nn.Parameter(np.ones(1))
+
+        def forward(self, x):
+            return self.scale.data * x
+
+        def bwd(self, grad_out, x):
+            return self.scale.data * grad_out  # no scale.grad: None, as torch
+
+    step = nn.step_backward_modules(Frozen(), nn.MSELoss(), np.ones((2, 2)), np.zeros((2, 2)))
+    assert step.steps[1].param_grads == {"scale": None}
 
 
 def test_nested_sequentials_are_opened():

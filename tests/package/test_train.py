@@ -60,6 +60,7 @@ def test_fit_step_is_the_hand_written_loop():
             opt_by_hand.zero_grad()
     for p, q in zip(model.parameters(), by_hand.parameters(), strict=True):
         np.testing.assert_array_equal(p.data, q.data)
+        assert p.grad is None and q.grad is None  # each step ends in zero_grad(), as torch's
 
 
 class HandWrittenLinear:
