@@ -10,6 +10,7 @@ skipped test fails the run: in CI a skip would hide a failure.
 """
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -27,27 +28,38 @@ BOOK_TOOLS = Path(__file__).resolve().parent.parent / "book"
 sys.path.insert(0, str(BOOK_TOOLS))
 
 
-def _shared_run(item) -> str | None:
-    """The one expensive thing the test shares with others, if any: a page's execution
-    (tests/book/pages.py) or the built wheel and its environment (tests/repo/)."""
-    if {"dists", "member_env"} & set(getattr(item, "fixturenames", ())):
+# A page's one execution (tests/book/pages.py) and the built wheel (tests/repo) are made once
+# per session, and with pytest-xdist each worker has its own session: the tests that share one
+# must run on one worker. A chapter's tests name it in their parameters ("[chapters/02-x.qmd]",
+# "[02-x]"); the wheel's are two files.
+_PAGE_PARAM = re.compile(r"\[(?:[\w-]+/)*(?P<page>[\w-]+)\.qmd\]$|\[(?P<stem>\d\d-[\w-]+)\]$")
+_DISTS_FILES = ("tests/repo/test_release.py::", "tests/repo/test_installed_wheel.py::")
+
+
+def shared_run(nodeid: str) -> str:
+    """The name of what the test `nodeid` shares with others (a page, the wheel), or nodeid."""
+    if nodeid.startswith(_DISTS_FILES):
         return "dists"
-    for value in getattr(getattr(item, "callspec", None), "params", {}).values():
-        name = value.name if isinstance(value, Path) else value
-        if isinstance(name, str) and name.endswith(".qmd"):
-            return Path(name).stem
-        if isinstance(name, str) and name[:2].isdigit() and name[2:3] == "-":
-            return name  # a chapter's stem, e.g. "02-scalar-autodiff"
-    return None
+    if match := _PAGE_PARAM.search(nodeid):
+        return match["page"] or match["stem"]
+    return nodeid
 
 
-def pytest_collection_modifyitems(items):
-    # With pytest-xdist (`make test` runs `pytest -n auto --dist loadgroup`) each worker has its
-    # own session: tests that share a page's one execution, or the built wheel, go to the same
-    # worker, so each is still made once per run.
-    for item in items:
-        if (group := _shared_run(item)) is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
+def pytest_xdist_make_scheduler(config, log):
+    """`pytest -n auto --dist loadgroup` (make test): tests sharing a run go to one worker.
+
+    xdist's own loadgroup reads `xdist_group` marks through node ids, which pytest 9.2 no longer
+    lets a plugin rewrite; this scheduler groups by the node id itself (`shared_run`).
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedRunScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return shared_run(nodeid)
+
+    return SharedRunScheduling(config, log)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -535,3 +535,25 @@ def test_tree_is_ruff_formatted():
     assert result.returncode == 0, (
         "files not formatted (run `make format`):\n" + result.stdout + result.stderr
     )
+
+
+def test_tests_that_share_a_run_are_scheduled_on_one_worker():
+    """`make test`'s workers each make their own page runs and wheel: tests sharing one go
+    together (tests/conftest.py), every other test is scheduled on its own."""
+    from conftest import shared_run
+
+    page = (
+        "tests/book/test_chapters.py::test_page_runs_top_to_bottom[chapters/02-scalar-autodiff.qmd]"
+    )
+    assert shared_run(page) == "02-scalar-autodiff"
+    graphs = (
+        "tests/book/test_chapter_graphs.py::test_chapter_graphs_are_legible[02-scalar-autodiff]"
+    )
+    assert shared_run(graphs) == "02-scalar-autodiff"
+    assert shared_run("tests/book/test_chapters.py::test_page_runs_top_to_bottom[index.qmd]") == (
+        "index"
+    )
+    wheel = "tests/repo/test_installed_wheel.py::test_chapter_runs[09-minibatch-training]"
+    assert shared_run(wheel) == shared_run("tests/repo/test_release.py::test_wheel") == "dists"
+    for alone in ("tests/package/test_nn.py::test_linear[3-float32]", "tests/book/test_math.py::t"):
+        assert shared_run(alone) == alone
