@@ -19,7 +19,8 @@ import numpy as np
 
 from . import nn
 from .nn import functional as F
-from .optim import OneCycleLR, Optimizer
+from .optim import Optimizer
+from .optim.lr_scheduler import OneCycleLR
 
 __all__ = ["History", "NonFiniteLossError", "fit"]
 

@@ -41,6 +41,7 @@ PUBLIC_MODULES = [
     "pybackprop.nn.functional",
     "pybackprop.nn",
     "pybackprop.nn.init",
+    "pybackprop.optim.lr_scheduler",
     "pybackprop.optim",
     "pybackprop.train",
     "pybackprop.data",

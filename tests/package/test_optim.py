@@ -192,7 +192,7 @@ def test_reprs_show_the_hyperparameters():
     assert repr(optim.Adam(params)) == (
         "Adam(lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0, params=1)"
     )
-    sched = optim.OneCycleLR(opt, max_lr=1.0, total_steps=10)
+    sched = optim.lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=10)
     assert repr(sched) == "OneCycleLR(max_lr=1, total_steps=10, step=0, lr=0.04)"
 
 
@@ -263,7 +263,7 @@ def test_one_cycle_matches_torch_step_by_step(
         opt, topt = optim.Adam([p]), torch.optim.Adam([tp])
     else:
         opt, topt = optim.SGD([p], 0.1), torch.optim.SGD([tp], 0.1)
-    sched = optim.OneCycleLR(opt, max_lr, total_steps=total_steps, **kw)
+    sched = optim.lr_scheduler.OneCycleLR(opt, max_lr, total_steps=total_steps, **kw)
     tsched = torch.optim.lr_scheduler.OneCycleLR(topt, max_lr, total_steps=total_steps, **kw)
 
     def momentum(o):
@@ -284,7 +284,7 @@ def test_one_cycle_matches_torch_step_by_step(
 def test_one_cycle_rejects_bad_total_steps():
     opt = optim.SGD([nn.Parameter(np.zeros(1))], 0.1)
     with pytest.raises(ValueError, match="total_steps must be a positive integer, got 0"):
-        optim.OneCycleLR(opt, 0.1, total_steps=0)
+        optim.lr_scheduler.OneCycleLR(opt, 0.1, total_steps=0)
 
 
 def torch_mlp(model: nn.Sequential) -> torch.nn.Sequential:

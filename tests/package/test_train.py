@@ -328,7 +328,7 @@ def test_fit_steps_the_one_cycle_schedule_like_torch():
     total = epochs * len(train_dl)
     model = mlp(seed=11)
     opt = optim.SGD(model.parameters(), 0.01, momentum=0.9)
-    sched = optim.OneCycleLR(opt, max_lr=0.05, total_steps=total)
+    sched = optim.lr_scheduler.OneCycleLR(opt, max_lr=0.05, total_steps=total)
     hist = train.fit(
         model, nn.CrossEntropyLoss(), opt, train_dl, epochs=epochs, progress=False, sched=sched
     )
