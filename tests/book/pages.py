@@ -28,7 +28,6 @@ import copy
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -248,7 +247,6 @@ class Run:
     notebook: dict | None  # the download notebook; its install and exercise cells executed
     notebook_executed: list[int] = field(default_factory=list)  # their indices in `notebook`
     stopped: str | None = None  # why the kernel stopped early (timeout, crash), or None
-    seconds: float = 0.0  # kernel time of all cells, both runs included
 
     @property
     def error(self) -> str | None:
@@ -277,16 +275,6 @@ def download_notebook(path: Path) -> dict:
     return qmd_notebook.downloadable_notebook(text, path.stem, book)
 
 
-def _seconds(cell) -> float:
-    timing = cell.get("metadata", {}).get("execution", {})
-    try:
-        start = datetime.fromisoformat(timing["iopub.execute_input"].replace("Z", "+00:00"))
-        end = datetime.fromisoformat(timing["shell.execute_reply"].replace("Z", "+00:00"))
-    except (KeyError, ValueError):
-        return 0.0
-    return (end - start).total_seconds()
-
-
 def run(path: Path) -> Run:
     """Execute page `path` once per test session, as the module docstring says; reuse it after."""
     if path in _runs:
@@ -307,7 +295,11 @@ def run(path: Path) -> Run:
     if notebook is not None:
         nb_cells = notebook["cells"]
         start = exercises_start(nb_cells)
-        plan += [("notebook", i) for i in range(start, len(nb_cells)) if _is_code(nb_cells[i])]
+        plan += [
+            ("notebook", i)
+            for i in range(start, len(nb_cells))
+            if nb_cells[i]["cell_type"] == "code"
+        ]
     for index in range(split, len(cells)):
         if cells[index]["cell_type"] == "code":
             plan += [("page", index), ("again", index)]
@@ -324,7 +316,6 @@ def run(path: Path) -> Run:
         timeout=CELL_TIMEOUT,
         kernel_name="python3",
         allow_errors=True,
-        record_timing=True,
         resources={"metadata": {"path": str(path.parent)}},
     )
     stopped = None
@@ -353,10 +344,5 @@ def run(path: Path) -> Run:
         notebook=notebook,
         notebook_executed=notebook_executed,
         stopped=stopped,
-        seconds=sum(_seconds(cell) for cell in nb.cells),
     )
     return _runs[path]
-
-
-def _is_code(cell: dict) -> bool:
-    return cell["cell_type"] == "code"
