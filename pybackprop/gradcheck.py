@@ -63,9 +63,12 @@ def gradcheck(
     Raises
     ------
     GradcheckError
-        If a gradient disagrees, or ``backward`` returns the wrong number or shape of them.
+        If a gradient disagrees, or ``backward`` returns the wrong number or shape of them, or
+        None for every floating-point input (nothing would be checked).
     TypeError
-        If a function comes without ``backward=``, or a Module with one.
+        If a function comes without ``backward=``, a Module with one, or no input is float.
+    ValueError
+        If no input is given.
 
     Examples
     --------
@@ -79,6 +82,8 @@ def gradcheck(
     """
     if len(inputs) == 1 and isinstance(inputs[0], tuple):
         inputs = inputs[0]  # torch.autograd.gradcheck(fn, (x, w)) takes the inputs as one tuple
+    if not inputs:
+        raise ValueError("gradcheck needs the inputs to check: gradcheck(fn, x, ..., backward=...)")
     rng = np.random.default_rng(rng)
     xs = [
         np.array(x, dtype=np.float64) if np.asarray(x).dtype.kind == "f" else np.asarray(x)
@@ -108,8 +113,22 @@ def gradcheck(
         for i, (x, g) in enumerate(zip(xs, grads, strict=True))
         if x.dtype.kind == "f" and g is not None
     ]
+    if not checks:  # True here would say a backward pass is right that was never compared
+        if not any(x.dtype.kind == "f" for x in xs):
+            raise TypeError(_NO_FLOATS.format(dtypes=", ".join(str(x.dtype) for x in xs)))
+        raise GradcheckError(
+            "gradcheck compared nothing: backward returned None for every floating-point "
+            "input; return dL/dinput for the inputs fn is differentiated by."
+        )
     _compare(checks, lambda: np.sum(fn_or_module(*xs) * u), eps, atol, rtol)
     return True
+
+
+# Integer inputs (labels) are passed through, not differentiated: with nothing else, no check.
+_NO_FLOATS = (
+    "gradcheck checks floating-point inputs and passes integer ones (labels) through; got "
+    "only {dtypes}, so nothing would be compared. Pass floats, e.g. x.astype(np.float64)."
+)
 
 
 def _upstream(out, rng: np.random.Generator) -> np.ndarray:
@@ -129,7 +148,7 @@ def _check_module(module: Module, xs: list, rng, eps: float, atol: float, rtol: 
         u = _upstream(out, rng)
         grad_in = module.backward(u)
         checks = [(f"parameter '{name}'", p.data, p.grad.copy()) for name, p in named]
-        if xs and xs[0].dtype.kind == "f":
+        if xs[0].dtype.kind == "f":
             checks.insert(0, ("input 0", xs[0], grad_in))
         _compare(checks, lambda: np.sum(module(*xs) * u), eps, atol, rtol)
     finally:

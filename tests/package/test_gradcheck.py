@@ -158,3 +158,37 @@ def test_inputs_as_one_tuple_as_torch_takes_them():
     assert gradcheck(lambda x, w: x @ w, (x, w), backward=matmul_backward)
     with pytest.raises(GradcheckError, match="input 1"):
         gradcheck(lambda x, w: x @ w, (x, w), backward=lambda g, x, w: (g @ w.T, x.T @ g / 2))
+
+
+# A call that would compare nothing is refused, each for its own reason (and only that one).
+NOTHING_TO_COMPARE = {
+    "no-inputs": (lambda: gradcheck(lambda x: x**2, backward=lambda g, x: 2 * x * g), ValueError),
+    "none-gradients": (
+        lambda: gradcheck(lambda x: x**2, np.array([1.0, 2.0]), backward=lambda g, x: None),
+        GradcheckError,
+    ),
+    "integer-inputs": (  # a wrong backward, which integer inputs would let pass unchecked
+        lambda: gradcheck(lambda x: x**2, np.array([1, 2]), backward=lambda g, x: 0 * x),
+        TypeError,
+    ),
+}
+REASONS = {
+    "no-inputs": "needs the inputs",
+    "none-gradients": "returned None for every floating-point input",
+    "integer-inputs": "got only int64",
+}
+
+
+@pytest.mark.parametrize("case", NOTHING_TO_COMPARE)
+def test_a_call_that_would_compare_nothing_is_refused_with_its_own_reason(case):
+    call, error = NOTHING_TO_COMPARE[case]
+    with pytest.raises(error) as info:
+        call()
+    message = str(info.value)
+    assert REASONS[case] in message
+    assert not [other for name, other in REASONS.items() if name != case and other in message]
+
+
+def test_a_none_gradient_beside_a_checked_one_is_still_allowed_for_labels():
+    x, labels = np.array([[1.0, -2.0]]), np.array([0])
+    assert gradcheck(lambda x, y: x * 2, x, labels, backward=lambda g, x, y: (2 * g, None))
