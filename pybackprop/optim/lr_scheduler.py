@@ -83,15 +83,18 @@ class OneCycleLR:
         self.max_lr = _check_hyper("max_lr", max_lr)
         if not 0.0 <= pct_start <= 1.0:
             raise ValueError(f"pct_start must be in [0, 1], got {pct_start}")
-        self.initial_lr = self.max_lr / _check_hyper("div_factor", div_factor, 1e-300)
-        self.min_lr = self.initial_lr / _check_hyper("final_div_factor", final_div_factor, 1e-300)
+        self.initial_lr = self.max_lr / _check_hyper("div_factor", div_factor, positive=True)
+        self.min_lr = self.initial_lr / _check_hyper(
+            "final_div_factor", final_div_factor, positive=True
+        )
         # the step at which the warm-up ends; a float, as in torch
         self.warmup_end = pct_start * self.total_steps - 1
         self.cycle_momentum = cycle_momentum
         if cycle_momentum and not isinstance(optimizer, SGD | Adam):
             raise TypeError("cycle_momentum needs SGD or Adam (momentum or beta1 to cycle)")
-        self.base_momentum = _check_hyper("base_momentum", base_momentum)
-        self.max_momentum = _check_hyper("max_momentum", max_momentum)
+        # Adam's bias correction divides by 1 - beta1**t: a momentum of 1 would divide by zero
+        self.base_momentum = _check_hyper("base_momentum", base_momentum, 0.0, 1.0)
+        self.max_momentum = _check_hyper("max_momentum", max_momentum, 0.0, 1.0)
         self.step_num = -1
         self.step()
 

@@ -23,15 +23,18 @@ def _check_grad(i: int, p) -> None:
         )
 
 
-def _check_hyper(name: str, value: float, lo: float = 0.0, hi: float | None = None) -> float:
-    """`value` as a Python float (so it never upcasts float32 arrays) in [lo, hi)."""
+def _check_hyper(
+    name: str, value: float, lo: float = 0.0, hi: float | None = None, *, positive: bool = False
+) -> float:
+    """`value` as a Python float (so it never upcasts float32 arrays), finite, in [lo, hi)."""
     try:
         value = float(value)
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a number, got {value!r}") from None
-    ok = value >= lo and (hi is None or value < hi)  # also False for NaN
-    if not ok:
-        expected = f">= {lo}" if hi is None else f"in [{lo}, {hi})"
+    above = value > lo if positive else value >= lo  # both False for NaN
+    if not (math.isfinite(value) and above and (hi is None or value < hi)):
+        bound = f"> {lo:g}" if positive else f">= {lo:g}"
+        expected = f"a finite number {bound}" if hi is None else f"in [{lo:g}, {hi:g})"
         raise ValueError(f"{name} must be {expected}, got {value}")
     return value
 
@@ -222,7 +225,7 @@ class Adam(Optimizer):
             _check_hyper("betas[0]", betas[0], 0.0, 1.0),
             _check_hyper("betas[1]", betas[1], 0.0, 1.0),
         )
-        self.eps = _check_hyper("eps", eps)
+        self.eps = _check_hyper("eps", eps, positive=True)  # eps = 0: 0 / 0 for a zero gradient
         self.weight_decay = _check_hyper("weight_decay", weight_decay)
         self.steps = [0] * len(self.params)  # per parameter, as torch's state["step"]
         self.ms = [np.zeros_like(p.data) for p in self.params]

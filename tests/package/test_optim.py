@@ -337,3 +337,67 @@ def test_mlp_20_steps_match_torch(make, make_torch):
             model[i].bias.data, tmodel[i].bias.detach().numpy(), rtol=0, atol=MLP_STEPS_F32_ATOL
         )
         assert model[i].weight.data.dtype == np.float32
+
+
+def _one_cycle(**kw):
+    opt = optim.Adam([nn.Parameter(np.zeros(1))])
+    return optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=10, **kw)
+
+
+# Hyperparameters outside their range, each refused at construction naming the value and range
+# (before: accepted, then NaN weights, or a bare ZeroDivisionError steps later).
+BAD_HYPERPARAMETERS = [
+    (
+        "sgd-lr-inf",
+        lambda: optim.SGD([nn.Parameter(np.zeros(1))], lr=np.inf),
+        "lr must be a finite number >= 0, got inf",
+    ),
+    (
+        "sgd-lr-nan",
+        lambda: optim.SGD([nn.Parameter(np.zeros(1))], lr=np.nan),
+        "lr must be a finite number >= 0, got nan",
+    ),
+    (
+        "sgd-momentum-negative",
+        lambda: optim.SGD([nn.Parameter(np.zeros(1))], lr=0.1, momentum=-0.5),
+        "momentum must be a finite number >= 0, got -0.5",
+    ),
+    (
+        "adam-eps-zero",
+        lambda: optim.Adam([nn.Parameter(np.zeros(1))], eps=0.0),
+        "eps must be a finite number > 0, got 0.0",
+    ),
+    (
+        "adam-beta1-one",
+        lambda: optim.Adam([nn.Parameter(np.zeros(1))], betas=(1.0, 0.999)),
+        "betas[0] must be in [0, 1), got 1.0",
+    ),
+    (
+        "one-cycle-max-momentum-one",
+        lambda: _one_cycle(max_momentum=1.0),
+        "max_momentum must be in [0, 1), got 1.0",
+    ),
+    (
+        "one-cycle-div-factor-zero",
+        lambda: _one_cycle(div_factor=0),
+        "div_factor must be a finite number > 0, got 0.0",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [c[1:] for c in BAD_HYPERPARAMETERS],
+    ids=[c[0] for c in BAD_HYPERPARAMETERS],
+)
+def test_out_of_range_hyperparameters_are_refused_naming_value_and_range(make, message):
+    with pytest.raises(ValueError) as info:
+        make()
+    assert str(info.value) == message
+
+
+def test_hyperparameters_at_the_edge_of_their_range_are_accepted():
+    params = [nn.Parameter(np.zeros(1))]
+    optim.SGD(params, lr=0.0, momentum=0.0, weight_decay=0.0)
+    optim.Adam(params, lr=0.0, betas=(0.0, 0.0), eps=1e-300)
+    _one_cycle(base_momentum=0.0, max_momentum=0.999)
