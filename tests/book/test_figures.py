@@ -63,10 +63,10 @@ def test_figures_open_full_size():
 
 
 def test_the_figsize_scan_finds_the_chapters_plots():
-    # Chapters 1, 4, 10 and 11 draw side-by-side panels; if the scan found none of them, the
+    # Chapters 1, 4, 11 and 12 draw side-by-side panels; if the scan found none of them, the
     # width check below would pass without checking anything.
     files = {file for file, _, _ in figsize_calls()}
-    for stem in ("01-relu-piecewise", "04-loss-gradient-descent", "10-init-normalisation"):
+    for stem in ("01-relu-piecewise", "04-loss-gradient-descent", "11-init-normalisation"):
         assert f"chapters/{stem}.qmd" in files
     assert "pybackprop/train.py" in files
 

@@ -5,7 +5,7 @@ environment, as `pip install "pybackprop[book]"` installs it from PyPI: its depe
 from PyPI (or pip's cache), torch is not installed, and the checkout is not on its path. Two
 chapters' download notebooks (written by book/qmd_notebook.py, as the site offers them) are
 then run top to bottom in a fresh kernel of that environment, from a temporary folder outside
-the repository: chapter 2, which draws computation graphs with Graphviz, and chapter 9, which
+the repository: chapter 2, which draws computation graphs with Graphviz, and chapter 10, which
 trains on the MNIST sample shipped in the wheel.
 """
 
@@ -29,7 +29,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 ROOT = Path(__file__).resolve().parents[2]
-CHAPTERS = ["02-scalar-autodiff", "09-minibatch-training"]
+CHAPTERS = ["02-scalar-autodiff", "10-minibatch-training"]
 KERNEL = "pybackprop-wheel"
 CELL_TIMEOUT = 300  # only so that a hung cell cannot hang the run
 # What the download notebook's first code cell prints when the package is importable (the cell

@@ -553,7 +553,7 @@ def test_tests_that_share_a_run_are_scheduled_on_one_worker():
     assert shared_run("tests/book/test_chapters.py::test_page_runs_top_to_bottom[index.qmd]") == (
         "index"
     )
-    wheel = "tests/repo/test_installed_wheel.py::test_chapter_runs[09-minibatch-training]"
+    wheel = "tests/repo/test_installed_wheel.py::test_chapter_runs[10-minibatch-training]"
     assert shared_run(wheel) == shared_run("tests/repo/test_release.py::test_wheel") == "dists"
     for alone in ("tests/package/test_nn.py::test_linear[3-float32]", "tests/book/test_math.py::t"):
         assert shared_run(alone) == alone
