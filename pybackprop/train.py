@@ -174,9 +174,11 @@ class History:
         steps = np.arange(1, len(self.step_loss) + 1) * self.epochs / len(self.step_loss)
         ends = np.arange(1, self.epochs + 1)
         ax.plot(steps, self.step_loss, lw=0.8, alpha=0.5, label="train (per step)")
-        ax.plot(ends, self.train_loss, "o-", label="train (epoch mean)")
+        # An epoch's mean averages weights from its whole span: drawn at its middle, not its end,
+        # where the validation loss is measured.
+        ax.plot(ends - 0.5, self.train_loss, "o-", label="train (epoch mean)")
         if any(not math.isnan(v) for v in self.valid_loss):
-            ax.plot(ends, self.valid_loss, "s-", label="valid")
+            ax.plot(ends, self.valid_loss, "s-", label="valid (epoch end)")
         ax.set(xlabel="epoch", ylabel="loss", title="Loss")
         ax.legend()
         if has_acc:
@@ -184,6 +186,11 @@ class History:
             ax.plot(ends, self.accuracy, "s-", color="C2")
             ax.set(xlabel="epoch", ylabel="accuracy", title="Validation accuracy")
             ax.set_xticks(ends)
+            # At least 0.1 tall, so that a change of a few examples does not fill the panel.
+            low, high = np.nanmin(self.accuracy), np.nanmax(self.accuracy)
+            bottom = max(0.0, min(low - 0.01, (low + high) / 2 - 0.05))
+            top = min(1.0, max(high + 0.01, bottom + 0.1))
+            ax.set_ylim(min(bottom, top - 0.1), top)
         return axes[0]
 
 

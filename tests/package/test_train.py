@@ -359,6 +359,33 @@ def test_plot_draws_the_recorded_curves():
     assert hist.step_loss in ys and hist.train_loss in ys and hist.valid_loss in ys
     assert list(acc_ax.get_lines()[0].get_ydata()) == hist.accuracy
     assert loss_ax.figure is acc_ax.figure
+    # The epoch means at mid-epoch (they average the weights of the whole epoch); the validation
+    # loss and accuracy at the epoch's end, where they are measured.
+    xs = {tuple(line.get_ydata()): list(line.get_xdata()) for line in loss_ax.get_lines()}
+    assert xs[tuple(hist.train_loss)] == [0.5, 1.5]
+    assert xs[tuple(hist.valid_loss)] == [1, 2]
+    assert list(acc_ax.get_lines()[0].get_xdata()) == [1, 2]
+
+
+@pytest.mark.parametrize(
+    "accuracy",
+    [[0.9215, 0.9295, 0.931], [0.5, 0.5], [0.995, 1.0], [0.0, 0.002], [0.2, 0.9]],
+)
+def test_plot_accuracy_axis_is_never_a_magnifying_glass(accuracy):
+    """A change of a few examples in 2,000 fills a tenth of the panel at most; all points show."""
+    epochs = len(accuracy)
+    hist = train.History(
+        step_loss=[1.0, 0.9] * epochs,
+        train_loss=[0.95] * epochs,
+        valid_loss=[0.9] * epochs,
+        accuracy=accuracy,
+        epoch_time=[0.1] * epochs,
+    )
+    _, acc_ax = hist.plot()
+    low, high = acc_ax.get_ylim()
+    assert 0.0 <= low <= min(accuracy) and max(accuracy) <= high <= 1.0
+    assert high - low >= 0.1 - 1e-12
+    acc_ax.figure.clear()
 
 
 @pytest.mark.parametrize(
