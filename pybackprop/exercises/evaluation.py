@@ -1,7 +1,7 @@
-"""Checks for measuring trained networks (chapters 9 and 11).
+"""Checks for measuring trained networks (chapters 10 and 12).
 
-Accuracy per class (chapter 9), and the difference between two models' mean accuracies over
-several seeds, with its standard error (chapter 11).
+Accuracy per class (chapter 10), and the difference between two models' mean accuracies over
+several seeds, with its standard error (chapter 12).
 """
 
 from __future__ import annotations

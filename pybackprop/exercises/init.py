@@ -1,4 +1,4 @@
-"""A statistical check of Kaiming initialisation written by hand (chapter 10).
+"""A statistical check of Kaiming initialisation written by hand (chapter 11).
 
 Random weights cannot be compared number by number, so the check compares their spread:
 the sample mean and standard deviation of n_in * n_out draws against 0 and sqrt(2 / n_in),

@@ -1,4 +1,4 @@
-"""A check for normalising a training and a validation set (chapter 10).
+"""A check for normalising a training and a validation set (chapter 11).
 
 Both sets are normalised with the *training* set's mean and standard deviation, one of each
 over all values, as ``pybackprop.data.mean_std`` and ``pybackprop.nn.init.normalize`` do. The cases'

@@ -1,4 +1,4 @@
-"""Checks for one optimiser step written as a function (chapter 11): SGD with momentum, Adam.
+"""Checks for one optimiser step written as a function (chapter 12): SGD with momentum, Adam.
 
 The references are ``pybackprop.optim.SGD`` and ``pybackprop.optim.Adam``, which follow PyTorch.
 The learner's step returns new arrays rather than updating in place, so that the check can

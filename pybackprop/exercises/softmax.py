@@ -1,4 +1,4 @@
-"""Checks for softmax, log-softmax, log-sum-exp and cross-entropy (chapters 6 and 7).
+"""Checks for softmax, log-softmax, log-sum-exp and cross-entropy (chapter 9).
 
 Each runs small logits first, then large ones: rows near 1e3 (where exp overflows unless the
 row's maximum is subtracted) and rows spread over thousands (where subtracting one maximum
