@@ -54,6 +54,15 @@ CHECK_COMMAND = "python book/videos.py check"
 
 NO_RECORDING = "No recording of this chapter yet. See [Videos](../videos.qmd) to add one."
 
+# Chapter files renamed since cohorts began filing meetings, old name -> new name(s). A meeting
+# filed under an old name is refused with the new name(s), not a guess: chapter 9 was split in
+# two, and the chapters after it were renumbered.
+MOVED_CHAPTERS = {
+    "09-minibatch-training": ("09-softmax-cross-entropy", "10-minibatch-training"),
+    "10-init-normalisation": ("11-init-normalisation",),
+    "11-optimisers": ("12-optimisers",),
+}
+
 _VIDEO_EXPECTED = (
     "expected a YouTube video id (11 characters: letters, digits, - and _) or a YouTube link "
     "(youtube.com/watch?v=ID, youtu.be/ID, youtube.com/embed/ID, youtube.com/shorts/ID, "
@@ -401,6 +410,18 @@ def _suggest(word: object, choices: list[str] | tuple[str, ...]) -> str:
     return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 
 
+def _moved_chapter(old: str) -> str:
+    """Where the meetings of chapter file ``old`` (renamed or split) go now."""
+    new = MOVED_CHAPTERS[old]
+    if len(new) == 1:
+        return f"chapter {old!r} is now {new[0]!r} (the chapter was renumbered): write {new[0]}"
+    names = " and ".join(repr(n) for n in new)
+    return (
+        f"chapter {old!r} was split into {names}: write the one the meeting covered, "
+        "or give the meeting one entry for each (with a start for each, if you like)"
+    )
+
+
 def _describe(value: object) -> str:
     names = {
         bool: "true/false",
@@ -511,6 +532,8 @@ class _FileCheck:
                     "chapter",
                     label,
                 )
+            elif chapter in MOVED_CHAPTERS:
+                self.add(_moved_chapter(chapter), "chapter", label)
             elif not self.chapters:
                 self.add(
                     f"unknown chapter {chapter!r}: no chapters found in {self.chapters_dir}/",

@@ -297,6 +297,45 @@ def test_unknown_chapter_when_the_chapters_folder_is_empty_says_so(tmp_path):
     assert "no chapters found in" in info.value.problems[0]
 
 
+@pytest.mark.parametrize(
+    ("old", "says"),
+    [
+        ("10-init-normalisation", "is now '11-init-normalisation' (the chapter was renumbered)"),
+        ("11-optimisers", "is now '12-optimisers'"),
+        (
+            "09-minibatch-training",
+            "was split into '09-softmax-cross-entropy' and '10-minibatch-training'",
+        ),
+    ],
+)
+def test_meeting_under_a_moved_chapter_says_where_it_went(tmp_path, old, says):
+    videos_dir = make_book(tmp_path)
+    for stems in videos.MOVED_CHAPTERS.values():
+        for stem in stems:
+            (tmp_path / "chapters" / f"{stem}.qmd").write_text('---\ntitle: "T"\n---\n')
+    write_cohort(videos_dir, [{"chapter": old, "date": "2025-03-04", "video": "dQw4w9WgXcQ"}])
+    (problem,) = problems_of(videos_dir)
+    assert f"meeting 1 ({old}, 2025-03-04): field 'chapter': chapter {old!r} " in problem
+    assert says in problem
+    assert "did you mean" not in problem
+
+
+def test_unknown_chapter_is_not_reported_as_moved(tmp_path):
+    videos_dir = make_book(tmp_path)
+    write_cohort(
+        videos_dir, [{"chapter": "09-minibatch", "date": "2025-03-04", "video": "dQw4w9WgXcQ"}]
+    )
+    (problem,) = problems_of(videos_dir)
+    assert "unknown chapter '09-minibatch'" in problem and "split" not in problem
+
+
+def test_moved_chapters_name_the_books_chapters():
+    stems = {p.stem for p in (ROOT / "chapters").glob("[!_]*.qmd")}
+    for old, new in videos.MOVED_CHAPTERS.items():
+        assert old not in stems, f"{old} is a chapter again: drop it from MOVED_CHAPTERS"
+        assert set(new) <= stems, f"{old} -> {new}: not all are chapters ({sorted(stems)})"
+
+
 def test_missing_videos_folder_is_a_config_error(tmp_path):
     with pytest.raises(VideoConfigError, match="no such folder"):
         load_cohorts(tmp_path / "nowhere")
