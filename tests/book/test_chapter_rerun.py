@@ -153,6 +153,89 @@ def test_exercises_do_not_redefine_chapter_names(path):
     )
 
 
+# --- a cell run again later reads the names it read the first time ----------------------------
+
+
+def names_read(source: str) -> set[str]:
+    """Names a cell reads that it does not bind itself (nested functions read them when called).
+
+    Names bound anywhere in the cell (assignments, defs, imports, loop and comprehension
+    variables, parameters) are the cell's own: it sets them before it reads them.
+    """
+    tree = ast.parse(code_without_options(source))
+    loaded, bound = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (loaded if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.alias):
+            bound.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    return loaded - bound
+
+
+def later_rebindings(path: Path) -> list[str]:
+    """One line per name a chapter cell reads from an earlier cell and a later cell rebinds.
+
+    Re-running the reading cell after the rebinding one (as members do, scrolling back during
+    a meeting) would compute with the later section's value, or fail on its shape.
+    """
+    text = path.read_text(encoding="utf-8")
+    cells = page_cells(path)
+    starts = [index for title, index in top_level_headings(cells) if title == EXERCISES]
+    body = [c for c in cells[: starts[0] if starts else len(cells)] if c["cell_type"] == "code"]
+    defined = [top_level_definitions(cell["source"]) for cell in body]
+    problems = []
+    for i, cell in enumerate(body):
+        earlier = set().union(*defined[:i]) if i else set()
+        for name in sorted(names_read(cell["source"]) & earlier):
+            for j in range(i + 1, len(body)):
+                if name in defined[j]:
+                    problems.append(
+                        f"{rel(path)}, line {_qmd_line(text, cell['source'])} reads {name!r}, "
+                        f"which line {_qmd_line(text, body[j]['source'], defined[j][name])} "
+                        "binds again"
+                    )
+                    break
+    return problems
+
+
+def test_names_read_are_those_the_cell_does_not_bind():
+    source = (
+        "import numpy as np\nfrom a import b as c\ny = f(x) + np.ones(1)\n"
+        "def g(v, *args, k=1):\n    w = v + W\n    return [u for u in args] + w\n"
+        "for i in range(n):\n    total = i\ntry:\n    pass\nexcept E as err:\n    print(err)\n"
+    )
+    assert names_read(source) == {"f", "x", "W", "range", "n", "E", "print"}
+
+
+def test_a_later_rebinding_is_reported_with_both_lines(tmp_path):
+    page = tmp_path / "page.qmd"
+    page.write_text(
+        "---\ntitle: t\n---\n\n## One\n\n"
+        "```{python}\nW = 1\n```\n\n```{python}\nprint(W + 1)\n```\n\n"
+        "## Two\n\n```{python}\nW = 2\nV = 3\n```\n\n```{python}\nprint(V)\n```\n",
+        encoding="utf-8",
+    )
+    assert later_rebindings(page) == [
+        f"{rel(page)}, line 12 reads 'W', which line 18 binds again"
+    ]
+
+
+@pytest.mark.parametrize("path", PAGES, ids=rel)
+def test_no_later_cell_rebinds_a_name_an_earlier_cell_reads(path):
+    problems = later_rebindings(path)
+    assert not problems, (
+        "a cell reads a name from an earlier section that a later section binds again; run "
+        "again later in a meeting, it would compute with the later value. Give each section "
+        "its own names:\n" + "\n".join(problems)
+    )
+
+
 # --- every cell run twice in a row ------------------------------------------------------------
 
 _ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{6,}\b")
