@@ -221,9 +221,7 @@ def test_a_later_rebinding_is_reported_with_both_lines(tmp_path):
         "## Two\n\n```{python}\nW = 2\nV = 3\n```\n\n```{python}\nprint(V)\n```\n",
         encoding="utf-8",
     )
-    assert later_rebindings(page) == [
-        f"{rel(page)}, line 12 reads 'W', which line 18 binds again"
-    ]
+    assert later_rebindings(page) == [f"{rel(page)}, line 12 reads 'W', which line 18 binds again"]
 
 
 @pytest.mark.parametrize("path", PAGES, ids=rel)
