@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import re
+import symtable
 from itertools import zip_longest
 from pathlib import Path
 
@@ -150,6 +151,198 @@ def test_exercises_do_not_redefine_chapter_names(path):
         "an exercise cell redefines a name of the chapter; re-running the chapter's cell after it "
         "would use the learner's version. Give the exercise's names their own (e.g. my_...):\n"
         + "\n".join(problems)
+    )
+
+
+# --- a solution replaces its exercise's cells whole ---------------------------------------------
+
+_DIV_OPEN = re.compile(r"^(:{3,})\s*\{")
+_DIV_CLOSE = re.compile(r"^:{3,}\s*$")
+
+
+def exercise_cells(text: str) -> list[tuple[str, list[str], list[str]]]:
+    """(exercise heading, starter cells' sources, solution cells' sources) of a page's exercises.
+
+    A solution cell is a `{python}` cell inside a callout whose heading is "## Solution"; the
+    other `{python}` cells of the exercise, outside any callout, are its starter cells.
+    """
+    found: list[tuple[str, list[str], list[str]]] = []
+    divs: list[bool] = []  # one entry per open div: is it a Solution callout?
+    in_exercises, cell = False, None
+    for line in text.splitlines():
+        if cell is not None:
+            if line.startswith("```"):
+                (found[-1][2] if any(divs) else found[-1][1]).append("\n".join(cell))
+                cell = None
+            else:
+                cell.append(line)
+        elif _DIV_OPEN.match(line):
+            divs.append(False)
+        elif _DIV_CLOSE.match(line) and divs:
+            divs.pop()
+        elif divs and line.strip() == "## Solution":
+            divs[-1] = True  # a callout's title, not a section of the page
+        elif not divs and line.startswith("## "):
+            in_exercises = line[3:].strip().startswith(EXERCISES)
+        elif in_exercises and not divs and line.startswith("### "):
+            found.append((line[4:].strip(), [], []))
+        elif in_exercises and found and line.startswith("```{python}"):
+            cell = []
+    return found
+
+
+def partial_solutions(path: Path) -> list[str]:
+    """One line per name an exercise's starter defines and its solution does not."""
+    problems = []
+    for heading, starters, solutions in exercise_cells(path.read_text(encoding="utf-8")):
+        if not solutions:
+            continue
+        starter_names = set().union(*(top_level_definitions(s) for s in starters))
+        solution_names = set().union(*(top_level_definitions(s) for s in solutions))
+        for name in sorted(starter_names - solution_names):
+            problems.append(f"{rel(path)}, {heading!r}: the solution does not define {name!r}")
+    return problems
+
+
+def test_exercise_cells_are_read_as_starters_and_solutions():
+    text = (
+        "## Exercises\n\n### Exercise 1: one\n\n```{python}\ndef f():\n    return 0\n"
+        "g = 1\n```\n\n::: {.callout-tip collapse=\"true\"}\n## Hint\n\nno code\n:::\n\n"
+        "::: {.callout-tip collapse=\"true\"}\n## Solution\n\n```{python}\ndef f():\n"
+        "    return 1\n```\n:::\n\n## Meeting videos\n"
+    )
+    assert exercise_cells(text) == [
+        ("Exercise 1: one", ["def f():\n    return 0\ng = 1"], ["def f():\n    return 1"])
+    ]
+
+
+@pytest.mark.parametrize("path", PAGES, ids=rel)
+def test_each_solution_replaces_its_starter_whole(path):
+    problems = partial_solutions(path)
+    assert not problems, (
+        "a learner who pastes a solution over the exercise's cells loses names that the starter "
+        "defined and later cells read; give the solution every name its starter defines:\n"
+        + "\n".join(problems)
+    )
+
+
+# --- a cell run again later reads the names it read the first time ----------------------------
+
+
+def names_read(source: str) -> set[str]:
+    """Global names a cell reads that it does not bind at top level itself.
+
+    Both the cell's top level and the functions it defines count (a function reads its
+    globals when it is called); a name the cell binds at top level (assignment, def, import,
+    loop variable) is the cell's own: it sets it before it is used.
+    """
+    table = symtable.symtable(code_without_options(source), "<cell>", "exec")
+    own = {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()}
+    read = {s.get_name() for s in table.get_symbols() if s.is_referenced()}
+    scopes = list(table.get_children())
+    while scopes:
+        scope = scopes.pop()
+        scopes.extend(scope.get_children())
+        read |= {
+            s.get_name()
+            for s in scope.get_symbols()
+            if s.is_referenced() and s.is_global() and not s.is_declared_global()
+        }
+    return read - own
+
+
+class _Bindings(ast.NodeVisitor):
+    """Names a cell binds in its global scope, at any depth of its blocks: name -> line."""
+
+    def __init__(self) -> None:
+        self.found: dict[str, int] = {}
+
+    def _bind(self, name: str, line: int) -> None:
+        self.found.setdefault(name, line)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if not isinstance(node.ctx, ast.Load):
+            self._bind(node.id, node.lineno)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self._bind(node.name, node.lineno)  # its body is another scope
+
+    visit_AsyncFunctionDef = visit_ClassDef = visit_FunctionDef
+
+    def visit_alias(self, node: ast.alias) -> None:
+        self._bind((node.asname or node.name).split(".")[0], node.lineno)
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        pass  # parameters and comprehension variables are local to their own scope
+
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = visit_Lambda
+
+
+def global_bindings(source: str) -> dict[str, int]:
+    """Names a cell binds in its global scope, in loops and `with` blocks too: name -> line."""
+    visitor = _Bindings()
+    visitor.visit(ast.parse(code_without_options(source)))
+    return visitor.found
+
+
+def later_rebindings(path: Path) -> list[str]:
+    """One line per name a chapter cell reads from an earlier cell and a later cell rebinds.
+
+    Re-running the reading cell after the rebinding one (as members do, scrolling back during
+    a meeting) would compute with the later section's value, or fail on its shape.
+    """
+    text = path.read_text(encoding="utf-8")
+    cells = page_cells(path)
+    starts = [index for title, index in top_level_headings(cells) if title == EXERCISES]
+    body = [c for c in cells[: starts[0] if starts else len(cells)] if c["cell_type"] == "code"]
+    defined = [global_bindings(cell["source"]) for cell in body]
+    problems = []
+    for i, cell in enumerate(body):
+        earlier = set().union(*defined[:i]) if i else set()
+        for name in sorted(names_read(cell["source"]) & earlier):
+            for j in range(i + 1, len(body)):
+                if name in defined[j]:
+                    problems.append(
+                        f"{rel(path)}, line {_qmd_line(text, cell['source'])} reads {name!r}, "
+                        f"which line {_qmd_line(text, body[j]['source'], defined[j][name])} "
+                        "binds again"
+                    )
+                    break
+    return problems
+
+
+def test_names_read_are_those_the_cell_does_not_bind():
+    source = (
+        "import numpy as np\nfrom a import b as c\ny = f(x) + np.ones(1)\n"
+        "def g(v, *args, k=1):\n    w = v + W\n    return [u for u in args] + w\n"
+        "for i in range(n):\n    total = i\ntry:\n    pass\nexcept E as err:\n    print(err)\n"
+    )
+    assert names_read(source) == {"f", "x", "W", "range", "n", "E", "print"}
+    # a parameter of a function is not the global of the same name that top level reads
+    assert names_read("def loss(model):\n    return model\nprint(loss(model))") == {
+        "model",
+        "print",
+    }
+
+
+def test_a_later_rebinding_is_reported_with_both_lines(tmp_path):
+    page = tmp_path / "page.qmd"
+    page.write_text(
+        "---\ntitle: t\n---\n\n## One\n\n"
+        "```{python}\nW = 1\n```\n\n```{python}\nprint(W + 1)\n```\n\n"
+        "## Two\n\n```{python}\nW = 2\nV = 3\n```\n\n```{python}\nprint(V)\n```\n",
+        encoding="utf-8",
+    )
+    assert later_rebindings(page) == [f"{rel(page)}, line 12 reads 'W', which line 18 binds again"]
+
+
+@pytest.mark.parametrize("path", PAGES, ids=rel)
+def test_no_later_cell_rebinds_a_name_an_earlier_cell_reads(path):
+    problems = later_rebindings(path)
+    assert not problems, (
+        "a cell reads a name from an earlier section that a later section binds again; run "
+        "again later in a meeting, it would compute with the later value. Give each section "
+        "its own names:\n" + "\n".join(problems)
     )
 
 
