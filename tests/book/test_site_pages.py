@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import importlib
 import re
+import shutil
+import subprocess
 from itertools import pairwise
 from pathlib import Path, PurePosixPath
 
@@ -419,6 +421,57 @@ def test_footer_credits_mnist_as_its_licence_file_says():
     assert f"[{licence['name']}]({licence['url']})" in footer, (
         f"footer does not give MNIST's licence as [{licence['name']}]({licence['url']})"
     )
+
+
+# Quarto puts the footer on a page through its Markdown: it appends the footer's text to the
+# page's Markdown in hidden divs (Quarto 1.7's shape, below), Pandoc renders them with the page,
+# and Quarto then moves the rendered HTML into `<div class="footer-contents">`. When a filter drops
+# the divs, Quarto falls back to the raw text: the book's chapters, whose last section "Meeting
+# videos" book/meeting-videos.lua replaces, showed "Code under the [MIT licence](https://...)".
+ENVELOPES = """
+::: {{#quarto-navigation-envelope .hidden}}
+[{footer}]{{.hidden render-id="footer-left"}}
+:::
+
+::: {{#quarto-meta-markdown .hidden}}
+[Chapter]{{.hidden render-id="quarto-metatitle"}}
+:::
+"""
+LUA_FILTER = ROOT / "book" / "meeting-videos.lua"
+
+
+@pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc is not installed")
+@pytest.mark.parametrize("page", ["chapters/02-x.qmd", "glossary.qmd"])
+def test_footer_reaches_every_page_rendered_after_the_meeting_videos_filter(tmp_path, page):
+    footer = load_config()["book"]["page-footer"]["left"]
+    (tmp_path / "_meeting-videos").mkdir()
+    (tmp_path / "_meeting-videos" / "02-x.md").write_text("### Cohort 1\n\nFRESH\n")
+    text = "## Exercises\n\nText.\n\n## Meeting videos\n\nPlaceholder.\n"
+    if page == "glossary.qmd":
+        text = "## A\n\nA term.\n"
+    (tmp_path / page).parent.mkdir(exist_ok=True)
+    (tmp_path / page).write_text(text + ENVELOPES.format(footer=footer), encoding="utf-8")
+    result = subprocess.run(
+        ["pandoc", "--lua-filter", str(LUA_FILTER), "--wrap=none", "--to", "html", page],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    html = result.stdout
+    envelope = re.search(
+        r'<div id="quarto-navigation-envelope" class="hidden">(.*?)</div>', html, re.S
+    )
+    assert envelope, f"{page}: the filter dropped Quarto's footer envelope: {html}"
+    assert (
+        '<a href="https://github.com/backprop-bookclub/pybackprop/blob/main/LICENSE">'
+        in (envelope[1])
+    ), envelope[1]
+    assert "](" not in envelope[1], f"{page}: raw Markdown in the footer: {envelope[1]}"
+    assert 'id="quarto-meta-markdown"' in html
+    if page.startswith("chapters/"):
+        assert "FRESH" in html and "Placeholder" not in html
 
 
 # --- what readers tripped over on the rendered pages -------------------------------------------
