@@ -499,3 +499,68 @@ def test_home_page_subtitle_is_not_the_author():
         "_quarto.yml: the home page shows subtitle and author one above the other: "
         "the subtitle should say what the book is"
     )
+
+
+# --- the landing page starts readers -------------------------------------------------------------
+
+_BUTTON = re.compile(r"\[(?P<text>[^\]]+)\]\((?P<target>[^)\s]+)\)\{(?P<attrs>[^}]*\.btn\b[^}]*)\}")
+
+
+def home_top() -> str:
+    """The home page from its title to its first section."""
+    body = read(HOME).split("\n## ", 1)[0]
+    return body[body.index("# Welcome") :]
+
+
+def test_home_page_opens_with_start_reading_and_colab_then_where_to_start():
+    buttons = {m["text"]: m["target"] for m in _BUTTON.finditer(home_top())}
+    first = numbered_chapters()[1]
+    stem = PurePosixPath(first).stem
+    repo = load_config()["book"]["repo-url"].removeprefix("https://github.com/").rstrip("/")
+    assert buttons.get("Start reading") == first, buttons
+    assert buttons.get("Open in Colab") == (
+        f"https://colab.research.google.com/github/{repo}/blob/notebooks/{stem}.ipynb"
+    ), buttons
+    sections = [title for level, title, _ in headings(HOME) if level == 2]
+    assert sections[0] == "Where to start", sections
+
+
+def test_home_page_shows_a_player_step_drawn_by_the_package():
+    cells = re.findall(r"```\{python\}\n(.*?)```", read(HOME), re.DOTALL)
+    assert any("step_backward(" in cell and "#| echo: false" in cell for cell in cells), cells
+
+
+# Quarto's furniture above a page's text: the navbar and the title block ("Welcome"), about 150
+# px at 1400 px and 200 px on a phone (where the title is larger relative to the screen), under
+# which the text begins; the fold is a laptop's 800 px and a phone's 740 px of viewport.
+FOLD = {1400: (150, 800), 400: (200, 740)}
+
+
+@pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc is not installed")
+@pytest.mark.parametrize("width", sorted(FOLD))
+def test_start_buttons_are_above_the_fold(browser, width):
+    from tests.book.test_stylesheet import book_css
+
+    html = subprocess.run(
+        ["pandoc", "--from", "markdown", "--to", "html"],
+        input=home_top(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    above, fold = FOLD[width]
+    column = min(width - 24, 749)
+    page = browser.new_page(viewport={"width": width, "height": fold})
+    page.set_content(
+        "<!doctype html><html><head><style>body { margin: 0; font: 17px/1.5 sans-serif; }"
+        f"main {{ width: {column}px; margin: {above}px auto 0; }} h1 {{ font-size: 2.2rem; }}"
+        ".btn { display: inline-block; padding: 0.375rem 0.75rem; border: 1px solid; }</style>"
+        f"<style>{book_css('light')}</style></head><body>"
+        f'<main id="quarto-document-content">{html}</main></body></html>'
+    )
+    bottoms = page.evaluate(
+        "() => [...document.querySelectorAll('a.btn')].map((a) => a.getBoundingClientRect().bottom)"
+    )
+    page.close()
+    assert len(bottoms) == 2 and max(bottoms) <= fold, f"at {width} px: {bottoms} > {fold}"

@@ -9,8 +9,9 @@ letter, white table rows), adds the rules sections of `book/theme/*.scss`, and m
 result in headless Chromium at 360, 400, 749, 1400 and 1600 px: also a code cell (no line of code
 wraps; it scrolls in its box), printed tables (they keep their rows), Markdown tables (they fit
 or scroll with a visible cue, and no word breaks), Quarto's captions, title block, breadcrumbs
-and navigation (contrast), and a figure in the dark theme (it takes the page's background). Each check also runs without
-the book's rules, where it must fail: that is what shows it measures something.
+and navigation (contrast), a figure in the dark theme (it takes the page's background), and
+the how-to-run box on a phone. Each check also runs without the book's rules, where it must
+fail: that is what shows it measures something.
 
 The rules sections are plain CSS (no Sass variables), so they are loaded as they are.
 """
@@ -131,6 +132,16 @@ BODY = f"""
   </div></li>
 </ul></div></nav>
 <main class="content" id="quarto-document-content">
+  <div class="callout callout-style-simple callout-note" id="run-box"><div
+    class="callout-body d-flex">
+    <div class="callout-icon-container"><i class="callout-icon"></i></div>
+    <div class="callout-body-container"><p><strong>Run this chapter live:</strong> <a
+      href="#">open it in Colab</a> or <a href="#">download it as a notebook</a>; its first cell
+      installs what it needs. To run cells elsewhere, copy them with the button at their top
+      right after <code>pip install "pybackprop[book]"</code> (for changes not released yet:
+      <code>pip install "pybackprop[book] @ git+https://github.com/backprop-bookclub/pybackprop"</code
+      >).
+    </p></div></div></div>
   <p>Text with <code>History.plot()</code> and a link <a href="#"><code>nn.Linear</code></a>.</p>
   <div class="cell"><div class="cell-output-display">
     <div class="quarto-figure quarto-figure-center"><figure class="figure">
@@ -737,3 +748,33 @@ def test_the_step_marks_only_tabular_outputs_and_the_build_runs_it(tmp_path, mon
     assert f"<pre><code>{prose}</code>" in marked
     project = yaml.safe_load((ROOT / "_quarto.yml").read_text(encoding="utf-8"))["project"]
     assert "book/output_layout.py" in project["post-render"]
+
+
+# --- the how-to-run box at the top of each chapter, on a phone -----------------------------------
+
+RUN_BOX = """() => {
+  const box = document.querySelector("#run-box");
+  const icon = box.querySelector(".callout-icon-container").getBoundingClientRect();
+  return {
+    right: box.getBoundingClientRect().right,
+    mainRight: document.querySelector("main").getBoundingClientRect().right,
+    iconWidth: icon.width,
+    codeLines: [...box.querySelectorAll("code")].map((c) => c.getClientRects().length),
+  };
+}"""
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_run_box_on_a_phone_gives_each_command_a_line_of_its_own(browser, theme):
+    page = open_page(browser, 400, theme)
+    m = page.evaluate(RUN_BOX)
+    page.close()
+    assert m["codeLines"] == [1, 1], f"a pip command is broken across lines: {m}"
+    assert m["iconWidth"] == 0 and m["right"] <= m["mainRight"] + 0.5, m
+
+
+def test_without_the_book_rules_the_run_box_breaks_its_commands(browser):
+    page = open_page(browser, 400, with_book=False)
+    m = page.evaluate(RUN_BOX)
+    page.close()
+    assert max(m["codeLines"]) > 1 and m["iconWidth"] > 0, m
