@@ -5,7 +5,8 @@
 -- listing into _meeting-videos/, from videos/. This filter, which Quarto runs on every page
 -- whether its cells ran or were replayed from _freeze/, swaps that markdown in:
 --   * in a chapter, everything under the "## Meeting videos" heading (up to the next heading of
---     level 2 or above: the chapter's one-line placeholder) becomes _meeting-videos/<chapter>.md;
+--     level 2 or above, or Quarto's hidden envelopes after the text: the chapter's one-line
+--     placeholder) becomes _meeting-videos/<chapter>.md;
 --   * on the Videos page, the div #cohort-recordings becomes _meeting-videos/videos.md.
 -- Without the folder (a render that skipped the pre-render step) the placeholders stay.
 
@@ -47,11 +48,22 @@ local function is_videos_heading(block)
       or pandoc.utils.stringify(block.content) == "Meeting videos")
 end
 
+-- Quarto appends its own machinery to every page's markdown as hidden divs after the text:
+-- #quarto-navigation-envelope (the page footer, sidebar and breadcrumbs as Markdown, which
+-- Pandoc renders and Quarto then moves into the page template), #quarto-meta-markdown, ... Since
+-- "Meeting videos" is a chapter's last section, those divs follow it: skipping them with the
+-- placeholder left Quarto nothing rendered to move, and it fell back to the footer's raw
+-- Markdown ("Code under the [MIT licence](https://...)") on every chapter, and on no other page.
+local function is_quarto_envelope(block)
+  return block.t == "Div" and block.classes:includes("hidden")
+    and block.identifier:match("^quarto%-") ~= nil
+end
+
 local function replace_section(blocks, fresh)
   local result = pandoc.List()
   local skipping = false
   for _, block in ipairs(blocks) do
-    if skipping and block.t == "Header" and block.level <= 2 then
+    if skipping and ((block.t == "Header" and block.level <= 2) or is_quarto_envelope(block)) then
       skipping = false
     end
     if not skipping then

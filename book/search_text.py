@@ -4,7 +4,10 @@ Quarto's search index holds each section's text as the page has it before MathJa
 result showed `\\(\\mathrm{relu}(x-c_j)\\)` where the page shows relu(x - c_j). This
 `post-render` step rewrites the inline and display math of every record as plain text
 (`\\mathrm{relu}(x-c_j)` -> `relu(x-c_j)`, `\\partial L / \\partial x` -> `∂L / ∂x`); the
-pages themselves are not touched. Only the standard library, so any Python runs it.
+pages themselves are not touched. It also drops the text of graph drawings: the step players
+draw their graphs as inline SVG, whose node labels Quarto indexed as if they were prose
+("y data 0.2500 grad 0.0000 * z data 0.5000 ..."), so a search for "grad" listed every
+drawing. Only the standard library, so any Python runs it.
 """
 
 from __future__ import annotations
@@ -67,6 +70,13 @@ _WRAPPER = re.compile(
 _FRAC = re.compile(r"\\[dt]?frac\{([^{}]*)\}\{([^{}]*)\}")
 _COMMAND = re.compile(r"\\([A-Za-z]+)")
 
+# A node of a drawn graph reads "<label> data <number> grad <number>"; between nodes stand the
+# operation nodes' labels (*, +, exp, tanh, **-1, ...). A run of them is a drawing, not prose.
+_NUMBER = r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?"
+_NODE = rf"(?:\S{{1,16}}\s+)?data\s+{_NUMBER}\s+grad\s+{_NUMBER}"
+_OP = r"(?:[-+*/·×]|\*\*\s*-?\d+(?:\.\d+)?|exp|log|tanh|relu|ReLU|sigmoid)"
+_DRAWING = re.compile(rf"\s*(?:{_OP}\s+)*{_NODE}(?:\s+(?:{_OP}\s+)*{_NODE})*(?:\s+{_OP}(?!\S))*")
+
 
 def tex_to_text(tex: str) -> str:
     """Readable plain text for a TeX formula (what a reader would type, not a typesetting)."""
@@ -88,6 +98,11 @@ def readable(text: str) -> str:
     return _MATH.sub(lambda m: tex_to_text(m["inline"] or m["display"] or ""), text)
 
 
+def without_drawings(text: str) -> str:
+    """`text` without the node labels of drawn graphs ("x data 2.0000 grad 0.0000 ...")."""
+    return _DRAWING.sub("", text)
+
+
 def rewrite_index(path: Path) -> int:
     """Rewrite the records of a Quarto `search.json` in place; return how many changed."""
     records = json.loads(path.read_text(encoding="utf-8"))
@@ -95,8 +110,12 @@ def rewrite_index(path: Path) -> int:
     for record in records:
         for key in ("text", "title", "section"):
             value = record.get(key)
-            if isinstance(value, str) and _MATH.search(value):
-                record[key] = readable(value)
+            if not isinstance(value, str):
+                continue
+            new = readable(value) if _MATH.search(value) else value
+            new = without_drawings(new) if key == "text" else new
+            if new != value:
+                record[key] = new
                 changed += 1
     path.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
     return changed
@@ -107,7 +126,7 @@ def main() -> int:
     index = out_dir / "search.json"
     if not index.exists():  # a render of single pages writes no index
         return 0
-    print(f"search index: made the math of {rewrite_index(index)} fields readable")
+    print(f"search index: made {rewrite_index(index)} fields readable (math as text, no drawings)")
     return 0
 
 

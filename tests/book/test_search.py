@@ -64,3 +64,38 @@ def test_a_render_without_an_index_is_left_alone(tmp_path, monkeypatch):
     monkeypatch.setenv("QUARTO_PROJECT_OUTPUT_DIR", str(tmp_path))
     assert search_text.main() == 0
     assert not (tmp_path / "search.json").exists()
+
+
+# The text of a step player's drawing as Quarto indexed it from the inline SVG (ch 3).
+DRAWING = (
+    "y data 0.2500 grad 0.0000 x data 2.0000 grad 0.0000 * z data 0.5000 grad 0.0000 exp log "
+    "b data 1.6487 grad 0.0000 a data -0.6931 grad 1.0000 + h data 0.9556 grad 1.0000"
+)
+
+
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        (
+            f"Each step passes the gradient back. {DRAWING} Reset Previous",
+            "Each step passes the gradient back. Reset Previous",
+        ),
+        (f"{DRAWING} ** -1 w data 1e-05 grad -2.5e+03", ""),
+        (
+            "Every Value keeps its data and its grad: data 2 is the value.",
+            "Every Value keeps its data and its grad: data 2 is the value.",
+        ),
+    ],
+)
+def test_graph_drawings_leave_the_index_and_prose_stays(text, kept):
+    assert search_text.without_drawings(text) == kept
+
+
+def test_the_index_loses_drawings_but_keeps_the_section(tmp_path):
+    records = [{"objectID": "p", "section": "Step by step", "text": f"Before. {DRAWING} After."}]
+    index = tmp_path / "search.json"
+    index.write_text(json.dumps(records), encoding="utf-8")
+    assert search_text.rewrite_index(index) == 1
+    after = json.loads(index.read_text(encoding="utf-8"))[0]
+    assert after["text"] == "Before. After." and after["section"] == "Step by step"
+    assert "grad 0.0000" not in index.read_text(encoding="utf-8")

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import importlib
 import re
+import shutil
+import subprocess
 from itertools import pairwise
 from pathlib import Path, PurePosixPath
 
@@ -421,6 +423,57 @@ def test_footer_credits_mnist_as_its_licence_file_says():
     )
 
 
+# Quarto puts the footer on a page through its Markdown: it appends the footer's text to the
+# page's Markdown in hidden divs (Quarto 1.7's shape, below), Pandoc renders them with the page,
+# and Quarto then moves the rendered HTML into `<div class="footer-contents">`. When a filter drops
+# the divs, Quarto falls back to the raw text: the book's chapters, whose last section "Meeting
+# videos" book/meeting-videos.lua replaces, showed "Code under the [MIT licence](https://...)".
+ENVELOPES = """
+::: {{#quarto-navigation-envelope .hidden}}
+[{footer}]{{.hidden render-id="footer-left"}}
+:::
+
+::: {{#quarto-meta-markdown .hidden}}
+[Chapter]{{.hidden render-id="quarto-metatitle"}}
+:::
+"""
+LUA_FILTER = ROOT / "book" / "meeting-videos.lua"
+
+
+@pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc is not installed")
+@pytest.mark.parametrize("page", ["chapters/02-x.qmd", "glossary.qmd"])
+def test_footer_reaches_every_page_rendered_after_the_meeting_videos_filter(tmp_path, page):
+    footer = load_config()["book"]["page-footer"]["left"]
+    (tmp_path / "_meeting-videos").mkdir()
+    (tmp_path / "_meeting-videos" / "02-x.md").write_text("### Cohort 1\n\nFRESH\n")
+    text = "## Exercises\n\nText.\n\n## Meeting videos\n\nPlaceholder.\n"
+    if page == "glossary.qmd":
+        text = "## A\n\nA term.\n"
+    (tmp_path / page).parent.mkdir(exist_ok=True)
+    (tmp_path / page).write_text(text + ENVELOPES.format(footer=footer), encoding="utf-8")
+    result = subprocess.run(
+        ["pandoc", "--lua-filter", str(LUA_FILTER), "--wrap=none", "--to", "html", page],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    html = result.stdout
+    envelope = re.search(
+        r'<div id="quarto-navigation-envelope" class="hidden">(.*?)</div>', html, re.S
+    )
+    assert envelope, f"{page}: the filter dropped Quarto's footer envelope: {html}"
+    assert (
+        '<a href="https://github.com/backprop-bookclub/pybackprop/blob/main/LICENSE">'
+        in (envelope[1])
+    ), envelope[1]
+    assert "](" not in envelope[1], f"{page}: raw Markdown in the footer: {envelope[1]}"
+    assert 'id="quarto-meta-markdown"' in html
+    if page.startswith("chapters/"):
+        assert "FRESH" in html and "Placeholder" not in html
+
+
 # --- what readers tripped over on the rendered pages -------------------------------------------
 
 
@@ -446,3 +499,68 @@ def test_home_page_subtitle_is_not_the_author():
         "_quarto.yml: the home page shows subtitle and author one above the other: "
         "the subtitle should say what the book is"
     )
+
+
+# --- the landing page starts readers -------------------------------------------------------------
+
+_BUTTON = re.compile(r"\[(?P<text>[^\]]+)\]\((?P<target>[^)\s]+)\)\{(?P<attrs>[^}]*\.btn\b[^}]*)\}")
+
+
+def home_top() -> str:
+    """The home page from its title to its first section."""
+    body = read(HOME).split("\n## ", 1)[0]
+    return body[body.index("# Welcome") :]
+
+
+def test_home_page_opens_with_start_reading_and_colab_then_where_to_start():
+    buttons = {m["text"]: m["target"] for m in _BUTTON.finditer(home_top())}
+    first = numbered_chapters()[1]
+    stem = PurePosixPath(first).stem
+    repo = load_config()["book"]["repo-url"].removeprefix("https://github.com/").rstrip("/")
+    assert buttons.get("Start reading") == first, buttons
+    assert buttons.get("Open in Colab") == (
+        f"https://colab.research.google.com/github/{repo}/blob/notebooks/{stem}.ipynb"
+    ), buttons
+    sections = [title for level, title, _ in headings(HOME) if level == 2]
+    assert sections[0] == "Where to start", sections
+
+
+def test_home_page_shows_a_player_step_drawn_by_the_package():
+    cells = re.findall(r"```\{python\}\n(.*?)```", read(HOME), re.DOTALL)
+    assert any("step_backward(" in cell and "#| echo: false" in cell for cell in cells), cells
+
+
+# Quarto's furniture above a page's text: the navbar and the title block ("Welcome"), about 150
+# px at 1400 px and 200 px on a phone (where the title is larger relative to the screen), under
+# which the text begins; the fold is a laptop's 800 px and a phone's 740 px of viewport.
+FOLD = {1400: (150, 800), 400: (200, 740)}
+
+
+@pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc is not installed")
+@pytest.mark.parametrize("width", sorted(FOLD))
+def test_start_buttons_are_above_the_fold(browser, width):
+    from tests.book.test_stylesheet import book_css
+
+    html = subprocess.run(
+        ["pandoc", "--from", "markdown", "--to", "html"],
+        input=home_top(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    above, fold = FOLD[width]
+    column = min(width - 24, 749)
+    page = browser.new_page(viewport={"width": width, "height": fold})
+    page.set_content(
+        "<!doctype html><html><head><style>body { margin: 0; font: 17px/1.5 sans-serif; }"
+        f"main {{ width: {column}px; margin: {above}px auto 0; }} h1 {{ font-size: 2.2rem; }}"
+        ".btn { display: inline-block; padding: 0.375rem 0.75rem; border: 1px solid; }</style>"
+        f"<style>{book_css('light')}</style></head><body>"
+        f'<main id="quarto-document-content">{html}</main></body></html>'
+    )
+    bottoms = page.evaluate(
+        "() => [...document.querySelectorAll('a.btn')].map((a) => a.getBoundingClientRect().bottom)"
+    )
+    page.close()
+    assert len(bottoms) == 2 and max(bottoms) <= fold, f"at {width} px: {bottoms} > {fold}"
