@@ -252,7 +252,28 @@ def panel(ax: Axes) -> str:
 class Explorable(Page):
     """An explorable figure: shown in Jupyter and the book, saved as a page with ``save``.
 
-    ``data`` holds the numbers it embeds (rounded to what is drawn); ``title`` names it.
+    Made by the functions of ``pybackprop.explore``, not by hand.
+
+    Parameters
+    ----------
+    title : str
+        Its name, the saved page's title.
+    panels : sequence of Axes
+        The SVG panels.
+    legend : sequence of (str, str)
+        The CSS classes and the text of each legend entry.
+    controls : sequence of Slider, Choice or Toggle
+        The sliders, radio groups and buttons.
+    data : dict
+        The numbers it embeds (rounded to what is drawn), as JSON.
+    draw : str
+        The JavaScript ``function (fig, data, v)`` that redraws and returns the live line.
+
+    Examples
+    --------
+    >>> from pybackprop import explore
+    >>> explore.relu_pieces()
+    <Explorable: ReLU pieces against the curve>
     """
 
     title: str

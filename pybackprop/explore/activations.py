@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from .. import nn
@@ -39,7 +41,7 @@ def activations_by_init(
     depth: int = 20,
     width: int = 64,
     rows: int = 128,
-    stds: np.ndarray = np.geomspace(0.01, 1.0, 21),
+    stds: Sequence[float] = tuple(np.geomspace(0.01, 1.0, 21)),
     seed: int = 0,
 ) -> Explorable:
     """Chapter 10's explorable figure: weight scale and inputs against activation statistics.

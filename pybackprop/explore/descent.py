@@ -254,9 +254,11 @@ def moons_training(
     try:
         for k in range(steps + 1):
             scores = [model(list(xi)) for xi in x.tolist()]
-            hinge = sum((1 - yi * s).relu() for yi, s in zip(signs_y, scores)) / len(x)
+            hinge = sum((1 - yi * s).relu() for yi, s in zip(signs_y, scores, strict=True)) / len(x)
             loss = hinge + alpha * sum(p * p for p in model.parameters())
-            acc = float(np.mean([(s.data > 0) == (yi > 0) for s, yi in zip(scores, signs_y)]))
+            acc = float(
+                np.mean([(s.data > 0) == (yi > 0) for s, yi in zip(scores, signs_y, strict=True)])
+            )
             on = (_array_model(model)(points)[:, 0] > 0).astype(np.uint8)
             signs.append(np.packbits(on).tobytes().hex()[: (grid * grid + 3) // 4])
             losses.append(loss.data)

@@ -66,7 +66,8 @@ def relu_sum(
     --------
     >>> import numpy as np
     >>> from pybackprop.explore import relu_sum
-    >>> relu_sum(np.array([-1.0, 1.0, 3.0]), -2.0, 1.0, np.array([0.0, 1.0]), np.array([-0.5, -0.5]))
+    >>> x, kinks, slopes = np.array([-1.0, 1.0, 3.0]), np.array([0.0, 1.0]), np.array([-0.5, -0.5])
+    >>> relu_sum(x, -2.0, 1.0, kinks, slopes)
     array([-3. , -1.5, -1.5])
     """
     total = b + w * np.asarray(x, dtype=np.float64)
@@ -109,7 +110,7 @@ def relu_pieces(pieces: int = 3, n: int = 81) -> Explorable:
     >>> from pybackprop import explore
     >>> fig = explore.relu_pieces()
     >>> fig.data["fit"]["kinks"], round(fig.data["fit"]["mse"], 4)
-    ([0.0, 1.0, 2.0], 0.0231)
+    ([0.0, 1.0, 2.0], 0.0059)
     """
     if not (isinstance(pieces, int) and 1 <= pieces <= 5):
         raise ValueError(f"pieces must be an integer from 1 to 5; got {pieces!r}")
