@@ -60,7 +60,7 @@ def activations_by_init(
         The width of every layer.
     rows : int, default 128
         How many training images go through.
-    stds : (m,)
+    stds : sequence of float of length m
         The naive weight stds the slider offers, positive.
     seed : int, default 0
         The seed of the weights (the same draws for every setting).

@@ -64,9 +64,9 @@ def learning_rate_1d(
 
     Parameters
     ----------
-    targets : (n,)
+    targets : sequence of float of length n
         The numbers c is compared with; the minimum is at their mean.
-    lrs : (m,)
+    lrs : sequence of float of length m
         The learning rates the slider offers, positive.
     steps : int, default 12
         The steps of each run, at least 2.
@@ -199,9 +199,9 @@ def moons_training(
 
     Parameters
     ----------
-    x : (n, 2)
+    x : np.ndarray of shape (n, 2)
         The points.
-    y : (n,)
+    y : np.ndarray of shape (n,)
         Their classes, 0 or 1.
     steps : int, default 40
         The training steps, at least 1.
@@ -209,7 +209,7 @@ def moons_training(
         The hidden layers' widths.
     alpha : float, default 1e-4
         The weight of the L2 penalty.
-    lr : (float, float), default (1.0, 0.1)
+    lr : tuple of two floats, default (1.0, 0.1)
         The learning rate at step 0 and the one it falls towards.
     rng : int, default 1
         The seed of the MLP's weights.

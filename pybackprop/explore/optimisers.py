@@ -62,9 +62,9 @@ def valley_optimisers(
 
     Parameters
     ----------
-    curvature : (2,)
+    curvature : sequence of two floats
         The loss's curvature along w0 and w1, positive.
-    start : (2,)
+    start : sequence of two floats
         Where every path starts.
     steps : int, default 40
         The steps of each path, at least 1.

@@ -50,11 +50,11 @@ def relu_sum(
 
     Parameters
     ----------
-    x : (n,)
+    x : np.ndarray of shape (n,)
         Where to evaluate it.
     b, w : float
         The line's intercept and slope.
-    kinks, slopes : (k,)
+    kinks, slopes : np.ndarray of shape (k,)
         Each piece's kink and change of slope.
 
     Returns
