@@ -6,7 +6,8 @@ script and scoped CSS (nothing fetched from anywhere). The drawing's parts that 
 elements with the ids ``<player id>-<name>``: a step highlights some of them (``pbp-on``) and
 sets the text of the ``.pbp-grad`` element inside others (``pbp-new``).
 
-``Player`` is the base class of both players: it holds the one ``_repr_html_`` and ``save``.
+``Player`` is the base class of both players: it holds the one ``_repr_html_``; its base
+``Page`` holds ``save``, which the explorable figures (``pybackprop.explore``) share.
 """
 
 from __future__ import annotations
@@ -119,14 +120,48 @@ class Frames:
     note: str | None = None  # an optional line under the player
 
 
-class Player:
+class Page:
+    """Base of every figure shown as HTML (players, explorable figures): saved as a page.
+
+    A subclass sets ``title`` and implements ``_repr_html_``, which Jupyter and the book show.
+    """
+
+    title: str
+
+    def _repr_html_(self) -> str:
+        raise NotImplementedError(f"{type(self).__name__} must implement _repr_html_()")
+
+    def save(self, path: str | Path) -> Path:
+        """Write the figure as a standalone HTML page (no network needed to open it).
+
+        Parameters
+        ----------
+        path : str or Path
+            Where to write the page, e.g. ``"backward.html"``.
+
+        Returns
+        -------
+        Path
+            The path written.
+        """
+        path = Path(path)
+        title = html.escape(self.title)
+        path.write_text(
+            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{title}</title><style>{PAGE_CSS}</style></head>\n<body>\n"
+            f"<h1>{title}</h1>\n{self._repr_html_()}\n</body></html>\n",
+            encoding="utf-8",
+        )
+        return path
+
+
+class Player(Page):
     """Base of the step-by-step players: shown in Jupyter and the book, saved as a page.
 
     A subclass sets ``title`` and implements ``_frames(pid)``; this class wraps the drawing in
     the one HTML shell all players share.
     """
-
-    title: str
 
     def _frames(self, pid: str) -> Frames:
         """The drawing and the steps, for a player whose id is pid."""
@@ -157,27 +192,3 @@ class Player:
 <script type="application/json" class="pbp-data">{data}</script>
 <script>{JS}("{pid}");</script>
 </div>"""
-
-    def save(self, path: str | Path) -> Path:
-        """Write the player as a standalone HTML page (no network needed to open it).
-
-        Parameters
-        ----------
-        path : str or Path
-            Where to write the page, e.g. ``"backward.html"``.
-
-        Returns
-        -------
-        Path
-            The path written.
-        """
-        path = Path(path)
-        title = html.escape(self.title)
-        path.write_text(
-            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{title}</title><style>{PAGE_CSS}</style></head>\n<body>\n"
-            f"<h1>{title}</h1>\n{self._repr_html_()}\n</body></html>\n",
-            encoding="utf-8",
-        )
-        return path

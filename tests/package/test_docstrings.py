@@ -47,6 +47,7 @@ PUBLIC_MODULES = [
     "pybackprop.data",
     "pybackprop.gradcheck",
     "pybackprop.exercises",
+    "pybackprop.explore",
     "pybackprop",
 ]
 PACKAGE_DIR = Path(pybackprop.__file__).parent

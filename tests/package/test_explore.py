@@ -1,0 +1,135 @@
+"""The explorable figures' numbers (pybackprop.explore), without a browser.
+
+The optimiser paths are pybackprop.optim's, compared with torch.optim in float64; the moons
+figure's plane, scored by array layers, is the scalar MLP's; the activation statistics are
+those of the layers rebuilt by hand; and each function refuses bad input naming it.
+"""
+
+import numpy as np
+import pytest
+
+from pybackprop import MLP, explore, nn
+from pybackprop.data import load_mnist, make_moons, mean_std
+from pybackprop.explore.descent import _array_model
+from pybackprop.explore.optimisers import _path
+
+torch = pytest.importorskip("torch")
+CURVATURE, START = np.array([0.5, 20.0]), np.array([-4.5, 1.0])
+
+
+def torch_path(kind, lr, momentum=0.0, betas=(0.9, 0.999), steps=40):
+    w = torch.tensor(START, requires_grad=True)
+    opt = (
+        torch.optim.Adam([w], lr=lr, betas=betas)
+        if kind == "adam"
+        else torch.optim.SGD([w], lr=lr, momentum=momentum)
+    )
+    path = [w.detach().numpy().copy()]
+    for _ in range(steps):
+        (0.5 * (torch.from_numpy(CURVATURE) * w**2).sum()).backward()
+        opt.step()
+        opt.zero_grad()
+        path.append(w.detach().numpy().copy())
+    return np.array(path)
+
+
+@pytest.mark.parametrize(
+    "kind, lr, momentum, betas",
+    [
+        ("sgd", 0.09, 0.0, None),
+        ("sgd", 0.12, 0.0, None),  # diverges
+        ("sgd", 0.04, 0.8, None),
+        ("sgd", 0.1, 0.95, None),
+        ("adam", 0.3, 0.0, (0.9, 0.999)),
+        ("adam", 0.5, 0.0, (0.0, 0.9)),
+        ("adam", 0.05, 0.0, (0.95, 0.99)),
+    ],
+)
+def test_valley_paths_are_torch_optims(kind, lr, momentum, betas):
+    ours = _path(kind, lr, momentum, betas or (0.9, 0.999), CURVATURE, START, 40)
+    theirs = torch_path(kind, lr, momentum, betas or (0.9, 0.999))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14)
+
+
+def test_valley_figure_embeds_the_paths_in_thousandths():
+    fig = explore.valley_optimisers()
+    grids = fig.data["grids"]
+    i, j = grids["lr"].index(0.04), grids["momentum"].index(0.8)
+    embedded = np.array(fig.data["momentum"][i][j]["w"]).reshape(-1, 2) / 1000
+    np.testing.assert_allclose(embedded, torch_path("sgd", 0.04, 0.8), atol=5e-4 + 1e-12)
+    a, b1, b2 = grids["adam_lr"].index(0.3), grids["beta1"].index(0.9), grids["beta2"].index(0.999)
+    embedded = np.array(fig.data["adam"][a][b1][b2]["w"]).reshape(-1, 2) / 1000
+    np.testing.assert_allclose(embedded, torch_path("adam", 0.3), atol=5e-4 + 1e-12)
+    assert len(fig._repr_html_()) < 300_000
+
+
+def test_relu_pieces_fit_is_least_squares_and_relu_sum_the_formula():
+    fig = explore.relu_pieces()
+    x, y = np.array(fig.data["x"]), np.array(fig.data["y"])
+    b, w, *a = fig.data["fit"]["params"]
+    kinks = np.array(fig.data["fit"]["kinks"])
+    by_formula = b + w * x + sum(ai * np.maximum(x - c, 0) for ai, c in zip(a, kinks, strict=True))
+    np.testing.assert_allclose(explore.relu_sum(x, b, w, kinks, np.array(a)), by_formula)
+    X = np.column_stack([np.ones_like(x), x, np.maximum(x[:, None] - kinks, 0)])
+    normal = np.linalg.solve(X.T @ X, X.T @ y)  # the normal equations' solution
+    np.testing.assert_allclose(fig.data["fit"]["params"], normal, rtol=1e-9)
+    assert fig.data["fit"]["mse"] == pytest.approx(np.mean((by_formula - y) ** 2), rel=1e-12)
+
+
+def test_learning_rate_runs_are_gradient_descent_on_the_mse():
+    targets = np.array([3.0, -0.5, 2.0, 7.0])
+    fig = explore.learning_rate_1d(targets, lrs=[0.25, 0.75, 1.1])
+    for lr, run, word in zip(
+        [0.25, 0.75, 1.1], fig.data["runs"], ["creeps", "overshoots", "diverges"], strict=True
+    ):
+        c, expect = 0.0, []
+        for _ in range(13):
+            expect.append(c)
+            c -= lr * 2 * np.mean(c - targets)
+        np.testing.assert_allclose(run["c"], expect, rtol=1e-4, atol=1e-12)
+        assert word in run["text"]
+
+
+def test_moons_plane_is_the_scalar_mlps_sign():
+    x, y = make_moons(20, noise=0.1, rng=1)
+    fig = explore.moons_training(x, y, steps=2, hidden=(4,), grid=6)
+    model = MLP(2, [4, 1], rng=1)  # the start of training: step 0
+    g = fig.data["grid"]
+    gx, gy = g["x0"] + g["dx"] * np.arange(6), g["y0"] + g["dy"] * np.arange(6)
+    points = np.column_stack([np.tile(gx, 6), np.repeat(gy, 6)])
+    scalar = np.array([model(list(p)).data for p in points])
+    np.testing.assert_allclose(_array_model(model)(points)[:, 0], scalar, rtol=1e-12, atol=1e-14)
+    bits = "".join(f"{int(h, 16):04b}" for h in fig.data["signs"][0])[:36]
+    assert bits == "".join("1" if s > 0 else "0" for s in scalar)
+    assert len(fig.data["loss"]) == 3 and fig.data["loss"][-1] < fig.data["loss"][0]
+
+
+def test_activation_statistics_are_the_layers():
+    fig = explore.activations_by_init(depth=3, width=8, rows=16, stds=[0.5])
+    x = load_mnist()[0][:16].astype(np.float64)
+    mean, std = mean_std(load_mnist()[0])
+    h = (x - mean) / std
+    rng = np.random.default_rng(0)
+    stds = []
+    for i in range(3):
+        layer = nn.Linear(784 if i == 0 else 8, 8, bias=False, rng=rng, dtype=np.float64)
+        h = np.maximum(h @ layer.weight.data, 0)
+        stds.append(np.log10(h.std()))
+    np.testing.assert_allclose(fig.data["kaiming"][1]["std"], stds, atol=5e-4 + 1e-9)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: explore.relu_pieces(pieces=0), "pieces must be an integer from 1 to 5; got 0"),
+        (lambda: explore.relu_pieces(n=1), "n must be an integer of at least 2; got 1"),
+        (lambda: explore.learning_rate_1d([1.0], lrs=[-0.1]), r"positive learning rates"),
+        (lambda: explore.moons_training(np.zeros((4, 3)), np.zeros(4)), r"x \(4, 3\)"),
+        (lambda: explore.moons_training(np.zeros((4, 2)), np.full(4, 2)), r"values \[2\]"),
+        (lambda: explore.activations_by_init(depth=1), "depth >= 2"),
+        (lambda: explore.valley_optimisers(start=(1.0,)), r"\(1,\)"),
+    ],
+)
+def test_bad_settings_are_refused_naming_them(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
