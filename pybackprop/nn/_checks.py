@@ -83,12 +83,12 @@ def scalar(x, fn: str, arg: str) -> float:
     return float(a)
 
 
-def labels(target, n: int, n_classes: int, fn: str) -> np.ndarray:
+def labels(target, n: int, n_classes: int, fn: str, arg: str = "target") -> np.ndarray:
     """`target` as integer class indices of shape (n,) in [0, n_classes), or a clear error."""
     target = np.asarray(target)
     if target.shape != (n,):
         raise ValueError(
-            f"{fn} expects one label per row: target of shape ({n},); got shape {target.shape}."
+            f"{fn} expects one label per row: {arg} of shape ({n},); got shape {target.shape}."
         )
     if target.dtype.kind not in "iu":
         if target.dtype.kind == "f" and n:
@@ -97,19 +97,19 @@ def labels(target, n: int, n_classes: int, fn: str) -> np.ndarray:
                 bad = int(np.flatnonzero(~whole)[0])
                 kind = "fractional" if np.isfinite(target[bad]) else "non-finite"
                 raise ValueError(
-                    f"{fn} expects integer class labels in target; got the {kind} label "
+                    f"{fn} expects integer class labels in {arg}; got the {kind} label "
                     f"{target[bad]} at index {bad}."
                 )
         raise TypeError(
-            f"{fn} expects integer class labels in target (e.g. int64); got dtype "
-            f"{target.dtype}. Convert with target.astype(np.int64)."
+            f"{fn} expects integer class labels in {arg} (e.g. int64); got dtype "
+            f"{target.dtype}. Convert with {arg}.astype(np.int64)."
         )
     # One reduction checks both bounds (this runs on every training step): viewed as
     # unsigned integers of the same size, negative labels wrap round to huge values.
     if n and target.view(target.dtype.str.replace("i", "u")).max() >= n_classes:
         bad = int(np.flatnonzero((target < 0) | (target >= n_classes))[0])
         raise ValueError(
-            f"{fn}: labels must lie in [0, {n_classes - 1}] for {n_classes} classes; "
+            f"{fn}: the labels in {arg} must lie in [0, {n_classes}) for {n_classes} classes; "
             f"got {target[bad]} at index {bad}."
         )
     return target

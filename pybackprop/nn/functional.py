@@ -200,7 +200,7 @@ def one_hot(tensor: np.ndarray, num_classes: int, dtype: npt.DTypeLike = np.int6
         dtype = np.dtype(dtype)
     except TypeError:
         raise TypeError(f"one_hot: dtype must be a numpy dtype; got {dtype!r}.") from None
-    y = _c.labels(y, len(y), num_classes, "one_hot")
+    y = _c.labels(y, len(y), num_classes, "one_hot", "tensor")
     out = np.zeros((len(y), num_classes), dtype=dtype)
     out[np.arange(len(y)), y] = 1
     return out
