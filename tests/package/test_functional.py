@@ -229,7 +229,7 @@ BAD_LABELS = {
     "out of range": (np.array([0, 1, 3]), ValueError, r"\[0, 3\).*got 3 at index 2"),
     "negative": (np.array([0, -1, 2]), ValueError, r"\[0, 3\).*got -1 at index 1"),
     "fractional": (np.array([0.0, 1.5, 2.0]), ValueError, r"fractional label 1\.5 at index 1"),
-    "float dtype": (np.array([0.0, 1.0, 2.0]), TypeError, r"integer class labels in target.*float64"),
+    "float dtype": (np.array([0.0, 1.0, 2.0]), TypeError, r"class labels in target.*float64"),
     "wrong length": (np.array([0, 1]), ValueError, r"target of shape \(3,\).*\(2,\)"),
 }
 
