@@ -152,8 +152,9 @@ class ReLU(Module):
     def bwd(self, grad_out: np.ndarray, x: np.ndarray) -> np.ndarray:
         """ReLU backward: grad_x = grad_out * (x > 0)."""
         # 0 at the kink x == 0, PyTorch's convention. Multiplying by the mask is several times
-        # faster than np.where, whose cost grows with unpredictable branches.
-        return _c.reals(grad_out, "ReLU.backward", x.dtype) * (x > 0)
+        # faster than np.where, whose cost grows with unpredictable branches (but an infinite
+        # grad_out where x <= 0 gives NaN, where torch's gives 0).
+        return _c.reals(grad_out, "ReLU.backward", x.dtype) * ~(x <= 0)  # NaN x passes, as torch
 
     def backward_formulas(self, grad_out: np.ndarray, x: np.ndarray) -> list[tuple[str, str]]:
         """The formula of bwd, with the operands' shapes."""

@@ -99,7 +99,7 @@ class MSELoss(Loss):
         grad_out = _c.scalar(grad_out, "MSELoss.backward", "grad_out")
         pred, dtype = _c.floats(pred, "MSELoss")
         grad = pred - _c.reals(target, "MSELoss", pred.dtype, "target")
-        grad *= 2 * grad_out / grad.size  # in place keeps pred's dtype
+        grad *= 2 * grad_out / max(grad.size, 1)  # in place keeps the dtype; empty: empty
         return _c.narrow(grad, dtype)
 
     def backward_formulas(
@@ -143,7 +143,7 @@ class CrossEntropyLoss(Loss):
         self._log_probs = None
         n = len(grad)
         grad[np.arange(n), target] -= 1
-        grad *= grad_out / n
+        grad *= grad_out / max(n, 1)  # no rows: an empty gradient, as torch
         return _c.narrow(grad, np.asarray(logits).dtype)
 
     def backward_formulas(
