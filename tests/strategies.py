@@ -98,3 +98,62 @@ def value_graphs(draw, max_ops: int = 12, max_chain: int = 300):
     if len(nodes) > 1:
         out = out + draw(st.sampled_from(nodes))  # one more use of an earlier node
     return out, leaves
+
+
+# Fuzzing (tests/package/test_fuzz_*.py): arrays of any dtype a user might pass, of 0 to 3
+# dimensions with 0 to 4 entries per axis, floats including NaN and +-inf. float16 results are
+# compared to torch's, which computes in float32 and rounds once: a couple of float16 ulps.
+F16_RTOL, F16_ATOL = 2e-3, 1e-3
+FUZZ_DTYPES = (
+    np.bool_,
+    np.int8,
+    np.int64,
+    np.uint8,
+    np.float16,
+    np.float32,
+    np.float64,
+    np.complex128,
+    np.object_,
+)
+FUZZ_EXAMPLES = 60
+fuzz_shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4)
+# What numpy says when a check is missing: none of it may reach a user.
+NUMPY_WORDS = (
+    "could not be broadcast",
+    "ufunc",
+    "zero-size array",
+    "out of bounds for",
+    "cannot be interpreted",
+    "not supported between",
+    "has no attribute",
+    "truth value",
+    "could not convert",
+    "mismatch in its core dimension",
+    "not understood",
+)
+
+
+def tolerance(dtype) -> tuple[float, float]:
+    """(rtol, atol) against torch for results of `dtype`."""
+    return {np.float16: (F16_RTOL, F16_ATOL), np.float32: (F32_RTOL, F32_ATOL)}.get(
+        np.dtype(dtype).type, (F64_RTOL, F64_ATOL)
+    )
+
+
+@st.composite
+def any_arrays(draw, shape=fuzz_shapes, dtypes=FUZZ_DTYPES, finite: bool = False):
+    """An array of a drawn dtype and shape; floats with NaN/inf unless `finite`, at most 1e4."""
+    dtype = np.dtype(draw(st.sampled_from(dtypes)))
+    shape = draw(shape) if isinstance(shape, st.SearchStrategy) else shape
+    if dtype.kind in "fc":
+        width = {2: 16, 4: 32}.get(dtype.itemsize, 64) if dtype.kind == "f" else 64
+        nonfinite = not finite and draw(st.booleans())
+        elements = st.floats(
+            -1e4, 1e4, allow_nan=False, allow_infinity=False, width=width
+        ) | st.sampled_from([np.nan, np.inf, -np.inf] if nonfinite else [0.0])
+        if dtype.kind == "c":  # real parts drawn, and an imaginary part of 1
+            return draw(hnp.arrays(np.float64, shape, elements=elements)) + 1j
+        return draw(hnp.arrays(dtype, shape, elements=elements))
+    if dtype == np.object_:
+        return draw(hnp.arrays(np.float64, shape, elements=st.floats(-10, 10))).astype(object)
+    return draw(hnp.arrays(dtype, shape))

@@ -1,14 +1,17 @@
 """Stateless array maths: activations, a safe log-sum-exp, losses (``torch.nn.functional``).
 
 Imported as ``import pybackprop.nn.functional as F``. Every function keeps its input's float
-dtype, and refuses integer input with a TypeError naming the function; losses average over the
-batch (PyTorch's ``reduction="mean"``) and return a numpy float scalar.
+dtype (float16 computed in float32 and rounded once, as torch), and refuses other input with a
+TypeError naming the function and the argument; losses average over the batch (PyTorch's
+``reduction="mean"``, NaN for no rows) and return a numpy float scalar.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+
+from . import _checks as _c
 
 __all__ = [
     "accuracy",
@@ -23,55 +26,15 @@ __all__ = [
 ]
 
 
-def _floats(x, fn: str) -> np.ndarray:
-    """`x` as a floating-point array, or a TypeError naming the function and the dtype."""
-    x = np.asarray(x)
-    if x.dtype.kind != "f":
-        raise TypeError(
-            f"{fn} needs floating-point input; got dtype {x.dtype}. "
-            "Convert it first, e.g. x.astype(np.float32)."
-        )
-    return x
-
-
-def _batch(x, fn: str, what: str = "logits") -> np.ndarray:
-    """`x` as a float array of shape (batch, n_classes), or an error saying what was wrong."""
-    x = _floats(x, fn)
-    if x.ndim != 2:
+def _batch(x, fn: str, what: str = "logits") -> tuple[np.ndarray, np.dtype]:
+    """(x as floats of shape (batch, n_classes), its dtype), or an error saying what was wrong."""
+    x, dtype = _c.floats(x, fn)
+    if x.ndim != 2 or not x.shape[1]:
         raise ValueError(
-            f"{fn} expects {what} of shape (batch, n_classes); got shape {x.shape}. "
-            "For a single example use x[None, :]."
+            f"{fn} expects {what} in input, of shape (batch, n_classes) with at least one class; "
+            f"got shape {x.shape}. For a single example use x[None, :]."
         )
-    return x
-
-
-def _labels(target, n: int, n_classes: int, fn: str) -> np.ndarray:
-    """`target` as integer class indices of shape (n,) in [0, n_classes), or a clear error."""
-    target = np.asarray(target)
-    if target.shape != (n,):
-        raise ValueError(
-            f"{fn} expects one label per row: target of shape ({n},); got shape {target.shape}."
-        )
-    if target.dtype.kind not in "iu":
-        if target.dtype.kind == "f" and n and not np.all(target == np.round(target)):
-            bad = int(np.flatnonzero(target != np.round(target))[0])
-            raise ValueError(
-                f"{fn} expects integer class labels; got the fractional label "
-                f"{target[bad]} at index {bad}."
-            )
-        raise TypeError(
-            f"{fn} expects integer class labels (e.g. int64); got dtype {target.dtype}. "
-            "Convert with target.astype(np.int64)."
-        )
-    # One reduction checks both bounds (this runs on every training step): viewed as
-    # unsigned integers of the same size, negative labels wrap round to huge values.
-    if n and target.view(target.dtype.str.replace("i", "u")).max() >= n_classes:
-        bad = int(np.flatnonzero((target < 0) | (target >= n_classes))[0])
-        raise ValueError(
-            f"{fn}: labels must lie in [0, {n_classes - 1}] for {n_classes} classes; "
-            f"got {target[bad]} at index {bad}."
-        )
-    return target
+    return x, dtype
 
 
 def relu(input: np.ndarray) -> np.ndarray:
@@ -93,7 +56,8 @@ def relu(input: np.ndarray) -> np.ndarray:
     >>> F.relu(np.array([-1.0, 0.0, 2.5]))
     array([0. , 0. , 2.5])
     """
-    return np.maximum(_floats(input, "relu"), 0)
+    x, dtype = _c.floats(input, "relu")
+    return _c.narrow(np.maximum(x, 0), dtype)
 
 
 def logsumexp(input: np.ndarray, dim: int = -1, keepdim: bool = False) -> np.ndarray:
@@ -120,15 +84,18 @@ def logsumexp(input: np.ndarray, dim: int = -1, keepdim: bool = False) -> np.nda
     >>> F.logsumexp(np.array([[1000.0, 1000.0], [0.0, np.log(3.0)]])).round(4)
     array([1000.6931,    1.3863])
     """
-    x = _floats(input, "logsumexp")
+    x, dtype = _c.floats(input, "logsumexp")
+    dim = _c.axis(dim, x, "logsumexp")
+    if x.ndim and not x.shape[dim]:  # the log of an empty sum, as torch: -inf
+        return np.full(np.sum(x, axis=dim, keepdims=keepdim).shape, -np.inf, dtype)
     # m + log(sum(exp(x - m))) with m the maximum: every exponent <= 0. An infinite m is
     # replaced by 0, as PyTorch does, so -inf rows give -inf and rows holding +inf give +inf.
     m = x.max(axis=dim, keepdims=True)
-    m[~np.isfinite(m)] = 0
+    m = np.where(np.isfinite(m), m, 0)
     with np.errstate(divide="ignore"):  # log(0) = -inf is the exact answer for a -inf row
         out = np.log(np.exp(x - m).sum(axis=dim, keepdims=True))
     out += m
-    return out if keepdim else np.squeeze(out, axis=dim)
+    return _c.narrow(out if keepdim or not x.ndim else np.squeeze(out, axis=dim), dtype)
 
 
 def log_softmax(input: np.ndarray, dim: int = -1) -> np.ndarray:
@@ -153,10 +120,13 @@ def log_softmax(input: np.ndarray, dim: int = -1) -> np.ndarray:
     >>> F.log_softmax(np.array([[1.0, 2.0, 3.0]])).round(4)
     array([[-2.4076, -1.4076, -0.4076]])
     """
-    x = _floats(input, "log_softmax")
+    x, dtype = _c.floats(input, "log_softmax")
+    dim = _c.axis(dim, x, "log_softmax")
+    if not x.size:
+        return x.astype(dtype)
     shifted = x - x.max(axis=dim, keepdims=True)
     shifted -= np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
-    return shifted
+    return _c.narrow(shifted, dtype)
 
 
 def softmax(input: np.ndarray, dim: int = -1) -> np.ndarray:
@@ -181,10 +151,13 @@ def softmax(input: np.ndarray, dim: int = -1) -> np.ndarray:
     >>> F.softmax(np.array([[1.0, 2.0, 3.0]])).round(4)
     array([[0.09  , 0.2447, 0.6652]])
     """
-    x = _floats(input, "softmax")
+    x, dtype = _c.floats(input, "softmax")
+    dim = _c.axis(dim, x, "softmax")
+    if not x.size:
+        return x.astype(dtype)
     e = np.exp(x - x.max(axis=dim, keepdims=True))
     e /= e.sum(axis=dim, keepdims=True)
-    return e
+    return _c.narrow(e, dtype)
 
 
 def one_hot(tensor: np.ndarray, num_classes: int, dtype: npt.DTypeLike = np.int64) -> np.ndarray:
@@ -221,8 +194,13 @@ def one_hot(tensor: np.ndarray, num_classes: int, dtype: npt.DTypeLike = np.int6
     """
     y = np.asarray(tensor)
     if y.ndim != 1:
-        raise ValueError(f"one_hot expects labels of shape (n,); got shape {y.shape}.")
-    y = _labels(y, len(y), num_classes, "one_hot")
+        raise ValueError(f"one_hot expects labels of shape (n,) in tensor; got shape {y.shape}.")
+    num_classes = _c.count(num_classes, "one_hot", "num_classes")
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"one_hot: dtype must be a numpy dtype; got {dtype!r}.") from None
+    y = _c.labels(y, len(y), num_classes, "one_hot", "tensor")
     out = np.zeros((len(y), num_classes), dtype=dtype)
     out[np.arange(len(y)), y] = 1
     return out
@@ -258,13 +236,16 @@ def nll_loss(input: np.ndarray, target: np.ndarray) -> np.floating:
     >>> round(float(F.nll_loss(log_probs, np.array([0, 1]))), 4)
     0.2899
     """
-    return _nll(_batch(input, "nll_loss", "log-probabilities"), target, "nll_loss")
+    log_probs, dtype = _batch(input, "nll_loss", "log-probabilities")
+    return _c.narrow(_nll(log_probs, target, "nll_loss"), dtype)
 
 
 def _nll(log_probs: np.ndarray, target, fn: str) -> np.floating:
     """Mean of -log_probs[i, target[i]], picked by integer-array indexing (no one-hot)."""
     n, c = log_probs.shape
-    target = _labels(target, n, c, fn)
+    target = _c.labels(target, n, c, fn)
+    if not n:  # the mean of no rows, as torch: NaN
+        return log_probs.dtype.type(np.nan)
     # the mean as sum / n: np.mean's Python wrapper costs more than the sum of a batch
     return -log_probs[np.arange(n), target].sum() / n
 
@@ -299,7 +280,8 @@ def cross_entropy(input: np.ndarray, target: np.ndarray) -> np.floating:
     >>> round(float(F.cross_entropy(logits, np.array([0, 1]))), 4)
     0.4424
     """
-    return _nll(log_softmax(_batch(input, "cross_entropy")), target, "cross_entropy")
+    x, dtype = _batch(input, "cross_entropy")
+    return _c.narrow(_nll(log_softmax(x), target, "cross_entropy"), dtype)
 
 
 def mse_loss(input: np.ndarray, target: np.ndarray) -> np.floating:
@@ -331,16 +313,18 @@ def mse_loss(input: np.ndarray, target: np.ndarray) -> np.floating:
     >>> round(float(F.mse_loss(np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 3.0]))), 4)
     1.3333
     """
-    pred = _floats(input, "mse_loss")
-    target = np.asarray(target, dtype=pred.dtype)
+    pred, dtype = _c.floats(input, "mse_loss")
+    target = _c.reals(target, "mse_loss", pred.dtype, "target")
     if pred.shape != target.shape:
         raise ValueError(
             f"mse_loss needs input and target of the same shape; got input {pred.shape} and target "
             f"{target.shape}. They would broadcast to the wrong loss; reshape one, e.g. "
             "input[:, 0] or target[:, None]."
         )
+    if not pred.size:  # the mean of nothing, as torch: NaN
+        return dtype.type(np.nan)
     diff = pred - target
-    return np.mean(diff * diff)
+    return _c.narrow(np.sum(diff * diff) / diff.size, dtype)
 
 
 def accuracy(logits: np.ndarray, target: np.ndarray) -> float:
@@ -356,7 +340,8 @@ def accuracy(logits: np.ndarray, target: np.ndarray) -> float:
     Returns
     -------
     float
-        The fraction of rows with ``argmax(logits[i]) == target[i]``.
+        The fraction of rows with ``argmax(logits[i]) == target[i]``; a row whose top score is
+        NaN or infinite never counts (torch's argmax would pick a NaN).
 
     Raises
     ------
@@ -372,7 +357,12 @@ def accuracy(logits: np.ndarray, target: np.ndarray) -> float:
     >>> F.accuracy(np.array([[2.0, 0.5, -1.0], [0.1, 1.0, 0.3]]), np.array([0, 2]))
     0.5
     """
-    logits = _batch(logits, "accuracy")
+    logits, _ = _batch(logits, "accuracy")
     n, c = logits.shape
-    target = _labels(target, n, c, "accuracy")
-    return float(np.mean(np.argmax(logits, axis=1) == target))
+    target = _c.labels(target, n, c, "accuracy")
+    if not n:
+        return float("nan")
+    rows = np.arange(n)
+    pred = np.argmax(logits, axis=1)  # NaN counts as the largest: its index is picked
+    # a row whose top score is NaN, +inf or -inf (all -inf) named no class: never correct
+    return float(np.mean((pred == target) & np.isfinite(logits[rows, pred])))

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import numpy as np
 import numpy.typing as npt
 
+from . import _checks as _c
 from . import functional as F
 from . import init
 from .module import Module, Parameter
@@ -76,6 +77,7 @@ class Linear(Module):
 
     def bwd_params(self, grad_out: np.ndarray, x: np.ndarray) -> None:
         """Linear backward: weight.grad += x.T @ grad_out, bias.grad += grad_out.sum(0)."""
+        grad_out = _c.reals(grad_out, "Linear.backward", self.weight.dtype)
         self.weight.accumulate_grad(x.T @ grad_out)  # one matmul sums the batch's outer products
         if self.bias is not None:
             self.bias.accumulate_grad(grad_out.sum(axis=0))
@@ -83,7 +85,7 @@ class Linear(Module):
     def bwd(self, grad_out: np.ndarray, x: np.ndarray) -> np.ndarray:
         """Linear backward: the parameters' grads (bwd_params), grad_x = grad_out @ weight.T."""
         self.bwd_params(grad_out, x)
-        return grad_out @ self.weight.data.T
+        return _c.reals(grad_out, "Linear.backward", self.weight.dtype) @ self.weight.data.T
 
     def backward_formulas(self, grad_out: np.ndarray, x: np.ndarray) -> list[tuple[str, str]]:
         """The formulas of bwd, with the operands' shapes."""
@@ -107,11 +109,13 @@ def _input_error(layer: Linear, x) -> Exception:
         return TypeError(
             f"{me} expects a numpy array of shape (batch, {layer.n_in}); got {type(x).__name__}."
         )
-    if x.dtype.kind != "f":
+    if x.dtype.kind in "biu":
         return TypeError(
             f"{me} expects floating-point features; got integer features (dtype {x.dtype}). "
             f"Convert them first, e.g. x.astype(np.{dtype}) / 255."
         )
+    if x.dtype.kind != "f":
+        return TypeError(f"{me} expects floating-point features x; got dtype {x.dtype}.")
     if x.ndim == 1:
         return ValueError(
             f"{me} expects a batch of shape (batch, {layer.n_in}); got a 1-D array of shape "
@@ -141,13 +145,16 @@ class ReLU(Module):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """ReLU forward: y = max(x, 0)."""
+        if not isinstance(x, np.ndarray):
+            raise TypeError(f"ReLU expects a numpy array x; got {type(x).__name__}.")
         return F.relu(x)
 
     def bwd(self, grad_out: np.ndarray, x: np.ndarray) -> np.ndarray:
         """ReLU backward: grad_x = grad_out * (x > 0)."""
         # 0 at the kink x == 0, PyTorch's convention. Multiplying by the mask is several times
-        # faster than np.where, whose cost grows with unpredictable branches.
-        return grad_out * (x > 0)
+        # faster than np.where, whose cost grows with unpredictable branches (but an infinite
+        # grad_out where x <= 0 gives NaN, where torch's gives 0).
+        return _c.reals(grad_out, "ReLU.backward", x.dtype) * ~(x <= 0)  # NaN x passes, as torch
 
     def backward_formulas(self, grad_out: np.ndarray, x: np.ndarray) -> list[tuple[str, str]]:
         """The formula of bwd, with the operands' shapes."""

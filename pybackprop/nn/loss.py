@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _checks as _c
 from . import functional as F
 from .module import Module
 
@@ -95,9 +96,11 @@ class MSELoss(Loss):
 
     def bwd(self, grad_out: float, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
         """MSE backward: grad_pred = grad_out * 2 * (pred - target) / pred.size."""
-        grad = pred - np.asarray(target, dtype=pred.dtype)
-        grad *= 2 * grad_out / grad.size  # in place keeps pred's dtype
-        return grad
+        grad_out = _c.scalar(grad_out, "MSELoss.backward", "grad_out")
+        pred, dtype = _c.floats(pred, "MSELoss")
+        grad = pred - _c.reals(target, "MSELoss", pred.dtype, "target")
+        grad *= 2 * grad_out / max(grad.size, 1)  # in place keeps the dtype; empty: empty
+        return _c.narrow(grad, dtype)
 
     def backward_formulas(
         self, grad_out: float, pred: np.ndarray, target: np.ndarray
@@ -126,20 +129,22 @@ class CrossEntropyLoss(Loss):
 
     def forward(self, logits: np.ndarray, target: np.ndarray) -> np.floating:
         """Cross-entropy forward: L = mean(-log_softmax(logits)[i, target[i]])."""
-        log_probs = F.log_softmax(F._batch(logits, "CrossEntropyLoss"))
+        x, dtype = F._batch(logits, "CrossEntropyLoss")
+        log_probs = F.log_softmax(x)
         loss = F._nll(log_probs, target, "CrossEntropyLoss")
         self._log_probs = log_probs  # the backward pass needs softmax = exp(log_probs)
-        return loss
+        return _c.narrow(loss, dtype)
 
     def bwd(self, grad_out: float, logits: np.ndarray, target: np.ndarray) -> np.ndarray:
         """Cross-entropy backward: grad = grad_out * (softmax(logits) - one_hot(target)) / n."""
+        grad_out = _c.scalar(grad_out, "CrossEntropyLoss.backward", "grad_out")
         # softmax in the forward's buffer, and one_hot subtracted where it is 1, unbuilt.
         grad = np.exp(self._log_probs, out=self._log_probs)
         self._log_probs = None
         n = len(grad)
         grad[np.arange(n), target] -= 1
-        grad *= grad_out / n
-        return grad
+        grad *= grad_out / max(n, 1)  # no rows: an empty gradient, as torch
+        return _c.narrow(grad, np.asarray(logits).dtype)
 
     def backward_formulas(
         self, grad_out: float, logits: np.ndarray, target: np.ndarray

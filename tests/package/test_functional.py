@@ -226,10 +226,10 @@ LABEL_FNS = {
     "accuracy": F.accuracy,
 }
 BAD_LABELS = {
-    "out of range": (np.array([0, 1, 3]), ValueError, r"\[0, 2\].*got 3 at index 2"),
-    "negative": (np.array([0, -1, 2]), ValueError, r"\[0, 2\].*got -1 at index 1"),
+    "out of range": (np.array([0, 1, 3]), ValueError, r"\[0, 3\).*got 3 at index 2"),
+    "negative": (np.array([0, -1, 2]), ValueError, r"\[0, 3\).*got -1 at index 1"),
     "fractional": (np.array([0.0, 1.5, 2.0]), ValueError, r"fractional label 1\.5 at index 1"),
-    "float dtype": (np.array([0.0, 1.0, 2.0]), TypeError, r"integer class labels.*float64"),
+    "float dtype": (np.array([0.0, 1.0, 2.0]), TypeError, r"class labels in target.*float64"),
     "wrong length": (np.array([0, 1]), ValueError, r"target of shape \(3,\).*\(2,\)"),
 }
 
@@ -244,7 +244,7 @@ def test_bad_labels_raise_naming_expected_and_received(fn, case):
 
 
 def test_one_hot_rejects_labels_out_of_range():
-    with pytest.raises(ValueError, match=r"one_hot.*\[0, 1\].*got 2 at index 0"):
+    with pytest.raises(ValueError, match=r"one_hot.*\[0, 2\).*got 2 at index 0"):
         F.one_hot(np.array([2, 0]), 2)
 
 
@@ -255,11 +255,11 @@ def test_mse_rejects_shapes_that_would_broadcast():
 
 @pytest.mark.parametrize("fn", [F.relu, F.softmax, F.log_softmax, F.logsumexp])
 def test_integer_input_raises_type_error(fn):
-    with pytest.raises(TypeError, match=r"floating-point input; got dtype int64"):
+    with pytest.raises(TypeError, match=r"input must be a floating-point array.*got dtype int64"):
         fn(np.arange(6).reshape(2, 3))
 
 
 @pytest.mark.parametrize("fn", LABEL_FNS)
 def test_one_dimensional_logits_raise(fn):
-    with pytest.raises(ValueError, match=r"shape \(batch, n_classes\); got shape \(3,\)"):
+    with pytest.raises(ValueError, match=r"shape \(batch, n_classes\).*got shape \(3,\)"):
         LABEL_FNS[fn](np.zeros(3), np.array([0]))

@@ -495,7 +495,7 @@ def test_sequential_rejects_a_class_instead_of_an_instance():
 
 def test_cross_entropy_loss_rejects_bad_labels():
     loss_fn = nn.CrossEntropyLoss()
-    with pytest.raises(ValueError, match=r"CrossEntropyLoss.*\[0, 2\].*got 3 at index 1"):
+    with pytest.raises(ValueError, match=r"CrossEntropyLoss.*\[0, 3\).*got 3 at index 1"):
         loss_fn(np.zeros((2, 3)), np.array([0, 3]))
 
 

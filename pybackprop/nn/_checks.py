@@ -1,0 +1,115 @@
+"""Input checks shared by the array functions, layers and losses.
+
+Each runs on every training step, so each is a few attribute reads on the fast path; each error
+names the function, the argument, what it got and what it expects.
+"""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+
+def _got(x, a: np.ndarray) -> str:
+    """How to name what was received: its dtype, and its type when it was not an array."""
+    if isinstance(x, np.ndarray):
+        return f"dtype {a.dtype}"
+    return f"a {type(x).__name__} (dtype {a.dtype} as an array)"
+
+
+def floats(x, fn: str, arg: str = "input") -> tuple[np.ndarray, np.dtype]:
+    """(x as an array to compute with, its dtype); float16 is widened to float32, as torch does."""
+    a = np.asarray(x)
+    dtype = a.dtype
+    if dtype.kind != "f":
+        raise TypeError(
+            f"{fn}: {arg} must be a floating-point array (float16, float32 or float64); got "
+            f"{_got(x, a)}. Convert it first, e.g. {arg}.astype(np.float32)."
+        )
+    # numpy rounds float16 after every operation; torch computes in float32 and rounds once.
+    return (a.astype(np.float32) if dtype == np.float16 else a), dtype
+
+
+def narrow(out, dtype: np.dtype):
+    """`out` in `dtype`: float16 input's float32 result rounded back (inf past 65504, as torch)."""
+    if out.dtype == dtype:
+        return out
+    with np.errstate(over="ignore"):
+        return out.astype(dtype)
+
+
+def axis(dim, x: np.ndarray, fn: str) -> int:
+    """`dim` as an axis of x in [-ndim, ndim) (0-d counts as 1-d, as torch's), or an error."""
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{fn}: dim must be an integer; got {dim!r}.")
+    n = max(x.ndim, 1)
+    if not -n <= dim < n:
+        raise ValueError(
+            f"{fn}: dim must lie in [{-n}, {n - 1}] for input of shape {x.shape}; got dim={dim}."
+        )
+    return int(dim)
+
+
+def count(n, fn: str, arg: str) -> int:
+    """`n` as a non-negative int (a size such as num_classes), or an error naming arg."""
+    if isinstance(n, bool):
+        raise TypeError(f"{fn}: {arg} must be a non-negative integer; got {n!r}.")
+    try:
+        n = operator.index(n)
+    except TypeError:
+        raise TypeError(f"{fn}: {arg} must be a non-negative integer; got {n!r}.") from None
+    if n < 0:
+        raise ValueError(f"{fn}: {arg} must be a non-negative integer; got {n}.")
+    return n
+
+
+def reals(x, fn: str, dtype: np.dtype, arg: str = "grad_out") -> np.ndarray:
+    """x (bool, integer or float numbers) in `dtype`, as torch casts a target or gradient."""
+    a = np.asarray(x)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{fn}: {arg} must hold real numbers (bool, integer or float); got {_got(x, a)}."
+        )
+    return a.astype(dtype, copy=False)
+
+
+def scalar(x, fn: str, arg: str) -> float:
+    """x as a float, from a real number or a 0-d array of one, or a TypeError naming arg."""
+    a = np.asarray(x)
+    if a.dtype.kind not in "iuf" or a.ndim:
+        shape = f" of shape {a.shape}" if a.ndim else ""
+        raise TypeError(f"{fn}: {arg} must be a real number; got {_got(x, a)}{shape}.")
+    return float(a)
+
+
+def labels(target, n: int, n_classes: int, fn: str, arg: str = "target") -> np.ndarray:
+    """`target` as integer class indices of shape (n,) in [0, n_classes), or a clear error."""
+    target = np.asarray(target)
+    if target.shape != (n,):
+        raise ValueError(
+            f"{fn} expects one label per row: {arg} of shape ({n},); got shape {target.shape}."
+        )
+    if target.dtype.kind not in "iu":
+        if target.dtype.kind == "f" and n:
+            whole = target == np.round(target)  # False for NaN and inf too
+            if not whole.all():
+                bad = int(np.flatnonzero(~whole)[0])
+                kind = "fractional" if np.isfinite(target[bad]) else "non-finite"
+                raise ValueError(
+                    f"{fn} expects integer class labels in {arg}; got the {kind} label "
+                    f"{target[bad]} at index {bad}."
+                )
+        raise TypeError(
+            f"{fn} expects integer class labels in {arg} (e.g. int64); got dtype "
+            f"{target.dtype}. Convert with {arg}.astype(np.int64)."
+        )
+    # One reduction checks both bounds (this runs on every training step): viewed as
+    # unsigned integers of the same size, negative labels wrap round to huge values.
+    if n and target.view(target.dtype.str.replace("i", "u")).max() >= n_classes:
+        bad = int(np.flatnonzero((target < 0) | (target >= n_classes))[0])
+        raise ValueError(
+            f"{fn}: the labels in {arg} must lie in [0, {n_classes}) for {n_classes} classes; "
+            f"got {target[bad]} at index {bad}."
+        )
+    return target

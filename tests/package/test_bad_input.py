@@ -1,0 +1,176 @@
+"""The package's refusals, one row per mistake: (call, exception, words the message must hold,
+words of a neighbouring diagnosis it must not hold)."""
+
+import numpy as np
+import pytest
+
+import pybackprop.nn.functional as F
+from pybackprop import Value, gradcheck, nn
+from pybackprop.data import DataLoader, mean_std
+from pybackprop.nn import init
+from pybackprop.optim import SGD, Adam
+from pybackprop.optim.lr_scheduler import OneCycleLR
+from pybackprop.train import fit
+
+X = np.zeros((2, 3))
+Y = np.array([0, 2])
+X32 = np.zeros((2, 3), dtype=np.float32)
+
+
+def lin() -> nn.Linear:
+    return nn.Linear(3, 2, rng=0)
+
+
+def after_forward(module, *inputs):
+    """The module, called once (so that its backward can run)."""
+    module(*inputs)
+    return module
+
+
+def fit_one(epochs=1, opt=None):
+    model = lin()
+    batches = [(X32, np.zeros((2, 2), np.float32))]
+    return fit(model, nn.MSELoss(), opt or SGD(model.parameters(), lr=0.1), batches, epochs=epochs)
+
+
+TYPE, VALUE = TypeError, ValueError
+ROWS = {
+    # nn.functional: the argument named, and what was expected
+    "relu of integers": (lambda: F.relu(np.arange(3)), TYPE, ["relu", "input", "int64"], ["dim"]),
+    "softmax of complex": (lambda: F.softmax(X + 1j), TYPE, ["softmax", "complex128"], ["dim"]),
+    "softmax of objects": (lambda: F.softmax(X.astype(object)), TYPE, ["input", "object"], []),
+    "softmax of None": (lambda: F.softmax(None), TYPE, ["input", "NoneType"], []),
+    "softmax dim 2": (lambda: F.softmax(X, dim=2), VALUE, ["dim", "[-2, 1]", "got dim=2"], []),
+    "softmax dim a float": (lambda: F.softmax(X, dim=1.0), TYPE, ["dim", "integer"], ["lie in"]),
+    "logsumexp dim": (lambda: F.logsumexp(X, dim=-3), VALUE, ["logsumexp", "dim=-3"], []),
+    "log_softmax dim": (lambda: F.log_softmax(X, dim=None), TYPE, ["log_softmax", "dim"], []),
+    "ce 1-d logits": (lambda: F.cross_entropy(X[0], Y), VALUE, ["(batch, n_classes)"], ["target"]),
+    "ce no classes": (lambda: F.cross_entropy(X[:, :0], Y), VALUE, ["one class"], ["target"]),
+    "ce float labels": (
+        lambda: F.cross_entropy(X, Y.astype(float)),
+        TYPE,
+        ["integer class labels", "target", "float64"],
+        ["fractional"],
+    ),
+    "ce fractional": (lambda: F.cross_entropy(X, [0, 0.5]), VALUE, ["fractional", "0.5"], []),
+    "ce NaN label": (
+        lambda: F.cross_entropy(X, [0, np.nan]),
+        VALUE,
+        ["non-finite", "nan", "index 1"],
+        ["fractional"],
+    ),
+    "ce label range": (lambda: F.cross_entropy(X, [0, 3]), VALUE, ["[0, 3)", "got 3"], ["dtype"]),
+    "ce negative": (lambda: F.cross_entropy(X, [-1, 0]), VALUE, ["[0, 3)", "got -1"], ["dtype"]),
+    "ce label shape": (lambda: F.cross_entropy(X, [[0], [1]]), VALUE, ["(2,)", "(2, 1)"], []),
+    "ce bool labels": (lambda: F.cross_entropy(X, [True, False]), TYPE, ["bool"], ["range"]),
+    "nll of ints": (lambda: F.nll_loss(np.zeros((2, 3), int), Y), TYPE, ["nll_loss", "input"], []),
+    "accuracy str": (lambda: F.accuracy(X, ["a", "b"]), TYPE, ["accuracy", "target"], []),
+    "mse broadcast": (lambda: F.mse_loss(X, X[:, :1]), VALUE, ["same shape", "(2, 1)"], []),
+    "mse complex": (lambda: F.mse_loss(X, X + 1j), TYPE, ["target", "real numbers"], ["shape"]),
+    "mse strings": (lambda: F.mse_loss(X[0, :2], ["a", "b"]), TYPE, ["target", "<U1"], []),
+    "one_hot classes": (lambda: F.one_hot(Y, -1), VALUE, ["num_classes", "got -1"], ["labels"]),
+    "one_hot float n": (lambda: F.one_hot(Y, 3.0), TYPE, ["num_classes", "3.0"], ["labels"]),
+    "one_hot dtype": (lambda: F.one_hot(Y, 3, dtype="x"), TYPE, ["dtype", "'x'"], ["labels"]),
+    "one_hot range": (lambda: F.one_hot(Y, 2), VALUE, ["tensor", "[0, 2)", "got 2"], ["dtype"]),
+    "one_hot 2-d": (lambda: F.one_hot(Y[:, None], 3), VALUE, ["shape (n,)", "(2, 1)"], []),
+    # nn layers and losses
+    "Linear list": (lambda: lin()([[0.0] * 3]), TYPE, ["Linear(3, 2)", "list"], ["integer"]),
+    "Linear ints": (lambda: lin()(np.zeros((2, 3), int)), TYPE, ["integer features"], []),
+    "Linear complex": (lambda: lin()(X32 + 1j), TYPE, ["complex64"], ["integer"]),
+    "Linear float64": (lambda: lin()(X), TYPE, ["float32 weights", "float64 input"], []),
+    "Linear 1-d": (lambda: lin()(X32[0]), VALUE, ["x[None, :]"], ["dtype"]),
+    "Linear width": (lambda: lin()(X32[:, :2]), VALUE, ["(batch, 3)", "(2, 2)"], ["dtype"]),
+    "Linear n_in": (lambda: nn.Linear(0, 2), VALUE, ["n_in", "positive integer"], []),
+    "Linear complex grad": (
+        lambda: after_forward(lin(), X32).backward(np.zeros((2, 2), complex)),
+        TYPE,
+        ["Linear.backward", "grad_out", "complex128"],
+        ["shape"],
+    ),
+    "Linear grad shape": (
+        lambda: after_forward(lin(), X32).backward(np.zeros((2, 3), np.float32)),
+        VALUE,
+        ["grad_out", "(2, 2)", "(2, 3)"],
+        ["real numbers"],
+    ),
+    "ReLU list": (lambda: nn.ReLU()([1.0]), TYPE, ["ReLU", "numpy array", "list"], []),
+    "ReLU object grad": (
+        lambda: after_forward(nn.ReLU(), X).backward(X.astype(object)),
+        TYPE,
+        ["ReLU.backward", "grad_out", "object"],
+        [],
+    ),
+    "backward first": (lambda: nn.ReLU().backward(X), RuntimeError, ["without a forward"], []),
+    "Sequential class": (lambda: nn.Sequential(nn.ReLU), TYPE, ["nn.ReLU()"], []),
+    "Parameter ints": (lambda: nn.Parameter(np.zeros(2, int)), TYPE, ["floating-point"], []),
+    "MSELoss str grad": (
+        lambda: after_forward(nn.MSELoss(), X, X).backward("1"),
+        TYPE,
+        ["MSELoss.backward", "grad_out", "real number"],
+        ["shape ("],
+    ),
+    "CE loss complex grad": (
+        lambda: after_forward(nn.CrossEntropyLoss(), X, Y).backward(1j),
+        TYPE,
+        ["CrossEntropyLoss.backward", "grad_out", "complex"],
+        [],
+    ),
+    "CE loss labels": (lambda: nn.CrossEntropyLoss()(X, [0, 5]), VALUE, ["[0, 3)", "5"], []),
+    # init
+    "kaiming 1-d": (lambda: init.kaiming_normal_(np.zeros(3)), VALUE, ["(n_in, n_out)"], []),
+    "kaiming ints": (lambda: init.kaiming_normal_(np.zeros((2, 2), int)), TYPE, ["float"], []),
+    "kaiming mode": (lambda: init.kaiming_normal_(X, mode="in"), VALUE, ["fan_in", "'in'"], []),
+    "kaiming gain": (
+        lambda: init.kaiming_normal_(X, nonlinearity="gelu"),
+        VALUE,
+        ["nonlinearity", "'gelu'"],
+        ["mode"],
+    ),
+    "normalize ints": (lambda: init.normalize(np.arange(3), 0, 1), TYPE, ["floating-point"], []),
+    "normalize std 0": (lambda: init.normalize(X, 0, 0), VALUE, ["std", "positive"], []),
+    # optim
+    "SGD lr inf": (lambda: SGD(lin().parameters(), lr=np.inf), VALUE, ["lr", "finite", "inf"], []),
+    "Adam eps 0": (lambda: Adam(lin().parameters(), eps=0), VALUE, ["eps", "> 0"], ["lr"]),
+    "Adam betas": (lambda: Adam(lin().parameters(), betas=(1, 0.9)), VALUE, ["betas[0]"], []),
+    "SGD arrays": (lambda: SGD([np.zeros(2)], lr=0.1), TYPE, ["parameter 0", "nn.Parameter"], []),
+    "OneCycle momentum": (
+        lambda: OneCycleLR(SGD(lin().parameters(), lr=0.1), 0.1, 10, max_momentum=1.0),
+        VALUE,
+        ["max_momentum", "[0, 1)"],
+        [],
+    ),
+    # data
+    "DataLoader rows": (lambda: DataLoader(X, Y[:1]), VALUE, ["same number of rows"], []),
+    "DataLoader batch": (lambda: DataLoader(X, Y, batch_size=0), VALUE, ["batch_size"], []),
+    "DataLoader 2.5": (lambda: DataLoader(X, Y, batch_size=2.5), TYPE, ["batch_size"], ["rows"]),
+    "mean_std empty": (lambda: mean_std(np.zeros(0)), VALUE, ["at least one value"], []),
+    "mean_std complex": (lambda: mean_std(X + 1j), TYPE, ["real numbers"], ["empty"]),
+    # gradcheck, Value, fit
+    "gradcheck nothing": (lambda: gradcheck(lambda x: x), VALUE, ["needs the inputs"], []),
+    "gradcheck ints": (
+        lambda: gradcheck(lambda x: x**2, Y, backward=lambda g, x: 2 * g * x),
+        TYPE,
+        ["integer", "nothing would be compared"],
+        ["needs the inputs"],
+    ),
+    "Value of str": (lambda: Value("a"), TYPE, ["real number", "str"], []),
+    "fit epochs 0": (lambda: fit_one(epochs=0), VALUE, ["epochs", "positive integer"], []),
+    "fit foreign optimiser": (
+        lambda: fit_one(opt=SGD(lin().parameters(), lr=0.1)),
+        VALUE,
+        ["optimiser", "another model"],
+        ["epochs"],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", ROWS)
+def test_each_mistake_is_refused_in_its_own_words(name):
+    call, error, words, not_words = ROWS[name]
+    with pytest.raises(error) as caught:
+        call()
+    message = str(caught.value)
+    for word in words:
+        assert word in message, f"{word!r} not in: {message}"
+    for word in not_words:
+        assert word not in message, f"{word!r} (another diagnosis) in: {message}"
