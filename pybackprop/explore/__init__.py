@@ -3,8 +3,8 @@
 Each function returns an ``Explorable``: a self-contained HTML figure (SVG, native sliders and
 buttons, a live line of text) shown in the book, Jupyter, VS Code and Colab, and written as a
 page by ``.save(path)``. ``relu_pieces`` (chapter 1), ``learning_rate_1d`` and
-``moons_training`` (chapter 4), ``activations_by_init`` (chapter 10), ``valley_optimisers``
-(chapter 11).
+``moons_training`` (chapter 4), ``activations_by_init`` (chapter 11), ``valley_optimisers``
+(chapter 12).
 """
 
 from ._figure import Explorable

@@ -1,4 +1,4 @@
-"""Chapter 10's figure: activation statistics through a deep ReLU MLP, by initialisation."""
+"""Chapter 11's figure: activation statistics through a deep ReLU MLP, by initialisation."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def activations_by_init(
     stds: Sequence[float] = tuple(np.geomspace(0.01, 1.0, 21)),
     seed: int = 0,
 ) -> Explorable:
-    """Chapter 10's explorable figure: weight scale and inputs against activation statistics.
+    """Chapter 11's explorable figure: weight scale and inputs against activation statistics.
 
     ``depth`` layers ``nn.Linear(n_in, width, bias=False)`` + ``nn.ReLU`` (float64) take ``rows``
     images of the bundled MNIST sample, as pixels / 255 or normalised with the training set's

@@ -1,4 +1,4 @@
-"""Chapter 11's figure: SGD, momentum and Adam on the valley, as pybackprop.optim steps them."""
+"""Chapter 12's figure: SGD, momentum and Adam on the valley, as pybackprop.optim steps them."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def valley_optimisers(
     start: Sequence[float] = (-4.5, 1.0),
     steps: int = 40,
 ) -> Explorable:
-    """Chapter 11's explorable figure: sliders redraw SGD, momentum and Adam on the valley.
+    """Chapter 12's explorable figure: sliders redraw SGD, momentum and Adam on the valley.
 
     The loss is ``0.5 * sum(curvature * w**2)``; each path is ``steps`` steps of
     ``optim.SGD`` (momentum 0 and the slider's), and ``optim.Adam``, from ``start``.
