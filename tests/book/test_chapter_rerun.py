@@ -207,8 +207,8 @@ def partial_solutions(path: Path) -> list[str]:
 def test_exercise_cells_are_read_as_starters_and_solutions():
     text = (
         "## Exercises\n\n### Exercise 1: one\n\n```{python}\ndef f():\n    return 0\n"
-        "g = 1\n```\n\n::: {.callout-tip collapse=\"true\"}\n## Hint\n\nno code\n:::\n\n"
-        "::: {.callout-tip collapse=\"true\"}\n## Solution\n\n```{python}\ndef f():\n"
+        'g = 1\n```\n\n::: {.callout-tip collapse="true"}\n## Hint\n\nno code\n:::\n\n'
+        '::: {.callout-tip collapse="true"}\n## Solution\n\n```{python}\ndef f():\n'
         "    return 1\n```\n:::\n\n## Meeting videos\n"
     )
     assert exercise_cells(text) == [

@@ -9,7 +9,7 @@ them; offline those pages threw an uncaught error. Two answers, both checked her
 - the package's HTML outputs (the `step_backward` and `nn.step_backward_modules` players, the
   Graphviz-free drawing) reference nothing outside themselves, and the `post-render` step
   `book/offline_pages.py` removes Quarto's CDN tags from every page without a real Jupyter
-  widget.
+  widget. The explorable figures (`pybackprop.explore`) share one shell, checked the same way.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import offline_pages
 import pytest
 import yaml
 
-from pybackprop import Value, nn, step_backward
+from pybackprop import Value, explore, nn, step_backward
 from pybackprop.scalar import GraphDrawing
 from pybackprop.scalar.graph import _graph, _pick_rankdir, _svg_layout
 
@@ -36,6 +36,7 @@ _HTML_REPR = re.compile(r"def _repr_(html|javascript)_\b")
 SELF_CONTAINED_HTML = {
     "pybackprop/_player.py",  # the players' one shell: the scalar and the module player
     "pybackprop/scalar/graph.py",
+    "pybackprop/explore/_figure.py",  # the explorable figures' one shell
 }
 _HTML_DISPLAY = re.compile(r"\b(HTML|Javascript|IFrame)\(|\bipywidgets\b|\bplotly\b|tqdm\.auto")
 # Anything that makes a browser fetch from another host.
@@ -72,7 +73,7 @@ def test_only_the_self_contained_drawings_have_an_html_or_javascript_repr():
     assert found <= SELF_CONTAINED_HTML, f"HTML reprs outside the checked drawings: {found}"
 
 
-def test_the_player_and_the_fallback_drawing_reference_nothing_outside_themselves():
+def test_the_players_drawings_and_figures_reference_nothing_outside_themselves():
     x = Value(2.0, label="x")
     y = (x * x + x).tanh()
     graph = _graph(y)
@@ -80,7 +81,9 @@ def test_the_player_and_the_fallback_drawing_reference_nothing_outside_themselve
     model = nn.Sequential(nn.Linear(3, 4, rng=0), nn.ReLU(), nn.Linear(4, 1, rng=1))
     x, target = np.ones((2, 3), np.float32), np.zeros((2, 1), np.float32)
     modules = nn.step_backward_modules(model, nn.MSELoss(), x, target)
-    for html in (step_backward(y)._repr_html_(), drawing._repr_html_(), modules._repr_html_()):
+    figure = explore.relu_pieces()
+    reprs = (step_backward(y), drawing, modules, figure)
+    for html in (shown._repr_html_() for shown in reprs):
         assert "<svg" in html
         assert not _EXTERNAL.search(html), _EXTERNAL.search(html)
 
