@@ -316,7 +316,7 @@ def _evaluate(model, loss_fn, valid_dl: Iterable) -> tuple[float, float]:
     for i, (xb, yb) in enumerate(valid_dl, start=1):
         rows = len(xb)
         if rows == 0:
-            raise _empty_batch("valid_dl", f"batch {i}")
+            raise ValueError(_empty_batch("valid_dl", f"batch {i}"))
         pred = model(xb)
         total_loss += float(loss_fn(pred, yb)) * rows
         classification = classification and np.issubdtype(np.asarray(yb).dtype, np.integer)
@@ -328,9 +328,9 @@ def _evaluate(model, loss_fn, valid_dl: Iterable) -> tuple[float, float]:
     return total_loss / n, (total_correct / n if classification else math.nan)
 
 
-def _empty_batch(name: str, where: str) -> ValueError:
-    """The error for a batch of 0 rows (its mean loss would be NaN, not a divergence)."""
-    return ValueError(
+def _empty_batch(name: str, where: str) -> str:
+    """The message for a batch of 0 rows (its mean loss would be NaN, not a divergence)."""
+    return (
         f"{name} yielded an empty batch (0 rows) at {where}: a batch needs at least one row. "
         "Does the loader slice past the end of the data?"
     )
@@ -483,7 +483,7 @@ def fit(
                     rows = len(xb)
                     if rows == 0:
                         where = f"epoch {epoch + 1}, step {step} of {steps_per_epoch}"
-                        raise _empty_batch("train_dl", where)
+                        raise ValueError(_empty_batch("train_dl", where))
                     loss = float(loss_fn(model(xb), yb))
                     if not math.isfinite(loss):
                         raise NonFiniteLossError(
