@@ -26,7 +26,7 @@ __all__ = ["History", "NonFiniteLossError", "fit"]
 
 
 class NonFiniteLossError(FloatingPointError):
-    """The loss became NaN or infinite: training diverged.
+    """The training or validation loss became NaN or infinite: training diverged.
 
     Raised by ``fit`` before the step with the bad loss changes the weights; a
     ``FloatingPointError``, so ``except FloatingPointError`` catches it too.
@@ -37,8 +37,9 @@ class NonFiniteLossError(FloatingPointError):
         The non-finite loss (NaN, ``inf`` or ``-inf``); also the attribute ``loss``.
     epoch : int
         The epoch it happened in, counted from 1; also the attribute ``epoch``.
-    step : int
-        The step within that epoch, counted from 1; also the attribute ``step``.
+    step : int or None
+        The step within that epoch, counted from 1, or None for the validation loss after the
+        epoch; also the attribute ``step``.
     steps_per_epoch : int
         The number of steps in an epoch, for the message.
     lr : float or None, default None
@@ -51,17 +52,24 @@ class NonFiniteLossError(FloatingPointError):
         self,
         loss: float,
         epoch: int,
-        step: int,
+        step: int | None,
         steps_per_epoch: int,
         lr: float | None = None,
         history: "History | None" = None,
     ) -> None:
         self.loss, self.epoch, self.step, self.history = loss, epoch, step, history
         lr_note = f" (lr was {lr:g})" if isinstance(lr, float) else ""
-        super().__init__(
-            f"the training loss became {loss} at epoch {epoch}, step {step} of "
-            f"{steps_per_epoch}: training diverged. Try a smaller learning rate{lr_note}."
-        )
+        if step is None:
+            what = (
+                f"the validation loss became {loss} after epoch {epoch}: training diverged "
+                "(or valid_dl holds NaN or inf)"
+            )
+        else:
+            what = (
+                f"the training loss became {loss} at epoch {epoch}, step {step} of "
+                f"{steps_per_epoch}: training diverged"
+            )
+        super().__init__(f"{what}. Try a smaller learning rate{lr_note}.")
 
 
 @dataclass(repr=False)
@@ -85,6 +93,9 @@ class History:
         Per epoch: the fraction of ``valid_dl`` classified right (NaN without it, or in regression).
     epoch_time : list of float, length epochs
         Per epoch: the seconds the epoch took, validation included.
+    validated : bool, default False
+        Whether ``valid_dl`` was evaluated: the table then shows ``valid_loss`` (and
+        ``accuracy`` for integer labels), a NaN as ``nan``.
 
     Examples
     --------
@@ -100,6 +111,7 @@ class History:
     valid_loss: list[float] = field(default_factory=list)
     accuracy: list[float] = field(default_factory=list)
     epoch_time: list[float] = field(default_factory=list)
+    validated: bool = False
 
     @property
     def epochs(self) -> int:
@@ -109,23 +121,20 @@ class History:
     def _columns(self) -> list[str]:
         """The table's columns: no valid_loss without validation, no accuracy in regression."""
         cols = ["epoch", "train_loss"]
-        if any(not math.isnan(v) for v in self.valid_loss):
+        if self.validated:
             cols.append("valid_loss")
-        if any(not math.isnan(a) for a in self.accuracy):
-            cols.append("accuracy")
+            if any(not math.isnan(a) for a in self.accuracy):
+                cols.append("accuracy")
         return cols + ["time"]
 
     def _row(self, i: int, cols: list[str]) -> list[str]:
-        """Epoch ``i``'s cells, formatted, for the columns ``cols``."""
-
-        def fmt(v: float, spec: str) -> str:
-            return "-" if math.isnan(v) else format(v, spec)
-
+        """Epoch ``i``'s cells for the columns ``cols``: a NaN loss as nan, no accuracy as -."""
+        acc = self.accuracy[i]  # NaN only where labels are not integers: not applicable
         cells = {
             "epoch": str(i + 1),
-            "train_loss": fmt(self.train_loss[i], ".6f"),
-            "valid_loss": fmt(self.valid_loss[i], ".6f"),
-            "accuracy": fmt(self.accuracy[i], ".4f"),
+            "train_loss": f"{self.train_loss[i]:.6f}",
+            "valid_loss": f"{self.valid_loss[i]:.6f}",
+            "accuracy": "-" if math.isnan(acc) else f"{acc:.4f}",
             "time": f"{self.epoch_time[i]:.2f}s",
         }
         return [cells[c] for c in cols]
@@ -209,6 +218,9 @@ class _Silent:
     def write(self, row: list[str]) -> None:
         pass
 
+    def stop(self, line: str) -> None:
+        print(line, flush=True)
+
 
 def _notebook_shell() -> bool:
     """Whether this runs in a Jupyter kernel (a notebook, or a page Quarto is rendering)."""
@@ -261,6 +273,10 @@ class _Bars:
         else:
             print("\r" + self._text_row(row).ljust(self.WIDTH + 40), flush=True)
 
+    def stop(self, line: str) -> None:
+        """End with ``line`` under the table (in a terminal, over the unfinished bar)."""
+        print(line if self.notebook else "\r" + line.ljust(self.WIDTH + 40), flush=True)
+
     # --- drawing -----------------------------------------------------------------------------
 
     def _draw(self, epoch: int, done: int, total: int, force: bool = False) -> None:
@@ -304,9 +320,11 @@ def _evaluate(model, loss_fn, valid_dl: Iterable) -> tuple[float, float]:
     total_loss = total_correct = 0.0
     n = 0
     classification = True
-    for xb, yb in valid_dl:
-        pred = model(xb)
+    for i, (xb, yb) in enumerate(valid_dl, start=1):
         rows = len(xb)
+        if rows == 0:
+            raise ValueError(_empty_batch("valid_dl", f"batch {i}"))
+        pred = model(xb)
         total_loss += float(loss_fn(pred, yb)) * rows
         classification = classification and np.issubdtype(np.asarray(yb).dtype, np.integer)
         if classification:
@@ -315,6 +333,28 @@ def _evaluate(model, loss_fn, valid_dl: Iterable) -> tuple[float, float]:
     if n == 0:
         raise ValueError("valid_dl yielded no batches")
     return total_loss / n, (total_correct / n if classification else math.nan)
+
+
+def _empty_batch(name: str, where: str) -> str:
+    """The message for a batch of 0 rows (its mean loss would be NaN, not a divergence)."""
+    return (
+        f"{name} yielded an empty batch (0 rows) at {where}: a batch needs at least one row. "
+        "Does the loader slice past the end of the data?"
+    )
+
+
+def _check_schedule(sched, epochs: int, steps_per_epoch: int) -> None:
+    """Refuse a OneCycleLR with fewer steps left than fit takes: it would fail mid-run."""
+    if not isinstance(sched, OneCycleLR):
+        return
+    needed, left = epochs * steps_per_epoch, sched.total_steps - sched.step_num
+    if needed > left:
+        taken = f", {sched.step_num} already taken" if sched.step_num else ""
+        raise ValueError(
+            f"fit: the schedule has {left} steps left (total_steps={sched.total_steps}{taken}) "
+            f"but fit takes epochs * len(train_dl) = {epochs} * {steps_per_epoch} = {needed} "
+            f"steps. Build it with total_steps={needed + sched.step_num}."
+        )
 
 
 def _check_optimiser_params(model, opt) -> None:
@@ -356,9 +396,11 @@ def fit(
 ) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_dl``; return the ``History``.
 
-    Each step ends with ``opt.zero_grad()``, which clears the gradients to None as torch's does.
-    After each epoch ``valid_dl`` (if given) is evaluated. A NaN or infinite training loss stops
-    the run at once, before that step changes the weights.
+    Each step ends with ``opt.zero_grad()``, which clears the gradients to None as torch's does
+    (fit also clears them before its first step and however it ends). After each epoch
+    ``valid_dl`` (if given) is evaluated. A NaN or infinite loss stops the run at once, before
+    that step changes the weights. Ctrl-C (KeyboardInterrupt) stops it with one line saying
+    where, and fit returns the History of the finished epochs.
 
     Parameters
     ----------
@@ -388,12 +430,13 @@ def fit(
     Raises
     ------
     NonFiniteLossError
-        As soon as a training loss is NaN or infinite.
+        As soon as a training or validation loss is NaN or infinite.
     TypeError
         If ``train_dl`` has no ``len()``.
     ValueError
-        If ``epochs`` is not a positive integer, ``train_dl`` yields no batches, or ``opt``
-        holds a parameter that is not one of ``model.parameters()``.
+        If ``epochs`` is not a positive integer, ``train_dl`` yields no batches or a batch of 0
+        rows, ``opt`` holds a parameter that is not one of ``model.parameters()``, or ``sched``
+        has fewer steps left than ``epochs * len(train_dl)``.
 
     Examples
     --------
@@ -419,6 +462,7 @@ def fit(
             "train_dl has no batches: is the batch size larger than the data with drop_last=True?"
         )
     _check_optimiser_params(model, opt)
+    _check_schedule(sched, epochs, steps_per_epoch)
     # The batch itself needs no gradient: an nn.Module can skip computing dL/dx for it, as
     # torch does for inputs; a hand-written model just gets model.backward(grad).
     backward = (
@@ -427,38 +471,63 @@ def fit(
         else model.backward
     )
     bars = _Bars(epochs) if progress else _Silent(epochs)
-    hist = History()
-    validating = valid_dl is not None
-    cols = ["epoch", "train_loss"] + (["valid_loss", "accuracy"] if validating else []) + ["time"]
+    hist = History(validated=valid_dl is not None)
+    cols = ["epoch", "train_loss"] + (["valid_loss", "accuracy"] if hist.validated else [])
+    cols.append("time")
     bars.write(cols)
-    for epoch in bars:
-        start = time.perf_counter()
-        total, n = 0.0, 0
-        # A diverging run is reported once, by NonFiniteLossError, not by numpy warnings.
-        # (Entered once per epoch: on every step it would cost about a microsecond.)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            for step, (xb, yb) in enumerate(bars.batches(train_dl), start=1):
-                loss = float(loss_fn(model(xb), yb))
-                if not math.isfinite(loss):
-                    raise NonFiniteLossError(
-                        loss, epoch + 1, step, steps_per_epoch, getattr(opt, "lr", None), hist
-                    )
-                backward(loss_fn.backward())
-                opt.step()
-                opt.zero_grad()
-                hist.step_loss.append(loss)
-                hist.lr.append(getattr(opt, "lr", math.nan))
-                if sched is not None:
-                    sched.step()
-                total += loss * len(xb)
-                n += len(xb)
-        hist.train_loss.append(total / n)
-        if validating:
-            valid_loss, acc = _evaluate(model, loss_fn, valid_dl)
-        else:
-            valid_loss = acc = math.nan
-        hist.valid_loss.append(valid_loss)
-        hist.accuracy.append(acc)
-        hist.epoch_time.append(time.perf_counter() - start)
-        bars.write(hist._row(epoch, cols))
+    epoch, step, validating = 0, 0, False
+    # Gradients left by earlier code (an interrupted run, a hand-written step) would be added
+    # into the first step's: start from none, and leave none however fit ends.
+    opt.zero_grad()
+    try:
+        for epoch in bars:
+            start = time.perf_counter()
+            total, n, step, validating = 0.0, 0, 0, False
+            # A diverging run is reported once, by NonFiniteLossError, not by numpy warnings.
+            # (Entered once per epoch: on every step it would cost about a microsecond.)
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                for step, (xb, yb) in enumerate(bars.batches(train_dl), start=1):
+                    rows = len(xb)
+                    if rows == 0:
+                        where = f"epoch {epoch + 1}, step {step} of {steps_per_epoch}"
+                        raise ValueError(_empty_batch("train_dl", where))
+                    loss = float(loss_fn(model(xb), yb))
+                    if not math.isfinite(loss):
+                        raise NonFiniteLossError(
+                            loss, epoch + 1, step, steps_per_epoch, getattr(opt, "lr", None), hist
+                        )
+                    backward(loss_fn.backward())
+                    opt.step()
+                    opt.zero_grad()
+                    hist.step_loss.append(loss)
+                    hist.lr.append(getattr(opt, "lr", math.nan))
+                    if sched is not None:
+                        sched.step()
+                    total += loss * rows
+                    n += rows
+                validating = hist.validated
+                valid_loss, acc = (
+                    _evaluate(model, loss_fn, valid_dl) if validating else (math.nan, math.nan)
+                )
+            # The epoch is recorded whole, after validation: an interrupt leaves no half row.
+            hist.train_loss.append(total / n)
+            hist.valid_loss.append(valid_loss)
+            hist.accuracy.append(acc)
+            hist.epoch_time.append(time.perf_counter() - start)
+            bars.write(hist._row(epoch, cols))
+            if validating and not math.isfinite(valid_loss):
+                raise NonFiniteLossError(
+                    valid_loss, epoch + 1, None, steps_per_epoch, getattr(opt, "lr", None), hist
+                )
+    except KeyboardInterrupt:
+        # Stop as fast.ai's Learner does: one line saying where, the finished epochs kept.
+        done = hist.epochs * steps_per_epoch
+        del hist.step_loss[done:], hist.lr[done:]
+        at = "validation" if validating else f"step {step} of {steps_per_epoch}"
+        bars.stop(
+            f"fit interrupted at epoch {epoch + 1} of {epochs}, {at}; returning the History "
+            f"of the {hist.epochs} finished epoch{'s' * (hist.epochs != 1)}."
+        )
+    finally:
+        opt.zero_grad()
     return hist

@@ -29,7 +29,7 @@ def mean_std(x: np.ndarray) -> tuple[float, float]:
     TypeError
         If ``x`` is not an array of real numbers.
     ValueError
-        If ``x`` is empty.
+        If ``x`` is empty, holds a NaN or infinite value, or its sum overflows.
 
     Examples
     --------
@@ -44,7 +44,17 @@ def mean_std(x: np.ndarray) -> tuple[float, float]:
     if x.size == 0:
         raise ValueError(f"mean_std needs at least one value; got an empty array, shape {x.shape}")
     flat = x.reshape(-1)
-    mean = float(np.sum(flat, dtype=np.float64) / flat.size)
+    with np.errstate(over="ignore", invalid="ignore"):  # reported below, by a ValueError
+        mean = float(np.sum(flat, dtype=np.float64) / flat.size)
+    # A NaN or inf anywhere makes the sum non-finite: found without another pass.
+    if not np.isfinite(mean):
+        bad = int(np.count_nonzero(~np.isfinite(flat)))
+        raise ValueError(
+            f"mean_std needs finite values; x holds {bad} NaN or infinite values (find them "
+            "with np.argwhere(~np.isfinite(x)))"
+            if bad
+            else f"mean_std: the sum of x overflows float64 (its mean is {mean})"
+        )
     # Two passes (mean, then squared deviations) rather than E[x^2] - mean^2, which cancels.
     squares = 0.0
     for i in range(0, flat.size, _CHUNK):

@@ -28,8 +28,28 @@ def _array_and_fans(weight: np.ndarray | Parameter, fn: str) -> tuple[np.ndarray
     if not isinstance(w, np.ndarray) or w.dtype.kind != "f":
         raise TypeError(f"{fn} needs a float numpy array or a Parameter; got {type(weight)}.")
     if w.ndim != 2:
-        raise ValueError(f"{fn} expects a weight of shape (n_in, n_out); got shape {w.shape}.")
+        raise ValueError(f"{fn}: weight must have shape (n_in, n_out); got shape {w.shape}.")
+    if 0 in w.shape:
+        raise ValueError(
+            f"{fn}: weight has shape {w.shape}, an empty matrix: a layer's weight needs "
+            "n_in >= 1 rows and n_out >= 1 columns."
+        )
     return w, w.shape[0], w.shape[1]
+
+
+def _finite(v: object) -> bool:
+    """Whether `v` is one finite real number (a Python or numpy scalar, or a 0-d array)."""
+    try:
+        return np.ndim(v) == 0 and math.isfinite(v)
+    except TypeError:
+        return False
+
+
+def _check_gain(gain: float, fn: str) -> float:
+    """`gain` if it is a finite number, else the ValueError naming it."""
+    if not _finite(gain):
+        raise ValueError(f"{fn}: gain must be a finite number; got {gain!r}.")
+    return gain
 
 
 def _standard_normal(rng, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
@@ -69,7 +89,8 @@ def kaiming_normal_(
     TypeError
         If ``weight`` is neither a float numpy array nor a Parameter holding one.
     ValueError
-        If ``weight`` is not 2-D, or ``mode`` or ``nonlinearity`` is not one of the names above.
+        If ``weight`` is not 2-D or has a size 0, or ``mode`` or ``nonlinearity`` is not one of
+        the names above.
 
     Examples
     --------
@@ -119,7 +140,7 @@ def xavier_normal_(
     TypeError
         If ``weight`` is neither a float numpy array nor a Parameter holding one.
     ValueError
-        If ``weight`` is not 2-D.
+        If ``weight`` is not 2-D or has a size 0, or ``gain`` is not finite.
 
     Examples
     --------
@@ -130,7 +151,7 @@ def xavier_normal_(
     (0.072, 0.072)
     """
     w, fan_in, fan_out = _array_and_fans(weight, "xavier_normal_")
-    std = gain * math.sqrt(2.0 / (fan_in + fan_out))
+    std = _check_gain(gain, "xavier_normal_") * math.sqrt(2.0 / (fan_in + fan_out))
     w[...] = _standard_normal(rng, w.shape, w.dtype) * std
     return weight
 
@@ -164,7 +185,7 @@ def xavier_uniform_(
     TypeError
         If ``weight`` is neither a float numpy array nor a Parameter holding one.
     ValueError
-        If ``weight`` is not 2-D.
+        If ``weight`` is not 2-D or has a size 0, or ``gain`` is not finite.
 
     Examples
     --------
@@ -175,7 +196,7 @@ def xavier_uniform_(
     True
     """
     w, fan_in, fan_out = _array_and_fans(weight, "xavier_uniform_")
-    a = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    a = _check_gain(gain, "xavier_uniform_") * math.sqrt(6.0 / (fan_in + fan_out))
     w[...] = np.random.default_rng(rng).uniform(-a, a, size=w.shape)
     return weight
 
@@ -201,7 +222,7 @@ def normalize(x: np.ndarray, mean: float, std: float) -> np.ndarray:
     TypeError
         If ``x`` is not floating point.
     ValueError
-        If ``std`` is not positive.
+        If ``mean`` is not a finite number, or ``std`` not a positive finite one.
 
     Examples
     --------
@@ -218,8 +239,10 @@ def normalize(x: np.ndarray, mean: float, std: float) -> np.ndarray:
             f"normalize needs floating-point input; got dtype {x.dtype}. "
             "Convert it first, e.g. x.astype(np.float32) / 255."
         )
-    if not std > 0:
-        raise ValueError(f"normalize: std must be positive; got {std}.")
+    if not _finite(mean):
+        raise ValueError(f"normalize: mean must be a finite number; got {mean!r}.")
+    if not (_finite(std) and std > 0):
+        raise ValueError(f"normalize: std must be a positive finite number; got {std!r}.")
     # numpy scalars (np.float64) would promote float32 data to float64; cast them first.
     out = x - np.asarray(mean, dtype=x.dtype)
     out /= np.asarray(std, dtype=x.dtype)

@@ -174,7 +174,8 @@ class Sequential(Module):
     Raises
     ------
     TypeError
-        If an argument is not a ``Module`` instance (e.g. the class ``nn.ReLU`` itself).
+        If an argument is not a ``Module`` instance (e.g. the class ``nn.ReLU`` itself, or a
+        list of modules).
 
     Examples
     --------
@@ -188,6 +189,11 @@ class Sequential(Module):
 
     def __init__(self, *modules: Module) -> None:
         for i, m in enumerate(modules):
+            if isinstance(m, (list, tuple)):
+                raise TypeError(
+                    f"Sequential takes the modules as separate arguments; argument {i} is a "
+                    f"{type(m).__name__}. Unpack it: nn.Sequential(*layers)."
+                )
             if not isinstance(m, Module):
                 raise TypeError(
                     f"Sequential takes Modules; argument {i} is a {type(m).__name__}. "

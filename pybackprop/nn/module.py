@@ -3,6 +3,12 @@
 A ``Parameter`` is an array with its gradient. A ``Module`` is called like a function: the
 call runs ``forward`` and keeps the inputs, so that ``backward(grad_out)`` can hand them to the
 subclass's ``bwd``, which returns dL/dinput and adds dL/dparameter into each ``.grad``.
+
+The calls made inside one outermost call (a model's forward calling its layers) form one
+forward pass. A module called twice in it (one ReLU used twice) keeps both calls' inputs, and
+its backward passes take them back last first, the reverse of the calls, as PyTorch's graph
+does; a shared layer's gradients add up over its uses. A new outermost call starts a new pass,
+so a module called outside training (evaluation) keeps only its last call.
 """
 
 from __future__ import annotations
@@ -12,6 +18,10 @@ from collections.abc import Iterator
 import numpy as np
 
 __all__ = ["Module", "Parameter"]
+
+# How deep in module calls this runs (0: outside any), and the number of the current pass.
+_depth = 0
+_pass = 0
 
 
 class Parameter:
@@ -109,6 +119,11 @@ class Module:
     A subclass implements ``forward(*inputs)`` and ``bwd(grad_out, *inputs)``; parameters and
     sub-modules are found among its attributes, in assignment order, without registration.
 
+    Raises
+    ------
+    TypeError
+        If an array or other non-Parameter is assigned to an attribute holding a Parameter.
+
     Examples
     --------
     >>> import numpy as np
@@ -123,13 +138,39 @@ class Module:
     (array([1., 9.]), array([ 2., -6.]))
     """
 
-    _inputs: tuple | None = None
-    _out_shape: tuple[int, ...] | None = None
+    # (inputs, output shape) of each call of the current pass not yet gone back through
+    _saved: list[tuple[tuple, tuple[int, ...] | None]] | None = None
+    _saved_pass = -1
 
     def __call__(self, *inputs: np.ndarray) -> np.ndarray:
-        out = self.forward(*inputs)
-        self._inputs, self._out_shape = inputs, getattr(out, "shape", None)
+        global _depth, _pass
+        if _depth == 0:
+            _pass += 1
+        _depth += 1
+        try:
+            out = self.forward(*inputs)
+        finally:
+            _depth -= 1
+        call = (inputs, getattr(out, "shape", None))
+        if self._saved_pass == _pass:
+            self._saved.append(call)
+        else:
+            self._saved, self._saved_pass = [call], _pass
         return out
+
+    def __setattr__(self, name: str, value: object) -> None:
+        # A plain array put where a Parameter was would drop out of parameters() unseen.
+        if isinstance(self.__dict__.get(name), Parameter) and not (
+            value is None or isinstance(value, Parameter)
+        ):
+            owner = type(self).__name__
+            raise TypeError(
+                f"{owner}.{name} is a Parameter; assigning a {type(value).__name__} would take "
+                "it out of parameters() and the optimiser. Copy the values in "
+                f"({name}.data[...] = array), or assign nn.Parameter(array) and build the "
+                "optimiser after."
+            )
+        object.__setattr__(self, name, value)
 
     def forward(self, *inputs: np.ndarray) -> np.ndarray:
         """The output for ``inputs``; subclasses implement it (call the module, not this).
@@ -178,12 +219,12 @@ class Module:
         self.bwd(grad_out, *inputs)
 
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
-        """Back-propagate ``grad_out`` through the last call, once per call.
+        """Back-propagate ``grad_out`` through the last call not yet gone back through.
 
         Parameters
         ----------
         grad_out : np.ndarray, shape of the output
-            dL/doutput for the last call.
+            dL/doutput for that call.
         input_grad : bool, default True
             False skips dL/dinput (``bwd_params``), as PyTorch does for the data.
 
@@ -193,18 +234,19 @@ class Module:
             dL/dinput, or None when ``input_grad`` is False.
 
         """
-        inputs = self._inputs
-        if inputs is None:
+        saved = self._saved
+        if not saved:
             raise RuntimeError(
                 f"{type(self).__name__}.backward() called without a forward pass to go back "
                 "through: call the module on a batch first (backward can run once per call)."
             )
-        if self._out_shape is not None and getattr(grad_out, "shape", ()) != self._out_shape:
+        inputs, out_shape = saved[-1]
+        if out_shape is not None and getattr(grad_out, "shape", ()) != out_shape:
             raise ValueError(
                 f"{type(self).__name__}.backward: grad_out must have the output's shape "
-                f"{self._out_shape}; got shape {np.shape(grad_out)}."
+                f"{out_shape}; got shape {np.shape(grad_out)}."
             )
-        self._inputs = None  # one backward per forward, and the batch can be freed
+        saved.pop()  # one backward per call, last call first; the batch can be freed
         if input_grad:
             return self.bwd(grad_out, *inputs)
         self.bwd_params(grad_out, *inputs)
@@ -234,7 +276,8 @@ class Module:
     def __getstate__(self) -> dict:
         # A copy (deepcopy, pickle) holds the parameters, not the batch kept for backward.
         state = dict(vars(self))
-        state.pop("_inputs", None)
+        state.pop("_saved", None)
+        state.pop("_saved_pass", None)
         return state
 
     def named_children(self) -> Iterator[tuple[str, Module]]:

@@ -22,7 +22,17 @@ def _constant(x: object) -> Value:
         return x
     if isinstance(x, Real):
         return Value(x)
+    _refuse_array(x)
     return NotImplemented
+
+
+def _refuse_array(x: object) -> None:
+    """Refuse an array (numpy, torch) on either side of an operation, saying what to do."""
+    if hasattr(x, "shape"):
+        raise TypeError(
+            f"a Value combines with single numbers, not arrays: got {type(x).__name__} of shape "
+            f"{tuple(x.shape)}. Loop over its elements, or take one number out with .item()"
+        )
 
 
 def _number(x: object) -> float:
@@ -63,7 +73,8 @@ class Value:
     Raises
     ------
     TypeError
-        If ``data`` is not a real number or ``label`` is not a ``str``.
+        If ``data`` is not a real number or ``label`` is not a ``str``; an operation with an
+        array (numpy or torch) on either side raises it too.
 
     Examples
     --------
@@ -79,6 +90,9 @@ class Value:
     # object per node instead of three, which the garbage collector (it scans every object
     # that can hold references) goes through about twice as fast while a graph is built.
     __slots__ = ("data", "grad", "label", "op", "_a", "_da", "_b", "_db", "__weakref__")
+    # numpy leaves `array + value` to Value (rather than making an array of Values), which
+    # refuses it as it refuses `value + array`.
+    __array_ufunc__ = None
 
     def __init__(self, data: float, label: str = "") -> None:
         if type(label) is not str:
@@ -122,16 +136,19 @@ class Value:
         other = other if type(other) is Value else _constant(other)
         if other is NotImplemented:
             return NotImplemented
-        a, b = self.data, other.data
+        b = other.data
         if b == 0.0:
             raise ZeroDivisionError(f"division by zero: {self!r} / {other!r}")
-        return _node(a / b, "/", self, 1.0 / b, other, -a / (b * b))
+        # -a/b**2 as -(a/b)/b: b*b underflows to 0 for |b| < 1e-154, though a/b may be 1.
+        out = self.data / b
+        return _node(out, "/", self, 1.0 / b, other, -out / b)
 
     def __pow__(self, exponent: Value | float) -> Value:
         """Power by a number: d(x**n)/dx = n * x**(n-1); a Value exponent: see ``_pow_value``."""
         if isinstance(exponent, Value):
             return self._pow_value(exponent)
         if not isinstance(exponent, Real):
+            _refuse_array(exponent)
             return NotImplemented
         n, x = float(exponent), self.data
         if x == 0.0 and n < 0.0:

@@ -15,13 +15,18 @@ from .engine import Value
 
 __all__ = ["MLP", "Layer", "Module", "Neuron"]
 
-ACTIVATIONS = ("relu", "tanh")
+NONLINS = ("relu", "tanh")
 
 
-def _check_activation(activation: str) -> None:
-    """Refuse an activation other than "relu" or "tanh"."""
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+def _nonlin(nonlin: bool | str) -> str | bool:
+    """`nonlin` as "relu", "tanh" or False; True is micrograd's spelling of "relu"."""
+    if nonlin is True:
+        return "relu"
+    if nonlin is False or (isinstance(nonlin, str) and nonlin in NONLINS):
+        return nonlin
+    raise ValueError(
+        f"nonlin must be 'relu', 'tanh', True (relu, micrograd's) or False (linear), got {nonlin!r}"
+    )
 
 
 def _as_values(x: Sequence[Value | float], n_in: int, who: str) -> list[Value]:
@@ -45,23 +50,22 @@ class Module:
 
 
 class Neuron(Module):
-    """One neuron: x: (n_in,) -> ``activation(w . x + b)``, one Value; linear if ``nonlin=False``.
+    """One neuron: x: (n_in,) -> ``nonlin(w . x + b)``, one Value; linear if ``nonlin=False``.
 
     Parameters
     ----------
     n_in : int
         The number of inputs, at least 1: the neuron holds n_in weights ``w`` and a bias ``b``.
-    nonlin : bool, default True
-        Apply the activation; ``False`` gives a linear neuron.
+    nonlin : bool or str, default True
+        ``"relu"`` (micrograd's neuron; ``True`` is micrograd's spelling), ``"tanh"`` (the
+        lecture's), or ``False`` for a linear neuron.
     rng : int | np.random.Generator | None, default None
         Seed or generator for the weights, uniform in [-1, 1) as in micrograd (biases start at 0).
-    activation : str, default "relu"
-        ``"relu"`` (micrograd's neuron) or ``"tanh"`` (the lecture's).
 
     Raises
     ------
     ValueError
-        If ``n_in`` < 1, ``activation`` is unknown, or a call gets other than n_in inputs.
+        If ``n_in`` < 1, ``nonlin`` is none of the above, or a call gets other than n_in inputs.
 
     Examples
     --------
@@ -75,18 +79,16 @@ class Neuron(Module):
     def __init__(
         self,
         n_in: int,
-        nonlin: bool = True,
+        nonlin: bool | str = True,
         rng: int | np.random.Generator | None = None,
-        activation: str = "relu",
     ) -> None:
-        _check_activation(activation)
+        nonlin = _nonlin(nonlin)
         if n_in < 1:
             raise ValueError(f"a Neuron needs at least one input, got n_in={n_in}")
         rng = np.random.default_rng(rng)
         self.w = [Value(float(wi)) for wi in rng.uniform(-1.0, 1.0, n_in)]
         self.b = Value(0.0)
         self.nonlin = nonlin
-        self.activation = activation
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
         """x: (n_in,) numbers or Values -> one Value."""
@@ -96,14 +98,14 @@ class Neuron(Module):
             act = act + wi * xi
         if not self.nonlin:
             return act
-        return act.relu() if self.activation == "relu" else act.tanh()
+        return act.relu() if self.nonlin == "relu" else act.tanh()
 
     def parameters(self) -> list[Value]:
         """The weights, then the bias: ``[*w, b]``."""
         return [*self.w, self.b]
 
     def __repr__(self) -> str:
-        kind = self.activation if self.nonlin else "linear"
+        kind = self.nonlin or "linear"
         return f"Neuron({len(self.w)}, {kind})"
 
 
@@ -116,17 +118,15 @@ class Layer(Module):
         The number of inputs of every neuron, at least 1.
     n_out : int
         The number of neurons (``layer.neurons``), hence of outputs, at least 1.
-    nonlin : bool, default True
-        Apply the activation in every neuron; ``False`` makes the layer linear.
+    nonlin : bool or str, default True
+        Every neuron's: ``"relu"`` (or ``True``), ``"tanh"``, or ``False`` (linear).
     rng : int | np.random.Generator | None, default None
         Seed or generator for the weights, drawn neuron by neuron.
-    activation : str, default "relu"
-        ``"relu"`` or ``"tanh"``.
 
     Raises
     ------
     ValueError
-        If a size is below 1, ``activation`` is unknown, or a call gets other than n_in inputs.
+        If a size is below 1, ``nonlin`` is unknown, or a call gets other than n_in inputs.
 
     Examples
     --------
@@ -140,15 +140,14 @@ class Layer(Module):
         self,
         n_in: int,
         n_out: int,
-        nonlin: bool = True,
+        nonlin: bool | str = True,
         rng: int | np.random.Generator | None = None,
-        activation: str = "relu",
     ) -> None:
         if n_out < 1:
             raise ValueError(f"a Layer needs at least one neuron, got n_out={n_out}")
         rng = np.random.default_rng(rng)  # one generator, so each neuron gets new weights
         self.n_in = n_in
-        self.neurons = [Neuron(n_in, nonlin, rng, activation) for _ in range(n_out)]
+        self.neurons = [Neuron(n_in, nonlin, rng) for _ in range(n_out)]
 
     def __call__(self, x: Sequence[Value | float]) -> list[Value]:
         """x: (n_in,) numbers or Values -> (n_out,) Values, a list even of one."""
@@ -166,7 +165,7 @@ class Layer(Module):
 class MLP(Module):
     """A multi-layer perceptron: x: (n_in,) -> n_outs[0] -> ... -> (n_outs[-1],) Values.
 
-    Every layer (``mlp.layers``) but the last applies the activation; the last is linear. A
+    Every layer (``mlp.layers``) but the last applies ``nonlin``; the last is linear. A
     call returns one Value if the last layer has one neuron, else a list of Values.
 
     Parameters
@@ -177,13 +176,14 @@ class MLP(Module):
         The width of each layer in turn, each at least 1; the last is the number of outputs.
     rng : int | np.random.Generator | None, default None
         Seed or generator for all the weights, drawn layer by layer.
-    activation : str, default "relu"
-        ``"relu"`` or ``"tanh"``, used by every layer but the last.
+    nonlin : str, default "relu"
+        ``"relu"`` (micrograd's library) or ``"tanh"`` (Karpathy's lecture), used by every layer
+        but the last.
 
     Raises
     ------
     ValueError
-        If ``n_outs`` is empty or has a size below 1, ``activation`` is unknown, or a call
+        If ``n_outs`` is empty or has a size below 1, ``nonlin`` is neither name, or a call
         gets other than n_in inputs.
 
     Examples
@@ -200,18 +200,18 @@ class MLP(Module):
         n_in: int,
         n_outs: Sequence[int],
         rng: int | np.random.Generator | None = None,
-        activation: str = "relu",
+        nonlin: str = "relu",
     ) -> None:
-        _check_activation(activation)
+        if not (isinstance(nonlin, str) and nonlin in NONLINS):
+            raise ValueError(f"MLP: nonlin must be 'relu' or 'tanh', got {nonlin!r}")
         if len(n_outs) == 0:
             raise ValueError("an MLP needs at least one layer: n_outs is empty")
         rng = np.random.default_rng(rng)
         sizes = [n_in, *n_outs]
-        self.activation = activation
+        self.nonlin = nonlin
+        last = len(n_outs) - 1
         self.layers = [
-            Layer(
-                sizes[i], sizes[i + 1], nonlin=i < len(n_outs) - 1, rng=rng, activation=activation
-            )
+            Layer(sizes[i], sizes[i + 1], nonlin=nonlin if i < last else False, rng=rng)
             for i in range(len(n_outs))
         ]
 
@@ -227,4 +227,4 @@ class MLP(Module):
 
     def __repr__(self) -> str:
         sizes = [self.layers[0].n_in] + [len(layer.neurons) for layer in self.layers]
-        return f"MLP({sizes[0]}, {sizes[1:]}, activation={self.activation!r})"
+        return f"MLP({sizes[0]}, {sizes[1:]}, nonlin={self.nonlin!r})"

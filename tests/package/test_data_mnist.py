@@ -351,3 +351,23 @@ def test_mean_std_rejects_empty_and_non_numbers():
         mean_std(np.zeros((0, 784)))
     with pytest.raises(TypeError, match="real numbers; got dtype <U1"):
         mean_std(np.array(["a"]))
+
+
+# input -> (exception type, words its message must hold); each row's words only in its error
+MEAN_STD_REFUSALS = {
+    "empty": (np.zeros((0, 784)), ValueError, "mean_std needs at least one value"),
+    "strings": (np.array(["a"]), TypeError, "mean_std needs an array of real numbers"),
+    "a NaN": (np.array([1.0, np.nan, 2.0]), ValueError, "x holds 1 NaN or infinite values"),
+    "infs": (np.array([np.inf, -np.inf, 2.0]), ValueError, "x holds 2 NaN or infinite values"),
+    "an overflowing sum": (np.full(4, 1e308), ValueError, "the sum of x overflows float64"),
+}
+
+
+@pytest.mark.parametrize("name", MEAN_STD_REFUSALS)
+def test_mean_std_refuses_each_mistake_with_its_own_message(name):
+    x, error, words = MEAN_STD_REFUSALS[name]
+    with pytest.raises(error) as info:
+        mean_std(x)
+    assert type(info.value) is error and words in str(info.value)
+    others = [w for n, (_, _, w) in MEAN_STD_REFUSALS.items() if n != name]
+    assert not any(w in str(info.value) for w in others)

@@ -53,7 +53,7 @@ def ch2_expression() -> Value:
 
 
 def ch2_neuron() -> Value:
-    return Neuron(3, rng=0, activation="tanh")([2.0, 3.0, -1.0])
+    return Neuron(3, rng=0, nonlin="tanh")([2.0, 3.0, -1.0])
 
 
 def ch3_quadratic() -> Value:

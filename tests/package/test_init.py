@@ -84,20 +84,6 @@ def test_initialisers_fill_half_precision_with_the_float64_draws_rounded(fill):
     np.testing.assert_array_equal(half, fill(np.zeros((40, 30)), rng=3).astype(np.float16))
 
 
-def test_initialisers_reject_non_matrix_weights():
-    with pytest.raises(ValueError, match=r"shape \(n_in, n_out\); got shape \(3,\)"):
-        init.kaiming_normal_(np.zeros(3))
-    with pytest.raises(TypeError, match="float numpy array or a Parameter"):
-        init.xavier_normal_(np.zeros((3, 2), dtype=np.int64))
-
-
-def test_kaiming_normal_rejects_unknown_mode_and_nonlinearity():
-    with pytest.raises(ValueError, match="mode must be 'fan_in' or 'fan_out'; got 'fan'"):
-        init.kaiming_normal_(np.zeros((3, 2)), mode="fan")
-    with pytest.raises(ValueError, match="nonlinearity must be one of.*got 'gelu'"):
-        init.kaiming_normal_(np.zeros((3, 2)), nonlinearity="gelu")
-
-
 @given(dtype=float_dtypes, mean=small_floats, std=positive_floats, seed=seeds())
 def test_normalize_matches_formula_and_keeps_dtype(dtype, mean, std, seed):
     x = np.random.default_rng(seed).standard_normal((5, 7)).astype(dtype)
@@ -118,8 +104,109 @@ def test_normalize_with_the_data_mean_and_std_gives_mean_0_std_1(seed):
     assert abs(out.mean()) < 1e-10 and out.std() == pytest.approx(1, rel=1e-10)
 
 
-def test_normalize_rejects_integer_data_and_non_positive_std():
-    with pytest.raises(TypeError, match=r"floating-point input; got dtype uint8.*/ 255"):
-        init.normalize(np.zeros(3, dtype=np.uint8), 0.1, 0.3)
-    with pytest.raises(ValueError, match="std must be positive; got 0"):
-        init.normalize(np.zeros(3), 0.1, 0.0)
+W = np.zeros((3, 2))
+
+# input -> (exception type, words its message must hold); each row's words only in its error
+INIT_REFUSALS = {
+    "a vector for a weight": (
+        lambda: init.kaiming_normal_(np.zeros(3)),
+        ValueError,
+        "kaiming_normal_: weight must have shape (n_in, n_out); got shape (3,)",
+    ),
+    "integer weights": (
+        lambda: init.xavier_normal_(np.zeros((3, 2), dtype=np.int64)),
+        TypeError,
+        "xavier_normal_ needs a float numpy array or a Parameter",
+    ),
+    "no rows (kaiming)": (
+        lambda: init.kaiming_normal_(np.zeros((0, 4))),
+        ValueError,
+        "kaiming_normal_: weight has shape (0, 4), an empty matrix: a layer's weight needs "
+        "n_in >= 1 rows and n_out >= 1 columns",
+    ),
+    "no columns (kaiming, fan_out)": (
+        lambda: init.kaiming_normal_(np.zeros((4, 0)), mode="fan_out"),
+        ValueError,
+        "kaiming_normal_: weight has shape (4, 0), an empty matrix",
+    ),
+    "no rows (xavier normal)": (
+        lambda: init.xavier_normal_(np.zeros((0, 4))),
+        ValueError,
+        "xavier_normal_: weight has shape (0, 4), an empty matrix",
+    ),
+    "no columns (xavier uniform)": (
+        lambda: init.xavier_uniform_(np.zeros((4, 0))),
+        ValueError,
+        "xavier_uniform_: weight has shape (4, 0), an empty matrix",
+    ),
+    "an unknown mode": (
+        lambda: init.kaiming_normal_(W, mode="fan"),
+        ValueError,
+        "mode must be 'fan_in' or 'fan_out'; got 'fan'",
+    ),
+    "an unknown nonlinearity": (
+        lambda: init.kaiming_normal_(W, nonlinearity="gelu"),
+        ValueError,
+        "nonlinearity must be one of ['linear', 'relu', 'sigmoid', 'tanh']; got 'gelu'",
+    ),
+    "gain nan": (
+        lambda: init.xavier_normal_(W, gain=math.nan),
+        ValueError,
+        "xavier_normal_: gain must be a finite number; got nan",
+    ),
+    "gain inf": (
+        lambda: init.xavier_uniform_(W, gain=math.inf),
+        ValueError,
+        "xavier_uniform_: gain must be a finite number; got inf",
+    ),
+    "integer data": (
+        lambda: init.normalize(np.zeros(3, dtype=np.uint8), 0.1, 0.3),
+        TypeError,
+        "normalize needs floating-point input; got dtype uint8",
+    ),
+    "std 0": (
+        lambda: init.normalize(np.zeros(3), 0.1, 0.0),
+        ValueError,
+        "normalize: std must be a positive finite number; got 0.0",
+    ),
+    "std inf": (
+        lambda: init.normalize(np.zeros(3), 0.1, math.inf),
+        ValueError,
+        "normalize: std must be a positive finite number; got inf",
+    ),
+    "std nan": (
+        lambda: init.normalize(np.zeros(3), 0.1, math.nan),
+        ValueError,
+        "normalize: std must be a positive finite number; got nan",
+    ),
+    "std an array": (
+        lambda: init.normalize(np.zeros(3), 0.1, np.ones(3)),
+        ValueError,
+        "normalize: std must be a positive finite number; got array([1., 1., 1.])",
+    ),
+    "mean nan": (
+        lambda: init.normalize(np.zeros(3), math.nan, 0.3),
+        ValueError,
+        "normalize: mean must be a finite number; got nan",
+    ),
+    "mean a string": (
+        lambda: init.normalize(np.zeros(3), "0.1", 0.3),
+        ValueError,
+        "normalize: mean must be a finite number; got '0.1'",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", INIT_REFUSALS)
+def test_init_refuses_each_mistake_with_its_own_message(name):
+    make, error, words = INIT_REFUSALS[name]
+    with pytest.raises(error) as info:
+        make()
+    assert type(info.value) is error and words in str(info.value)
+    others = [w for n, (_, _, w) in INIT_REFUSALS.items() if n != name]
+    assert not any(w in str(info.value) for w in others)
+
+
+@pytest.mark.parametrize("number", [0.3, np.float32(0.3), np.float64(0.3), np.array(0.3), 1])
+def test_normalize_takes_any_finite_number_for_mean_and_std(number):
+    np.testing.assert_allclose(init.normalize(np.ones(2), number, number), (1 - number) / number)

@@ -488,11 +488,6 @@ def test_linear_rejects_non_positive_sizes():
         nn.Linear(3, 0)
 
 
-def test_sequential_rejects_a_class_instead_of_an_instance():
-    with pytest.raises(TypeError, match=r"argument 1 is a type.*nn.ReLU\(\)"):
-        nn.Sequential(nn.Linear(3, 2), nn.ReLU)
-
-
 def test_cross_entropy_loss_rejects_bad_labels():
     loss_fn = nn.CrossEntropyLoss()
     with pytest.raises(ValueError, match=r"CrossEntropyLoss.*\[0, 3\).*got 3 at index 1"):
@@ -530,3 +525,126 @@ def test_loss_backward_on_the_returned_number_shows_the_book_s_way(dtype):
         assert np.any(model.weight.grad)
         model.zero_grad()
         pred = model(rng.standard_normal((5, 3)).astype(dtype))
+
+
+def shared_to_torch(module: nn.Module, memo: dict) -> torch.nn.Module:
+    """to_torch in float64, one torch module per pybackprop module: a shared one stays shared."""
+    if id(module) not in memo:
+        if isinstance(module, nn.Sequential):
+            memo[id(module)] = torch.nn.Sequential(*(shared_to_torch(m, memo) for m in module))
+        else:
+            memo[id(module)] = to_torch(module, np.float64)
+    return memo[id(module)]
+
+
+@settings(max_examples=40)
+@given(
+    picks=st.lists(st.integers(0, 3), min_size=1, max_size=7),
+    n=st.integers(1, 6),
+    passes=st.integers(1, 3),
+    seed=seeds(),
+)
+def test_a_module_used_several_times_in_a_model_backpropagates_like_torch(picks, n, passes, seed):
+    """Layers drawn with repeats from two Linears, a ReLU and a Sequential holding both."""
+    rng = np.random.default_rng(seed)
+    lin_a, lin_b = (
+        nn.Linear(n, n, rng=rng, dtype=np.float64),
+        nn.Linear(n, n, rng=rng, dtype=np.float64),
+    )
+    relu = nn.ReLU()
+    for p in (lin_a.bias, lin_b.bias):
+        p.data[:] = rng.standard_normal(n)
+    pool = [lin_a, lin_b, relu, nn.Sequential(relu, lin_a, relu)]
+    model = nn.Sequential(*(pool[i] for i in picks))
+    tmodel = shared_to_torch(model, {})
+    for _ in range(passes):  # gradients add up over passes and over each shared layer's uses
+        x = rng.standard_normal((4, n))
+        grad_out = rng.standard_normal((4, n))
+        xt = torch.from_numpy(x).requires_grad_()
+        out, out_t = model(x), tmodel(xt)
+        grad_x = model.backward(grad_out)
+        out_t.backward(torch.from_numpy(grad_out))
+        assert_close(out, out_t, np.float64)
+        assert_close(grad_x, xt.grad, np.float64)
+    assert len(model.parameters()) == len(list(tmodel.parameters()))
+    assert_grads_like_torch(model, tmodel)
+
+
+def test_a_new_outermost_call_replaces_what_the_last_pass_kept():
+    relu = nn.ReLU()
+    model = nn.Sequential(relu, relu)
+    for x in (np.array([[-1.0, 2.0]]), np.array([[3.0, -4.0]])):  # evaluation: no backward
+        model(x)
+    np.testing.assert_array_equal(model.backward(np.ones((1, 2))), [[1.0, 0.0]])
+    with pytest.raises(RuntimeError, match="without a forward pass"):
+        relu.backward(np.ones((1, 2)))
+
+
+def test_a_forward_that_raises_does_not_join_the_next_pass():
+    relu, lin = nn.ReLU(), nn.Linear(2, 2, rng=0, dtype=np.float64)
+    model = nn.Sequential(relu, lin)
+    with pytest.raises(TypeError):
+        model(np.ones((1, 2), dtype=np.float32))  # relu runs, then lin refuses the dtype
+    model(np.array([[1.0, -1.0]]))
+    model.backward(np.ones((1, 2)))
+    with pytest.raises(RuntimeError, match="without a forward pass"):
+        relu.backward(np.ones((1, 2)))
+
+
+class Assigning(nn.Module):
+    """Assigns `value` to its Linear's attribute `name` (a Parameter, or a new attribute)."""
+
+    def __init__(self, name, value):
+        self.lin = nn.Linear(2, 3, rng=0)
+        setattr(self.lin, name, value)
+
+
+# input -> (exception type, words its message must hold); each row's words only in its error
+NN_REFUSALS = {
+    "a class, not an instance": (
+        lambda: nn.Sequential(nn.Linear(3, 2), nn.ReLU),
+        TypeError,
+        "argument 1 is a type. Pass an instance, e.g. nn.ReLU() rather than nn.ReLU.",
+    ),
+    "a list of layers": (
+        lambda: nn.Sequential([nn.Linear(3, 2), nn.ReLU()]),
+        TypeError,
+        "argument 0 is a list. Unpack it: nn.Sequential(*layers).",
+    ),
+    "a tuple of layers": (
+        lambda: nn.Sequential(nn.ReLU(), (nn.Linear(3, 2),)),
+        TypeError,
+        "argument 1 is a tuple. Unpack it",
+    ),
+    "an array for a weight": (
+        lambda: Assigning("weight", np.ones((2, 3), dtype=np.float32)),
+        TypeError,
+        "Linear.weight is a Parameter; assigning a ndarray would take it out of parameters()",
+    ),
+    "a list for a bias": (
+        lambda: Assigning("bias", [0.0, 0.0, 0.0]),
+        TypeError,
+        "Linear.bias is a Parameter; assigning a list",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", NN_REFUSALS)
+def test_nn_refuses_each_mistake_with_its_own_message(name):
+    make, error, words = NN_REFUSALS[name]
+    with pytest.raises(error) as info:
+        make()
+    assert type(info.value) is error and words in str(info.value)
+    others = [w for n, (_, _, w) in NN_REFUSALS.items() if n != name]
+    assert not any(w in str(info.value) for w in others)
+
+
+def test_what_the_refusals_forbid_has_an_allowed_form():
+    lin = nn.Linear(2, 3, rng=0)
+    assert len(nn.Sequential(*[lin, nn.ReLU()])) == 2
+    lin.weight.data[...] = np.ones((2, 3), dtype=np.float32)  # the values copied in
+    lin.weight = nn.Parameter(np.zeros((2, 3), dtype=np.float32))  # a new Parameter
+    lin.bias = None  # no bias, as torch allows
+    lin.note = np.ones(3)  # an array where no Parameter was is a plain attribute
+    assert [p.shape for p in lin.parameters()] == [(2, 3)]
+    assert Assigning("scale", np.ones(3)).lin.scale.shape == (3,)

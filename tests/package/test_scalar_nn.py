@@ -13,7 +13,7 @@ from pybackprop import MLP, Value
 from pybackprop.scalar import Layer, Neuron
 from pybackprop.scalar.nn import Module
 
-activations = st.sampled_from(["relu", "tanh"])
+nonlins = st.sampled_from(["relu", "tanh"])
 layer_sizes = st.lists(st.integers(min_value=1, max_value=5), min_size=1, max_size=3)
 
 
@@ -29,7 +29,7 @@ def torch_model(mlp: MLP) -> torch.nn.Sequential:
             linear.bias.copy_(torch.tensor([n.b.data for n in layer.neurons], dtype=torch.float64))
         modules.append(linear)
         if layer.neurons[0].nonlin:
-            modules.append(torch.nn.ReLU() if mlp.activation == "relu" else torch.nn.Tanh())
+            modules.append(torch.nn.ReLU() if mlp.nonlin == "relu" else torch.nn.Tanh())
     return torch.nn.Sequential(*modules)
 
 
@@ -59,21 +59,21 @@ def our_outputs(mlp: MLP, x: np.ndarray) -> list[list[Value]]:
 
 @st.composite
 def problems(draw):
-    """An MLP shape, activation and seed, and a small batch of inputs and targets."""
+    """An MLP shape, non-linearity and seed, and a small batch of inputs and targets."""
     n_in = draw(st.integers(min_value=1, max_value=4))
     n_outs = draw(layer_sizes)
     batch = draw(st.integers(min_value=1, max_value=5))
     rng = np.random.default_rng(draw(seeds()))
     x = rng.uniform(-2, 2, (batch, n_in))
     y = rng.uniform(-2, 2, (batch, n_outs[-1]))
-    return n_in, n_outs, draw(activations), draw(seeds()), x, y
+    return n_in, n_outs, draw(nonlins), draw(seeds()), x, y
 
 
 @settings(max_examples=40)
 @given(problem=problems())
 def test_mlp_loss_and_every_parameter_gradient_match_torch(problem):
-    n_in, n_outs, activation, seed, x, y = problem
-    mlp = MLP(n_in, n_outs, rng=seed, activation=activation)
+    n_in, n_outs, nonlin, seed, x, y = problem
+    mlp = MLP(n_in, n_outs, rng=seed, nonlin=nonlin)
     loss = mse(our_outputs(mlp, x), y)
     loss.backward()
 
@@ -91,9 +91,9 @@ def test_mlp_loss_and_every_parameter_gradient_match_torch(problem):
 @settings(max_examples=10)
 @given(problem=problems())
 def test_twenty_sgd_steps_give_the_same_parameters_as_torch(problem):
-    n_in, n_outs, activation, seed, x, y = problem
+    n_in, n_outs, nonlin, seed, x, y = problem
     lr = 0.05
-    mlp = MLP(n_in, n_outs, rng=seed, activation=activation)
+    mlp = MLP(n_in, n_outs, rng=seed, nonlin=nonlin)
     model = torch_model(mlp)
     opt = torch.optim.SGD(model.parameters(), lr=lr)
     for _ in range(20):
@@ -201,27 +201,46 @@ def test_a_module_subclass_lists_its_parameters_and_inherits_zero_grad():
 
 
 @given(x=st.lists(st.floats(-3, 3), min_size=2, max_size=2), seed=seeds())
-def test_neuron_activation_options(x, seed):
-    relu, tanh, linear = (
-        Neuron(2, rng=seed),
-        Neuron(2, rng=seed, activation="tanh"),
+def test_neuron_nonlin_options(x, seed):
+    relu, micrograd_relu, tanh, linear = (
+        Neuron(2, "relu", rng=seed),
+        Neuron(2, True, rng=seed),  # micrograd's Neuron(nin, nonlin=True)
+        Neuron(2, "tanh", rng=seed),
         Neuron(2, nonlin=False, rng=seed),
     )
     pre = linear(x).data
-    assert relu(x).data == max(pre, 0.0) and tanh(x).data == math.tanh(pre)
+    assert relu(x).data == micrograd_relu(x).data == max(pre, 0.0)
+    assert tanh(x).data == math.tanh(pre)
 
 
-def test_unknown_activation_and_empty_mlp_are_rejected():
-    with pytest.raises(ValueError, match="activation must be one of"):
-        MLP(2, [3, 1], activation="gelu")
-    with pytest.raises(ValueError, match="n_outs is empty"):
-        MLP(2, [])
-    with pytest.raises(ValueError, match="at least one input"):
-        Neuron(0)
-    with pytest.raises(ValueError, match="at least one neuron, got n_out=0"):
-        MLP(2, [0, 1])
+# input -> (exception type, words its message must hold); each row's words only in its error
+SCALAR_NN_REFUSALS = {
+    "MLP nonlin gelu": (
+        lambda: MLP(2, [3, 1], nonlin="gelu"),
+        "MLP: nonlin must be 'relu' or 'tanh', got 'gelu'",
+    ),
+    "MLP nonlin True": (lambda: MLP(2, [3, 1], nonlin=True), "must be 'relu' or 'tanh', got True"),
+    "Layer nonlin sigmoid": (
+        lambda: Layer(2, 3, nonlin="sigmoid"),
+        "nonlin must be 'relu', 'tanh', True (relu, micrograd's) or False (linear), got 'sigmoid'",
+    ),
+    "Neuron nonlin 1": (lambda: Neuron(2, nonlin=1), "or False (linear), got 1"),
+    "empty MLP": (lambda: MLP(2, []), "an MLP needs at least one layer: n_outs is empty"),
+    "no inputs": (lambda: Neuron(0), "a Neuron needs at least one input, got n_in=0"),
+    "no neurons": (lambda: MLP(2, [0, 1]), "a Layer needs at least one neuron, got n_out=0"),
+}
+
+
+@pytest.mark.parametrize("name", SCALAR_NN_REFUSALS)
+def test_scalar_nn_refuses_each_mistake_with_its_own_message(name):
+    make, words = SCALAR_NN_REFUSALS[name]
+    with pytest.raises(ValueError) as info:
+        make()
+    assert words in str(info.value)
+    others = [w for n, (_, w) in SCALAR_NN_REFUSALS.items() if n != name]
+    assert not any(w in str(info.value) for w in others)
 
 
 def test_repr_shows_the_shape():
-    assert repr(MLP(2, [16, 16, 1], rng=0)) == "MLP(2, [16, 16, 1], activation='relu')"
+    assert repr(MLP(2, [16, 16, 1], rng=0)) == "MLP(2, [16, 16, 1], nonlin='relu')"
     assert repr(Neuron(3, nonlin=False, rng=0)) == "Neuron(3, linear)"

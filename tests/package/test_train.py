@@ -128,6 +128,7 @@ def test_history_repr_is_the_table_of_epochs():
         valid_loss=[1.5, 1.0],
         accuracy=[0.6, 0.75],
         epoch_time=[0.02, 0.02],
+        validated=True,
     )
     assert hist.epochs == 2
     assert repr(hist) == (
@@ -137,6 +138,17 @@ def test_history_repr_is_the_table_of_epochs():
         "    2    1.050000    1.000000    0.7500  0.02s"
     )
     assert repr(train.History()) == "History(no epochs yet)"
+
+
+def test_history_shows_a_nan_validation_loss_rather_than_hiding_its_column():
+    hist = train.History(
+        step_loss=[2.3], lr=[0.1], train_loss=[2.3], valid_loss=[math.nan], accuracy=[0.0],
+        epoch_time=[0.02], validated=True,
+    )  # fmt: skip
+    assert repr(hist).splitlines()[1:] == [
+        "epoch  train_loss  valid_loss  accuracy   time",
+        "    1    2.300000         nan    0.0000  0.02s",
+    ]
 
 
 def test_valid_metrics_equal_a_direct_evaluation():
@@ -444,3 +456,191 @@ def test_an_optimiser_on_some_of_the_model_s_parameters_freezes_the_others():
     assert all(
         np.array_equal(p.data, f) for p, f in zip(model.parameters()[:2], first, strict=True)
     )
+
+
+class Batches:
+    """Re-iterable fixed batches with a len(): the rows of x and y cut at `cuts`."""
+
+    def __init__(self, x, y, cuts):
+        edges = [0, *cuts, len(x)]
+        self.batches = [(x[a:b], y[a:b]) for a, b in zip(edges, edges[1:], strict=False)]
+
+    def __len__(self):
+        return len(self.batches)
+
+    def __iter__(self):
+        return iter(self.batches)
+
+
+def fit_call(**change):
+    """A fit that runs cleanly on 20 rows in 4 batches, with `change` applied to its arguments."""
+    rng = np.random.default_rng(21)
+    x = rng.normal(size=(20, 784)).astype(np.float32)
+    y = rng.integers(0, 10, size=20)
+    model = mlp(seed=21)
+    opt = optim.SGD(model.parameters(), 0.01, momentum=0.9)
+    inf_x = x.copy()
+    inf_x[0, 0] = np.inf
+    extras = {  # built only when asked for: a schedule sets opt.lr when built
+        "empty_train": lambda: Batches(x, y, [5, 5, 10]),  # batch 2 of 4 has 0 rows
+        "empty_valid": lambda: Batches(x, y, [0]),
+        "inf_train": lambda: DataLoader(inf_x, y, 5),
+        "inf_valid": lambda: DataLoader(inf_x, y, 5),
+        "short_sched": lambda: optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=7),
+    }
+    kwargs = dict(train_dl=DataLoader(x, y, 5), valid_dl=DataLoader(x, y, 10), epochs=2)
+    for key, value in change.items():
+        kwargs[key] = extras[value]() if isinstance(value, str) else value
+    return train.fit(model, nn.CrossEntropyLoss(), opt, progress=False, **kwargs)
+
+
+# input -> (exception type, words its message must hold); each row's words only in its error
+FIT_REFUSALS = {
+    "epochs=0": (dict(epochs=0), ValueError, "epochs must be a positive integer, got 0"),
+    "0-row train batch": (
+        dict(train_dl="empty_train"),
+        ValueError,
+        "train_dl yielded an empty batch (0 rows) at epoch 1, step 2 of 4",
+    ),
+    "0-row valid batch": (
+        dict(valid_dl="empty_valid"),
+        ValueError,
+        "valid_dl yielded an empty batch (0 rows) at batch 1",
+    ),
+    "inf in the training data": (
+        dict(train_dl="inf_train"),
+        train.NonFiniteLossError,
+        "the training loss became nan at epoch 1, step 1 of 4",
+    ),
+    "inf in the validation data": (
+        dict(valid_dl="inf_valid"),
+        train.NonFiniteLossError,
+        "the validation loss became nan after epoch 1",
+    ),
+    "schedule too short": (
+        dict(sched="short_sched"),
+        ValueError,
+        "the schedule has 7 steps left (total_steps=7) but fit takes epochs * len(train_dl) "
+        "= 2 * 4 = 8 steps. Build it with total_steps=8",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", FIT_REFUSALS)
+def test_fit_refuses_each_mistake_with_its_own_message(name):
+    change, error, words = FIT_REFUSALS[name]
+    with pytest.raises(error) as info:
+        fit_call(**change)
+    assert type(info.value) is error and words in str(info.value)
+    others = [w for n, (_, _, w) in FIT_REFUSALS.items() if n != name]
+    assert not any(w in str(info.value) for w in others)
+    assert "diverged" not in str(info.value) or error is train.NonFiniteLossError
+
+
+def test_the_fit_the_refusals_start_from_runs_cleanly():
+    assert fit_call().epochs == 2
+
+
+def test_a_non_finite_validation_loss_stops_fit_and_the_table_shows_nan(capsys):
+    with pytest.raises(train.NonFiniteLossError) as info:
+        fit_call(valid_dl="inf_valid")
+    err = info.value
+    assert isinstance(err, FloatingPointError) and (err.epoch, err.step) == (1, None)
+    assert math.isnan(err.loss) and "smaller learning rate (lr was 0.01)" in str(err)
+    assert err.history.epochs == 1 and math.isnan(err.history.valid_loss[0])
+    assert repr(err.history).splitlines()[2].split()[2] == "nan"  # not hidden, not "-"
+
+
+def test_a_schedule_that_already_took_steps_counts_only_those_left():
+    model = mlp(seed=22)
+    opt = optim.SGD(model.parameters(), 0.01, momentum=0.9)
+    train_dl, _ = small_classification(seed=22, n=20, batch_size=5)
+    sched = optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=12)
+    train.fit(model, nn.CrossEntropyLoss(), opt, train_dl, epochs=2, progress=False, sched=sched)
+    with pytest.raises(ValueError, match=r"4 steps left \(total_steps=12, 8 already taken\)"):
+        train.fit(model, nn.CrossEntropyLoss(), opt, train_dl, epochs=2, progress=False,
+                  sched=sched)  # fmt: skip
+    hist = train.fit(model, nn.CrossEntropyLoss(), opt, train_dl, progress=False, sched=sched)
+    assert len(hist.lr) == 4
+
+
+class InterruptedSGD(optim.SGD):
+    """SGD whose step number `at` (counted from 1 over its life) raises KeyboardInterrupt, as a
+    Ctrl-C would after the backward pass has filled every .grad."""
+
+    def __init__(self, params, lr, at):
+        super().__init__(params, lr)
+        self.at, self.steps = at, 0
+
+    def step(self):
+        self.steps += 1
+        if self.steps == self.at:
+            raise KeyboardInterrupt
+        super().step()
+
+
+@given(at=st.integers(1, 12))
+@settings(max_examples=8, deadline=None)
+def test_an_interrupted_fit_keeps_the_finished_epochs_clears_grads_and_resumes_cleanly(at):
+    rng = np.random.default_rng(23)
+    x = rng.normal(size=(20, 784)).astype(np.float32)
+    y = rng.integers(0, 10, size=20)
+    dl, valid_dl = DataLoader(x, y, 5), DataLoader(x, y, 10)  # 4 steps an epoch, no shuffle
+    model, clean = mlp(seed=23), mlp(seed=23)
+    opt = InterruptedSGD(model.parameters(), 0.05, at)
+    loss_fn = nn.CrossEntropyLoss()
+    hist = train.fit(model, loss_fn, opt, dl, valid_dl, epochs=3, progress=False)
+    assert all(p.grad is None for p in model.parameters())
+    finished = (at - 1) // 4
+    assert hist.epochs == finished and len(hist.valid_loss) == len(hist.accuracy) == finished
+    assert len(hist.step_loss) == len(hist.lr) == 4 * finished
+    # The interrupted step changed nothing: the run did at - 1 steps, which a clean run redoes.
+    clean_opt = optim.SGD(clean.parameters(), 0.05)
+    done = at - 1
+    for _ in range(done // 4):
+        train.fit(clean, loss_fn, clean_opt, dl, progress=False)
+    if done % 4:
+        rows = 5 * (done % 4)
+        train.fit(clean, loss_fn, clean_opt, DataLoader(x[:rows], y[:rows], 5), progress=False)
+    for p in [*model.parameters(), *clean.parameters()]:
+        p.grad = np.ones_like(p.data)  # left by a hand-written step: fit must not add them
+    train.fit(model, loss_fn, opt, dl, progress=False)
+    train.fit(clean, loss_fn, clean_opt, dl, progress=False)
+    for p, q in zip(model.parameters(), clean.parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_an_interrupt_prints_one_line_saying_where_it_stopped(capsys):
+    train_dl, valid_dl = small_classification(seed=24, n=20, batch_size=5)
+    model = mlp(seed=24)
+    hist = train.fit(model, nn.CrossEntropyLoss(), InterruptedSGD(model.parameters(), 0.01, 7),
+                     train_dl, valid_dl, epochs=3, progress=False)  # fmt: skip
+    assert capsys.readouterr().out == (
+        "fit interrupted at epoch 2 of 3, step 3 of 4; returning the History of the 1 "
+        "finished epoch.\n"
+    )
+    assert hist.epochs == 1
+
+
+class InterruptedLoader:
+    """Validation batches whose second batch is never reached: Ctrl-C while validating."""
+
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+
+    def __iter__(self):
+        yield self.x[:5], self.y[:5]
+        raise KeyboardInterrupt
+
+
+def test_an_interrupt_while_validating_leaves_no_half_recorded_epoch(capsys):
+    train_dl, _ = small_classification(seed=25, n=20, batch_size=5)
+    model = mlp(seed=25)
+    hist = train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), 0.01), train_dl,
+                     InterruptedLoader(train_dl.x, train_dl.y), epochs=2)  # fmt: skip
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1].endswith(
+        "fit interrupted at epoch 1 of 2, validation; returning the History of the 0 finished "
+        "epochs."
+    )
+    assert (hist.epochs, hist.valid_loss, hist.accuracy, hist.step_loss) == (0, [], [], [])

@@ -620,3 +620,84 @@ def test_the_lecture_s_mlp_trains_and_matches_torch():
         for p in params:
             p.data += -0.05 * p.grad
     assert loss.data < torch_loss.item()
+
+
+@given(
+    b=st.floats(min_value=1e-300, max_value=1e-150),
+    ratio=st.floats(min_value=-10, max_value=10).filter(lambda r: abs(r) > 0.1),
+    sign=st.sampled_from([1.0, -1.0]),
+)
+def test_division_of_tiny_numbers_matches_torch_without_underflow(b, ratio, sign):
+    # b * b underflows to 0 here: d(a/b)/db = -a/b**2 must be computed as -(a/b)/b
+    assert_matches_torch(operator.truediv, ratio * b, sign * b)
+
+
+def test_the_issue_s_tiny_quotient_is_one():
+    a, b = Value(1e-200), Value(1e-200)
+    q = a / b
+    q.backward()
+    assert (q.data, a.grad, b.grad) == (1.0, 1e200, -1e200)
+
+
+# input -> (exception type, words its message must hold); each row's words only in its error
+ARRAY = np.ones(3)
+VALUE_REFUSALS = {
+    **{
+        f"Value {name} array": (
+            lambda op=op: op(Value(1.0), ARRAY),
+            TypeError,
+            "a Value combines with single numbers, not arrays: got ndarray of shape (3,)",
+        )
+        for name, op in [
+            ("+", operator.add),
+            ("-", operator.sub),
+            ("*", operator.mul),
+            ("/", operator.truediv),
+            ("**", operator.pow),
+        ]
+    },  # fmt: skip
+    **{
+        f"array {name} Value": (
+            lambda op=op: op(ARRAY, Value(2.0)),
+            TypeError,
+            "a Value combines with single numbers, not arrays: got ndarray of shape (3,)",
+        )
+        for name, op in [
+            ("+", operator.add),
+            ("-", operator.sub),
+            ("*", operator.mul),
+            ("/", operator.truediv),
+            ("**", operator.pow),
+        ]
+    },  # fmt: skip
+    "a 0-d array": (
+        lambda: Value(1.0) * np.array(2.0),
+        TypeError,
+        "not arrays: got ndarray of shape (). Loop over its elements, or take one "
+        "number out with .item()",
+    ),
+    "a torch tensor": (
+        lambda: torch.ones(2) + Value(1.0),
+        TypeError,
+        "not arrays: got Tensor of shape (2,)",
+    ),
+    "division by zero": (lambda: Value(1.0) / Value(0.0), ZeroDivisionError, "division by zero"),
+    "a list": (lambda: Value(1.0) + [1.0], TypeError, "unsupported operand type(s) for +"),
+}
+
+
+@pytest.mark.parametrize("name", VALUE_REFUSALS)
+def test_value_refuses_each_mistake_with_its_own_message(name):
+    make, error, words = VALUE_REFUSALS[name]
+    with pytest.raises(error) as info:
+        make()
+    assert type(info.value) is error and words in str(info.value)
+    if "array" not in name and "0-d" not in name and "tensor" not in name:
+        assert "not arrays" not in str(info.value)
+
+
+@pytest.mark.parametrize("number", [2, 2.0, np.float64(2.0), np.float32(2.0), np.int64(2)])
+def test_numbers_numpy_scalars_included_are_not_taken_for_arrays(number):
+    for op in (operator.add, operator.sub, operator.mul, operator.truediv, operator.pow):
+        assert isinstance(op(Value(3.0), number), Value)
+        assert isinstance(op(number, Value(3.0)), Value)
