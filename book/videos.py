@@ -445,6 +445,19 @@ def _strict_loader():
                 )
             return super().construct_yaml_int(node)
 
+        def construct_object(self, node, deep=False):
+            try:
+                return super().construct_object(node, deep=deep)
+            except (ArithmeticError, LookupError, TypeError, ValueError) as err:
+                # PyYAML's own slips on odd scalars, such as an empty `!!int` (IndexError).
+                raise refuse(
+                    None,
+                    None,
+                    f"cannot read the value {_short(node.value)} as {_clip(node.tag, 40)} "
+                    f"({_clip(str(err), 60)}); put text in quotes",
+                    node.start_mark,
+                ) from None
+
         def construct_mapping(self, node, deep=False):
             seen: dict[object, int] = {}
             for key_node, _ in node.value:
@@ -702,7 +715,11 @@ class _FileCheck:
     def meeting(self, index: int, raw: object) -> Meeting | None:
         label = f"meeting {index}"
         if isinstance(raw, dict):
-            known = [_clip(raw[k], 40) for k in ("chapter", "date") if isinstance(raw.get(k), str)]
+            known = [
+                _clip(" ".join(raw[k].split()), 40)
+                for k in ("chapter", "date")
+                if isinstance(raw.get(k), str)
+            ]
             label += f" ({', '.join(known)})" if known else ""
         else:
             self.add(
