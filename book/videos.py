@@ -8,8 +8,12 @@ and checks those files and writes the markdown that the book shows:
   problem;
 - ``meeting_videos(chapter, videos_dir)`` -> the "Meeting videos" section of one chapter;
 - ``videos_page(videos_dir)`` -> the cohort listing of the book's "Videos" page;
-- ``python book/videos.py check [VIDEOS_DIR]`` (``main``), from the repository's root -> every
-  problem at once, exit status 1 if any.
+- ``python book/videos.py check [VIDEOS_DIR | FILE]`` (``main``), from the repository's root
+  -> every problem at once, exit status 1 if any.
+
+Cohort files and chat logs are untrusted input, published on the site: each is read only if it
+is a regular file directly in the videos folder, of at most ``MAX_FILE_BYTES``, as YAML with no
+anchors or aliases, nesting and numbers bounded, and every message quotes a short excerpt.
 
 ``book/meeting_videos.py``, a pre-render step of the site, writes the sections with it before
 every render. It needs PyYAML and nothing else outside the standard library.
