@@ -653,11 +653,11 @@ def _plain_headings(cells: list[dict]) -> list[dict]:
 
 
 # What the first code cell of a download notebook runs. It installs from PyPI by name (the
-# released package); the git URL in its comment is for unreleased changes. `sys.executable -m
-# pip` installs into the kernel's own Python, which a bare `pip` in a shell may not be.
+# released package). `sys.executable -m pip` installs into the kernel's own Python, which a
+# bare `pip` in a shell may not be. Where pip cannot install (offline, or no release on PyPI
+# yet), it says in one paragraph how to install from the repository, never a traceback.
 _INSTALL_CELL = """\
-# Installs pybackprop where it is missing (Colab, a fresh Jupyter); unreleased changes:
-# pip install "pybackprop[book] @ git+{repo_url}"
+# Installs pybackprop where it is missing (Colab, a fresh Jupyter).
 import importlib.metadata
 import importlib.util
 import subprocess
@@ -665,8 +665,17 @@ import sys
 
 if importlib.util.find_spec("pybackprop") is None:
     print('pybackprop is not installed: installing "pybackprop[book]" from PyPI')
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "pybackprop[book]"], check=True)
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "pybackprop[book]"])
     importlib.invalidate_caches()
+    if pip.returncode != 0:
+        repo = "{repo_url}"
+        print(
+            "pip could not install pybackprop from PyPI (see its message above: no network "
+            "here, or no release on PyPI yet). Install it from its repository instead: in a "
+            f'cell, %pip install "pybackprop[book] @ git+{{repo}}"; or, with no network here, '
+            f"bring a copy made where there is one (git clone {{repo}}) and, in its folder, "
+            'run pip install -e ".[book]". Then run the notebook again.'
+        )
 else:
     print(f"pybackprop {{importlib.metadata.version('pybackprop')}} is already installed")"""
 
@@ -717,7 +726,8 @@ def downloadable_notebook(text: str, stem: str, book: Book) -> dict:
     explain = _markdown_cell(
         "The next cell installs `pybackprop` with what the chapters use "
         '(`pip install "pybackprop[book]"`) when this Python does not have it, as on Colab or '
-        "in a fresh Jupyter, and does nothing where it is already installed."
+        "in a fresh Jupyter, and does nothing where it is already installed. Where pip cannot "
+        "reach the package, it says how to install it from the repository."
     )
     at = 1 if cells and cells[0]["source"].startswith("# ") else 0
     cells[at:at] = [note, explain, install_cell(book)]

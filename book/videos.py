@@ -8,8 +8,12 @@ and checks those files and writes the markdown that the book shows:
   problem;
 - ``meeting_videos(chapter, videos_dir)`` -> the "Meeting videos" section of one chapter;
 - ``videos_page(videos_dir)`` -> the cohort listing of the book's "Videos" page;
-- ``python book/videos.py check [VIDEOS_DIR]`` (``main``), from the repository's root -> every
-  problem at once, exit status 1 if any.
+- ``python book/videos.py check [VIDEOS_DIR | FILE]`` (``main``), from the repository's root
+  -> every problem at once, exit status 1 if any.
+
+Cohort files and chat logs are untrusted input, published on the site: each is read only if it
+is a regular file directly in the videos folder, of at most ``MAX_FILE_BYTES``, as YAML with no
+anchors or aliases, nesting and numbers bounded, and every message quotes a short excerpt.
 
 ``book/meeting_videos.py``, a pre-render step of the site, writes the sections with it before
 every render. It needs PyYAML and nothing else outside the standard library.
@@ -22,11 +26,14 @@ import datetime as dt
 import difflib
 import functools
 import html
+import os
 import re
+import reprlib
+import stat
 import sys
 from collections.abc import Hashable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from urllib.parse import parse_qs, urlsplit
 
 __all__ = [
@@ -72,6 +79,30 @@ _START_EXPECTED = "expected seconds (90) or a time such as 1m30s, 1h2m3s, 01:30 
 _CLOCK = re.compile(r"(?:(\d+):)?(\d+):(\d\d)")
 _UNITS = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?")
 _ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d")
+
+# Limits on what a cohort file (or a chat log) may hold, far above any real one: a file of
+# 448 bytes or of a few megabytes must not take the check's time and memory (issue 24).
+MAX_FILE_BYTES = 256 * 1024
+MAX_DEPTH = 10  # a cohort file nests 4 levels: the file, meetings, one meeting, its fields
+MAX_NUMBER_LENGTH = 50  # characters of one number; Python refuses to convert 4300 digits
+MAX_PROBLEMS_PER_FILE = 30
+
+# Messages quote values through this: an excerpt of about 60 characters, never a whole file.
+_EXCERPT = reprlib.Repr()
+_EXCERPT.maxlevel, _EXCERPT.maxstring, _EXCERPT.maxother, _EXCERPT.maxlong = 2, 60, 60, 40
+_EXCERPT.maxlist = _EXCERPT.maxtuple = _EXCERPT.maxdict = _EXCERPT.maxset = 4
+
+
+def _short(value: object) -> str:
+    """`repr(value)`, cut to an excerpt of about 60 characters."""
+    if isinstance(value, int) and value.bit_length() > 200:  # repr refuses 4300 digits
+        return f"<a number of about {int(value.bit_length() * 0.30103)} digits>"
+    return _EXCERPT.repr(value)
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    """`text` cut to `limit` characters, marked with "..." where it was cut."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class VideoConfigError(ValueError):
@@ -246,7 +277,7 @@ def parse_start(value: int | str) -> int:
     ValueError: '1:75' is not a start time: expected seconds (90) or a time such as 1m30s, ...
     """
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValueError(f"{value!r} is not a start time: {_START_EXPECTED}")
+        raise ValueError(f"{_short(value)} is not a start time: {_START_EXPECTED}")
     if isinstance(value, int):
         if value < 0:
             raise ValueError(f"start time {value} is negative: {_START_EXPECTED}")
@@ -261,7 +292,7 @@ def parse_start(value: int | str) -> int:
     if text and units:
         hours, minutes, seconds = (int(g) if g else 0 for g in units.groups())
         return 3600 * hours + 60 * minutes + seconds
-    raise ValueError(f"{value!r} is not a start time: {_START_EXPECTED}")
+    raise ValueError(f"{_short(value)} is not a start time: {_START_EXPECTED}")
 
 
 def parse_video(value: str) -> tuple[str, int | None]:
@@ -304,7 +335,7 @@ def parse_video(value: str) -> tuple[str, int | None]:
     has 6 characters; a YouTube id has 11 (letters, digits, - and _)
     """
     if not isinstance(value, str):
-        raise ValueError(f"{value!r} is not a YouTube video: {_VIDEO_EXPECTED}")
+        raise ValueError(f"{_short(value)} is not a YouTube video: {_VIDEO_EXPECTED}")
     text = value.strip()
     if VIDEO_ID.fullmatch(text):
         return text, None
@@ -312,9 +343,9 @@ def parse_video(value: str) -> tuple[str, int | None]:
         parts = urlsplit(text if "://" in text else "https://" + text)
         host = (parts.hostname or "").removeprefix("www.")
     except ValueError as err:
-        raise ValueError(f"{value!r} is not a YouTube video: {_VIDEO_EXPECTED}") from err
+        raise ValueError(f"{_short(value)} is not a YouTube video: {_VIDEO_EXPECTED}") from err
     if parts.scheme not in ("http", "https") or " " in text:
-        raise ValueError(f"{value!r} is not a YouTube video: {_VIDEO_EXPECTED}")
+        raise ValueError(f"{_short(value)} is not a YouTube video: {_VIDEO_EXPECTED}")
     query = parse_qs(parts.query)
     path = [segment for segment in parts.path.split("/") if segment]
     candidate = None
@@ -328,10 +359,10 @@ def parse_video(value: str) -> tuple[str, int | None]:
     elif host == "youtube-nocookie.com" and len(path) == 2 and path[0] == "embed":
         candidate = path[1]
     if candidate is None:
-        raise ValueError(f"{value!r} is not a YouTube video: {_VIDEO_EXPECTED}")
+        raise ValueError(f"{_short(value)} is not a YouTube video: {_VIDEO_EXPECTED}")
     if not VIDEO_ID.fullmatch(candidate):
         raise ValueError(
-            f"{value!r} is not a YouTube video: the id in the link, {candidate!r}, has "
+            f"{_short(value)} is not a YouTube video: the id in the link, {_short(candidate)}, has "
             f"{len(candidate)} characters; a YouTube id has 11 (letters, digits, - and _)"
         )
     fragment = parse_qs(parts.fragment)
@@ -342,7 +373,7 @@ def parse_video(value: str) -> tuple[str, int | None]:
         return candidate, parse_start(times[0])
     except ValueError as err:
         raise ValueError(
-            f"{value!r} is not a YouTube video link with a valid start time: {err}"
+            f"{_short(value)} is not a YouTube video link with a valid start time: {err}"
         ) from None
 
 
@@ -350,15 +381,15 @@ def _parse_date(value: object) -> dt.date:
     # The loader keeps YAML timestamps as text, so quoted and unquoted dates both arrive here
     # and a date that does not exist (2025-02-30) is reported on its meeting, not as a crash.
     if isinstance(value, dt.datetime) or not isinstance(value, str | dt.date):
-        raise ValueError(f"{value!r} is not a date: expected YYYY-MM-DD, such as 2025-01-14")
+        raise ValueError(f"{_short(value)} is not a date: expected YYYY-MM-DD, such as 2025-01-14")
     if isinstance(value, dt.date):
         return value
     if not _ISO_DATE.fullmatch(value.strip()):
-        raise ValueError(f"{value!r} is not a date: expected YYYY-MM-DD, such as 2025-01-14")
+        raise ValueError(f"{_short(value)} is not a date: expected YYYY-MM-DD, such as 2025-01-14")
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError as err:
-        raise ValueError(f"{value!r} is not a date that exists ({err})") from None
+        raise ValueError(f"{_short(value)} is not a date that exists ({err})") from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -378,19 +409,77 @@ def _import_yaml():
 
 @functools.cache
 def _strict_loader():
-    """A SafeLoader that rejects repeated keys and leaves dates as text for `_parse_date`."""
+    """A SafeLoader for cohort files: no repeated key, no anchor or alias, at most MAX_DEPTH
+    levels, no number over MAX_NUMBER_LENGTH characters; dates left as text for `_parse_date`.
+
+    Its refusals are ConstructorErrors, whose messages need no indentation hint.
+    """
     yaml = _import_yaml()
+    refuse = yaml.constructor.ConstructorError
 
     class StrictLoader(yaml.SafeLoader):
+        depth = 0
+
+        def compose_node(self, parent, index):
+            # Refused before anything is built: 448 bytes of nested aliases expand to
+            # gigabytes ("billion laughs"), and a list nested 100,000 deep overflows the stack.
+            event = self.peek_event()
+            if event.anchor is not None:
+                sign = "*" if isinstance(event, yaml.AliasEvent) else "&"
+                raise refuse(
+                    None,
+                    None,
+                    f"{sign}{_clip(event.anchor, 40)}: anchors (&name) and aliases (*name) "
+                    "are not allowed in a cohort file; write each value out in full",
+                    event.start_mark,
+                )
+            if self.depth == MAX_DEPTH:
+                raise refuse(
+                    None,
+                    None,
+                    f"nested more than {MAX_DEPTH} levels deep; a cohort file needs 4 (the "
+                    "file, its meetings, one meeting, its fields)",
+                    event.start_mark,
+                )
+            self.depth += 1
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+        def construct_yaml_int(self, node):
+            if len(node.value) > MAX_NUMBER_LENGTH:
+                raise refuse(
+                    None,
+                    None,
+                    f"a number of {len(node.value)} characters: a cohort file's numbers "
+                    f"have at most {MAX_NUMBER_LENGTH}; put text in quotes",
+                    node.start_mark,
+                )
+            return super().construct_yaml_int(node)
+
+        def construct_object(self, node, deep=False):
+            try:
+                return super().construct_object(node, deep=deep)
+            except (ArithmeticError, LookupError, TypeError, ValueError) as err:
+                # PyYAML's own slips on odd scalars, such as an empty `!!int` (IndexError).
+                raise refuse(
+                    None,
+                    None,
+                    f"cannot read the value {_short(node.value)} as {_clip(node.tag, 40)} "
+                    f"({_clip(str(err), 60)}); put text in quotes",
+                    node.start_mark,
+                ) from None
+
         def construct_mapping(self, node, deep=False):
             seen: dict[object, int] = {}
             for key_node, _ in node.value:
                 key = self.construct_object(key_node, deep=deep)
                 if isinstance(key, Hashable) and key in seen:
-                    raise yaml.constructor.ConstructorError(
+                    raise refuse(
                         None,
                         None,
-                        f"field {key!r} is given twice (first on line {seen[key] + 1})",
+                        f"field {_short(key)} is given twice (first on line {seen[key] + 1})",
                         key_node.start_mark,
                     )
                 if isinstance(key, Hashable):
@@ -398,7 +487,13 @@ def _strict_loader():
             return super().construct_mapping(node, deep=deep)
 
     StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_scalar)
+    StrictLoader.add_constructor("tag:yaml.org,2002:int", StrictLoader.construct_yaml_int)
     return StrictLoader
+
+
+def _chapters_beside(folder: Path) -> Path:
+    """The `chapters` folder beside `folder` (`videos` -> `chapters`, `.` -> `../chapters`)."""
+    return Path(os.path.normpath(folder / ".." / "chapters"))
 
 
 def _chapter_stems(chapters_dir: Path) -> list[str]:
@@ -432,7 +527,111 @@ def _describe(value: object) -> str:
         dict: "a mapping",
         type(None): "nothing",
     }
-    return f"{names.get(type(value), type(value).__name__)} ({value!r})"
+    return f"{names.get(type(value), type(value).__name__)} ({_short(value)})"
+
+
+CHAT_LOG_RULE = (
+    "a chat log file must be a .txt file directly in the videos folder, beside the cohort "
+    "file, given by its name alone (such as 2025-01-14-chat.txt): no absolute path, no "
+    "'..', no folder, no symbolic link"
+)
+
+
+def _chat_log_name_problem(name: object) -> str | None:
+    """What is wrong with `chat_log_file: name` as a name (None if nothing is)."""
+    if not isinstance(name, str) or not name.endswith(".txt"):
+        return f"{_short(name)} is not a .txt file name"
+    parts = re.split(r"[\\/]", name)
+    if name.startswith(("/", "\\")) or PureWindowsPath(name).drive:
+        return f"{_short(name)} is an absolute path"
+    if ".." in parts:
+        return f"{_short(name)} goes up out of the videos folder with '..'"
+    if len(parts) > 1:
+        return f"{_short(name)} has a folder part ({_short(parts[0] + '/')})"
+    return None
+
+
+def _read_text(path: Path, what: str) -> str:
+    """The UTF-8 text of `path`, a regular file of at most MAX_FILE_BYTES, never a link.
+
+    Raises ValueError saying what `path` is instead (the message does not name it).
+    """
+    rule = f"{what} must be a regular file in {path.parent}"
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        raise ValueError(f"not found (looked for {path})") from None
+    except (OSError, ValueError) as err:
+        raise ValueError(f"cannot be read ({_clip(str(err))})") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise ValueError(f"is a symbolic link: {rule}, not a link (copy the file there)")
+    if stat.S_ISDIR(info.st_mode):
+        raise ValueError(f"is a folder, not a file: {rule}")
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError(f"is not a regular file (a pipe, socket or device): {rule}")
+    try:
+        # O_NOFOLLOW: a link put in its place since lstat is refused too.
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        with os.fdopen(os.open(path, flags), "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                raise ValueError(f"is not a regular file: {rule}")
+            data = file.read(MAX_FILE_BYTES + 1)
+    except OSError as err:
+        raise ValueError(f"cannot be read ({err.strerror or err})") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ValueError(
+            f"is over {MAX_FILE_BYTES // 1024} KB ({max(info.st_size, len(data)) // 1024} KB): "
+            f"{what} may hold at most {MAX_FILE_BYTES // 1024} KB"
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise ValueError(
+            f"is not UTF-8 text ({err.reason}: byte {_short(data[err.start : err.start + 1])} "
+            f"on line {line}); save it as UTF-8"
+        ) from None
+
+
+_INDENT_HINT = (
+    "; check the indentation and the space after each ':' and '-' on this line and the one above"
+)
+_UNQUOTED_COLON = re.compile(r"\s*(?:-\s+)?([A-Za-z_][\w-]*):[ \t]+([^\s\"'#].*?)\s*")
+_EMPTY_LIST = re.compile(r"\s*(?:-\s+)?([A-Za-z_][\w-]*):\s*\[\s*\]\s*(?:#.*)?")
+
+
+def _yaml_problem(err, text: str) -> str:
+    """A YAML error as one line: where, what, and the likely fix."""
+    mark = err.problem_mark or err.context_mark
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    context = f" ({err.context})" if err.context else ""
+    message = f"{where}YAML error: {_clip(str(err.problem), 200)}{context}"
+    if isinstance(err, _import_yaml().constructor.ConstructorError) or mark is None:
+        return message
+    lines = re.split(r"\r\n|[\n\r\x85\u2028\u2029]", text)
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    colon = _UNQUOTED_COLON.fullmatch(line)
+    if err.problem == "mapping values are not allowed here" and colon:
+        field, value = colon.group(1), _clip(colon.group(2), 60)
+        quoted = '"' + value + '"' if '"' not in value else "'" + value.replace("'", "''") + "'"
+        return (
+            f"{where}YAML error: the {field} holds ': ', which YAML reads as the start of a "
+            f"field: put the {field} in quotes, as in {field}: {quoted}"
+        )
+    if line.lstrip().startswith("-"):
+        above = [i for i in range(mark.line) if lines[i].strip() and not _is_comment(lines[i])]
+        empty = _EMPTY_LIST.fullmatch(lines[above[-1]]) if above else None
+        if empty:
+            field = empty.group(1)
+            return (
+                f"{where}YAML error: line {above[-1] + 1} says '{field}: []' (an empty list), "
+                f"yet entries follow it: write '{field}:' alone on that line, without '[]'"
+            )
+    return message + _INDENT_HINT
+
+
+def _is_comment(line: str) -> bool:
+    return line.lstrip().startswith("#")
 
 
 class _FileCheck:
@@ -441,12 +640,24 @@ class _FileCheck:
     def __init__(self, path: Path, chapters: list[str], chapters_dir: Path):
         self.path, self.chapters, self.chapters_dir = path, chapters, chapters_dir
         self.problems: list[str] = []
+        self.count = 0  # problems found; only the first MAX_PROBLEMS_PER_FILE are kept
         self.number: int | None = None  # kept even when the file has problems
 
     def add(self, message: str, field: str | None = None, meeting: str | None = None) -> None:
-        where = [str(self.path)] + ([meeting] if meeting else [])
-        where += [f"field {field!r}"] if field else []
-        self.problems.append(": ".join(where) + ": " + message)
+        self.count += 1
+        if self.count <= MAX_PROBLEMS_PER_FILE:
+            where = [str(self.path)] + ([meeting] if meeting else [])
+            where += [f"field {_short(field)}"] if field else []
+            self.problems.append(": ".join(where) + ": " + message)
+
+    def reported(self) -> list[str]:
+        """The problems kept, and a line counting the others."""
+        more = self.count - len(self.problems)
+        return self.problems + (
+            [f"{self.path}: {more} more problems not listed; fix the ones above first"]
+            if more
+            else []
+        )
 
     def unknown_fields(self, data: dict, known: tuple[str, ...], meeting: str | None) -> None:
         for key in data:
@@ -456,6 +667,27 @@ class _FileCheck:
                     field=str(key),
                     meeting=meeting,
                 )
+
+    def run(self) -> Cohort | None:
+        """Read, parse and check the file: its Cohort, or None if it has a problem."""
+        yaml = _import_yaml()
+        try:
+            text = _read_text(self.path, "a cohort file")
+            data = yaml.load(text, Loader=_strict_loader())
+        except ValueError as err:
+            self.add(str(err))
+        except yaml.MarkedYAMLError as err:
+            self.add(_yaml_problem(err, text))
+        except yaml.reader.ReaderError as err:
+            line = text.count("\n", 0, err.position) + 1
+            character = chr(err.character) if isinstance(err.character, int) else err.character
+            self.add(
+                f"line {line}: the character {_short(character)} is not allowed in a YAML "
+                "file; remove it"
+            )
+        else:
+            return self.cohort(data)
+        return None
 
     def cohort(self, data: object) -> Cohort | None:
         if not isinstance(data, dict):
@@ -495,7 +727,7 @@ class _FileCheck:
             raw_meetings = []
         meetings = [self.meeting(i, raw) for i, raw in enumerate(raw_meetings, start=1)]
         self.duplicates(meetings)
-        if self.problems:
+        if self.count:
             return None
         return Cohort(
             number=number,
@@ -508,7 +740,11 @@ class _FileCheck:
     def meeting(self, index: int, raw: object) -> Meeting | None:
         label = f"meeting {index}"
         if isinstance(raw, dict):
-            known = [str(raw[k]) for k in ("chapter", "date") if isinstance(raw.get(k), str)]
+            known = [
+                _clip(" ".join(raw[k].split()), 40)
+                for k in ("chapter", "date")
+                if isinstance(raw.get(k), str)
+            ]
             label += f" ({', '.join(known)})" if known else ""
         else:
             self.add(
@@ -517,7 +753,7 @@ class _FileCheck:
                 meeting=label,
             )
             return None
-        before = len(self.problems)
+        before = self.count
         self.unknown_fields(raw, MEETING_FIELDS, label)
         for field in REQUIRED_MEETING_FIELDS:
             if field not in raw:
@@ -536,13 +772,13 @@ class _FileCheck:
                 self.add(_moved_chapter(chapter), "chapter", label)
             elif not self.chapters:
                 self.add(
-                    f"unknown chapter {chapter!r}: no chapters found in {self.chapters_dir}/",
+                    f"unknown chapter {_short(chapter)}: no chapters found in {self.chapters_dir}/",
                     "chapter",
                     label,
                 )
             else:
                 self.add(
-                    f"unknown chapter {chapter!r}{_suggest(chapter, self.chapters)} "
+                    f"unknown chapter {_short(chapter)}{_suggest(chapter, self.chapters)} "
                     f"(chapters are the file names in {self.chapters_dir}/ without "
                     ".qmd)",
                     "chapter",
@@ -579,7 +815,7 @@ class _FileCheck:
             self.add(f"is {_describe(title)}: expected text; put it in quotes", "title", label)
         chat_log = self.chat_log(raw, label)
 
-        if len(self.problems) > before:
+        if self.count > before:
             return None
         return Meeting(
             chapter=chapter,
@@ -610,27 +846,14 @@ class _FileCheck:
                 return None
         elif "chat_log_file" in raw:
             name = raw["chat_log_file"]
-            if not isinstance(name, str) or not name.endswith(".txt"):
-                self.add(
-                    f"{name!r} is not a .txt file name: expected the name of a plain-text "
-                    ".txt file in the same folder as this YAML file",
-                    "chat_log_file",
-                    label,
-                )
-                return None
-            path = self.path.parent / name
-            if not path.is_file():
-                self.add(f"file {name!r} not found (looked for {path})", "chat_log_file", label)
+            wrong = _chat_log_name_problem(name)
+            if wrong:
+                self.add(f"{wrong}: {CHAT_LOG_RULE}", "chat_log_file", label)
                 return None
             try:
-                text = path.read_text(encoding="utf-8")
-            except UnicodeDecodeError as err:
-                self.add(
-                    f"file {name!r} is not UTF-8 text ({err.reason} at byte {err.start}); "
-                    "save it as UTF-8",
-                    "chat_log_file",
-                    label,
-                )
+                text = _read_text(self.path.parent / name, "a chat log")
+            except ValueError as err:
+                self.add(f"file {_short(name)} {err}", "chat_log_file", label)
                 return None
         else:
             return None
@@ -723,10 +946,14 @@ def load_cohorts(
     Cohort 1 02-scalar-autodiff 2025-01-14 abcDEF12345 90
     """
     videos_dir = Path(videos_dir)
-    chapters_dir = Path(chapters_dir) if chapters_dir else videos_dir.parent / "chapters"
+    chapters_dir = Path(chapters_dir) if chapters_dir else _chapters_beside(videos_dir)
+    if videos_dir.is_file():
+        raise VideoConfigError(
+            [f"{videos_dir}: a file, not a folder: give the folder of cohort files"]
+        )
     if not videos_dir.is_dir():
         raise VideoConfigError([f"{videos_dir}: no such folder (expected the cohort files here)"])
-    yaml = _import_yaml()
+    _import_yaml()
     chapters = _chapter_stems(chapters_dir)
     paths = sorted(
         p
@@ -738,26 +965,10 @@ def load_cohorts(
     numbers: dict[int, list[Path]] = {}
     for path in paths:
         check = _FileCheck(path, chapters, chapters_dir)
-        try:
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_strict_loader())
-        except yaml.MarkedYAMLError as err:
-            mark = err.problem_mark or err.context_mark
-            where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-            context = f" ({err.context})" if err.context else ""
-            hint = (
-                ""
-                if isinstance(err, yaml.constructor.ConstructorError)
-                else "; check the indentation and the space after each ':' and '-' on this "
-                "line and the one above"
-            )
-            check.add(f"{where}YAML error: {err.problem}{context}{hint}")
-        except (yaml.YAMLError, UnicodeDecodeError) as err:
-            check.add(f"cannot read the file: {err}")
-        else:
-            cohort = check.cohort(data)
-            if cohort is not None:
-                cohorts.append(cohort)
-        problems += check.problems
+        cohort = check.run()
+        if cohort is not None:
+            cohorts.append(cohort)
+        problems += check.reported()
         if check.number is not None:
             numbers.setdefault(check.number, []).append(path)
     for number, files in sorted(numbers.items()):
@@ -834,7 +1045,7 @@ def _check_chapter(chapter: str, chapters_dir: Path) -> None:
     stems = _chapter_stems(chapters_dir)
     if stems and chapter not in stems:
         raise ValueError(
-            f"meeting_videos: unknown chapter {chapter!r}{_suggest(chapter, stems)} "
+            f"meeting_videos: unknown chapter {_short(chapter)}{_suggest(chapter, stems)} "
             f"(chapters are the file names in {chapters_dir}/ without .qmd)"
         )
 
@@ -904,7 +1115,7 @@ def meeting_videos(chapter: str, videos_dir: str | Path = "videos") -> str:
     No recording of this chapter yet. See [Videos](../videos.qmd) to add one.
     """
     cohorts = load_cohorts(videos_dir)
-    _check_chapter(chapter, Path(videos_dir).parent / "chapters")
+    _check_chapter(chapter, _chapters_beside(Path(videos_dir)))
     sections = []
     for cohort in cohorts:
         meetings = [m for m in cohort.meetings if m.chapter == chapter]
@@ -985,7 +1196,7 @@ def videos_page(videos_dir: str | Path = "videos") -> str:
     cohorts = load_cohorts(videos_dir)
     if not cohorts:
         return "No cohort files yet: see `videos/README.md` to add one.\n"
-    titles = _chapter_titles(Path(videos_dir).parent / "chapters")
+    titles = _chapter_titles(_chapters_beside(Path(videos_dir)))
     sections = []
     for cohort in cohorts:
         heading = f"## Cohort {cohort.number}"
@@ -1034,11 +1245,22 @@ def _no_videos_dir(videos_dir: Path) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    r"""The command line: ``python book/videos.py check [VIDEOS_DIR]``, from the repository's root.
+def _load_one(path: Path) -> Cohort:
+    """One cohort file checked alone (the chapters beside its folder), as ``check FILE`` does."""
+    chapters_dir = _chapters_beside(path.parent)
+    check = _FileCheck(path, _chapter_stems(chapters_dir), chapters_dir)
+    cohort = check.run()
+    if cohort is None:
+        raise VideoConfigError(check.reported())
+    return cohort
 
-    ``check`` loads every cohort file in ``VIDEOS_DIR`` (default ``videos``); it prints
-    every problem to stderr, or a one-line summary to stdout if there is none.
+
+def main(argv: list[str] | None = None) -> int:
+    r"""The command line: ``python book/videos.py check [PATH]``, from the repository's root.
+
+    ``check`` loads every cohort file in the folder ``PATH`` (default ``videos``), or the one
+    cohort file ``PATH``; it prints every problem to stderr, or a one-line summary to stdout
+    if there is none.
 
     Parameters
     ----------
@@ -1076,25 +1298,45 @@ def main(argv: list[str] | None = None) -> int:
         description="Check the meeting videos files (one YAML file per cohort).",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    check = commands.add_parser("check", help="check every cohort file; exit 1 on problems")
+    check = commands.add_parser("check", help="check every cohort file, or one; exit 1 on problems")
     check.add_argument(
-        "videos_dir", nargs="?", default="videos", help="folder of cohort files (default: videos)"
+        "path",
+        nargs="?",
+        default="videos",
+        help="the folder of cohort files, or one cohort file (default: videos)",
     )
     args = parser.parse_args(argv)
-    if not Path(args.videos_dir).is_dir():
-        print(_no_videos_dir(Path(args.videos_dir)), file=sys.stderr)
-        return 1
+    path = Path(args.path)
+    alone = ""
     try:
-        cohorts = load_cohorts(args.videos_dir)
+        if path.is_dir():
+            cohorts = load_cohorts(path)
+        elif path.suffix in (".yml", ".yaml"):
+            cohorts = [_load_one(path)]
+            alone = (
+                f" Checked alone: {CHECK_COMMAND} checks the whole folder "
+                "(no two files with one cohort number)."
+            )
+        elif path.exists():
+            print(
+                f"{path} is not a cohort file (.yml or .yaml): give one cohort file or the "
+                f"folder of cohort files, such as {CHECK_COMMAND} videos",
+                file=sys.stderr,
+            )
+            return 1
+        else:
+            print(_no_videos_dir(path), file=sys.stderr)
+            return 1
     except VideoConfigError as err:
         print(err, file=sys.stderr)
         return 1
     n_meetings = sum(len(c.meetings) for c in cohorts)
     files = f"{len(cohorts)} cohort file" + ("s" if len(cohorts) != 1 else "")
     print(
-        f"{args.videos_dir}: OK, {files}, {n_meetings} meeting"
+        f"{args.path}: OK, {files}, {n_meetings} meeting"
         + ("s" if n_meetings != 1 else "")
         + "."
+        + alone
     )
     return 0
 

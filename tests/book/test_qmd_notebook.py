@@ -352,7 +352,7 @@ def test_download_notebook_opens_with_title_note_and_install_cell():
         explain["cell_type"] == "markdown" and 'pip install "pybackprop[book]"' in explain["source"]
     )
     assert install["cell_type"] == "code" and install["metadata"]["tags"] == ["install"]
-    assert f"git+{REPO}" in install["source"]
+    assert f'repo = "{REPO}"' in install["source"]
     assert code_sources(nb)[1:] == ["1"]
 
 
@@ -361,8 +361,11 @@ def test_page_as_quarto_runs_it_has_no_install_cell():
     assert code_sources(nb) == ["1"]
 
 
-def run_install_cell(monkeypatch, capsys, installed: bool) -> tuple[list, list[str]]:
-    """Run the install cell's code here, with pip replaced by a recorder."""
+def run_install_cell(
+    monkeypatch, capsys, installed: bool, pip_status: int = 0
+) -> tuple[list, list[str]]:
+    """Run the install cell's code here, with pip replaced by a recorder that exits with
+    `pip_status`."""
     import importlib.util
     import subprocess
 
@@ -374,8 +377,12 @@ def run_install_cell(monkeypatch, capsys, installed: bool) -> tuple[list, list[s
             return None
         return real_find_spec(name, *args)
 
+    def run(*args, **kwargs):
+        calls.append((args, kwargs))
+        return subprocess.CompletedProcess(args[0], pip_status)
+
     monkeypatch.setattr(importlib.util, "find_spec", find_spec)
-    monkeypatch.setattr(subprocess, "run", lambda *a, **k: calls.append((a, k)))
+    monkeypatch.setattr(subprocess, "run", run)
     exec(qmd_notebook.install_cell(simple_book())["source"], {})
     return calls, capsys.readouterr().out.splitlines()
 
@@ -393,8 +400,51 @@ def test_install_cell_pip_installs_the_book_extra_into_the_kernel_python(monkeyp
     assert len(calls) == 1, calls
     (command,), options = calls[0]
     assert command[:4] == [sys.executable, "-m", "pip", "install"]
-    assert command[-1] == "pybackprop[book]" and options == {"check": True}
+    assert command[-1] == "pybackprop[book]" and options == {}
     assert len(printed) == 1 and 'installing "pybackprop[book]"' in printed[0], printed
+
+
+# What the install cell prints when pip fails: how to install from the repository.
+FROM_THE_REPOSITORY = [
+    "pip could not install pybackprop from PyPI",
+    "no network here, or no release on PyPI yet",
+    f'%pip install "pybackprop[book] @ git+{REPO}"',
+    f"git clone {REPO}",
+    'pip install -e ".[book]"',
+]
+
+
+def test_install_cell_where_pip_fails_says_how_to_install_from_the_repository(monkeypatch, capsys):
+    """pip exits 1 (offline, or no release on PyPI yet): one paragraph, no traceback."""
+    calls, printed = run_install_cell(monkeypatch, capsys, installed=False, pip_status=1)
+    assert len(calls) == 1, calls
+    assert len(printed) == 2 and 'installing "pybackprop[book]"' in printed[0], printed
+    for words in FROM_THE_REPOSITORY:
+        assert words in printed[1], printed[1]
+    assert len(printed[1]) < 500, printed[1]
+
+
+def test_install_cell_with_a_pip_that_really_fails_prints_the_paragraph(monkeypatch, capsys):
+    """The cell run for real, the kernel's Python replaced by a program that exits 1."""
+    import importlib.util
+    import shutil
+    import sys
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "pybackprop" else real_find_spec(name, *a),
+    )
+    monkeypatch.setattr(sys, "executable", shutil.which("false"))
+    exec(qmd_notebook.install_cell(simple_book())["source"], {})
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == 2 and all(words in printed[1] for words in FROM_THE_REPOSITORY)
+
+
+def test_install_cell_where_pip_succeeds_prints_no_repository_paragraph(monkeypatch, capsys):
+    _, printed = run_install_cell(monkeypatch, capsys, installed=False, pip_status=0)
+    assert not any(words in " ".join(printed) for words in FROM_THE_REPOSITORY), printed
 
 
 SOLUTION = (

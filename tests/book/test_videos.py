@@ -8,10 +8,12 @@ the tests do not depend on which chapters of the real book exist yet.
 
 import doctest
 import html
+import os
 import re
 import shutil
 import subprocess
 import sys
+import tracemalloc
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -872,3 +874,348 @@ def test_the_examples_in_the_tools_docstrings_run():
         runner.run(test)
     failed, attempted = runner.summarize(verbose=False)
     assert failed == 0 and attempted > 0, f"{failed} of {attempted} examples failed (see above)"
+
+
+# ---------------------------------------------------------------------------------------------
+# Odd and hostile files: each one problem line, in bounded time and memory, the others checked
+
+MEETING = "  - chapter: 02-scalar-autodiff\n    date: 2025-01-14\n    video: AAAAAAAAAAA\n"
+LAUGHS = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
+    f"{name}: &{name} [{', '.join([f'*{prev}'] * 9)}]\n"
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True)
+)
+
+# The words of each diagnosis: a problem line holds its own and no other's.
+DIAGNOSES = {
+    "alias": "anchors (&name) and aliases (*name) are not allowed",
+    "depth": "levels deep",
+    "number": "a cohort file's numbers have at most 50",
+    "value": "cannot read the value",
+    "quotes": "in quotes, as in",
+    "empty list": "(an empty list), yet entries follow it",
+    "indentation": "check the indentation",
+    "character": "is not allowed in a YAML file",
+    "utf-8": "is not UTF-8 text",
+    "size": "a cohort file may hold at most 256 KB",
+    "folder": "is a folder, not a file",
+    "link": "is a symbolic link",
+    "not regular": "is not a regular file",
+}
+
+
+def _special(kind: str):
+    def make(path: Path) -> None:
+        if kind == "folder":
+            path.mkdir()
+        elif kind == "broken link":
+            path.symlink_to(path.parent / "nowhere.yml")
+        elif kind == "link":
+            (path.parent.parent / "elsewhere.yml").write_text("cohort: 50\n")
+            path.symlink_to(path.parent.parent / "elsewhere.yml")
+        else:
+            os.mkfifo(path)
+
+    return make
+
+
+# file content (or a function making the file) -> (diagnosis, more words its problem holds)
+ODD_FILES = {
+    "billion_laughs.yml": (LAUGHS, "alias", ["line 1, column 4", "&a"]),
+    "alias_only.yml": ("cohort: 1\nname: *n\n", "alias", ["*n"]),
+    "deep_list.yml": ("cohort: 1\nmeetings: " + "[" * 100_000 + "]" * 100_000, "depth", []),
+    "deep_block.yml": ("cohort: 1\nmeetings:\n" + "- " * 50 + "x\n", "depth", ["line 3"]),
+    "huge_number.yml": ("cohort: " + "9" * 5000 + "\n", "number", ["5000 characters"]),
+    "huge_hex.yml": ("cohort: 0x" + "f" * 5000 + "\n", "number", ["5002 characters"]),
+    "empty_int.yml": ("cohort: !!int\n", "value", ["as tag:yaml.org,2002:int"]),
+    "unquoted_title.yml": (
+        "cohort: 1\nmeetings:\n" + MEETING + "    title: Chain rule: part 2\n",
+        "quotes",
+        ['put the title in quotes, as in title: "Chain rule: part 2"', "line 6"],
+    ),
+    "unquoted_name.yml": (
+        "cohort: 1\nname: Spring: the first\n",
+        "quotes",
+        ["put the name in quotes"],
+    ),
+    "empty_meetings_above.yml": (
+        "cohort: 1\nmeetings: []\n\n# the first one\n" + MEETING,
+        "empty list",
+        ["line 2 says 'meetings: []'", "write 'meetings:' alone on that line"],
+    ),
+    "empty_meetings_above_unindented.yml": (
+        "cohort: 1\nmeetings: []\n" + MEETING.replace("\n  ", "\n").removeprefix("  "),
+        "empty list",
+        ["line 2 says 'meetings: []'"],
+    ),
+    "empty_facilitators_above.yml": (
+        "cohort: 1\nfacilitators: []\n  - Ada\n",
+        "empty list",
+        ["'facilitators: []'", "write 'facilitators:' alone"],
+    ),
+    "bad_indentation.yml": (
+        "cohort: 1\nmeetings:\n  - chapter: 02-scalar-autodiff\n   date: 2025-01-14\n",
+        "indentation",
+        ["line 4"],
+    ),
+    "control_character.yml": ("cohort: 1\nname: a\x01b\n", "character", ["line 2", "'\\x01'"]),
+    "latin1.yml": ("cohort: 1\nname: café\n".encode("latin-1"), "utf-8", ["line 2", "\\xe9"]),
+    "too_big.yml": ("cohort: 1\n" + "# padding\n" * 30_000, "size", ["over 256 KB (292 KB)"]),
+    "folder.yml": (_special("folder"), "folder", []),
+    "broken_link.yml": (_special("broken link"), "link", []),
+    "link.yml": (_special("link"), "link", []),
+    "fifo.yml": (_special("fifo"), "not regular", []),
+}
+
+
+def write_odd(videos_dir: Path, name: str) -> None:
+    content = ODD_FILES[name][0]
+    if callable(content):
+        content(videos_dir / name)
+    elif isinstance(content, bytes):
+        (videos_dir / name).write_bytes(content)
+    else:
+        (videos_dir / name).write_text(content, encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", sorted(ODD_FILES))
+def test_odd_file_is_one_problem_naming_its_fix_and_no_other(tmp_path, name):
+    videos_dir = make_book(tmp_path)
+    write_odd(videos_dir, name)
+    (problem,) = problems_of(videos_dir)
+    _, diagnosis, words = ODD_FILES[name]
+    assert problem.startswith(f"{videos_dir / name}: "), problem
+    assert DIAGNOSES[diagnosis] in problem, problem
+    for word in words:
+        assert word in problem, problem
+    for other, other_words in DIAGNOSES.items():
+        if other != diagnosis:
+            assert other_words not in problem, f"{other!r} fired too: {problem}"
+    assert len(problem) < len(str(videos_dir / name)) + 300, problem
+
+
+def test_every_odd_file_is_reported_and_the_other_files_are_still_checked(tmp_path):
+    videos_dir = make_book(tmp_path, FIXTURES / "broken" / "unknown_chapter.yml")
+    for name in ODD_FILES:
+        write_odd(videos_dir, name)
+    write_cohort(videos_dir, [], number=7)
+    problems = problems_of(videos_dir)
+    assert len(problems) == len(ODD_FILES) + 1, problems
+    for name in [*ODD_FILES, "unknown_chapter.yml"]:
+        assert sum(p.startswith(f"{videos_dir / name}: ") for p in problems) == 1, name
+
+
+def test_billion_laughs_is_refused_with_small_memory_and_output(tmp_path):
+    """448 bytes of nested aliases expand to a billion strings: refused at the first anchor,
+    before anything is built (before: 2.1 GB of memory and 720 MB of error text)."""
+    videos_dir = make_book(tmp_path)
+    (videos_dir / "laughs.yml").write_text(LAUGHS + "j: &j [" + ", ".join(["*i"] * 9) + "]\n")
+    assert (videos_dir / "laughs.yml").stat().st_size < 500
+    tracemalloc.start()
+    try:
+        (problem,) = problems_of(videos_dir)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert DIAGNOSES["alias"] in problem
+    assert peak < 5_000_000, f"{peak} bytes"
+    result = run_check(str(videos_dir))
+    assert result.returncode == 1 and len(result.stderr) < 1000, result.stderr[:1000]
+
+
+def test_a_list_nested_100000_deep_is_refused_without_recursion(tmp_path):
+    videos_dir = make_book(tmp_path)
+    write_odd(videos_dir, "deep_list.yml")
+    tracemalloc.start()
+    try:
+        (problem,) = problems_of(videos_dir)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "nested more than 10 levels deep" in problem
+    assert peak < 5_000_000, f"{peak} bytes"
+
+
+# Values a message quotes: an excerpt, never the whole value (before: repr of the structure).
+LONG_VALUES = {
+    "video": ("x" * 100_000, "is not a YouTube video"),
+    "chapter": (list(range(10_000)), "expected a chapter file's name"),
+    "date": ({str(i): [i] * 100 for i in range(100)}, "is not a date"),
+    "chat_log_file": ("a" * 100_000 + ".txt", ""),
+    "title": ([[["deep"] * 100 for _ in range(10)] for _ in range(10)], "expected text"),
+}
+
+
+@pytest.mark.parametrize("field", sorted(LONG_VALUES))
+def test_a_long_value_is_quoted_as_a_short_excerpt(tmp_path, field):
+    value, words = LONG_VALUES[field]
+    meeting = {"chapter": "01-relu-piecewise", "date": "2025-01-14", "video": "AAAAAAAAAAA"}
+    videos_dir = make_book(tmp_path)
+    write_cohort(videos_dir, [{**meeting, field: value}])
+    (problem,) = problems_of(videos_dir)
+    assert f"field {field!r}: " in problem and words in problem, problem[:500]
+    assert len(problem) < 500, problem[:1000]
+
+
+def test_a_long_unknown_field_name_is_quoted_as_an_excerpt(tmp_path):
+    videos_dir = make_book(tmp_path)
+    (videos_dir / "cohort-01.yml").write_text(f"cohort: 1\n? {'k' * 100_000}\n: 1\n")
+    (problem,) = problems_of(videos_dir)
+    assert "unknown field" in problem and len(problem) < 500, problem[:1000]
+
+
+def test_a_file_with_thousands_of_problems_lists_the_first_30_and_counts_the_others(tmp_path):
+    videos_dir = make_book(tmp_path)
+    (videos_dir / "cohort-01.yml").write_text("cohort: 1\nmeetings:\n" + "- 1\n" * 5000)
+    problems = problems_of(videos_dir)
+    assert len(problems) == 31
+    assert problems[-1] == (
+        f"{videos_dir / 'cohort-01.yml'}: 4970 more problems not listed; fix the ones above first"
+    )
+
+
+def test_random_bytes_give_problem_lines_never_a_traceback(tmp_path_factory):
+    """Mutations of a good cohort file: every one loads or is refused with one-line problems."""
+    good_text = (FIXTURES / "good" / "cohort-02.yaml").read_bytes()
+    videos_dir = make_book(tmp_path_factory.mktemp("book"))
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        st.lists(
+            st.tuples(
+                st.integers(0, len(good_text)),
+                st.integers(0, 5),
+                st.binary(max_size=3) | st.sampled_from([b":", b"- ", b"&a", b"*a", b"!!int"]),
+            ),
+            max_size=4,
+        )
+    )
+    def check(edits):
+        data = good_text
+        for at, cut, insert in edits:
+            data = data[:at] + insert + data[at + cut :]
+        (videos_dir / "cohort-02.yaml").write_bytes(data)
+        try:
+            load_cohorts(videos_dir)
+        except VideoConfigError as err:
+            assert all("\n" not in p and len(p) < 700 for p in err.problems), err.problems
+
+    check()
+
+
+# ---------------------------------------------------------------------------------------------
+# A chat log file: a regular file directly in the videos folder, nothing else
+
+
+def _chat_log_targets(root: Path) -> None:
+    """Files a chat_log_file must never reach: outside the folder, or through a link."""
+    (root / "notes.txt").write_text("SECRET outside the videos folder\n")
+    videos_dir = root / "videos"
+    (videos_dir / "link.txt").symlink_to(root / "notes.txt")
+    (videos_dir / "broken.txt").symlink_to(root / "gone.txt")
+    (videos_dir / "folder.txt").mkdir()
+    (videos_dir / "sub").mkdir()
+    (videos_dir / "sub" / "chat.txt").write_text("SECRET in a sub-folder\n")
+    (videos_dir / "big.txt").write_text("x" * 300_000)
+
+
+# chat_log_file -> words of its problem (after "field 'chat_log_file': ")
+CHAT_LOG_NAMES = {
+    "../notes.txt": "'../notes.txt' goes up out of the videos folder with '..'",
+    "sub/../../notes.txt": "goes up out of the videos folder with '..'",
+    "..\\notes.txt": "goes up out of the videos folder with '..'",
+    "ABSOLUTE": "is an absolute path",
+    "C:\\notes.txt": "is an absolute path",
+    "sub/chat.txt": "'sub/chat.txt' has a folder part ('sub/')",
+    "link.txt": "file 'link.txt' is a symbolic link",
+    "broken.txt": "file 'broken.txt' is a symbolic link",
+    "folder.txt": "file 'folder.txt' is a folder, not a file",
+    "big.txt": "file 'big.txt' is over 256 KB (292 KB): a chat log may hold at most 256 KB",
+    "chat.md": "'chat.md' is not a .txt file name",
+    "missing.txt": "file 'missing.txt' not found",
+}
+CHAT_LOG_WORDS = [
+    "goes up out of",
+    "is an absolute path",
+    "has a folder part",
+    "is a symbolic link",
+    "is a folder",
+    "over 256 KB",
+    "is not a .txt file name",
+    "not found",
+]
+
+
+@pytest.mark.parametrize("name", sorted(CHAT_LOG_NAMES))
+def test_chat_log_file_outside_the_folder_or_not_a_regular_file_is_refused(tmp_path, name):
+    videos_dir = make_book(tmp_path)
+    _chat_log_targets(tmp_path)
+    value = str(tmp_path / "notes.txt") if name == "ABSOLUTE" else name
+    meeting = {"chapter": "01-relu-piecewise", "date": "2025-01-14", "video": "AAAAAAAAAAA"}
+    write_cohort(videos_dir, [{**meeting, "chat_log_file": value}])
+    (problem,) = problems_of(videos_dir)
+    field = "meeting 1 (01-relu-piecewise, 2025-01-14): field 'chat_log_file': "
+    assert problem.startswith(f"{videos_dir / 'cohort-01.yml'}: {field}"), problem
+    expected = CHAT_LOG_NAMES[name]
+    assert expected in problem, problem
+    assert "SECRET" not in problem
+    fired = [words for words in CHAT_LOG_WORDS if words in problem]
+    assert len(fired) == 1 and fired[0] in expected, problem
+    if name in ("../notes.txt", "ABSOLUTE", "sub/chat.txt", "C:\\notes.txt"):
+        assert "no absolute path, no '..', no folder, no symbolic link" in problem
+
+
+def test_chat_log_file_in_the_folder_is_read(tmp_path):
+    videos_dir = make_book(tmp_path)
+    (videos_dir / "2025-01-14-chat.txt").write_text("18:02 Ann: hello\n")
+    meeting = {"chapter": "01-relu-piecewise", "date": "2025-01-14", "video": "AAAAAAAAAAA"}
+    write_cohort(videos_dir, [{**meeting, "chat_log_file": "2025-01-14-chat.txt"}])
+    assert load_cohorts(videos_dir)[0].meetings[0].chat_log == "18:02 Ann: hello"
+
+
+# ---------------------------------------------------------------------------------------------
+# check FILE: that one file
+
+
+def test_cli_check_file_checks_that_file_alone(good, capsys):
+    assert videos.main(["check", str(good / "cohort-01.yml")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{good / 'cohort-01.yml'}: OK, 1 cohort file, 3 meetings.")
+    assert "Checked alone: python book/videos.py check checks the whole folder" in out
+
+
+def test_cli_check_file_reports_only_that_files_problems(tmp_path, capsys):
+    videos_dir = broken_folder(tmp_path)
+    assert videos.main(["check", str(videos_dir / "bad_date.yml")]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("1 problem in the meeting videos files:\n")
+    assert f"- {videos_dir / 'bad_date.yml'}: meeting 1" in captured.err
+    assert "no such folder" not in captured.err
+
+
+def test_cli_check_file_finds_the_chapters_beside_its_folder(tmp_path, monkeypatch, capsys):
+    """Run from inside videos/ as `check cohort-01.yml`: the chapters are in ../chapters."""
+    videos_dir = make_book(tmp_path, FIXTURES / "broken" / "unknown_chapter.yml")
+    monkeypatch.chdir(videos_dir)
+    assert videos.main(["check", "unknown_chapter.yml"]) == 1
+    assert "did you mean '02-scalar-autodiff'?" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("nope.yml", "nope.yml: not found (looked for"),
+        ("chat.txt", "is not a cohort file (.yml or .yaml): give one cohort file or the folder"),
+    ],
+)
+def test_cli_check_a_missing_or_non_yaml_file_says_so(tmp_path, capsys, name, words):
+    videos_dir = make_book(tmp_path)
+    (videos_dir / "chat.txt").write_text("hello\n")
+    assert videos.main(["check", str(videos_dir / name)]) == 1
+    err = capsys.readouterr().err
+    assert words in err and "no such folder" not in err, err
+
+
+def test_load_cohorts_given_a_file_says_to_give_the_folder(good):
+    with pytest.raises(VideoConfigError, match="a file, not a folder: give the folder"):
+        load_cohorts(good / "cohort-01.yml")

@@ -234,11 +234,22 @@ def test_distributions_carry_the_package_version(dists):
     assert dists.sdist.name == f"pybackprop-{version}.tar.gz", dists.sdist.name
 
 
-def test_changelog_has_a_dated_section_for_the_package_version():
+def test_changelog_has_a_section_for_the_package_version_dated_once_released():
+    """Before a tag publishes the version, its heading says `- unreleased` and its text "Not
+    yet released" (release_notes.py, the release workflow's first step, refuses to publish it
+    so); once released, the heading has the date."""
     # The imported package's version: the release workflow runs this against the installed
     # wheel, with the checkout's sources removed.
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
-    notes = release_notes.changelog_section(changelog, pybackprop.__version__)
+    version = pybackprop.__version__
+    heading = f"## [{version}] - unreleased\n"
+    if heading in changelog:
+        with pytest.raises(release_notes.ReleaseNotesError, match="has no release date"):
+            release_notes.changelog_section(changelog, version)
+        notes = changelog.split(heading, 1)[1].split("\n## ", 1)[0]
+        assert "Not yet released" in notes, f"the section does not say it:\n{notes}"
+    else:
+        notes = release_notes.changelog_section(changelog, version)
     assert "### " in notes, f"the section has no Keep a Changelog subsections:\n{notes}"
 
 
