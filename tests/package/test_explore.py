@@ -118,6 +118,60 @@ def test_activation_statistics_are_the_layers():
     np.testing.assert_allclose(fig.data["kaiming"][1]["std"], stds, atol=5e-4 + 1e-9)
 
 
+def torch_softmax_forms(z):
+    """torch's softmax and logsumexp, and its naive exp / sum and log(sum(exp)), of a row."""
+    z = torch.from_numpy(z)
+    e = torch.exp(z)
+    forms = torch.softmax(z, -1), torch.logsumexp(z, -1), e / e.sum(), torch.log(e.sum())
+    return [f.numpy() for f in forms]
+
+
+def check_softmax_run(run, z):
+    """A run of softmax_temperature against torch in z's dtype, to the 6 digits embedded."""
+    p, lse, naive_p, naive_lse = torch_softmax_forms(z)
+    tiny = np.finfo(z.dtype).tiny  # what the two exps may round differently below
+    np.testing.assert_allclose(run["p"], p, rtol=6e-6, atol=tiny)
+    assert run["lse"] == pytest.approx(float(lse), rel=6e-6)
+    assert [v is None for v in run["naive"]] == list(~np.isfinite(naive_p))
+    finite = np.isfinite(naive_p)
+    np.testing.assert_allclose(
+        np.array(run["naive"])[finite].astype(float), naive_p[finite], rtol=6e-6, atol=tiny
+    )
+    assert (run["naive_lse"] is None) == (not np.isfinite(naive_lse))
+    if run["naive_lse"] is not None:
+        assert run["naive_lse"] == pytest.approx(float(naive_lse), rel=6e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_temperature_is_torchs_over_the_grid(dtype):
+    fig = explore.softmax_temperature(dtype=dtype)
+    logits = np.array([1.0, 0.8, 0.1, -0.5, -1.2])
+    scales = [float(t.split()[0]) for t in fig.controls[0].texts]
+    for s, run in zip(scales, fig.data["runs"], strict=True):
+        check_softmax_run(run, (s * logits).astype(dtype))
+        overflow = dtype is np.float32 and s * 1.0 > np.log(np.finfo(np.float32).max)
+        assert (run["naive_lse"] is None) == overflow
+        assert (f"exp({s:g}) overflows float32" in run["text"]) == overflow
+        assert f"Safe (subtract the max {s:g}" in run["text"]
+    assert len(fig._repr_html_()) < 40_000
+
+
+NAIVE_CASES = [  # logits, scale, and the words only that case's live line says
+    ([1.0, 1.0], 88.5, "each exp fits in float32 (max 3.4e+38) but their sum overflows to inf"),
+    ([-1.0, -1.1], 150.0, "every exp underflows to 0 in float32, so the sum is 0"),
+    ([1.0, 0.5], 89.0, ") overflows float32 (max 3.4e+38) to inf: log-sum-exp inf"),
+    ([1.0, 0.5], 88.0, ") = 1.65e+38 fits in float32 (max 3.4e+38), and log-sum-exp is 88."),
+]
+
+
+@pytest.mark.parametrize("logits, scale, words", NAIVE_CASES)
+def test_softmax_live_line_names_what_the_naive_form_lost(logits, scale, words):
+    run = explore.softmax_temperature(logits, scales=[scale]).data["runs"][0]
+    check_softmax_run(run, (scale * np.array(logits)).astype(np.float32))
+    assert [case[2] in run["text"] for case in NAIVE_CASES].count(True) == 1
+    assert words in run["text"]
+
+
 @pytest.mark.parametrize(
     "call, match",
     [
@@ -128,6 +182,9 @@ def test_activation_statistics_are_the_layers():
         (lambda: explore.moons_training(np.zeros((4, 2)), np.full(4, 2)), r"values \[2\]"),
         (lambda: explore.activations_by_init(depth=1), "depth >= 2"),
         (lambda: explore.valley_optimisers(start=(1.0,)), r"\(1,\)"),
+        (lambda: explore.softmax_temperature([1.0]), r"2 to 10 finite numbers; got \[1.0\]"),
+        (lambda: explore.softmax_temperature(scales=[2, 1]), r"increasing; got \[2, 1\]"),
+        (lambda: explore.softmax_temperature(dtype=np.float16), "np.float32 or np.float64"),
     ],
 )
 def test_bad_settings_are_refused_naming_them(call, match):

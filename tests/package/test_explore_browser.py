@@ -171,8 +171,77 @@ def test_optimiser_sliders_redraw_pybackprop_optim_paths(tmp_path, visit):
     assert fig.locator('input[data-key="beta2"]').get_attribute("aria-valuetext") == ("Adam β2 0.9")
 
 
+def dots(fig, part: str) -> list[tuple[float, float]]:
+    """The (x, y) of each dot of a dots path, as drawn."""
+    d = fig.locator(f'[data-part="{part}"]').get_attribute("d")
+    return [tuple(map(float, m.split("h")[0].split())) for m in d.split("M")[1:]]
+
+
+def test_softmax_scale_slider_redraws_the_packages_bars_and_overflow(tmp_path, visit):
+    import pybackprop.nn.functional as F
+
+    made = explore.softmax_temperature()
+    page, requests = visit(write_page(tmp_path, made._repr_html_(), made._repr_html_()))
+    one, two = page.locator(".pbx").nth(0), page.locator(".pbx").nth(1)
+    before = points(two, "bars")
+    slider, live = one.locator('input[data-key="scale"]'), one.locator(".pbx-live")
+    logits = np.array([1.0, 0.8, 0.1, -0.5, -1.2])
+    scales = [float(t.split()[0]) for t in made.controls[0].texts]
+
+    def check(s: float) -> None:
+        z = (s * logits).astype(np.float32)
+        bars = points(one, "bars")  # each bar: up at its left edge, across, down
+        np.testing.assert_allclose(bars[1::4, 1], F.softmax(z), rtol=6e-6, atol=1e-38)
+        np.testing.assert_allclose(bars[1::4, 0], np.arange(5) - 0.35)
+        with np.errstate(over="ignore", invalid="ignore"):
+            naive = np.exp(z) / np.exp(z).sum()
+        drawn = dots(one, "naive")
+        assert [x for x, _ in drawn] == [i for i in range(5) if np.isfinite(naive[i])]
+        np.testing.assert_allclose([y for _, y in drawn], naive[np.isfinite(naive)], rtol=6e-6)
+        now = dots(one, "now")
+        assert now[0][1] == pytest.approx(float(F.logsumexp(z)), rel=6e-6)
+        assert len(dots(one, "naivenow")) == int(np.isfinite(naive).all())
+        assert slider.get_attribute("aria-valuetext") == (
+            f"logit scale s {s:g} (T\u00a0=\u00a0{1 / s:.2g})"
+        )
+        assert live.text_content() == made.data["runs"][scales.index(s)]["text"]
+
+    for s in [0.1, 10.0, 90.0]:
+        slide(page, one, "scale", scales.index(s))
+        check(s)
+    assert "exp(90) overflows float32" in live.text_content()
+    slider.focus()
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    check(88.0)
+    assert "exp(88) = 1.65e+38 fits in float32" in live.text_content()
+    np.testing.assert_array_equal(points(two, "bars"), before)  # the other figure did not move
+    assert outside(requests, page.url) == []
+
+
+TEXT_COLOURS = """(fig) => {
+  const bg = getComputedStyle(fig).backgroundColor;
+  return [...fig.querySelectorAll('text, li, label, output, .pbx-live')]
+    .map(e => [getComputedStyle(e)[e.tagName === 'text' ? 'fill' : 'color'], bg]);
+}"""
+
+
+@pytest.mark.parametrize("scheme, body", [("light", ""), ("dark", ""), ("light", "quarto-dark")])
+def test_softmax_text_contrast_in_both_themes(tmp_path, visit, scheme, body):
+    saved = explore.softmax_temperature().save(tmp_path / "saved.html")
+    text = saved.read_text(encoding="utf-8").replace("<body>", f'<body class="{body}">')
+    saved.write_text(text, encoding="utf-8")
+    page, _ = visit(saved, scheme=scheme)
+    pairs = page.locator(".pbx").evaluate(TEXT_COLOURS)
+    assert len(pairs) > 20
+    assert (pairs[0][1] == "rgb(34, 34, 34)") == (scheme == "dark" or body == "quarto-dark")
+    for colour, bg in pairs:
+        assert _contrast(colour, bg) >= 4.5, (colour, bg)
+
+
 FIGURES = {
     "relu": explore.relu_pieces,
+    "softmax": explore.softmax_temperature,
     "lr": lambda: explore.learning_rate_1d(TARGETS),
     "valley": explore.valley_optimisers,
     "init": lambda: explore.activations_by_init(depth=4, width=8, rows=16, stds=[0.1, 1.0]),
