@@ -185,7 +185,7 @@ def test_notebook_installs_pybackprop_first_and_the_page_does_not(notebooks, pat
 
 
 @pytest.mark.parametrize("path", [*CHAPTER_FILES, CHAPTERS / "_template.qmd"], ids=rel)
-def test_chapter_box_opens_its_notebook_in_colab_and_says_how_to_install(path):
+def test_chapter_box_opens_its_notebook_in_colab_and_links_to_how_to_install(path):
     _, _, publisher = notebooks_publisher()
     branch = publisher["with"]["publish_branch"]
     org, repo = re.fullmatch(r"https://github\.com/([^/]+)/([^/]+?)/?", BOOK.repo_url).groups()
@@ -195,10 +195,10 @@ def test_chapter_box_opens_its_notebook_in_colab_and_says_how_to_install(path):
     colab = f"https://colab.research.google.com/github/{org}/{repo}/blob/{branch}/{stem}.ipynb"
     assert f"[open it in Colab]({colab})" in box, f"{rel(path)}: no Colab link {colab}"
     assert f"(../notebooks/{stem}.ipynb)" in box, f"{rel(path)}: no download link"
-    # PyPI first; the repository for changes not released yet (README says the same).
-    assert '`pip install "pybackprop[book]"`' in box, f"{rel(path)}: no PyPI install line"
-    assert f'`pip install "pybackprop[book] @ git+{BOOK.repo_url}"`' in box, rel(path)
-    assert "pip install -e" not in box, f"{rel(path)}: the box still says to install a clone"
+    # How to install is said in one place, the home page (PyPI, or the repository until the
+    # first release); the box links there and stays a few lines long on a phone.
+    assert "(../index.qmd#installing-the-package)" in box, f"{rel(path)}: no link to install"
+    assert "pip install" not in box, f"{rel(path)}: the box repeats the install commands"
 
 
 # --- "Run all" -----------------------------------------------------------------------------------
