@@ -161,7 +161,7 @@ def check_kaiming_init(fn: Callable, seed: int = 0) -> CheckResult:
 
         called = call_learner(fn, (n_in, n_out, np.random.default_rng(case_seed)))
         if called.error is not None:
-            return fail("exception", called.error, line=called.line)
+            return fail(called.diagnosis, called.error, line=called.line)
         w = called.value
         if not isinstance(w, np.ndarray):
             _, diagnosis, message = as_array(w, "weight")
@@ -188,7 +188,7 @@ def check_kaiming_init(fn: Callable, seed: int = 0) -> CheckResult:
             return fail("nan_or_inf", "weight holds nan or inf.", describe(w))
         again = call_learner(fn, (n_in, n_out, np.random.default_rng(case_seed)))
         if again.error is not None:
-            return fail("exception", again.error, line=again.line)
+            return fail(again.diagnosis, again.error, line=again.line)
         if not (isinstance(again.value, np.ndarray) and np.array_equal(again.value, w)):
             return fail(
                 "ignores_rng",
@@ -210,18 +210,6 @@ def check_kaiming_init(fn: Callable, seed: int = 0) -> CheckResult:
                     f"{n_in}. Use 2 / n_in.",
                     describe(w),
                 )
-        other = call_learner(fn, (n_in, n_out, np.random.default_rng((*case_seed, 1))))
-        if other.error is not None:
-            return fail("exception", other.error, line=other.line)
-        if np.any(w) and isinstance(other.value, np.ndarray) and np.array_equal(other.value, w):
-            return fail(
-                "ignores_rng",
-                "two generators with different seeds gave the same weights: your function "
-                "draws from a generator of its own (np.random.default_rng(0)?), so every "
-                "layer would start from the same weights. Draw from the rng it is given.",
-                describe(w),
-            )
-
         w64 = w.astype(np.float64)
         n = w64.size
         mean, sample_std = float(w64.mean()), float(w64.std())
@@ -233,6 +221,17 @@ def check_kaiming_init(fn: Callable, seed: int = 0) -> CheckResult:
                 "the same thing and gets the same gradient, so they never become "
                 "different: draw random weights.",
                 received,
+            )
+        other = call_learner(fn, (n_in, n_out, np.random.default_rng((*case_seed, 1))))
+        if other.error is not None:
+            return fail(other.diagnosis, other.error, line=other.line)
+        if isinstance(other.value, np.ndarray) and np.array_equal(other.value, w):
+            return fail(
+                "ignores_rng",
+                "two generators with different seeds gave the same weights: your function "
+                "draws from a generator of its own (np.random.default_rng(0)?), so every "
+                "layer would start from the same weights. Draw from the rng it is given.",
+                describe(w),
             )
         mean_tol = _STANDARD_ERRORS * sample_std / math.sqrt(n)  # the draws' own spread
         if abs(mean) > mean_tol:

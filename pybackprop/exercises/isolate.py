@@ -180,6 +180,7 @@ class Called:
     line: str | None = None
     exception: BaseException | None = None
     text: str = ""  # the exception as "TypeName: message", made safely
+    diagnosis: str = "exception"  # or "timeout"
 
 
 def call_learner(fn: Callable, args: Sequence) -> Called:
@@ -205,7 +206,7 @@ def call_learner(fn: Callable, args: Sequence) -> Called:
         finished = _wait(worker, _time_limit)
     if not finished:
         _record(b"timeout")
-        return Called(error=_too_slow(worker))
+        return Called(error=_too_slow(worker), diagnosis="timeout")
     exc = outcome.get("exception")
     if exc is None:
         _record(_summary(outcome.get("value")))
@@ -285,11 +286,9 @@ def _record(data: bytes) -> None:
 
 
 def _summary(value: Any, depth: int = 0) -> bytes:
-    """Bytes that differ for different results and agree across machines.
-
-    Floats are rounded to 20 bits of mantissa (6 digits), so that a last-bit difference
-    between two BLAS libraries does not change them.
-    """
+    """Bytes that differ for different results and agree across machines."""
+    # Floats are rounded to 20 bits of mantissa (6 digits): a last-bit difference between two
+    # BLAS libraries or two CPUs' exp must not change a fingerprint.
     try:
         if isinstance(value, (Real, np.generic)) and not isinstance(value, np.ndarray):
             value = np.asarray(value)

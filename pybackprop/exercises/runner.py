@@ -434,7 +434,7 @@ def _run_case(
             # the exercise's own explanation replaces the generic hint
             message = f"your function raised {called.text}\n{named[1]}"
             return fail(named[0], message, line=called.line), None
-        return fail("exception", called.error, line=called.line), None
+        return fail(called.diagnosis, called.error, line=called.line), None
     changed = [n for n, a, b in zip(case.names, args, case.args, strict=True) if not _same(a, b)]
     if changed:
         return fail(

@@ -172,7 +172,7 @@ def check_backward_walk(fn: Callable, seed: int = 0) -> CheckResult:
         root, _ = _graph(spec, values)
         called = call_learner(fn, (root,))
         if called.error is not None:
-            return fail("exception", called.error, exp=shown, line=called.line)
+            return fail(called.diagnosis, called.error, exp=shown, line=called.line)
         got = called.value
         if not isinstance(got, dict):
             return fail(
