@@ -213,11 +213,13 @@ def call_learner(fn: Callable, args: Sequence) -> Called:
         return Called(outcome.get("value"))
     if isinstance(exc, KeyboardInterrupt):
         raise exc
-    _record(type(exc).__qualname__.encode())
     text = outcome.get("text") or type(exc).__name__
+    line = learner_line(exc)
+    # the line's text, not its number: a notebook and a script number a cell's lines differently
+    _record(f"{text}|{(line or '').partition(' of ')[2]}".encode())
     return Called(
         error=f"your function raised {text}" + _exception_hint(exc, text),
-        line=learner_line(exc),
+        line=line,
         exception=exc,
         text=text,
     )
