@@ -242,3 +242,42 @@ def test_a_neutral_report_is_not_truthy():
         ex.check_descent_step(lambda c, lr, t: c).fingerprint
     )
     assert not neutral and "not solved yet" in repr(neutral)
+
+
+NOTEBOOK_CELLS = [
+    """\
+import sys
+import numpy as np
+from pybackprop.exercises import check_relu_backward, set_time_limit
+set_time_limit(0.5)
+
+def loops(x, grad_out):
+    while True:
+        pass
+
+def exits(x, grad_out):
+    print("the learner's print")
+    sys.exit()
+""",
+    "check_relu_backward(loops)",
+    "check_relu_backward(exits)",
+    "check_relu_backward(lambda x, g: g * (x > 0))",
+]
+
+
+def test_in_a_jupyter_kernel_a_loop_is_stopped_and_sys_exit_reported():
+    """Jupyter runs cells in its main thread: the checks work there, prints included."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in NOTEBOOK_CELLS]
+    nbclient.NotebookClient(nb, kernel_name="python3", timeout=60).execute()
+    shown = [
+        "".join(o.get("text", "") + o.get("data", {}).get("text/plain", "") for o in c.outputs)
+        for c in nb.cells
+    ]
+    assert "FAILED [timeout]" in shown[1] and "did not return within 0.5 s" in shown[1]
+    assert "The check stopped it" in shown[1]
+    assert "the learner's print" in shown[2] and "FAILED [exception]" in shown[2]
+    assert "SystemExit" in shown[2]
+    assert "passed" in shown[3]
