@@ -122,12 +122,16 @@ def learner_line(exc: BaseException) -> str | None:
     inside ``np.dot`` points at the learner's call of ``np.dot``. The source comes from
     linecache, which Jupyter fills with each cell's text.
     """
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if _is_learner_file(f.filename)]
-    if not frames:
+    frame = _learner_frame(exc)
+    if frame is None:
         return None
-    frame = frames[-1]
     where = f"line {frame.lineno} of {frame.name}"
     return f"{where}: {frame.line.strip()}" if frame.line else where
+
+
+def _learner_frame(exc: BaseException) -> traceback.FrameSummary | None:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if _is_learner_file(f.filename)]
+    return frames[-1] if frames else None
 
 
 def exception_text(exc: BaseException) -> str:
@@ -214,12 +218,12 @@ def call_learner(fn: Callable, args: Sequence) -> Called:
     if isinstance(exc, KeyboardInterrupt):
         raise exc
     text = outcome.get("text") or type(exc).__name__
-    line = learner_line(exc)
-    # the line's text, not its number: a notebook and a script number a cell's lines differently
-    _record(f"{text}|{(line or '').partition(' of ')[2]}".encode())
+    # the function's name, not the line: a notebook and a script number and show lines apart
+    frame = _learner_frame(exc)
+    _record(f"{text}|{frame.name if frame else ''}".encode())
     return Called(
         error=f"your function raised {text}" + _exception_hint(exc, text),
-        line=line,
+        line=learner_line(exc),
         exception=exc,
         text=text,
     )
