@@ -155,6 +155,20 @@ def test_a_module_that_exits_in_its_forward_or_backward_is_a_report():
         assert isinstance(result, CheckResult) and not result.passed, str(result)
 
 
+def test_a_module_whose_backward_never_returns_is_stopped(short_limit):
+    class LoopsInBackward(nn.Module):
+        def forward(self, x):
+            return 2 * x
+
+        def bwd(self, grad_out, x):
+            while True:
+                pass
+
+    result = ex.check_module(LoopsInBackward)
+    assert result.diagnosis == "timeout" and "The check stopped it" in result.message
+    assert not check_threads()
+
+
 def test_ctrl_c_in_the_learners_code_is_not_swallowed():
     def interrupted(x, grad_out):
         raise KeyboardInterrupt
