@@ -5,14 +5,17 @@ and float64, large logits where overflow matters) against pybackprop's own imple
 returns a ``CheckResult``: ``passed``, ``diagnosis`` (a short name of the mistake recognised,
 such as ``"missing_transpose"``) and ``message`` (what to look at), shown in a notebook as a
 report with the first failing case. A check never raises because of your code: an exception in
-your function is reported with your line. ``seed`` (default 0) chooses the cases; a result is
-truthy when the check passed. ``import pybackprop`` does not import this package.
+your function (even ``sys.exit()``) is reported with your line, and a function that does not
+return within 10 s (``set_time_limit``) is reported as such. ``seed`` (default 0) chooses the
+cases; a result is truthy when the check passed. ``import pybackprop`` does not import this
+package.
 """
 
 from .backprop import check_mae_backward, check_mlp_backward, check_sigmoid_backward
 from .descent import check_descent_step, check_sign_accuracy
 from .evaluation import check_compare_runs, check_per_class_accuracy
 from .init import check_kaiming_init
+from .isolate import set_time_limit
 from .layers import check_linear_backward, check_mse_backward, check_relu_backward
 from .modules import check_module
 from .normalize import check_normalize
@@ -52,4 +55,5 @@ __all__ = [
     "check_sign_accuracy",
     "check_softmax",
     "check_value_backward",
+    "set_time_limit",
 ]

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .isolate import guarded
 from .result import CheckResult
 from .runner import DTYPES, Case, Mistake, close, normal, run_check
 
@@ -89,6 +90,7 @@ _SIGMOID_MISTAKES = [
 ]
 
 
+@guarded
 def check_sigmoid_backward(fn: Callable, seed: int = 0) -> CheckResult:
     """Check your sigmoid backward pass: ``grad_x = grad_out * s * (1 - s)``, s = sigmoid(x).
 
@@ -205,6 +207,7 @@ def _right_except_at_ties(got, want, case) -> bool:
     return bool(np.all(off[~tie] < 1e-3) and np.all(np.abs(off[tie] - 1) < 1e-3))
 
 
+@guarded
 def check_mae_backward(fn: Callable, seed: int = 0) -> CheckResult:
     """Check your MAE gradient: ``sign(pred - target) / n``, for ``mean(|pred - target|)``.
 
@@ -394,8 +397,8 @@ def _mlp_mistakes() -> list[Mistake]:
     ]
 
 
-def _mlp_exception(exc: Exception) -> tuple[str, str] | None:
-    if "matmul" in str(exc) or "not aligned" in str(exc):
+def _mlp_exception(exc: BaseException, text: str) -> tuple[str, str] | None:
+    if "matmul" in text or "not aligned" in text:
         return (
             "shape_mismatch",
             "Print the shape of every intermediate: dL/dout must be (batch, 1) like the "
@@ -405,6 +408,7 @@ def _mlp_exception(exc: Exception) -> tuple[str, str] | None:
     return None
 
 
+@guarded
 def check_mlp_backward(fn: Callable, seed: int = 0) -> CheckResult:
     """Check your backward pass through lin, relu, lin, relu, lin and the MSE: six gradients.
 

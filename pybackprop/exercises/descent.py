@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .isolate import guarded
 from .result import CheckResult
 from .runner import Case, Mistake, run_check
 
@@ -39,6 +40,11 @@ def _step(c: float, lr: float, targets: np.ndarray) -> float:
 _STEP = "One step is c - lr * dL/dc, with dL/dc = 2 * mean(c - t) for the MSE of the constant c."
 _STEP_MISTAKES = [
     Mistake(
+        "not_updated",
+        "this is c unchanged: the step did not move it. Is the starter code still in place?",
+        produce=lambda c, lr, t: c,
+    ),
+    Mistake(
         "gradient_ascent",
         f"c moved up the gradient (c + lr * dL/dc, or the error taken as t - c), so the "
         f"loss grows. {_STEP}",
@@ -68,6 +74,7 @@ _STEP_MISTAKES = [
 ]
 
 
+@guarded
 def check_descent_step(fn: Callable, seed: int = 0) -> CheckResult:
     """Check your gradient-descent step for a constant prediction c: ``c - lr * dL/dc``.
 
@@ -87,7 +94,7 @@ def check_descent_step(fn: Callable, seed: int = 0) -> CheckResult:
     CheckResult
         ``passed``, or the ``diagnosis`` of the first failing case: ``"gradient_ascent"``,
         ``"missing_factor_2"``, ``"sum_not_mean"``, ``"returned_gradient"``,
-        ``"returned_update"`` or a general one.
+        ``"returned_update"``, ``"not_updated"`` or a general one.
 
     Examples
     --------
@@ -165,6 +172,7 @@ _ACCURACY_MISTAKES = [
 ]
 
 
+@guarded
 def check_sign_accuracy(fn: Callable, seed: int = 0) -> CheckResult:
     """Check your accuracy of scores against 0/1 labels: ``mean((scores > 0) == (labels == 1))``.
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .isolate import guarded
 from .result import CheckResult
 from .runner import DTYPES, Case, Mistake, close, run_check
 
@@ -105,8 +106,8 @@ def _per_class_cases(seed: int) -> list[Case]:
     return cases
 
 
-def _argmax_axis_exception(exc: Exception) -> tuple[str, str] | None:
-    if "could not be broadcast" in str(exc):
+def _argmax_axis_exception(exc: BaseException, text: str) -> tuple[str, str] | None:
+    if "could not be broadcast" in text:
         return (
             "argmax_wrong_axis",
             "In this exercise the usual cause is the argmax's axis: the predictions and "
@@ -117,6 +118,7 @@ def _argmax_axis_exception(exc: Exception) -> tuple[str, str] | None:
     return None
 
 
+@guarded
 def check_per_class_accuracy(fn: Callable, seed: int = 0) -> CheckResult:
     """Check your accuracy per class (the recall): entry k is ``right[target == k].mean()``.
 
@@ -273,6 +275,7 @@ def _compare_cases(seed: int) -> list[Case]:
     return cases
 
 
+@guarded
 def check_compare_runs(fn: Callable, seed: int = 0) -> CheckResult:
     """Check your comparison of two models' independent runs: difference of means, standard error.
 

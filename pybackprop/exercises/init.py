@@ -13,8 +13,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .isolate import call_learner, guarded
 from .result import CheckResult, FailingCase
-from .runner import as_array, call_learner, describe, not_callable
+from .runner import as_array, describe, not_callable
 
 __all__ = ["check_kaiming_init"]
 
@@ -28,6 +29,21 @@ _SHAPES = ((200, 50), (51, 301), (784, 100))
 # with probability about 3e-12, yet the tolerance (4.9% on the first shape) stays below half the
 # gap between the right std and the nearest mistake below (11% for Xavier's on that shape).
 _STANDARD_ERRORS = 7.0
+
+
+# The width of the n_in = 2 probe that tells integer division from weights left at zero.
+_PROBE_WIDTH = 5000
+
+
+def _has_std(w: object, std: float) -> bool:
+    """True for a float array whose sample std is within 10% of ``std``."""
+    return (
+        isinstance(w, np.ndarray)
+        and w.dtype.kind == "f"
+        and w.size > 1
+        and bool(np.all(np.isfinite(w)))
+        and abs(float(np.std(w)) / std - 1) < 0.1
+    )
 
 
 def _candidates(n_in: int, n_out: int) -> list[tuple[str, float, str]]:
@@ -74,6 +90,7 @@ def _candidates(n_in: int, n_out: int) -> list[tuple[str, float, str]]:
     ]
 
 
+@guarded
 def check_kaiming_init(fn: Callable, seed: int = 0) -> CheckResult:
     """Check your Kaiming (He) initialisation: weights of mean 0 and std ``sqrt(2 / n_in)``.
 
@@ -94,7 +111,7 @@ def check_kaiming_init(fn: Callable, seed: int = 0) -> CheckResult:
     -------
     CheckResult
         ``passed``, or the ``diagnosis`` of the first failing case: ``"missing_transpose"``,
-        ``"ignores_rng"``, ``"constant_weights"``, ``"nonzero_mean"``,
+        ``"ignores_rng"``, ``"integer_division"``, ``"constant_weights"``, ``"nonzero_mean"``,
         ``"fan_out_instead_of_fan_in"``, ``"missing_factor_2"``,
         ``"xavier_instead_of_kaiming"``, ``"uniform_bound_as_std"``,
         ``"variance_instead_of_std"``, ``"not_scaled"``, ``"wrong_std"`` or a general one.
@@ -144,7 +161,7 @@ def check_kaiming_init(fn: Callable, seed: int = 0) -> CheckResult:
 
         called = call_learner(fn, (n_in, n_out, np.random.default_rng(case_seed)))
         if called.error is not None:
-            return fail("exception", called.error, line=called.line)
+            return fail(called.diagnosis, called.error, line=called.line)
         w = called.value
         if not isinstance(w, np.ndarray):
             _, diagnosis, message = as_array(w, "weight")
@@ -171,7 +188,7 @@ def check_kaiming_init(fn: Callable, seed: int = 0) -> CheckResult:
             return fail("nan_or_inf", "weight holds nan or inf.", describe(w))
         again = call_learner(fn, (n_in, n_out, np.random.default_rng(case_seed)))
         if again.error is not None:
-            return fail("exception", again.error, line=again.line)
+            return fail(again.diagnosis, again.error, line=again.line)
         if not (isinstance(again.value, np.ndarray) and np.array_equal(again.value, w)):
             return fail(
                 "ignores_rng",
@@ -182,6 +199,17 @@ def check_kaiming_init(fn: Callable, seed: int = 0) -> CheckResult:
                 describe(w),
             )
 
+        if not np.any(w):
+            # 2 // n_in is 0 for every shape here, and right for n_in = 2 (2 // 2 == 2 / 2)
+            probe = call_learner(fn, (2, _PROBE_WIDTH, np.random.default_rng((*case_seed, 2))))
+            if _has_std(probe.value, 1.0):
+                return fail(
+                    "integer_division",
+                    f"every weight is 0, yet for n_in = 2 the std is right (1): the scale "
+                    f"is computed with integer division, 2 // n_in, which is 0 for n_in = "
+                    f"{n_in}. Use 2 / n_in.",
+                    describe(w),
+                )
         w64 = w.astype(np.float64)
         n = w64.size
         mean, sample_std = float(w64.mean()), float(w64.std())
@@ -193,6 +221,17 @@ def check_kaiming_init(fn: Callable, seed: int = 0) -> CheckResult:
                 "the same thing and gets the same gradient, so they never become "
                 "different: draw random weights.",
                 received,
+            )
+        other = call_learner(fn, (n_in, n_out, np.random.default_rng((*case_seed, 1))))
+        if other.error is not None:
+            return fail(other.diagnosis, other.error, line=other.line)
+        if isinstance(other.value, np.ndarray) and np.array_equal(other.value, w):
+            return fail(
+                "ignores_rng",
+                "two generators with different seeds gave the same weights: your function "
+                "draws from a generator of its own (np.random.default_rng(0)?), so every "
+                "layer would start from the same weights. Draw from the rng it is given.",
+                describe(w),
             )
         mean_tol = _STANDARD_ERRORS * sample_std / math.sqrt(n)  # the draws' own spread
         if abs(mean) > mean_tol:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import nn
+from .isolate import guarded
 from .result import CheckResult
 from .runner import DTYPES, Case, Mistake, close, normal, run_check
 
@@ -71,6 +72,7 @@ _RELU_MISTAKES = [
 ]
 
 
+@guarded
 def check_relu_backward(fn: Callable, seed: int = 0) -> CheckResult:
     """Check your ReLU backward pass: ``grad_x = grad_out * (x > 0)``, all of one shape.
 
@@ -211,8 +213,8 @@ _LINEAR_MISTAKES = [
 ]
 
 
-def _linear_exception(exc: Exception) -> tuple[str, str] | None:
-    if "matmul" in str(exc) or "not aligned" in str(exc):
+def _linear_exception(exc: BaseException, text: str) -> tuple[str, str] | None:
+    if "matmul" in text or "not aligned" in text:
         return (
             "missing_transpose",
             "In this backward pass that is a missing (or extra) transpose: "
@@ -221,6 +223,7 @@ def _linear_exception(exc: Exception) -> tuple[str, str] | None:
     return None
 
 
+@guarded
 def check_linear_backward(fn: Callable, seed: int = 0) -> CheckResult:
     """Check your Linear backward pass: the gradients of ``y = x @ weight + bias``.
 
@@ -324,6 +327,7 @@ _MSE_MISTAKES = [
 ]
 
 
+@guarded
 def check_mse_backward(fn: Callable, seed: int = 0) -> CheckResult:
     """Check your MSE gradient: ``2 * (pred - target) / n``, for ``mean((pred - target)**2)``.
 

@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from .isolate import call_learner, guarded
 from .result import CheckResult, FailingCase
-from .runner import Case, Mistake, call_learner, describe, run_check
+from .runner import Case, Mistake, describe, run_check
 
 __all__ = ["check_module"]
 
@@ -73,20 +74,24 @@ def _slope(f: Callable[[], float], array: np.ndarray, i: tuple) -> float:
     return (-values[0] + 8 * values[1] - 8 * values[2] + values[3]) / (12 * _EPS)
 
 
+def _finite_differences(proto: _Prototype, x: np.ndarray, u: np.ndarray) -> list[np.ndarray]:
+    module = proto.fresh()
+    grads = []
+    for array in (x, *(p.data for p in _parameters(module))):
+        g = np.zeros_like(array)
+        for i in np.ndindex(array.shape):
+            g[i] = _slope(lambda: _loss(module, x, u), array, i)
+        grads.append(g)
+    return grads
+
+
 def _numerical_grads(proto: _Prototype, x: np.ndarray, u: np.ndarray) -> list[np.ndarray]:
     """[dL/dx, dL/dparameter, ...] for L = sum(module(x) * u), by finite differences."""
-    module = proto.fresh()
-    params = _parameters(module)
-    grads = []
-    try:
-        for array in (x, *(p.data for p in params)):
-            g = np.zeros_like(array)
-            for i in np.ndindex(array.shape):
-                g[i] = _slope(lambda: _loss(module, x, u), array, i)
-            grads.append(g)
-    except Exception:  # the learner's forward fails: their own run reports it
-        return [np.full_like(a, np.nan) for a in (x, *(p.data for p in params))]
-    return grads
+    called = call_learner(_finite_differences, (proto, x, u))  # runs the learner's forward
+    if called.error is not None:  # the learner's forward fails: their own run reports it
+        arrays = (x, *(p.data for p in _parameters(proto.module)))
+        return [np.full(np.shape(a), np.nan) for a in arrays]
+    return called.value
 
 
 def _numerical(proto: _Prototype, x: np.ndarray, u: np.ndarray):
@@ -99,7 +104,7 @@ def _analytical(proto: _Prototype, x: np.ndarray, u: np.ndarray) -> tuple:
     """What the learner's module gives: backward's dL/dx, then every parameter's .grad."""
     module = proto.fresh()
     module(x)
-    grad_x = module.backward(u.copy())
+    grad_x = module.backward(u)  # the run's own copy: writing into it shows as a change
     params = _parameters(module)
     return (grad_x, *(_grad(p) for p in params)) if params else grad_x
 
@@ -109,9 +114,17 @@ def _grad(p: Any) -> np.ndarray:
     return np.zeros_like(p.data) if p.grad is None else np.copy(p.grad)
 
 
-def _grad_none_exception(exc: Exception) -> tuple[str, str] | None:
+# A module's backward that writes into grad_out changes an array the caller (the next layer's
+# backward, or a hook) still holds, as PyTorch's ReLU never does.
+_IN_PLACE_FIX = (
+    "A module's forward and backward must compute new arrays: grad_out * (x > 0) rather than "
+    "grad_out[x <= 0] = 0, and x - shift rather than x -= shift."
+)
+
+
+def _grad_none_exception(exc: BaseException, text: str) -> tuple[str, str] | None:
     """Name the mistake of adding into (or writing into) a ``.grad`` that is still None."""
-    if not (isinstance(exc, TypeError) and "NoneType" in str(exc)):
+    if not (isinstance(exc, TypeError) and "NoneType" in text):
         return None
     return (
         "grad_is_none",
@@ -223,7 +236,7 @@ def _failed(where: str, called, shape) -> CheckResult:
         "check_module",
         False,
         f"{where}: {called.error}",
-        "exception",
+        called.diagnosis,
         1,
         FailingCase(f"x of shape {shape}", (("x", f"shape {shape}"),)),
         called.line,
@@ -247,7 +260,7 @@ def _check_accumulates(case: Case, names: list[str], n_cases: int) -> CheckResul
             "check_module",
             False,
             f"a second backward pass: {called.error}",
-            "exception",
+            called.diagnosis,
             n_cases,
             None,
             called.line,
@@ -281,6 +294,7 @@ def _check_accumulates(case: Case, names: list[str], n_cases: int) -> CheckResul
     return None
 
 
+@guarded
 def check_module(
     make: Callable[[], Any], in_features: int | None = None, seed: int = 0
 ) -> CheckResult:
@@ -352,6 +366,7 @@ def check_module(
         outputs,
         _mistakes(len(named)),
         explain_exception=_grad_none_exception if named else None,
+        in_place_fix=_IN_PLACE_FIX,
     )
     if result.passed and named:
         failed = _check_accumulates(cases[0], [name for name, _ in named], len(cases))

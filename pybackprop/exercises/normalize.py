@@ -14,6 +14,7 @@ import numpy as np
 
 from ..data import mean_std
 from ..nn.init import normalize
+from .isolate import guarded
 from .result import CheckResult
 from .runner import DTYPES, Case, Mistake, run_check
 
@@ -136,6 +137,7 @@ _NORMALIZE_MISTAKES = [
 ]
 
 
+@guarded
 def check_normalize(fn: Callable, seed: int = 0) -> CheckResult:
     """Check your normalisation of a training and a validation set with the training statistics.
 

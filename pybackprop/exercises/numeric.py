@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .isolate import guarded
 from .result import CheckResult
 from .runner import Case, Mistake, run_check
 
@@ -103,6 +104,7 @@ _CENTRAL_MISTAKES = [
 ]
 
 
+@guarded
 def check_central_difference(fn: Callable, seed: int = 0) -> CheckResult:
     """Check your central difference: ``(f(x + h) - f(x - h)) / (2 * h)``, an estimate of f'(x).
 
@@ -217,6 +219,7 @@ _GRADIENT_MISTAKES = [
 ]
 
 
+@guarded
 def check_numerical_gradient(fn: Callable, seed: int = 0) -> CheckResult:
     """Check your gradient by central differences, one entry at a time, leaving ``x`` unchanged.
 

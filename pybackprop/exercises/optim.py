@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import nn
 from ..optim import SGD, Adam
+from .isolate import guarded
 from .result import CheckResult
 from .runner import DTYPES, Case, Mistake, normal, run_check
 
@@ -142,6 +143,7 @@ _SGD_MISTAKES = [
 ]
 
 
+@guarded
 def check_sgd_step(fn: Callable, seed: int = 0) -> CheckResult:
     """Check your SGD-with-momentum step, in PyTorch's convention, returning new arrays.
 
@@ -249,13 +251,16 @@ def _adam(
     second=np.square,
     swap=False,
     sign=1.0,
+    times="",
 ):
     """One Adam step with a chosen mistake: what a learner's variant would return."""
     b1, b2 = betas[::-1] if swap else betas
     m = b1 * m + (1 - b1) * grad
     v = b2 * v + (1 - b2) * second(grad)
     t = t if t_used is None else t_used
-    m_hat, v_hat = (m / (1 - b1**t), v / (1 - b2**t)) if correct else (m, v)
+    # `times` names the moments whose correction is written 1 - beta * t
+    c1, c2 = (1 - b * t if name in times else 1 - b**t for b, name in ((b1, "m"), (b2, "v")))
+    m_hat, v_hat = (m / c1, v / c2) if correct else (m, v)
     return param - sign * lr * m_hat / (np.sqrt(v_hat) + eps), m, v
 
 
@@ -286,6 +291,16 @@ _ADAM_MISTAKES = [
         "the bias correction uses t + 1 instead of t: t is already the number of this "
         "step, starting at 1.",
         produce=lambda p, g, m, v, t, lr, b, e: _adam(p, g, m, v, t, lr, b, e, t_used=t + 1)[0],
+    ),
+    *(
+        Mistake(
+            "bias_correction_times_t",
+            "the bias correction is written 1 - beta * t; it is 1 - beta**t, beta to the "
+            "power t. From t = 2 on, 1 - beta2 * t is negative, so v_hat is negative and "
+            "its square root is nan.",
+            produce=lambda *a, times=times: _adam(*a, times=times)[0],
+        )
+        for times in ("mv", "v", "m")
     ),
     *_adam_mistake(
         "betas_swapped",
@@ -327,6 +342,7 @@ _ADAM_MISTAKES = [
 ]
 
 
+@guarded
 def check_adam_step(fn: Callable, seed: int = 0) -> CheckResult:
     """Check your Adam step, as PyTorch's, returning new arrays.
 
@@ -348,7 +364,8 @@ def check_adam_step(fn: Callable, seed: int = 0) -> CheckResult:
     -------
     CheckResult
         ``passed``, or the ``diagnosis`` of the first failing case:
-        ``"missing_bias_correction"``, ``"bias_correction_off_by_one"``, ``"betas_swapped"``,
+        ``"missing_bias_correction"``, ``"bias_correction_off_by_one"``,
+        ``"bias_correction_times_t"``, ``"betas_swapped"``,
         ``"grad_not_squared"``, ``"wrong_sign"``, ``"returned_corrected_moments"``,
         ``"not_updated"``, ``"modified_input_in_place"`` or a general one.
 

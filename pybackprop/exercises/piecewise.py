@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .isolate import guarded
 from .result import CheckResult
 from .runner import DTYPES, Case, Mistake, close, run_check
 
@@ -115,8 +116,8 @@ def _feature_mistakes(line: bool) -> list[Mistake]:
     return mistakes
 
 
-def _feature_exception(exc: Exception) -> tuple[str, str] | None:
-    if "could not be broadcast" in str(exc):
+def _feature_exception(exc: BaseException, text: str) -> tuple[str, str] | None:
+    if "could not be broadcast" in text:
         return (
             "knots_not_broadcast",
             "Here that is x (n,) against knots (k,): make an (n, k) grid of differences "
@@ -125,6 +126,7 @@ def _feature_exception(exc: Exception) -> tuple[str, str] | None:
     return None
 
 
+@guarded
 def check_relu_features(fn: Callable, line: bool = True, seed: int = 0) -> CheckResult:
     """Check your feature matrix of a line plus ReLU pieces: columns ``1, x, relu(x - c_j)``.
 
@@ -247,6 +249,7 @@ _INTERPOLATION_MISTAKES = [
 ]
 
 
+@guarded
 def check_relu_interpolation(fn: Callable, seed: int = 0) -> CheckResult:
     """Check your line plus ReLUs through given points: ``params = (b, w, a_1, ..., a_(m-1))``.
 

@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 
 __all__ = ["CheckResult", "FailingCase"]
 
+# The diagnosis of a starter's report (``CheckResult.unless_starter``).
+_NOT_SOLVED = "not_solved_yet"
+
 
 @dataclass(frozen=True)
 class FailingCase:
@@ -89,6 +92,8 @@ class CheckResult:
     learner_line : str | None
         Where an exception was raised in the learner's code, e.g.
         ``"line 3 of relu_backward: return grad_out[mask]"``, else None.
+    fingerprint : str | None
+        8 hex digits that change with anything the function returned in this check.
 
     Examples
     --------
@@ -105,11 +110,41 @@ class CheckResult:
     n_cases: int = 0
     case: FailingCase | None = field(default=None)
     learner_line: str | None = None
+    fingerprint: str | None = None
 
     def __bool__(self) -> bool:
         return self.passed
 
+    def unless_starter(self, fingerprint: str) -> CheckResult:
+        """This report, or a neutral one if the function still returns what the starter does.
+
+        An exercise's check call ends with the starter code's ``fingerprint``, so that the
+        starter gets "not solved yet" (its mistake is the exercise, and naming it would give
+        the answer away) and any other answer gets the full report.
+
+        Parameters
+        ----------
+        fingerprint : str
+            The ``fingerprint`` of the starter code's report.
+
+        Returns
+        -------
+        CheckResult
+            ``self``, or a failed result with the diagnosis ``"not_solved_yet"``.
+        """
+        if self.passed or self.fingerprint != fingerprint:
+            return self
+        message = (
+            "This is the starter code, incomplete on purpose. Write your answer in its "
+            "place and run the cell again: the check then says what is still wrong, if anything."
+        )
+        return CheckResult(
+            self.check, False, message, _NOT_SOLVED, self.n_cases, None, None, fingerprint
+        )
+
     def _headline(self) -> str:
+        if self.diagnosis == _NOT_SOLVED:
+            return f"{self.check}: not solved yet"
         if self.passed:
             note = f", with a note: {self.diagnosis}" if self.diagnosis else ""
             return f"{self.check}: passed ({self.n_cases} cases{note})"
@@ -131,6 +166,8 @@ class CheckResult:
     # No _repr_html_: Jupyter shows the Markdown below, and Quarto loads require.js and jQuery
     # from a CDN into any page with an HTML output, which then fails offline.
     def _repr_markdown_(self) -> str:
+        if self.diagnosis == _NOT_SOLVED:  # no mark of failure, and no code block
+            return f"**{_md_inline(self._headline())}**\n\n{_md_inline(self.message)}\n"
         mark = "✔" if self.passed else "✘"
         head = f"**{mark} {_md_inline(self._headline())}**"
         if self.passed and not self.diagnosis:

@@ -14,9 +14,6 @@ Each gets its own copy of the arrays, so a function that writes into its inputs 
 from __future__ import annotations
 
 import copy
-import os
-import sysconfig
-import traceback
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,23 +22,21 @@ from typing import Any
 
 import numpy as np
 
+from .isolate import call_learner
 from .result import CheckResult, FailingCase
 
 # The parts the check modules are built from; learners use the checks, not these.
 __all__ = [
     "DTYPES",
     "TOLERANCES",
-    "Called",
     "Case",
     "Mistake",
     "as_array",
     "as_scalar",
-    "call_learner",
     "close",
     "describe",
     "describe_input",
     "largest_error",
-    "learner_line",
     "non_finite",
     "normal",
     "not_callable",
@@ -55,91 +50,11 @@ __all__ = [
 # correct formula (x - logsumexp(x) against a shifted log-softmax); float32 for float32 rounding.
 TOLERANCES = {np.dtype(np.float64): (1e-7, 1e-9), np.dtype(np.float32): (1e-4, 1e-5)}
 
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_LIBRARY_DIRS = {
-    os.path.abspath(p)
-    for key in ("stdlib", "platstdlib", "purelib", "platlib")
-    if (p := sysconfig.get_paths().get(key))
-}
-
 
 def tolerance(dtype: np.dtype | None) -> tuple[float, float]:
     """(rtol, atol) for results of ``dtype`` (float64's when the case has no float dtype)."""
     float64 = TOLERANCES[np.dtype(np.float64)]
     return float64 if dtype is None else TOLERANCES.get(np.dtype(dtype), float64)
-
-
-# ---- running the learner's code -------------------------------------------------------------
-
-
-def _is_learner_file(filename: str) -> bool:
-    """True for code the learner wrote: a notebook cell, a script, a test; not numpy or us."""
-    if filename.startswith("<"):  # "<stdin>", "<string>": typed or exec'd by the learner
-        return True
-    path = os.path.abspath(filename)
-    return not any(path.startswith(d + os.sep) for d in (_PACKAGE_DIR, *_LIBRARY_DIRS))
-
-
-def learner_line(exc: BaseException) -> str | None:
-    """Where ``exc`` was raised in the learner's code: "line 3 of relu_backward: <source>".
-
-    The innermost frame outside pybackprop, numpy and the standard library, so an error
-    inside ``np.dot`` points at the learner's call of ``np.dot``. The source comes from
-    linecache, which Jupyter fills with each cell's text.
-    """
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if _is_learner_file(f.filename)]
-    if not frames:
-        return None
-    frame = frames[-1]
-    where = f"line {frame.lineno} of {frame.name}"
-    return f"{where}: {frame.line.strip()}" if frame.line else where
-
-
-def _exception_hint(exc: Exception) -> str:
-    """A pointer for exceptions whose cause is usually the same."""
-    text = str(exc)
-    if ("matmul" in text and "mismatch" in text) or "not aligned" in text:
-        return (
-            "\nA matrix product got shapes that do not fit: print the shapes of both "
-            "operands; one of them probably needs a transpose (.T)."
-        )
-    if "could not be broadcast" in text:
-        return (
-            "\nTwo arrays could not be broadcast together: a sum or max over an axis "
-            "probably needs keepdims=True so that it lines up with the rows."
-        )
-    if isinstance(exc, IndexError) and "out of bounds" in text:
-        return (
-            "\nAn index is out of range: check which axis each index array selects "
-            "(rows with np.arange(n), columns with the labels)."
-        )
-    return ""
-
-
-@dataclass
-class Called:
-    """What calling the learner's function gave: a value, or a failure to report."""
-
-    value: Any = None
-    error: str | None = None
-    line: str | None = None
-    exception: Exception | None = None
-
-
-def call_learner(fn: Callable, args: Sequence) -> Called:
-    """fn(*args), with every exception caught and numpy's overflow warnings silenced.
-
-    Warnings are silenced because an overflow is reported by the check itself (as the
-    mistake that causes it), and a notebook's output should hold the report, not noise.
-    """
-    try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            return Called(fn(*args))
-    except Exception as exc:  # the learner's bug, whatever it is, becomes a report
-        return Called(
-            error=_raised(exc) + _exception_hint(exc), line=learner_line(exc), exception=exc
-        )
 
 
 def not_callable(check: str, fn: Any) -> CheckResult:
@@ -151,10 +66,6 @@ def not_callable(check: str, fn: Any) -> CheckResult:
         "Pass the function's name without calling it.",
         "not_callable",
     )
-
-
-def _raised(exc: Exception) -> str:
-    return f"your function raised {type(exc).__name__}: {exc}".strip()
 
 
 # ---- describing values ----------------------------------------------------------------------
@@ -412,6 +323,11 @@ def _list_is_right(out: list, expected: Any, dtype) -> bool:
 
 
 def _wrong_shape_message(name: str, received: np.ndarray, expected: np.ndarray, dtype) -> str:
+    if expected.ndim == 0:
+        return (
+            f"{name} should be a single number; your function returned an array of shape "
+            f"{received.shape}. Is a mean or a sum over the entries missing?"
+        )
     msg = f"{name} has shape {received.shape} but should have shape {expected.shape}."
     if received.size == expected.size and close(received.reshape(expected.shape), expected, dtype):
         msg += (
@@ -430,15 +346,16 @@ def run_check(
     mistakes: Sequence[Mistake] = (),
     *,
     scalar: bool = False,
-    explain_exception: Callable[[Exception], tuple[str, str] | None] | None = None,
+    explain_exception: Callable[[BaseException, str], tuple[str, str] | None] | None = None,
     in_place_fix: str = _IN_PLACE_FIX,
 ) -> CheckResult:
     """Run ``fn`` on every case against ``reference``; stop at the first wrong answer.
 
     ``reference(*args)`` returns the right output (a tuple when there are several outputs);
     ``outputs`` names them; ``scalar`` says they are single numbers rather than arrays.
-    ``explain_exception(exc)`` may name the mistake behind an exception, as
-    (diagnosis, explanation), when one exception has one usual cause in this exercise.
+    ``explain_exception(exc, text)`` may name the mistake behind an exception (``text`` is
+    "TypeName: message"), as (diagnosis, explanation), when one exception has one usual cause
+    in this exercise.
     ``in_place_fix`` says how this exercise avoids changing its inputs, for the report of a
     function that changed one.
     """
@@ -498,7 +415,7 @@ def _run_case(
     outputs: tuple[str, ...],
     mistakes: Sequence[Mistake],
     scalar: bool,
-    explain_exception: Callable[[Exception], tuple[str, str] | None] | None,
+    explain_exception: Callable[[BaseException, str], tuple[str, str] | None] | None,
     in_place_fix: str,
 ) -> tuple[CheckResult | None, str | None]:
     """(the failure, or None; a note when a right answer came back in the wrong dtype)."""
@@ -508,13 +425,16 @@ def _run_case(
     args = copy.deepcopy(case.args)  # the learner's copy: the case's own stays as it was
     called = call_learner(fn, args)
     if called.error is not None:
-        named = explain_exception(called.exception) if explain_exception else None
+        named = (
+            explain_exception(called.exception, called.text)
+            if explain_exception and called.exception is not None
+            else None
+        )
         if named is not None:
             # the exercise's own explanation replaces the generic hint
-            return fail(
-                named[0], f"{_raised(called.exception)}\n{named[1]}", line=called.line
-            ), None
-        return fail("exception", called.error, line=called.line), None
+            message = f"your function raised {called.text}\n{named[1]}"
+            return fail(named[0], message, line=called.line), None
+        return fail(called.diagnosis, called.error, line=called.line), None
     changed = [n for n, a, b in zip(case.names, args, case.args, strict=True) if not _same(a, b)]
     if changed:
         return fail(
@@ -569,14 +489,20 @@ def _diagnose(
             return mistake.diagnosis, f"{name}: {mistake.explain(case)}"
     if got_arr.shape != want_arr.shape:
         return "wrong_shape", _wrong_shape_message(name, got_arr, want_arr, case.dtype)
+    number = want_arr.ndim == 0  # a single number: no shape, no entries to point at
     if non_finite(got_arr, want_arr, case):
         return "nan_or_inf", (
-            f"{name} holds nan or inf where the right answer is finite. "
-            "Look for an overflow (exp of a large number) or a division by zero."
+            f"{name} {'is' if number else 'holds'} nan or inf where the right answer is "
+            "finite. Look for an overflow (exp of a large number) or a division by zero."
         )
     if not np.any(got_arr) and np.any(want_arr):
-        zeros = "all zeros" if got_arr.ndim else "0"
+        zeros = "0" if number else "all zeros"
         return "all_zeros", f"{name} is {zeros}. Is the starter code still in place?"
+    if number:
+        return "wrong_values", (
+            f"{name} is not the expected number. Work the formula out by hand on this case "
+            "(its inputs are below) and compare it with your function, step by step."
+        )
     return "wrong_values", (
         f"{name} has the right shape but wrong values. Compare with the expected numbers "
         "below, and check the formula on a tiny example by hand."

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..scalar import Value
+from .isolate import guarded
 from .result import CheckResult
 from .runner import Case, Mistake, run_check
 
@@ -236,6 +237,7 @@ _OPS: dict[str, _Op] = {
 }
 
 
+@guarded
 def check_value_backward(op: str, fn: Callable, seed: int = 0) -> CheckResult:
     """Check your local derivative of the ``Value`` operation ``op``, written on plain floats.
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..nn import functional as F
+from .isolate import guarded
 from .result import CheckResult
 from .runner import DTYPES, Case, Mistake, non_finite, run_check
 
@@ -86,8 +87,8 @@ def _lse_global(x: np.ndarray) -> np.ndarray:
     return m + np.log(np.exp(x - m).sum(-1))
 
 
-def _keepdims_exception(exc: Exception) -> tuple[str, str] | None:
-    if "could not be broadcast" in str(exc):
+def _keepdims_exception(exc: BaseException, text: str) -> tuple[str, str] | None:
+    if "could not be broadcast" in text:
         return (
             "missing_keepdims",
             "A row sum (or max) of shape (batch,) does not line up with x of shape "
@@ -139,6 +140,7 @@ _SOFTMAX_MISTAKES = [
 ]
 
 
+@guarded
 def check_softmax(fn: Callable, seed: int = 0) -> CheckResult:
     """Check your softmax over the last axis: (batch, n) logits -> (batch, n) probabilities.
 
@@ -211,6 +213,7 @@ _LOG_SOFTMAX_MISTAKES = [
 ]
 
 
+@guarded
 def check_log_softmax(fn: Callable, seed: int = 0) -> CheckResult:
     """Check your log-softmax over the last axis: (batch, n) logits -> (batch, n) log-probabilities.
 
@@ -277,6 +280,7 @@ _LOGSUMEXP_MISTAKES = [
 ]
 
 
+@guarded
 def check_logsumexp(fn: Callable, seed: int = 0) -> CheckResult:
     """Check your log-sum-exp over the last axis: (batch, n) -> (batch,).
 
@@ -389,12 +393,13 @@ _CROSS_ENTROPY_MISTAKES = [
 ]
 
 
-def _index_exception(exc: Exception) -> tuple[str, str] | None:
+def _index_exception(exc: BaseException, text: str) -> tuple[str, str] | None:
     if isinstance(exc, IndexError):
         return ("index_mixup", f"The labels select columns, not rows: {_INDEX}")
     return None
 
 
+@guarded
 def check_cross_entropy(fn: Callable, seed: int = 0) -> CheckResult:
     """Check your cross-entropy: (n, n_classes) logits and (n,) labels -> the mean loss.
 

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..scalar import Value
+from .isolate import call_learner, guarded
 from .result import CheckResult, FailingCase
-from .runner import call_learner, close, describe, largest_error, not_callable
+from .runner import close, describe, largest_error, not_callable
 
 __all__ = ["check_backward_walk"]
 
@@ -102,6 +103,7 @@ _SLIPS = (
 )
 
 
+@guarded
 def check_backward_walk(fn: Callable, seed: int = 0) -> CheckResult:
     """Check your backward walk over a graph of ``Value`` nodes: ``{leaf label: d root/d leaf}``.
 
@@ -170,7 +172,7 @@ def check_backward_walk(fn: Callable, seed: int = 0) -> CheckResult:
         root, _ = _graph(spec, values)
         called = call_learner(fn, (root,))
         if called.error is not None:
-            return fail("exception", called.error, exp=shown, line=called.line)
+            return fail(called.diagnosis, called.error, exp=shown, line=called.line)
         got = called.value
         if not isinstance(got, dict):
             return fail(

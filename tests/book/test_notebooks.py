@@ -257,12 +257,18 @@ def test_notebook_runs_all_with_the_starter_code(path):
     assert checks, f"{rel(path)}: no exercise cell calls a check"
     # The checks catch whatever the learner's function raises and report it, so a starter never
     # stops "Run all"; and since no solution ran before them, they report on the starter, which
-    # is incomplete by design (chapters/_template.qmd): FAILED, with the mistake they recognise.
-    for cell in checks:
+    # is incomplete by design (chapters/_template.qmd). Its check call names the starter's
+    # fingerprint (CheckResult.unless_starter), so the report is "not solved yet", without the
+    # mistake the exercise is about, and never FAILED: in the notebook, and on the page.
+    page = result.cells[exercises_start(result.cells) :]
+    on_page = [c for c in page if c["cell_type"] == "code" and _CHECK_CALL.search(c["source"])]
+    assert len(on_page) == len(checks), f"{rel(path)}: the page has other starters"
+    for cell in checks + on_page:
         shown = "\n".join(
             o.get("data", {}).get("text/plain", "") + o.get("text", "") for o in cell["outputs"]
         )
-        assert re.search(r"check_\w+(\([^)]*\))?: FAILED", shown), (
+        assert "FAILED" not in shown, f"{rel(path)}: a starter's report names its mistake:\n{shown}"
+        assert re.search(r"check_\w+(\([^)]*\))?: not solved yet", shown), (
             f"{rel(path)}: the check did not report on the starter code:\n{cell['source']}"
             f"\n--- output ---\n{shown}"
         )

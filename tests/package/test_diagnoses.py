@@ -298,6 +298,8 @@ row(D, "returned_gradient", "2 * mean(c - t)", lambda c, lr, t: 2 * np.mean(c - 
 row(D, "returned_gradient", "2 * (c - t.mean())", lambda c, lr, t: 2 * (c - t.mean()))
 row(D, "returned_update", "lr * grad", lambda c, lr, t: lr * 2 * np.mean(c - t))
 row(D, "returned_update", "step = ...; return step", lambda c, lr, t: 2 * lr * (c - t).mean())
+row(D, "not_updated", "starter: return c", lambda c, lr, t: c)
+row(D, "not_updated", "c - lr * 0.0", lambda c, lr, t: c - lr * 0.0)
 
 S = check_sign_accuracy
 row(S, "sign_against_0_1_labels", "np.sign(s) == y", lambda s, y: np.mean(np.sign(s) == y))
@@ -550,6 +552,18 @@ row(
 row(MO4, "grad_not_accumulated", "weight.grad = ...", linear_with("="))
 row(MO4, "grad_is_none", "weight.grad[...] = ...", linear_with("[...] ="))
 row(MO4, "grad_is_none", "weight.grad += ...", linear_with("+="))
+row(
+    MO,
+    "modified_input_in_place",
+    "grad_out[x <= 0] = 0",
+    module(Relu, lambda self, g: (g.__setitem__(self.x <= 0, 0), g)[1]),
+)
+row(
+    MO,
+    "modified_input_in_place",
+    "grad_out *= x > 0",
+    module(Relu, lambda self, g: np.multiply(g, self.x > 0, out=g)),
+)
 row(MO, "passed_instance", "Sigmoid()", Sigmoid())
 row(MO, "passed_instance", "nn.ReLU()", nn.ReLU())
 row(MO, "not_callable", "None", None)
@@ -898,6 +912,34 @@ row(
     "a new default_rng()",
     lambda n_in, n_out, rng: np.random.default_rng().normal(0, math.sqrt(2 / n_in), (n_in, n_out)),
 )
+row(
+    K,
+    "ignores_rng",
+    "its own default_rng(0)",
+    lambda n_in, n_out, rng: np.random.default_rng(0).normal(0, math.sqrt(2 / n_in), (n_in, n_out)),
+)
+row(
+    K,
+    "ignores_rng",
+    "default_rng(seed=42).standard_normal",
+    lambda n_in, n_out, rng: (
+        np.random.default_rng(seed=42).standard_normal((n_in, n_out)) * math.sqrt(2 / n_in)
+    ),
+)
+row(K, "integer_division", "sqrt(2 // n_in)", kaiming(lambda i, o: math.sqrt(2 // i)))
+row(
+    K,
+    "integer_division",
+    "uniform, np.sqrt(6 // n_in)",
+    lambda n_in, n_out, rng: rng.uniform(-1, 1, (n_in, n_out)) * np.sqrt(6 // n_in),
+)
+row(
+    K,
+    "integer_division",
+    "normal(0, (2 // n_in) ** 0.5)",
+    lambda n_in, n_out, rng: rng.normal(0, (2 // n_in) ** 0.5, (n_in, n_out)),
+)
+row(K, "constant_weights", "np.zeros", lambda n_in, n_out, rng: np.zeros((n_in, n_out)))
 row(K, "constant_weights", "np.full", lambda n_in, n_out, rng: np.full((n_in, n_out), 0.1))
 row(
     K,
@@ -1158,14 +1200,16 @@ row(SGD, "modified_input_in_place", "param -= lr * v", sgd(in_place=True))
 row(SGD, "wrong_tuple_length", "only the param", lambda p, g, v, lr, m: p - lr * (m * v + g))
 
 
-def adam(*, second=np.square, correct=True, t_shift=0, swap=False, sign=1.0, corrected_out=""):
+def adam(
+    *, second=np.square, correct=True, t_shift=0, swap=False, sign=1.0, corrected_out="", times=""
+):
     def adam_step(param, grad, m, v, t, lr, betas, eps):
         b1, b2 = betas[::-1] if swap else betas
         m = b1 * m + (1 - b1) * grad
         v = b2 * v + (1 - b2) * second(grad)
         tt = t + t_shift
-        m_hat = m / (1 - b1**tt) if correct else m
-        v_hat = v / (1 - b2**tt) if correct else v
+        m_hat = (m / (1 - b1 * tt if "m" in times else 1 - b1**tt)) if correct else m
+        v_hat = (v / (1 - b2 * tt if "v" in times else 1 - b2**tt)) if correct else v
         new = param - sign * lr * m_hat / (np.sqrt(v_hat) + eps)
         return new, (m_hat if corrected_out == "m" else m), (v_hat if corrected_out == "v" else v)
 
@@ -1182,6 +1226,9 @@ row(
 )
 row(AD, "bias_correction_off_by_one", "t - 1", adam(t_shift=-1))
 row(AD, "bias_correction_off_by_one", "t + 1", adam(t_shift=1))
+row(AD, "bias_correction_times_t", "1 - b * t", adam(times="mv"))
+row(AD, "bias_correction_times_t", "1 - b2 * t for v only", adam(times="v"))
+row(AD, "bias_correction_times_t", "1 - b1 * t for m only", adam(times="m"))
 row(AD, "betas_swapped", "b2, b1 = betas", adam(swap=True))
 row(
     AD,
@@ -1506,3 +1553,81 @@ def test_right_answers_in_several_spellings_pass(check, answer):
         assert check_value_backward("div", lambda a, b: (b**-1, -a * b**-2))
         return
     assert check(answer), str(check(answer))
+
+
+# Messages that used to point elsewhere (issue 24): each wrong answer gets its diagnosis, its
+# message names the cause, and the words of the misleading message are gone.
+MESSAGES = [
+    (
+        check_adam_step,
+        adam(times="mv"),
+        "bias_correction_times_t",
+        ("1 - beta**t", "v_hat is negative", "nan"),
+        ("overflow", "division by zero"),
+    ),
+    (
+        check_kaiming_init,
+        kaiming(lambda i, o: math.sqrt(2 // i)),
+        "integer_division",
+        ("integer division", "2 // n_in", "2 / n_in"),
+        ("every weight is the same",),
+    ),
+    (
+        check_descent_step,
+        lambda c, lr, t: c,
+        "not_updated",
+        ("Is the starter code still in place?",),
+        ("right shape",),
+    ),
+    (
+        check_cross_entropy,
+        lambda x, t: float(np.mean(lse(x))),
+        "wrong_values",
+        ("not the expected number", "by hand"),
+        ("shape", "entries"),
+    ),
+    (
+        check_central_difference,
+        lambda f, x, h: (f(x + h) - f(x - h)) / (2 * h) + 0.1,
+        "wrong_values",
+        ("not the expected number",),
+        ("shape",),
+    ),
+    (
+        check_central_difference,
+        lambda f, x, h: np.full(2, (f(x + h) - f(x - h)) / (2 * h)),
+        "wrong_shape",
+        ("should be a single number", "shape (2,)", "mean or a sum"),
+        ("keepdims",),
+    ),
+    (
+        check_kaiming_init,
+        lambda n_in, n_out, rng: np.random.default_rng(0).normal(
+            0, math.sqrt(2 / n_in), (n_in, n_out)
+        ),
+        "ignores_rng",
+        ("different seeds gave the same weights", "the rng it is given"),
+        ("two calls with the same seed",),
+    ),
+    (
+        check_module,
+        module(Relu, lambda self, g: np.multiply(g, self.x > 0, out=g)),
+        "modified_input_in_place",
+        ("grad_out", "grad_out * (x > 0)"),
+        ("pybackprop",),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("check", "answer", "diagnosis", "words", "gone"),
+    MESSAGES,
+    ids=[f"{check_name(c)}-{d}" for c, _, d, *_ in MESSAGES],
+)
+def test_each_message_names_its_own_cause(check, answer, diagnosis, words, gone):
+    result = check(answer)
+    assert result.diagnosis == diagnosis, str(result)
+    for word in words:
+        assert word in result.message, str(result)
+    for word in gone:
+        assert word not in result.message, str(result)
