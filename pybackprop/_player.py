@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import html
 import json
+import os
+import tempfile
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +53,7 @@ JS = """
 (function (id) {
   var root = document.getElementById(id);
   var data = JSON.parse(root.querySelector(".pbp-data").textContent);
-  var last = data.steps.length, k = 0, timer = null;
+  var last = data.steps.length, k = 0, applied = 0, timer = null;
   var text = root.querySelector(".pbp-text"), count = root.querySelector(".pbp-count");
   var play = root.querySelector("[data-do=play]");
   function part(name) { return document.getElementById(id + "-" + name); }
@@ -62,8 +65,9 @@ JS = """
     root.querySelectorAll(".pbp-on, .pbp-new").forEach(function (el) {
       el.classList.remove("pbp-on", "pbp-new");
     });
-    setGrads(data.start);
-    for (var i = 0; i < k; i++) setGrads(data.steps[i].grads);
+    // Forward, only the new steps' texts change: playing n steps costs n, not n * n.
+    if (k < applied) { setGrads(data.start); applied = 0; }
+    for (; applied < k; applied++) setGrads(data.steps[applied].grads);
     if (k > 0) {
       var step = data.steps[k - 1];
       step.on.forEach(function (name) { part(name).classList.add("pbp-on"); });
@@ -103,9 +107,21 @@ JS = """
     e.preventDefault();
     e.stopPropagation();  // keep the notebook from moving between cells
   });
+  setGrads(data.start);  // the drawing may hold other texts (the widest, for its layout)
   show(0);
 })
 """
+
+
+def printable(text: str) -> str:
+    """text with control characters, surrogates and U+FFFE/U+FFFF written as Python escapes."""
+    # SVG is XML, which cannot hold them even escaped; a learner's label may (issue 24).
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(ch) in ("Cc", "Cs") or ch in "\ufffe\uffff"
+        else ch
+        for ch in text
+    )
 
 
 @dataclass(frozen=True)
@@ -158,26 +174,58 @@ class Player:
 <script>{JS}("{pid}");</script>
 </div>"""
 
-    def save(self, path: str | Path) -> Path:
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
         """Write the player as a standalone HTML page (no network needed to open it).
 
         Parameters
         ----------
         path : str or Path
             Where to write the page, e.g. ``"backward.html"``.
+        overwrite : bool, default False
+            Replace a file already at ``path``. A symbolic link is never written through.
 
         Returns
         -------
         Path
             The path written.
+
+        Raises
+        ------
+        FileExistsError
+            If ``path`` is a symbolic link, or exists and ``overwrite`` is False.
         """
         path = Path(path)
         title = html.escape(self.title)
-        path.write_text(
+        page = (
             '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{title}</title><style>{PAGE_CSS}</style></head>\n<body>\n"
-            f"<h1>{title}</h1>\n{self._repr_html_()}\n</body></html>\n",
-            encoding="utf-8",
-        )
+            f"<h1>{title}</h1>\n{self._repr_html_()}\n</body></html>\n"
+        ).encode()
+        if path.is_symlink():
+            raise FileExistsError(
+                f"{path} is a symbolic link (to {os.readlink(path)}); save() does not write "
+                "through links: give the path of a file, or remove the link"
+            )
+        if not overwrite:
+            # O_EXCL: fails if anything is there by now, a link included, instead of replacing it.
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                raise FileExistsError(
+                    f"{path} exists; pass overwrite=True to replace it, or choose another name"
+                ) from None
+            with os.fdopen(fd, "wb") as f:
+                f.write(page)
+            return path
+        # A new file renamed over the old: os.replace replaces a link itself, never its target.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(page)
+            os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
         return path
