@@ -258,6 +258,8 @@ class BackwardPlayer(Player):
     (1, 'tanh')
     """
 
+    key = ("orange: the node passing its gradient back", "blue: the nodes receiving it")
+
     def __init__(self, out: Value, steps: list[BackwardStep], rankdir: str) -> None:
         self.out = out
         self.steps = steps
