@@ -9,8 +9,17 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from time import monotonic
 
-__all__ = ["DOWNLOAD_TIMEOUT", "HAND_DOWNLOAD", "MIRRORS", "fetch", "write_atomically"]
+__all__ = [
+    "DOWNLOAD_DEADLINE",
+    "DOWNLOAD_TIMEOUT",
+    "HAND_DOWNLOAD",
+    "MIRRORS",
+    "check_writable",
+    "fetch",
+    "write_atomically",
+]
 
 # Public copies of the original `.gz` files (yann.lecun.com itself often refuses downloads).
 MIRRORS = (
@@ -20,29 +29,52 @@ MIRRORS = (
 # Named in the "fetch it by hand" hint even when MIRRORS is changed (as the tests do).
 HAND_DOWNLOAD = MIRRORS[0]
 DOWNLOAD_TIMEOUT = 30.0  # seconds without data before a mirror is given up
+# Seconds for a whole file from one mirror (the largest, 9.9 MB, at 40 kB/s): a mirror that
+# trickles a byte at a time never trips DOWNLOAD_TIMEOUT, so each fetch has a deadline too.
+DOWNLOAD_DEADLINE = 250.0
 
 
-def fetch(url: str, *, progress: bool) -> bytes:
-    """The body of `url`; raises OSError if fewer bytes arrive than Content-Length promised."""
+def fetch(url: str, *, progress: bool, max_bytes: int) -> bytes:
+    """The body of `url`, at most max_bytes; OSError if short, too long or past the deadline."""
     import urllib.request
 
     with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response:
         length = response.headers.get("Content-Length")
         total = int(length) if length else None
+        if total is not None and total > max_bytes:
+            raise OSError(f"the mirror announces {total} bytes, at most {max_bytes} expected")
         bar = _TextProgress(url.rsplit("/", 1)[-1], total) if progress else None
-        chunks, got = [], 0
+        chunks, got, deadline = [], 0, monotonic() + DOWNLOAD_DEADLINE
         try:
-            while chunk := response.read(1 << 16):
+            # read1: what has arrived, so that the deadline is checked however slow the mirror.
+            while chunk := response.read1(1 << 16):
                 chunks.append(chunk)
                 got += len(chunk)
                 if bar:
                     bar.update(got)
+                if got > max_bytes:
+                    raise OSError(f"more than {max_bytes} bytes sent, the most expected; stopped")
+                if monotonic() > deadline:
+                    of = f" of {total}" if total is not None else ""
+                    raise OSError(
+                        f"not finished within {DOWNLOAD_DEADLINE:g} s "
+                        f"(DOWNLOAD_DEADLINE): {got}{of} bytes received; stopped"
+                    )
         finally:
             if bar:
                 bar.close()
     if total is not None and got != total:
         raise OSError(f"transfer interrupted: got {got} of {total} bytes")
     return b"".join(chunks)
+
+
+def check_writable(folder: Path) -> None:
+    """Make `folder` if needed and write a file in it: OSError now rather than after a download."""
+    import tempfile
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile(dir=folder):
+        pass
 
 
 def write_atomically(path: Path, data: bytes) -> Path:

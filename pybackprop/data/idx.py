@@ -10,12 +10,14 @@ file of the wrong kind fails loudly instead of becoming a wrong-shaped array.
 from __future__ import annotations
 
 import gzip
+import math
 import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
-__all__ = ["IDXError", "gunzip", "parse_idx", "read_idx"]
+__all__ = ["IDXError", "parse_idx", "read_idx"]
 
 # The type codes of the IDX format, as big-endian numpy dtypes.
 IDX_DTYPES = {
@@ -28,23 +30,25 @@ IDX_DTYPES = {
 }
 IMAGES_MAGIC = 2051  # uint8, 3 dimensions: (n, rows, cols)
 LABELS_MAGIC = 2049  # uint8, 1 dimension: (n,)
+EXTRA = 1 << 16  # bytes read past a file's expected end to say how many are left over
+CHUNK = 1 << 20
 
 
 class IDXError(ValueError):
     """An IDX file whose header or length is wrong (a ``ValueError``); the message says which."""
 
 
-def parse_idx(
-    buf: bytes,
+def _header(
+    head: bytes,
     *,
-    source: str = "IDX data",
-    magic: int | None = None,
-    shape: tuple[int, ...] | None = None,
-) -> np.ndarray:
-    """Decode an uncompressed IDX file's bytes, checking its magic, dimensions and length."""
-    if len(buf) < 4:
-        raise IDXError(f"{source}: truncated header: need at least 4 bytes, got {len(buf)}")
-    found_magic = int.from_bytes(buf[:4], "big")
+    source: str,
+    magic: int | None,
+    shape: tuple[int, ...] | None,
+) -> tuple[int, tuple[int, ...], np.dtype, int]:
+    """(header bytes, dims, dtype, total bytes) of the IDX header at the start of ``head``."""
+    if len(head) < 4:
+        raise IDXError(f"{source}: truncated header: need at least 4 bytes, got {len(head)}")
+    found_magic = int.from_bytes(head[:4], "big")
     if magic is not None and found_magic != magic:
         raise IDXError(f"{source}: magic number is {found_magic}, expected {magic}")
     zeros, type_code, ndim = found_magic >> 16, (found_magic >> 8) & 0xFF, found_magic & 0xFF
@@ -55,29 +59,103 @@ def parse_idx(
             f"{{{', '.join(f'0x{t:02x}' for t in IDX_DTYPES)}}} and DD >= 1 dimensions"
         )
     header_bytes = 4 + 4 * ndim
-    if len(buf) < header_bytes:
+    if len(head) < header_bytes:
         raise IDXError(
             f"{source}: truncated header: {ndim} dimensions need {header_bytes} bytes, "
-            f"got {len(buf)}"
+            f"got {len(head)}"
         )
-    dims = tuple(int.from_bytes(buf[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    dims = tuple(int.from_bytes(head[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     if shape is not None and dims != tuple(shape):
         raise IDXError(f"{source}: dimensions are {dims}, expected {tuple(shape)}")
     dtype = IDX_DTYPES[type_code]
-    expected = header_bytes + int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
-    if len(buf) < expected:
-        raise IDXError(
-            f"{source}: truncated: expected {expected} bytes "
+    total = header_bytes + math.prod(dims) * dtype.itemsize
+    return header_bytes, dims, dtype, total
+
+
+def _length_error(source: str, got: int, total: int, header_bytes: int, dims, dtype) -> IDXError:
+    """The error for a file of ``got`` bytes (or more: ``got`` > total + EXTRA) that needs total."""
+    if got < total:
+        return IDXError(
+            f"{source}: truncated: expected {total} bytes "
             f"({header_bytes}-byte header + {dims} values of {dtype.itemsize} byte(s)), "
-            f"got {len(buf)}"
+            f"got {got}"
         )
-    if len(buf) > expected:
-        raise IDXError(
-            f"{source}: {len(buf) - expected} unexpected bytes after the data: "
-            f"expected {expected} bytes for dimensions {dims}, got {len(buf)}"
+    if got > total + EXTRA:  # reading stopped there: the rest may be a gzip bomb's gigabytes
+        return IDXError(
+            f"{source}: more than {total + EXTRA} bytes (reading stopped there): "
+            f"expected {total} bytes for dimensions {dims}"
         )
+    return IDXError(
+        f"{source}: {got - total} unexpected bytes after the data: "
+        f"expected {total} bytes for dimensions {dims}, got {got}"
+    )
+
+
+def parse_idx(
+    buf: bytes,
+    *,
+    source: str = "IDX data",
+    magic: int | None = None,
+    shape: tuple[int, ...] | None = None,
+) -> np.ndarray:
+    """Decode an uncompressed IDX file's bytes, checking its magic, dimensions and length."""
+    header_bytes, dims, dtype, total = _header(buf, source=source, magic=magic, shape=shape)
+    if len(buf) != total:
+        raise _length_error(source, len(buf), total, header_bytes, dims, dtype)
     values = np.frombuffer(buf, dtype=dtype, offset=header_bytes).reshape(dims)
     return values.astype(dtype.newbyteorder("="), copy=False)
+
+
+def _read_checked(
+    f: BinaryIO,
+    *,
+    source: str,
+    magic: int | None = None,
+    shape: tuple[int, ...] | None = None,
+) -> bytes:
+    """An IDX file's bytes from ``f``: the header checked first, then at most its size read."""
+    # A file longer than its header says is read only EXTRA bytes further: a gzip bomb (2 GiB
+    # of zeros in 2 MB) or /dev/zero costs a few kB, not all the memory there is.
+    head = f.read(4)
+    head += f.read(4 * head[3]) if len(head) == 4 else b""  # the counts: 1020 bytes at most
+    header_bytes, dims, dtype, total = _header(head, source=source, magic=magic, shape=shape)
+    # In chunks, so that memory follows the bytes there are, not the size the header claims.
+    chunks, got = [head], len(head)
+    while got <= total + EXTRA and (chunk := f.read(min(CHUNK, total + EXTRA + 1 - got))):
+        chunks.append(chunk)
+        got += len(chunk)
+    if got != total:
+        raise _length_error(source, got, total, header_bytes, dims, dtype)
+    return b"".join(chunks)
+
+
+def _open_checked(path: Path) -> BinaryIO:
+    """``path`` opened for ``_read_checked``: decompressed as it is read if its name ends in .gz."""
+    f = open(path, "rb")  # noqa: SIM115 (closed by the caller's `with`)
+    return _GzipReader(f, str(path)) if path.suffix == ".gz" else f
+
+
+class _GzipReader:
+    """gzip data, decompressed only as far as read; gzip's errors become an ``IDXError``."""
+
+    def __init__(self, compressed: BinaryIO, source: str) -> None:
+        self.compressed, self.source = compressed, source
+        self.file = gzip.GzipFile(fileobj=compressed, mode="rb")
+
+    def read(self, n: int) -> bytes:
+        try:
+            return self.file.read(n)
+        except (OSError, EOFError, zlib.error) as err:  # bad header or CRC, truncated stream
+            raise IDXError(
+                f"{self.source}: not a valid gzip file ({err}); delete it and fetch it again"
+            ) from err
+
+    def __enter__(self) -> _GzipReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.file.close()
+        self.compressed.close()
 
 
 def read_idx(
@@ -109,7 +187,7 @@ def read_idx(
         If ``path`` does not exist.
     IDXError
         If a ``.gz`` file is not valid gzip, or the content is not an IDX file with the given
-        ``magic`` and ``shape``.
+        ``magic`` and ``shape`` and the length its header gives (checked while reading).
 
     Examples
     --------
@@ -121,17 +199,6 @@ def read_idx(
     [5 0 4]
     """
     path = Path(path)
-    raw = path.read_bytes()
-    if path.suffix == ".gz":
-        raw = gunzip(raw, source=str(path))
-    return parse_idx(raw, source=str(path), magic=magic, shape=shape)
-
-
-def gunzip(raw: bytes, *, source: str) -> bytes:
-    """Decompress gzip bytes; gzip's own errors become an ``IDXError`` naming ``source``."""
-    try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as err:  # bad header or CRC, truncated stream
-        raise IDXError(
-            f"{source}: not a valid gzip file ({err}); delete it and fetch it again"
-        ) from err
+    with _open_checked(path) as f:
+        raw = _read_checked(f, source=str(path), magic=magic, shape=shape)
+    return parse_idx(raw, source=str(path))

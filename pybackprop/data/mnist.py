@@ -5,21 +5,24 @@ LICENSE-MNIST.md next to this file). The full files are looked for in ``$PYBACKP
 then in the per-user cache ``$XDG_CACHE_HOME/pybackprop`` (``~/.cache/pybackprop``), then
 downloaded into that cache from ``download.MIRRORS``. A file may be gzip-compressed or not;
 each is checked against the sha256 of its decompressed content, and a download is written
-(atomically) only after it has passed that check.
+(atomically) only after it has passed that check. Every size is known in advance, so nothing is
+read or downloaded much past it (a gzip bomb, /dev/zero, an endless mirror).
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from stat import S_ISREG
 
 import numpy as np
 
 from . import download as _download
-from .idx import IMAGES_MAGIC, LABELS_MAGIC, gunzip, parse_idx
+from .idx import IMAGES_MAGIC, LABELS_MAGIC, _GzipReader, _open_checked, _read_checked, parse_idx
 
 __all__ = [
     "ChecksumError",
@@ -130,7 +133,10 @@ def load_mnist(
     ChecksumError
         If a full MNIST file on disk has the wrong content (sha256).
     IDXError
-        If a full MNIST file on disk is not valid gzip or not an IDX file of the right shape.
+        If a full MNIST file on disk is not valid gzip or not an IDX file of the right shape
+        and length (refused after reading a few kB past its expected end).
+    OSError
+        If the download cannot be written to the cache folder; the message says what to set.
 
     See Also
     --------
@@ -239,8 +245,16 @@ def find_or_download(name: str, *, progress: bool = True) -> Path:
 
 def read_mnist_file(path: str | Path) -> np.ndarray:
     """A checked MNIST file as read-only uint8; cached per path, size and mtime."""
+    # The name, then the kind of file, then the header, each before anything more is read.
     path = Path(path)
+    if path.name.removesuffix(".gz") not in FILES:
+        raise ValueError(
+            f"{path}: not the name of an MNIST file: expected one of {list(FILES)}, "
+            f"optionally ending in .gz; got {path.name!r}"
+        )
     stat = path.stat()
+    if not S_ISREG(stat.st_mode):
+        raise ValueError(f"{path}: not a regular file (a folder, a device or a pipe)")
     return _read_verified(str(path), stat.st_size, stat.st_mtime_ns)
 
 
@@ -248,9 +262,9 @@ def read_mnist_file(path: str | Path) -> np.ndarray:
 def _read_verified(path: str, size: int, mtime_ns: int) -> np.ndarray:
     """`read_mnist_file`, keyed so that a replaced file is read again."""
     name = Path(path).name.removesuffix(".gz")
-    raw = Path(path).read_bytes()
-    if path.endswith(".gz"):
-        raw = gunzip(raw, source=path)
+    spec = FILES[name]
+    with _open_checked(Path(path)) as f:
+        raw = _read_checked(f, source=path, magic=spec.magic, shape=spec.shape)
     array = verify(raw, name, source=path)
     array.flags.writeable = False
     return array
@@ -290,18 +304,43 @@ def download(
 ) -> Path:
     """Download ``name.gz`` into ``folder`` from the first mirror giving a verified copy."""
     import http.client  # imported on first use: networking costs `import pybackprop` ~25 ms
+    import io
 
-    _spec(name)
+    spec = _spec(name)
+    folder = Path(folder)
     mirrors = _download.MIRRORS if mirrors is None else mirrors
+    size = 4 + 4 * len(spec.shape) + math.prod(spec.shape)
+    # gzip of bytes that do not compress is a little longer than they are (stored blocks).
+    max_bytes = size + size // 1000 + 1024
+    if mirrors:  # known before the download, not after it
+        _writable(folder, name)
     failures = []
     for base in mirrors:
         url = f"{base}{name}.gz"
         try:
-            raw = _download.fetch(url, progress=progress)
-            verify(gunzip(raw, source=url), name, source=url)
+            raw = _download.fetch(url, progress=progress, max_bytes=max_bytes)
+            with _GzipReader(io.BytesIO(raw), url) as f:
+                content = _read_checked(f, source=url, magic=spec.magic, shape=spec.shape)
+            verify(content, name, source=url)
         except (OSError, http.client.HTTPException, ValueError) as err:
             failures.append(f"  - {url}: {err}")
             continue
-        return _download.write_atomically(Path(folder) / f"{name}.gz", raw)
+        return _writable(folder, name, raw)
     tried = "\n".join(failures) if failures else "  (no mirrors configured)"
     raise DataNotFoundError(f"Downloading {name}.gz failed:\n{tried}")
+
+
+def _writable(folder: Path, name: str, raw: bytes | None = None) -> Path:
+    """Check that folder takes a file (raw None) or write raw there; an OSError says what to do."""
+    try:
+        if raw is None:
+            _download.check_writable(folder)
+            return folder
+        return _download.write_atomically(folder / f"{name}.gz", raw)
+    except OSError as err:
+        raise type(err)(
+            f"cannot write MNIST file {name}.gz into {folder}: {err.strerror or err}. Make that "
+            "folder writable, or set XDG_CACHE_HOME to a folder you can write to, or download "
+            f"the files by hand ({_download.HAND_DOWNLOAD}{name}.gz) into a folder of your own "
+            "and set PYBACKPROP_DATA to it."
+        ) from err

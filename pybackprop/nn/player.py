@@ -196,6 +196,7 @@ class ModuleBackwardPlayer(Player):
     """
 
     title = "Backward pass through the modules"
+    key = ("orange: the module running backward", "blue: the gradients it computes")
 
     def __init__(self, steps: list[ModuleStep], loss: float, target_shape: str) -> None:
         self.steps = steps

@@ -16,6 +16,8 @@ import subprocess
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .._player import printable
+
 if TYPE_CHECKING:
     import graphviz
 
@@ -35,6 +37,12 @@ NODE_GAP = 0.2 * 72
 CHAR_WIDTH = 0.55 * FONT_SIZE
 FIELD_HEIGHT = 1.6 * FONT_SIZE
 BOX_PADDING = 8.0
+# Drawings and players stop at MAX_NODES Values: more is megabytes of page and no reader's
+# picture. Graphviz's dot takes seconds at 1,000 and minutes at 3,000 (its layout grows faster
+# than the graph), so above DOT_MAX_NODES the built-in layout (linear) draws instead.
+MAX_NODES = 5000
+DOT_MAX_NODES = 1000
+DOT_TIMEOUT = 30.0  # seconds; then the built-in layout, with a note saying why
 
 # --- the graph, for any micrograd-style object --------------------------------------------------
 
@@ -82,6 +90,25 @@ def _nodes(v: Any) -> list:
     return order
 
 
+def _check_size(n: int, who: str) -> None:
+    """A ValueError if a graph of n Values is more than MAX_NODES to draw."""
+    if n > MAX_NODES:
+        raise ValueError(
+            f"{who} draws at most {MAX_NODES:,} values (MAX_NODES); this graph has "
+            f"{n:,}. Draw a smaller one: fewer examples or a smaller model."
+        )
+
+
+def _too_big_for_dot(n: int) -> str | None:
+    """The note saying why a graph of n Values is not given to Graphviz, or None."""
+    if n <= DOT_MAX_NODES:
+        return None
+    return (
+        f"Drawn with pybackprop's built-in layout: {n:,} values, and Graphviz takes "
+        f"minutes on more than {DOT_MAX_NODES:,} (DOT_MAX_NODES)."
+    )
+
+
 def _number(x: float) -> str:
     """4 decimals, or scientific notation when that would hide the number."""
     x = float(x)
@@ -115,14 +142,14 @@ def _graph(v: Any, grad_text: dict[int, str] | None = None) -> _Graph:
         name = names[id(node)]
         grad = (grad_text or {}).get(id(node), f"grad {_number(node.grad)}")
         fields = (f"data {_number(node.data)}", grad)
-        label = getattr(node, "label", "") or ""
+        label = printable(str(getattr(node, "label", "") or ""))
         parents = _parents(node)
         if parents:
-            boxes.append(_Box(f"{name}_op", (_op(node),), is_op=True))
+            boxes.append(_Box(f"{name}_op", (printable(_op(node)),), is_op=True))
             edges.append((f"{name}_op", name, f"{name}-out"))
             for j, parent in enumerate(parents):
                 edges.append((names[id(parent)], f"{name}_op", f"{name}-in{j}"))
-        boxes.append(_Box(name, (str(label), *fields) if label else fields))
+        boxes.append(_Box(name, (label, *fields) if label else fields))
     return _Graph(boxes, edges)
 
 
@@ -195,7 +222,9 @@ def _pick_rankdir(graph: _Graph, rankdir: str | None) -> str:
 
 
 def _escape(text: str) -> str:
-    """Escape text for a quoted record label: quotes, backslashes and record syntax."""
+    """Escape text for a quoted record label: quotes, backslashes, record syntax and ``&``."""
+    # dot reads "&lt;" in a label as "<": "&amp;" keeps a learner's "&" as typed.
+    text = text.replace("&", "&amp;")
     return "".join("\\" + ch if ch in '\\"{}|<>' else ch for ch in text)
 
 
@@ -386,7 +415,18 @@ def _missing_graphviz(package: bool = True) -> str | None:
 
 def _dot_svg(source: str) -> str:
     """Run Graphviz's ``dot`` on DOT source and return the SVG text."""
-    done = subprocess.run(["dot", "-Tsvg"], input=source.encode(), capture_output=True, check=False)
+    try:
+        done = subprocess.run(
+            ["dot", "-Tsvg"],
+            input=source.encode(),
+            capture_output=True,
+            timeout=DOT_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(
+            f"Graphviz's dot did not finish within {DOT_TIMEOUT:g} s (DOT_TIMEOUT)"
+        ) from None
     if done.returncode != 0:
         message = done.stderr.decode(errors="replace").strip()
         raise RuntimeError(f"Graphviz's dot failed: {message}")
@@ -455,7 +495,8 @@ def draw_graph(v: Any, rankdir: str | None = None) -> graphviz.Digraph | GraphDr
     TypeError
         If ``v`` is neither a Value nor a micrograd-style object.
     ValueError
-        If ``rankdir`` is not None, ``"LR"``, ``"RL"``, ``"TB"`` or ``"BT"``.
+        If ``rankdir`` is not None, ``"LR"``, ``"RL"``, ``"TB"`` or ``"BT"``, or the graph has
+        more than ``MAX_NODES`` values.
 
     Examples
     --------
@@ -465,8 +506,10 @@ def draw_graph(v: Any, rankdir: str | None = None) -> graphviz.Digraph | GraphDr
     """
     _check_node(v, "draw_graph")
     graph = _graph(v)
+    n_values = sum(not box.is_op for box in graph.boxes)
+    _check_size(n_values, "draw_graph")
     rankdir = _pick_rankdir(graph, rankdir)
-    note = _missing_graphviz()
+    note = _too_big_for_dot(n_values) or _missing_graphviz()
     if note is not None:
         return GraphDrawing(_svg_layout(graph, rankdir), note)
     import graphviz

@@ -11,6 +11,7 @@ import http.server
 import re
 import socket
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -29,17 +30,36 @@ CONTENT = LABELS_MAGIC.to_bytes(4, "big") + len(LABELS).to_bytes(4, "big") + LAB
 PACKED = gzip.compress(CONTENT)
 
 
+# Mirrors that never end: fast (endless, huge: announces a terabyte) or a byte at a time.
+ENDLESS = {"endless": bytes(1 << 16), "huge": bytes(1 << 16), "trickle": b"\x1f"}
+
+
 class Mirror(http.server.BaseHTTPRequestHandler):
     """Serves /<behaviour>/<file>.gz; `files` maps file name to the gzip bytes to serve."""
 
     files: dict[str, bytes] = {}
+    requests: list[str] = []
 
     def do_GET(self):  # the name http.server calls
+        self.requests.append(self.path)
         behaviour, _, file = self.path.strip("/").partition("/")
         body = self.files.get(file.removesuffix(".gz"))
         if body is None or behaviour == "missing":
             self.send_error(404)
             return
+        if behaviour in ENDLESS:
+            self.send_response(200)
+            if behaviour == "huge":
+                self.send_header("Content-Length", str(10**12))
+            self.end_headers()
+            try:  # until the client hangs up
+                while True:
+                    self.wfile.write(ENDLESS[behaviour])
+                    self.wfile.flush()
+                    if behaviour == "trickle":  # a byte at a time, never the size cap's worth
+                        time.sleep(0.005)
+            except OSError:
+                return
         if behaviour == "corrupt":  # valid gzip of content with one bit flipped
             content = bytearray(gzip.decompress(body))
             content[-1] ^= 0x01
@@ -74,6 +94,7 @@ def setup(monkeypatch, tmp_path):
         MNISTFile(NAME, LABELS_MAGIC, LABELS.shape, hashlib.sha256(CONTENT).hexdigest()),
     )
     monkeypatch.setitem(Mirror.files, NAME, PACKED)
+    monkeypatch.setattr(Mirror, "requests", [])
     monkeypatch.setattr(download_module, "MIRRORS", ())
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.delenv("PYBACKPROP_DATA", raising=False)
@@ -194,6 +215,78 @@ def test_progress_bar_goes_to_stderr(server, tmp_path, capsys):
     assert f"{NAME}.gz [" in err and "MB" in err and err.endswith("\n")
     download(NAME, tmp_path / "quiet", mirrors=(mirror(server, "ok"),), progress=False)
     assert capsys.readouterr().err == ""
+
+
+MAX_BYTES = len(CONTENT) + len(CONTENT) // 1000 + 1024  # gzip's worst case, and some
+
+
+class FakeClock:
+    """time.monotonic for the download: each reading is `step` seconds after the last."""
+
+    def __init__(self, step: float):
+        self.now, self.step, self.readings = 0.0, step, 0
+
+    def __call__(self) -> float:
+        self.now += self.step
+        self.readings += 1
+        return self.now
+
+
+# (mirror's behaviour, seconds per clock reading, words of the refusal)
+NEVER_ENDING = [
+    ("endless", 0.0, rf"more than {MAX_BYTES} bytes sent, the most expected; stopped"),
+    ("huge", 0.0, rf"the mirror announces {10**12} bytes, at most {MAX_BYTES} expected"),
+    (
+        "trickle",
+        60.0,
+        r"not finished within 250 s \(DOWNLOAD_DEADLINE\): \d+ bytes received; stopped",
+    ),
+]
+
+
+@pytest.mark.parametrize(("behaviour", "step", "words"), NEVER_ENDING)
+def test_a_mirror_that_never_ends_is_given_up_with_the_reason(
+    server, tmp_path, monkeypatch, behaviour, step, words
+):
+    monkeypatch.setattr(download_module, "monotonic", FakeClock(step))
+    mirrors = (mirror(server, behaviour), mirror(server, "ok"))
+    path = download(NAME, tmp_path, mirrors=mirrors, progress=False)  # the next mirror is used
+    assert path.read_bytes() == PACKED
+    clock = FakeClock(step)
+    monkeypatch.setattr(download_module, "monotonic", clock)
+    with pytest.raises(DataNotFoundError) as info:
+        download(NAME, tmp_path / "cache", mirrors=mirrors[:1], progress=False)
+    assert re.search(rf"{mirrors[0]}{NAME}\.gz: {words}", str(info.value)), str(info.value)
+    assert not (tmp_path / "cache").exists() or list((tmp_path / "cache").iterdir()) == []
+    if behaviour == "trickle":  # stopped at the first reading past the deadline: 250 s / 60 s
+        assert clock.now == pytest.approx(360.0)
+
+
+def test_the_deadline_is_read_once_per_chunk(server, tmp_path, monkeypatch):
+    # With a clock that stands still, a slow mirror that does end is waited for.
+    clock = FakeClock(0.0)
+    monkeypatch.setattr(download_module, "monotonic", clock)
+    download(NAME, tmp_path, mirrors=(mirror(server, "ok"),), progress=False)
+    assert clock.readings >= 2
+
+
+def test_an_unwritable_folder_is_reported_before_downloading(server, tmp_path):
+    (tmp_path / "file").write_text("a file, not a folder")
+    folder = tmp_path / "file" / "cache"
+    with pytest.raises(NotADirectoryError) as info:
+        download(NAME, folder, mirrors=(mirror(server, "ok"),), progress=False)
+    message = str(info.value)
+    assert f"cannot write MNIST file {NAME}.gz into {folder}" in message
+    assert "set PYBACKPROP_DATA to it" in message and "XDG_CACHE_HOME" in message
+    assert Mirror.requests == []  # nothing downloaded for nothing
+
+
+def test_an_unwritable_cache_names_pybackprop_data(server, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))
+    (tmp_path / "file").write_text("")
+    monkeypatch.setattr(download_module, "MIRRORS", (mirror(server, "ok"),))
+    with pytest.raises(OSError, match=r"into .*file/pybackprop: .*set PYBACKPROP_DATA"):
+        find_or_download(NAME, progress=False)
 
 
 def test_no_mirrors_is_reported_and_writes_nothing(tmp_path):
