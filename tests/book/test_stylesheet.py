@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from pybackprop._player import CSS as PLAYER_CSS
+
 ROOT = Path(__file__).resolve().parents[2]
 THEME = ROOT / "book" / "theme"
 WIDTHS = [360, 400, 749, 1400, 1600]
@@ -665,7 +667,20 @@ THEMED_FIGURE = (
 )
 
 
-def figure_pixels(browser, theme: str, with_book: bool = True) -> dict[str, tuple]:
+# The player's drawing as pybackprop writes it: inline SVG in a white `.pbp-drawing` panel (the
+# player's own CSS), here with the same picture; the player's frame is taken off to place it.
+PLAYER_FIGURE = (
+    f"<style>{PLAYER_CSS}</style><div class='pbp-player' style='margin:0;padding:0;border:0'>"
+    "<div class='pbp-drawing' style='border-radius:0'>"
+    f"<img src=\"{THEMED_FIGURE}\" width='300' height='120' style='display:block'></div></div>"
+)
+FIGURES = {
+    "figure": f'<img class="img-fluid figure-img" src="{THEMED_FIGURE}" width="300" height="120">',
+    "player": PLAYER_FIGURE,
+}
+
+
+def figure_pixels(browser, theme: str, kind: str, with_book: bool = True) -> dict[str, tuple]:
     from io import BytesIO
 
     from PIL import Image
@@ -675,9 +690,8 @@ def figure_pixels(browser, theme: str, with_book: bool = True) -> dict[str, tupl
     book = book_css(theme) if with_book else ""
     page.set_content(
         f"<!doctype html><html><head><style>body {{ margin: 0; background: "
-        f"{colours['background']}; }}</style><style>{book}</style></head><body><main>"
-        f'<img class="img-fluid figure-img" src="{THEMED_FIGURE}" width="300" height="120">'
-        "</main></body></html>"
+        f"{colours['background']}; }}</style><style>{book}</style></head><body><main "
+        f'style="width: 300px">{FIGURES[kind]}</main></body></html>'
     )
     shot = Image.open(BytesIO(page.screenshot())).convert("RGB")
     page.close()
@@ -689,17 +703,24 @@ def figure_pixels(browser, theme: str, with_book: bool = True) -> dict[str, tupl
     }
 
 
+@pytest.mark.parametrize("kind", list(FIGURES))
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_figures_take_the_page_background_and_keep_readable_ink(browser, theme):
-    px = figure_pixels(browser, theme)
-    assert all(abs(a - b) <= 3 for a, b in zip(px["paper"], px["page"], strict=True)), px
+def test_figures_take_the_page_background_and_keep_readable_ink(browser, theme, kind):
+    """Matplotlib's and Graphviz's images, and the players' drawings (the site review's
+    white rectangles in the dark theme), take the page's background."""
+    px = figure_pixels(browser, theme, kind)
+    if theme == "light" and kind == "player":
+        assert px["paper"] == (255, 255, 255), px  # the player's white panel, as on white
+    else:
+        assert all(abs(a - b) <= 3 for a, b in zip(px["paper"], px["page"], strict=True)), px
     assert contrast(list(px["ink"]), list(px["paper"])) >= 7, px
     r, g, b = px["blue"]
     assert b > r + 40 and b > g, f"the blue line is no longer blue: {px}"
 
 
-def test_without_the_dark_rules_a_figure_is_a_white_box(browser):
-    px = figure_pixels(browser, "dark", with_book=False)
+@pytest.mark.parametrize("kind", list(FIGURES))
+def test_without_the_dark_rules_a_figure_is_a_white_box(browser, kind):
+    px = figure_pixels(browser, "dark", kind, with_book=False)
     assert px["paper"] == (255, 255, 255) and px["page"] == (34, 34, 34), px
 
 
