@@ -15,6 +15,8 @@ from pybackprop.train import fit
 X = np.zeros((2, 3))
 Y = np.array([0, 2])
 X32 = np.zeros((2, 3), dtype=np.float32)
+RO = np.zeros((2, 3))
+RO.flags.writeable = False
 
 
 def lin() -> nn.Linear:
@@ -125,6 +127,72 @@ ROWS = {
         VALUE,
         ["nonlinearity", "'gelu'"],
         ["mode"],
+    ),
+    "kaiming read-only": (
+        lambda: init.kaiming_normal_(RO),
+        VALUE,
+        ["weight", "read-only", "copy()"],
+        ["shape"],
+    ),
+    "kaiming rng": (
+        lambda: init.kaiming_normal_(X.copy(), rng=-1),
+        VALUE,
+        ["kaiming_normal_", "rng", "integer >= 0", "got -1"],
+        ["mode"],
+    ),
+    "xavier rng float": (
+        lambda: init.xavier_uniform_(X.copy(), rng=1.5),
+        TYPE,
+        ["xavier_uniform_", "rng", "Generator", "1.5"],
+        ["gain"],
+    ),
+    "kaiming nonlinearity list": (
+        lambda: init.kaiming_normal_(X.copy(), nonlinearity=["relu"]),
+        VALUE,
+        ["nonlinearity", "one of"],
+        ["unhashable"],
+    ),
+    "xavier complex": (
+        lambda: init.xavier_normal_(X + 1j),
+        TYPE,
+        ["weight", "dtype complex128"],
+        ["read-only", "ndarray'>"],
+    ),
+    "xavier gain str": (
+        lambda: init.xavier_normal_(X.copy(), gain="1"),
+        TYPE,
+        ["gain", "real"],
+        [],
+    ),
+    "xavier gain bool": (
+        lambda: init.xavier_normal_(X.copy(), gain=True),
+        TYPE,
+        ["gain", "real number", "True"],
+        [">= 0"],
+    ),
+    "xavier gain < 0": (
+        lambda: init.xavier_uniform_(X.copy(), gain=-1),
+        VALUE,
+        ["gain", ">= 0", "-1"],
+        ["real number"],
+    ),
+    "normalize mean str": (
+        lambda: init.normalize(X, "0", 1),
+        TYPE,
+        ["mean", "real number"],
+        ["finite", "std"],
+    ),
+    "normalize std lost in float16": (
+        lambda: init.normalize(X.astype(np.float16), 0, 1e-10),
+        VALUE,
+        ["std", "float16", "1e-10"],
+        ["mean"],
+    ),
+    "normalize mean lost in float32": (
+        lambda: init.normalize(X32, 1e300, 1),
+        VALUE,
+        ["mean", "float32", "1e+300"],
+        ["std"],
     ),
     "normalize ints": (lambda: init.normalize(np.arange(3), 0, 1), TYPE, ["floating-point"], []),
     "normalize std 0": (lambda: init.normalize(X, 0, 0), VALUE, ["std", "positive"], []),
