@@ -140,9 +140,10 @@ def generator(rng, fn: str) -> np.random.Generator:
 def grad_out_error(grad_out, shape: tuple[int, ...], fn: str) -> Exception:
     """Why grad_out does not fit an output of `shape`: its type, its dtype, else its shape."""
     if not isinstance(grad_out, np.ndarray):
+        hint = " (np.asarray(grad_out) converts it)" if isinstance(grad_out, list | tuple) else ""
         return TypeError(
             f"{fn}: grad_out must be a numpy array of the output's shape {shape}; got a "
-            f"{type(grad_out).__name__}. Convert it with np.asarray(grad_out)."
+            f"{type(grad_out).__name__}{hint}."
         )
     if grad_out.dtype.kind not in "biuf":
         return TypeError(

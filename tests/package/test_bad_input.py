@@ -29,6 +29,16 @@ def after_forward(module, *inputs):
     return module
 
 
+class Twice(nn.Module):
+    """A hand-written module, with no checks of its own."""
+
+    def forward(self, x):
+        return 2 * x
+
+    def bwd(self, grad_out, x):
+        return 2 * grad_out
+
+
 def fit_one(epochs=1, opt=None):
     model = lin()
     batches = [(X32, np.zeros((2, 2), np.float32))]
@@ -94,6 +104,30 @@ ROWS = {
         VALUE,
         ["grad_out", "(2, 2)", "(2, 3)"],
         ["real numbers"],
+    ),
+    "Linear list grad": (
+        lambda: after_forward(lin(), X32).backward([[0.0, 0.0], [0.0, 0.0]]),
+        TYPE,
+        ["Linear.backward", "grad_out", "numpy array", "got a list", "np.asarray"],
+        ["got shape"],
+    ),
+    "ReLU grad None": (
+        lambda: after_forward(nn.ReLU(), X).backward(None),
+        TYPE,
+        ["ReLU.backward", "grad_out", "got a NoneType"],
+        ["got shape", "np.asarray"],
+    ),
+    "Module complex grad, wrong shape": (
+        lambda: after_forward(Twice(), X).backward(np.zeros((3, 2), complex)),
+        TYPE,
+        ["Twice.backward", "grad_out", "real numbers", "complex128"],
+        ["got shape"],
+    ),
+    "Module grad shape": (
+        lambda: after_forward(Twice(), X).backward(np.zeros((3, 2))),
+        VALUE,
+        ["Twice.backward", "output's shape (2, 3)", "got shape (3, 2)"],
+        ["real numbers", "numpy array"],
     ),
     "ReLU list": (lambda: nn.ReLU()([1.0]), TYPE, ["ReLU", "numpy array", "list"], []),
     "ReLU object grad": (
