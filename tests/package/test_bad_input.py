@@ -39,10 +39,19 @@ class Twice(nn.Module):
         return 2 * grad_out
 
 
-def fit_one(epochs=1, opt=None):
+def fit_one(epochs=1, opt=None, **kwargs):
     model = lin()
     batches = [(X32, np.zeros((2, 2), np.float32))]
-    return fit(model, nn.MSELoss(), opt or SGD(model.parameters(), lr=0.1), batches, epochs=epochs)
+    opt = opt or SGD(model.parameters(), lr=0.1)
+    return fit(
+        kwargs.pop("model", model),
+        kwargs.pop("loss_fn", nn.MSELoss()),
+        opt,
+        batches,
+        epochs=epochs,
+        progress=False,
+        **kwargs,
+    )
 
 
 TYPE, VALUE = TypeError, ValueError
@@ -257,6 +266,42 @@ ROWS = {
     ),
     "Value of str": (lambda: Value("a"), TYPE, ["real number", "str"], []),
     "fit epochs 0": (lambda: fit_one(epochs=0), VALUE, ["epochs", "positive integer"], []),
+    "fit epochs str": (
+        lambda: fit_one(epochs="2"),
+        TYPE,
+        ["epochs", "positive integer", "'2'"],
+        ["another model"],
+    ),
+    "fit loss a function": (
+        lambda: fit_one(loss_fn=F.mse_loss),
+        TYPE,
+        ["loss_fn", "nn.MSELoss()", "function", "no backward"],
+        ["epochs", "class"],
+    ),
+    "fit opt a list": (
+        lambda: fit_one(opt=lin().parameters()),
+        TYPE,
+        ["opt", "optimiser", "got list", "no step"],
+        ["another model", "class"],
+    ),
+    "fit opt a class": (
+        lambda: fit_one(opt=SGD),
+        TYPE,
+        ["opt", "class SGD", "instance"],
+        ["no step", "zero_grad()"],
+    ),
+    "fit sched a number": (
+        lambda: fit_one(sched=0.1),
+        TYPE,
+        ["sched", "OneCycleLR", "got float"],
+        ["steps left"],
+    ),
+    "fit valid_dl a number": (
+        lambda: fit_one(valid_dl=5),
+        TYPE,
+        ["valid_dl", "iterable", "got int"],
+        ["sched"],
+    ),
     "fit foreign optimiser": (
         lambda: fit_one(opt=SGD(lin().parameters(), lr=0.1)),
         VALUE,
