@@ -39,6 +39,12 @@ class Twice(nn.Module):
         return 2 * grad_out
 
 
+class IntParam:
+    """A hand-written parameter holding integers."""
+
+    data, grad = np.zeros(2, np.int64), None
+
+
 def fit_one(epochs=1, opt=None, **kwargs):
     model = lin()
     batches = [(X32, np.zeros((2, 2), np.float32))]
@@ -244,6 +250,56 @@ ROWS = {
     "Adam eps 0": (lambda: Adam(lin().parameters(), eps=0), VALUE, ["eps", "> 0"], ["lr"]),
     "Adam betas": (lambda: Adam(lin().parameters(), betas=(1, 0.9)), VALUE, ["betas[0]"], []),
     "SGD arrays": (lambda: SGD([np.zeros(2)], lr=0.1), TYPE, ["parameter 0", "nn.Parameter"], []),
+    "SGD lr True": (
+        lambda: SGD(lin().parameters(), lr=True),
+        TYPE,
+        ["SGD", "lr", "real number", "True"],
+        ["finite"],
+    ),
+    "SGD lr str": (lambda: SGD(lin().parameters(), lr="0.1"), TYPE, ["lr", "'0.1'"], ["finite"]),
+    "Adam betas float": (
+        lambda: Adam(lin().parameters(), betas=0.9),
+        TYPE,
+        ["Adam", "betas", "pair", "0.9"],
+        ["len()"],
+    ),
+    "SGD one Parameter": (
+        lambda: SGD(lin().weight, lr=0.1),
+        TYPE,
+        ["SGD", "params", "iterable", "got Parameter"],
+        ["not iterable"],
+    ),
+    "SGD empty": (lambda: SGD([], lr=0.1), VALUE, ["SGD", "empty parameter list"], ["once"]),
+    "SGD duplicates": (
+        lambda: SGD(2 * lin().parameters(), lr=0.1),
+        VALUE,
+        ["SGD", "parameter 2", "more than once"],
+        ["empty"],
+    ),
+    "SGD integer data": (
+        lambda: SGD([IntParam()], lr=0.1),
+        TYPE,
+        ["SGD", "parameter 0", "int64", "floating-point"],
+        ["nn.Parameter"],
+    ),
+    "OneCycle total_steps float": (
+        lambda: OneCycleLR(SGD(lin().parameters(), lr=0.1), 0.1, 12.0),
+        TYPE,
+        ["OneCycleLR", "total_steps", "12.0"],
+        ["pct_start"],
+    ),
+    "OneCycle pct_start str": (
+        lambda: OneCycleLR(SGD(lin().parameters(), lr=0.1), 0.1, 12, pct_start="0.3"),
+        TYPE,
+        ["OneCycleLR", "pct_start", "real number"],
+        ["[0, 1]"],
+    ),
+    "OneCycle pct_start 1.5": (
+        lambda: OneCycleLR(SGD(lin().parameters(), lr=0.1), 0.1, 12, pct_start=1.5),
+        VALUE,
+        ["pct_start", "[0, 1]", "1.5"],
+        ["real number"],
+    ),
     "OneCycle momentum": (
         lambda: OneCycleLR(SGD(lin().parameters(), lr=0.1), 0.1, 10, max_momentum=1.0),
         VALUE,
