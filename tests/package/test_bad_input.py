@@ -310,6 +310,25 @@ ROWS = {
     "DataLoader rows": (lambda: DataLoader(X, Y[:1]), VALUE, ["same number of rows"], []),
     "DataLoader batch": (lambda: DataLoader(X, Y, batch_size=0), VALUE, ["batch_size"], []),
     "DataLoader 2.5": (lambda: DataLoader(X, Y, batch_size=2.5), TYPE, ["batch_size"], ["rows"]),
+    "DataLoader 0-d x": (
+        lambda: DataLoader(np.array(3.0), Y),
+        TYPE,
+        ["DataLoader", "first axis", "x is ndarray of shape ()"],
+        ["same number of rows", "len() of unsized"],
+    ),
+    "DataLoader dict y": (
+        lambda: DataLoader(X, {0: 1, 1: 2}),
+        TYPE,
+        ["DataLoader", "first axis", "y is dict"],
+        ["rows; got len"],
+    ),
+    "DataLoader rng": (
+        lambda: DataLoader(X, Y, shuffle=True, rng="seed"),
+        TYPE,
+        ["DataLoader", "rng", "'seed'"],
+        ["SeedSequence", "batch_size"],
+    ),
+    "mean_std bool": (lambda: mean_std(Y > 0), TYPE, ["mean_std", "real numbers", "bool"], []),
     "mean_std empty": (lambda: mean_std(np.zeros(0)), VALUE, ["at least one value"], []),
     "mean_std complex": (lambda: mean_std(X + 1j), TYPE, ["real numbers"], ["empty"]),
     # gradcheck, Value, fit
