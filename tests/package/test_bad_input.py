@@ -339,6 +339,18 @@ ROWS = {
         ["integer", "nothing would be compared"],
         ["needs the inputs"],
     ),
+    "gradcheck complex": (
+        lambda: gradcheck(lambda x: x, X + 1j, backward=lambda g, x: g),
+        TYPE,
+        ["gradcheck", "input 0", "complex128"],
+        ["nothing would be compared"],
+    ),
+    "gradcheck eps 0": (
+        lambda: gradcheck(lambda x: x, X, backward=lambda g, x: g, eps=0),
+        VALUE,
+        ["gradcheck", "eps", "> 0"],
+        ["input 0"],
+    ),
     "Value of str": (lambda: Value("a"), TYPE, ["real number", "str"], []),
     "fit epochs 0": (lambda: fit_one(epochs=0), VALUE, ["epochs", "positive integer"], []),
     "fit epochs str": (
