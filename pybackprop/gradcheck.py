@@ -3,7 +3,8 @@
 ``gradcheck`` turns the output into the scalar ``L = sum(output * u)`` for a fixed random ``u``,
 whose gradient with respect to the output is exactly ``u``. The analytical gradient is what the
 backward pass returns for ``grad_out = u``; the numerical one nudges each input entry by
-``+-eps``: ``dL/dx[i] ~ (L(x[i] + eps) - L(x[i] - eps)) / (2 * eps)``. It checks a Module
+``+-eps``: ``dL/dx[i] ~ (L(x[i] + eps) - L(x[i] - eps)) / (2 * eps)`` (each output entry
+differenced before ``u`` weighs them, as torch's Jacobian, so no entry drowns). It checks a Module
 (``gradcheck(model, x)``: its input and parameter gradients) or a function with its backward
 (``gradcheck(fn, x, w, backward=fn_backward)``, the same contract as ``Module.bwd``). Your
 arrays are left as they were. Each entry costs two forward passes: use small shapes.
@@ -11,11 +12,13 @@ arrays are left as they were. Each entry costs two forward passes: use small sha
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
 
 from .nn import Module
+from .nn import _checks as _c
 
 __all__ = ["GradcheckError", "gradcheck"]
 
@@ -66,9 +69,10 @@ def gradcheck(
         If a gradient disagrees, or ``backward`` returns the wrong number or shape of them, or
         None for every floating-point input (nothing would be checked).
     TypeError
-        If a function comes without ``backward=``, a Module with one, or no input is float.
+        If a function comes without ``backward=``, a Module with one, no input is float, or an
+        input is not real (complex, object, str).
     ValueError
-        If no input is given.
+        If no input is given, or ``eps`` is not > 0 or ``atol``, ``rtol`` not >= 0.
 
     Examples
     --------
@@ -84,11 +88,20 @@ def gradcheck(
         inputs = inputs[0]  # torch.autograd.gradcheck(fn, (x, w)) takes the inputs as one tuple
     if not inputs:
         raise ValueError("gradcheck needs the inputs to check: gradcheck(fn, x, ..., backward=...)")
-    rng = np.random.default_rng(rng)
-    xs = [
-        np.array(x, dtype=np.float64) if np.asarray(x).dtype.kind == "f" else np.asarray(x)
-        for x in inputs
-    ]
+    for name, value in (("eps", eps), ("atol", atol), ("rtol", rtol)):
+        v = _c.real(value, "gradcheck", name)
+        if not (math.isfinite(v) and (v > 0 if name == "eps" else v >= 0)):
+            bound = "> 0" if name == "eps" else ">= 0"
+            raise ValueError(f"gradcheck: {name} must be a finite number {bound}; got {value!r}.")
+    rng = _c.generator(rng, "gradcheck")
+    xs = [np.asarray(x) for x in inputs]
+    for i, x in enumerate(xs):
+        if x.dtype.kind not in "biuf":
+            raise TypeError(
+                f"gradcheck: input {i} has dtype {x.dtype}; gradcheck checks real floating-point "
+                "inputs (computed in float64) and passes integer or bool ones (labels) through."
+            )
+    xs = [np.array(x, dtype=np.float64) if x.dtype.kind == "f" else x for x in xs]
     if isinstance(fn_or_module, Module):
         if backward is not None:
             raise TypeError("gradcheck: a Module brings its own backward; drop backward=.")
@@ -120,7 +133,7 @@ def gradcheck(
             "gradcheck compared nothing: backward returned None for every floating-point "
             "input; return dL/dinput for the inputs fn is differentiated by."
         )
-    _compare(checks, lambda: np.sum(fn_or_module(*xs) * u), eps, atol, rtol)
+    _compare(checks, lambda: fn_or_module(*xs), u, eps, atol, rtol)
     return True
 
 
@@ -150,14 +163,14 @@ def _check_module(module: Module, xs: list, rng, eps: float, atol: float, rtol: 
         checks = [(f"parameter '{name}'", p.data, p.grad.copy()) for name, p in named]
         if xs[0].dtype.kind == "f":
             checks.insert(0, ("input 0", xs[0], grad_in))
-        _compare(checks, lambda: np.sum(module(*xs) * u), eps, atol, rtol)
+        _compare(checks, lambda: module(*xs), u, eps, atol, rtol)
     finally:
         for (_, p), (data, grad) in zip(named, saved, strict=True):
             p.data, p.grad = data, grad
     return True
 
 
-def _compare(checks: list, loss: Callable[[], float], eps: float, atol: float, rtol: float) -> None:
+def _compare(checks: list, output: Callable, u, eps: float, atol: float, rtol: float) -> None:
     """Raise GradcheckError at the worst entry where analytical and numerical disagree."""
     for name, x, analytical in checks:
         if analytical is None or np.shape(analytical) != x.shape:
@@ -169,15 +182,18 @@ def _compare(checks: list, loss: Callable[[], float], eps: float, atol: float, r
         for idx in np.ndindex(x.shape):
             orig = x[idx]
             x[idx] = orig + eps
-            plus = loss()
+            plus = np.array(output(), dtype=np.float64)  # a copy: fn may return x itself
             x[idx] = orig - eps
-            minus = loss()
+            minus = np.array(output(), dtype=np.float64)
             x[idx] = orig
-            numerical[idx] = (plus - minus) / (2 * eps)
+            # Differenced per output entry before u sums them, as torch builds the Jacobian:
+            # summing first would cancel a small entry's change against a large entry.
+            numerical[idx] = np.sum((plus - minus) * u) / (2 * eps)
         analytical = np.asarray(analytical, dtype=np.float64)
         tol = atol + rtol * np.abs(numerical)
         excess = np.abs(analytical - numerical) - tol
-        excess[np.isnan(excess)] = np.inf  # a NaN on either side is a failure
+        # a NaN on either side is a failure (np.where: a 0-d input's excess stays an array)
+        excess = np.where(np.isnan(excess), np.inf, excess)
         if np.any(excess > 0):
             idx = np.unravel_index(np.argmax(excess), x.shape)
             idx = tuple(int(i) for i in idx)

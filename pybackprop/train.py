@@ -343,6 +343,36 @@ def _empty_batch(name: str, where: str) -> str:
     )
 
 
+def _check_arguments(model, loss_fn, opt, valid_dl, epochs, sched) -> None:
+    """A TypeError for an argument of the wrong kind, a ValueError for epochs < 1."""
+    if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer):
+        raise TypeError(f"fit: epochs must be a positive integer, got {epochs!r}")
+    if epochs < 1:
+        raise ValueError(f"fit: epochs must be a positive integer, got {epochs!r}")
+    needs = [
+        ("model", model, ("__call__", "backward"), "an nn.Module"),
+        ("loss_fn", loss_fn, ("__call__", "backward"), "a loss module such as nn.MSELoss()"),
+        ("opt", opt, ("step", "zero_grad"), "an optimiser such as optim.SGD(...)"),
+        ("sched", sched, ("step",), "a schedule such as OneCycleLR or None"),
+        ("valid_dl", valid_dl, ("__iter__",), "an iterable of (xb, yb) batches or None"),
+    ]
+    for name, value, methods, like in needs:
+        if isinstance(value, type):
+            raise TypeError(f"fit: {name} is the class {value.__name__}; pass an instance of it")
+        missing = [m for m in methods if not callable(getattr(value, m, None))]
+        if missing and not (value is None and name in ("sched", "valid_dl")):
+            raise TypeError(
+                f"fit: {name} must be {like}, with {' and '.join(methods)}; got "
+                f"{type(value).__name__} {_short(value)}, which has no {missing[0]}"
+            )
+
+
+def _short(value: object) -> str:
+    """repr(value), cut to 40 characters."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _check_schedule(sched, epochs: int, steps_per_epoch: int) -> None:
     """Refuse a OneCycleLR with fewer steps left than fit takes: it would fail mid-run."""
     if not isinstance(sched, OneCycleLR):
@@ -432,9 +462,10 @@ def fit(
     NonFiniteLossError
         As soon as a training or validation loss is NaN or infinite.
     TypeError
-        If ``train_dl`` has no ``len()``.
+        If ``epochs`` is not an integer, ``train_dl`` has no ``len()``, or another argument
+        lacks the methods fit calls (``model.backward``, ``opt.step``, ...).
     ValueError
-        If ``epochs`` is not a positive integer, ``train_dl`` yields no batches or a batch of 0
+        If ``epochs`` < 1, ``train_dl`` yields no batches or a batch of 0
         rows, ``opt`` holds a parameter that is not one of ``model.parameters()``, or ``sched``
         has fewer steps left than ``epochs * len(train_dl)``.
 
@@ -448,8 +479,7 @@ def fit(
     >>> hist.epochs, len(hist.step_loss)
     (2, 12)
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    _check_arguments(model, loss_fn, opt, valid_dl, epochs, sched)
     try:
         steps_per_epoch = len(train_dl)
     except TypeError:

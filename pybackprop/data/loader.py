@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import numpy as np
+
+from ..nn import _checks as _c
 
 __all__ = ["DataLoader"]
 
@@ -34,7 +36,8 @@ class DataLoader:
     Raises
     ------
     TypeError
-        If ``x`` or ``y`` has no length, or ``batch_size`` is not an integer.
+        If ``x`` or ``y`` has no rows (a 0-d array, a dict), ``batch_size`` is not an integer,
+        or ``rng`` not a seed or Generator.
     ValueError
         If ``x`` and ``y`` have different numbers of rows, or ``batch_size`` < 1.
 
@@ -56,26 +59,37 @@ class DataLoader:
         drop_last: bool = False,
         rng: int | np.random.Generator | None = None,
     ) -> None:
-        if not hasattr(x, "__len__") or not hasattr(y, "__len__"):
-            raise TypeError(
-                f"x and y must be arrays with a first axis; got {type(x).__name__} and "
-                f"{type(y).__name__}"
-            )
+        for name, a in (("x", x), ("y", y)):
+            try:
+                if isinstance(a, Mapping | str | bytes):  # a len(), but no rows to slice
+                    raise TypeError
+                len(a)  # a 0-d array has __len__ but raises
+            except TypeError:
+                shape = f" of shape {a.shape}" if isinstance(a, np.ndarray) else ""
+                raise TypeError(
+                    f"DataLoader: x and y must be arrays with a first axis; {name} is "
+                    f"{type(a).__name__}{shape}"
+                ) from None
         if len(x) != len(y):
             raise ValueError(
-                f"x and y must have the same number of rows; got len(x)={len(x)}, len(y)={len(y)}"
+                f"DataLoader: x and y must have the same number of rows; got len(x)={len(x)}, "
+                f"len(y)={len(y)}"
             )
         if isinstance(batch_size, bool):
-            raise TypeError(f"batch_size must be a positive integer; got {batch_size!r}")
+            raise TypeError(
+                f"DataLoader: batch_size must be a positive integer; got {batch_size!r}"
+            )
         try:
             batch_size = operator.index(batch_size)
         except TypeError:
-            raise TypeError(f"batch_size must be a positive integer; got {batch_size!r}") from None
+            raise TypeError(
+                f"DataLoader: batch_size must be a positive integer; got {batch_size!r}"
+            ) from None
         if batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer; got {batch_size}")
+            raise ValueError(f"DataLoader: batch_size must be a positive integer; got {batch_size}")
         self.x, self.y = x, y
         self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
-        self.rng = np.random.default_rng(rng)
+        self.rng = _c.generator(rng, "DataLoader")
 
     def __len__(self) -> int:
         """The number of batches per epoch."""

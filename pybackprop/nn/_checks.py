@@ -6,6 +6,7 @@ names the function, the argument, what it got and what it expects.
 
 from __future__ import annotations
 
+import numbers
 import operator
 
 import numpy as np
@@ -113,3 +114,42 @@ def labels(target, n: int, n_classes: int, fn: str, arg: str = "target") -> np.n
             f"got {target[bad]} at index {bad}."
         )
     return target
+
+
+def real(x, fn: str, arg: str) -> float:
+    """x as a float if it is one real number (a 0-d array of one too; not a bool), or an error."""
+    zero_d = isinstance(x, np.ndarray) and x.ndim == 0 and x.dtype.kind in "iuf"
+    if not (zero_d or isinstance(x, numbers.Real)) or isinstance(x, bool):
+        raise TypeError(f"{fn}: {arg} must be a real number; got {x!r}.")
+    return float(x)
+
+
+def generator(rng, fn: str) -> np.random.Generator:
+    """``np.random.default_rng(rng)``, or numpy's refusal re-said naming fn's ``rng``."""
+    try:
+        if isinstance(rng, (bool, np.bool_)):
+            raise TypeError
+        return np.random.default_rng(rng)
+    except (TypeError, ValueError) as err:
+        raise type(err)(
+            f"{fn}: rng must be a seed (an integer >= 0), a np.random.Generator or None; "
+            f"got {rng!r}."
+        ) from None
+
+
+def grad_out_error(grad_out, shape: tuple[int, ...], fn: str) -> Exception:
+    """Why grad_out does not fit an output of `shape`: its type, its dtype, else its shape."""
+    if not isinstance(grad_out, np.ndarray):
+        hint = " (np.asarray(grad_out) converts it)" if isinstance(grad_out, list | tuple) else ""
+        return TypeError(
+            f"{fn}: grad_out must be a numpy array of the output's shape {shape}; got a "
+            f"{type(grad_out).__name__}{hint}."
+        )
+    if grad_out.dtype.kind not in "biuf":
+        return TypeError(
+            f"{fn}: grad_out must hold real numbers (bool, integer or float); got dtype "
+            f"{grad_out.dtype}."
+        )
+    return ValueError(
+        f"{fn}: grad_out must have the output's shape {shape}; got shape {grad_out.shape}."
+    )

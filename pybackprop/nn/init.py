@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import _checks as _c
+
 if TYPE_CHECKING:
     from .module import Parameter
 
@@ -26,7 +28,10 @@ def _array_and_fans(weight: np.ndarray | Parameter, fn: str) -> tuple[np.ndarray
     """The array to fill, its fan_in and fan_out, or the error naming fn."""
     w = weight if isinstance(weight, np.ndarray) else getattr(weight, "data", None)
     if not isinstance(w, np.ndarray) or w.dtype.kind != "f":
-        raise TypeError(f"{fn} needs a float numpy array or a Parameter; got {type(weight)}.")
+        got = f"dtype {w.dtype}" if isinstance(w, np.ndarray) else f"a {type(weight).__name__}"
+        raise TypeError(f"{fn}: weight must be a float numpy array or a Parameter; got {got}.")
+    if not w.flags.writeable:
+        raise ValueError(f"{fn}: weight is read-only; fill a copy (weight.copy()) instead.")
     if w.ndim != 2:
         raise ValueError(f"{fn}: weight must have shape (n_in, n_out); got shape {w.shape}.")
     if 0 in w.shape:
@@ -37,25 +42,19 @@ def _array_and_fans(weight: np.ndarray | Parameter, fn: str) -> tuple[np.ndarray
     return w, w.shape[0], w.shape[1]
 
 
-def _finite(v: object) -> bool:
-    """Whether `v` is one finite real number (a Python or numpy scalar, or a 0-d array)."""
-    try:
-        return np.ndim(v) == 0 and math.isfinite(v)
-    except TypeError:
-        return False
-
-
 def _check_gain(gain: float, fn: str) -> float:
-    """`gain` if it is a finite number, else the ValueError naming it."""
-    if not _finite(gain):
-        raise ValueError(f"{fn}: gain must be a finite number; got {gain!r}.")
-    return gain
+    """`gain` as a float if a finite number >= 0 (torch refuses a negative std), else an error."""
+    value = _c.real(gain, fn, "gain")
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{fn}: gain must be a finite number >= 0; got {gain!r}.")
+    return value
 
 
-def _standard_normal(rng, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+def _standard_normal(rng, shape: tuple[int, ...], dtype: np.dtype, fn: str) -> np.ndarray:
     """N(0, 1) draws in `dtype`; numpy draws only float32/float64, so others go via float64."""
     direct = dtype in (np.float32, np.float64)
-    return np.random.default_rng(rng).standard_normal(shape, dtype=dtype if direct else np.float64)
+    gen = _c.generator(rng, fn)
+    return gen.standard_normal(shape, dtype=dtype if direct else np.float64)
 
 
 def kaiming_normal_(
@@ -87,10 +86,11 @@ def kaiming_normal_(
     Raises
     ------
     TypeError
-        If ``weight`` is neither a float numpy array nor a Parameter holding one.
+        If ``weight`` is neither a float numpy array nor a Parameter holding one, or ``rng``
+        not a seed or Generator.
     ValueError
-        If ``weight`` is not 2-D or has a size 0, or ``mode`` or ``nonlinearity`` is not one of
-        the names above.
+        If ``weight`` is read-only, not 2-D or has a size 0, or ``mode`` or ``nonlinearity``
+        is not one of the names above.
 
     Examples
     --------
@@ -101,15 +101,15 @@ def kaiming_normal_(
     (0.088, 0.088)
     """
     w, fan_in, fan_out = _array_and_fans(weight, "kaiming_normal_")
-    if mode not in ("fan_in", "fan_out"):
+    if not (isinstance(mode, str) and mode in ("fan_in", "fan_out")):
         raise ValueError(f"kaiming_normal_: mode must be 'fan_in' or 'fan_out'; got {mode!r}.")
-    if nonlinearity not in _GAINS:
+    if not (isinstance(nonlinearity, str) and nonlinearity in _GAINS):
         raise ValueError(
             f"kaiming_normal_: nonlinearity must be one of {sorted(_GAINS)}; got {nonlinearity!r}."
         )
     fan = fan_in if mode == "fan_in" else fan_out
     std = _GAINS[nonlinearity] / math.sqrt(fan)
-    w[...] = _standard_normal(rng, w.shape, w.dtype) * std
+    w[...] = _standard_normal(rng, w.shape, w.dtype, "kaiming_normal_") * std
     return weight
 
 
@@ -138,9 +138,11 @@ def xavier_normal_(
     Raises
     ------
     TypeError
-        If ``weight`` is neither a float numpy array nor a Parameter holding one.
+        If ``weight`` is neither a float numpy array nor a Parameter holding one, ``gain`` not
+        a real number, or ``rng`` not a seed or Generator.
     ValueError
-        If ``weight`` is not 2-D or has a size 0, or ``gain`` is not finite.
+        If ``weight`` is read-only, not 2-D or has a size 0, or ``gain`` is negative or not
+        finite.
 
     Examples
     --------
@@ -152,7 +154,7 @@ def xavier_normal_(
     """
     w, fan_in, fan_out = _array_and_fans(weight, "xavier_normal_")
     std = _check_gain(gain, "xavier_normal_") * math.sqrt(2.0 / (fan_in + fan_out))
-    w[...] = _standard_normal(rng, w.shape, w.dtype) * std
+    w[...] = _standard_normal(rng, w.shape, w.dtype, "xavier_normal_") * std
     return weight
 
 
@@ -183,9 +185,11 @@ def xavier_uniform_(
     Raises
     ------
     TypeError
-        If ``weight`` is neither a float numpy array nor a Parameter holding one.
+        If ``weight`` is neither a float numpy array nor a Parameter holding one, ``gain`` not
+        a real number, or ``rng`` not a seed or Generator.
     ValueError
-        If ``weight`` is not 2-D or has a size 0, or ``gain`` is not finite.
+        If ``weight`` is read-only, not 2-D or has a size 0, or ``gain`` is negative or not
+        finite.
 
     Examples
     --------
@@ -197,7 +201,7 @@ def xavier_uniform_(
     """
     w, fan_in, fan_out = _array_and_fans(weight, "xavier_uniform_")
     a = _check_gain(gain, "xavier_uniform_") * math.sqrt(6.0 / (fan_in + fan_out))
-    w[...] = np.random.default_rng(rng).uniform(-a, a, size=w.shape)
+    w[...] = _c.generator(rng, "xavier_uniform_").uniform(-a, a, size=w.shape)
     return weight
 
 
@@ -220,9 +224,9 @@ def normalize(x: np.ndarray, mean: float, std: float) -> np.ndarray:
     Raises
     ------
     TypeError
-        If ``x`` is not floating point.
+        If ``x`` is not floating point, or ``mean`` or ``std`` not a real number.
     ValueError
-        If ``mean`` is not a finite number, or ``std`` not a positive finite one.
+        If ``mean`` is not finite, or ``std`` not positive and finite, in ``x``'s dtype.
 
     Examples
     --------
@@ -239,11 +243,17 @@ def normalize(x: np.ndarray, mean: float, std: float) -> np.ndarray:
             f"normalize needs floating-point input; got dtype {x.dtype}. "
             "Convert it first, e.g. x.astype(np.float32) / 255."
         )
-    if not _finite(mean):
-        raise ValueError(f"normalize: mean must be a finite number; got {mean!r}.")
-    if not (_finite(std) and std > 0):
-        raise ValueError(f"normalize: std must be a positive finite number; got {std!r}.")
-    # numpy scalars (np.float64) would promote float32 data to float64; cast them first.
-    out = x - np.asarray(mean, dtype=x.dtype)
-    out /= np.asarray(std, dtype=x.dtype)
+    # In x's dtype (a np.float64 would promote float32 data), where they must stay usable:
+    # std=1e-8 is 0 in float16, as torchvision's Normalize says.
+    with np.errstate(over="ignore", under="ignore"):
+        m = np.asarray(_c.real(mean, "normalize", "mean"), dtype=x.dtype)
+        s = np.asarray(_c.real(std, "normalize", "std"), dtype=x.dtype)
+    if not np.isfinite(m):
+        raise ValueError(f"normalize: mean must be a finite number in {x.dtype}; got {mean!r}.")
+    if not (np.isfinite(s) and s > 0):
+        raise ValueError(
+            f"normalize: std must be a positive finite number in {x.dtype}; got {std!r}."
+        )
+    out = x - m
+    out /= s
     return out

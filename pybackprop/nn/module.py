@@ -17,6 +17,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from . import _checks as _c
+
 __all__ = ["Module", "Parameter"]
 
 # How deep in module calls this runs (0: outside any), and the number of the current pass.
@@ -233,6 +235,12 @@ class Module:
         np.ndarray or None, shape of the first input
             dL/dinput, or None when ``input_grad`` is False.
 
+        Raises
+        ------
+        TypeError
+            If ``grad_out`` is not a numpy array of the output's shape, or holds no real numbers.
+        ValueError
+            If ``grad_out`` is an array of another shape than the output's.
         """
         saved = self._saved
         if not saved:
@@ -242,10 +250,7 @@ class Module:
             )
         inputs, out_shape = saved[-1]
         if out_shape is not None and getattr(grad_out, "shape", ()) != out_shape:
-            raise ValueError(
-                f"{type(self).__name__}.backward: grad_out must have the output's shape "
-                f"{out_shape}; got shape {np.shape(grad_out)}."
-            )
+            raise _c.grad_out_error(grad_out, out_shape, f"{type(self).__name__}.backward")
         saved.pop()  # one backward per call, last call first; the batch can be freed
         if input_grad:
             return self.bwd(grad_out, *inputs)

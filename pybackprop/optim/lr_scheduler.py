@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 
+from ..nn import _checks as _c
 from .optimizer import SGD, Adam, Optimizer, _check_hyper
 
 __all__ = ["OneCycleLR"]
@@ -40,10 +41,12 @@ class OneCycleLR:
     Raises
     ------
     TypeError
-        If ``optimizer`` is not a pybackprop ``Optimizer``, or ``cycle_momentum`` is set for
-        one other than ``SGD`` or ``Adam``.
+        If ``optimizer`` is not a pybackprop ``Optimizer``, ``cycle_momentum`` is set for one
+        other than ``SGD`` or ``Adam``, ``total_steps`` is not an integer or another number
+        not a real number.
     ValueError
-        If ``total_steps`` is not a positive integer or ``pct_start`` is outside [0, 1].
+        If ``total_steps`` < 1, ``pct_start`` is outside [0, 1], or another number is out of
+        its range.
 
     Examples
     --------
@@ -72,20 +75,24 @@ class OneCycleLR:
             raise TypeError(
                 f"OneCycleLR needs a pybackprop optimiser, got {type(optimizer).__name__}"
             )
-        if (
-            isinstance(total_steps, bool)
-            or not isinstance(total_steps, int | np.integer)
-            or total_steps <= 0
-        ):
-            raise ValueError(f"total_steps must be a positive integer, got {total_steps!r}")
+        if isinstance(total_steps, bool) or not isinstance(total_steps, int | np.integer):
+            raise TypeError(
+                f"OneCycleLR: total_steps must be a positive integer, got {total_steps!r}"
+            )
+        if total_steps <= 0:
+            raise ValueError(
+                f"OneCycleLR: total_steps must be a positive integer, got {total_steps!r}"
+            )
         self.optimizer = optimizer
         self.total_steps = int(total_steps)
-        self.max_lr = _check_hyper("max_lr", max_lr)
-        if not 0.0 <= pct_start <= 1.0:
-            raise ValueError(f"pct_start must be in [0, 1], got {pct_start}")
-        self.initial_lr = self.max_lr / _check_hyper("div_factor", div_factor, positive=True)
+        self.max_lr = _check_hyper("OneCycleLR", "max_lr", max_lr)
+        pct_start = _c.real(pct_start, "OneCycleLR", "pct_start")
+        if not 0.0 <= pct_start <= 1.0:  # False for NaN
+            raise ValueError(f"OneCycleLR: pct_start must be in [0, 1], got {pct_start}")
+        div = _check_hyper("OneCycleLR", "div_factor", div_factor, positive=True)
+        self.initial_lr = self.max_lr / div
         self.min_lr = self.initial_lr / _check_hyper(
-            "final_div_factor", final_div_factor, positive=True
+            "OneCycleLR", "final_div_factor", final_div_factor, positive=True
         )
         # the step at which the warm-up ends; a float, as in torch
         self.warmup_end = pct_start * self.total_steps - 1
@@ -93,8 +100,8 @@ class OneCycleLR:
         if cycle_momentum and not isinstance(optimizer, SGD | Adam):
             raise TypeError("cycle_momentum needs SGD or Adam (momentum or beta1 to cycle)")
         # Adam's bias correction divides by 1 - beta1**t: a momentum of 1 would divide by zero
-        self.base_momentum = _check_hyper("base_momentum", base_momentum, 0.0, 1.0)
-        self.max_momentum = _check_hyper("max_momentum", max_momentum, 0.0, 1.0)
+        self.base_momentum = _check_hyper("OneCycleLR", "base_momentum", base_momentum, 0.0, 1.0)
+        self.max_momentum = _check_hyper("OneCycleLR", "max_momentum", max_momentum, 0.0, 1.0)
         self.step_num = -1
         self.step()
 

@@ -5,37 +5,43 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ..nn import _checks as _c
+
 __all__ = ["Adam", "Optimizer", "SGD"]
 
 
-def _check_grad(i: int, p) -> None:
+def _check_grad(opt, i: int, p) -> None:
     """Refuse parameter `i` unless it has an array .data and a .grad that is None or matches it."""
     data, grad = getattr(p, "data", None), getattr(p, "grad", None)
     if not (isinstance(data, np.ndarray) and (grad is None or isinstance(grad, np.ndarray))):
         raise TypeError(
-            f"parameter {i} must have a numpy array .data and a .grad that is a numpy array "
-            f"or None (like nn.Parameter), got {type(p).__name__}"
+            f"{type(opt).__name__}: parameter {i} must have a numpy array .data and a .grad "
+            f"that is a numpy array or None (like nn.Parameter), got {type(p).__name__}"
         )
     if grad is not None and (grad.shape != data.shape or grad.dtype != data.dtype):
         raise ValueError(
-            f"parameter {i}: .grad has shape {grad.shape} and dtype {grad.dtype} but .data has "
-            f"{data.shape} and {data.dtype}: a gradient has its parameter's shape and dtype"
+            f"{type(opt).__name__}: parameter {i}: .grad has shape {grad.shape} and dtype "
+            f"{grad.dtype} but .data has {data.shape} and {data.dtype}: a gradient has its "
+            "parameter's shape and dtype"
         )
 
 
 def _check_hyper(
-    name: str, value: float, lo: float = 0.0, hi: float | None = None, *, positive: bool = False
+    fn: str,
+    name: str,
+    value: float,
+    lo: float = 0.0,
+    hi: float | None = None,
+    *,
+    positive: bool = False,
 ) -> float:
     """`value` as a Python float (so it never upcasts float32 arrays), finite, in [lo, hi)."""
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number, got {value!r}") from None
+    value = _c.real(value, fn, name)  # a TypeError for a bool, str, None or array
     above = value > lo if positive else value >= lo  # both False for NaN
     if not (math.isfinite(value) and above and (hi is None or value < hi)):
         bound = f"> {lo:g}" if positive else f">= {lo:g}"
         expected = f"a finite number {bound}" if hi is None else f"in [{lo:g}, {hi:g})"
-        raise ValueError(f"{name} must be {expected}, got {value}")
+        raise ValueError(f"{fn}: {name} must be {expected}, got {value}")
     return value
 
 
@@ -52,11 +58,11 @@ class Optimizer:
     Raises
     ------
     TypeError
-        If ``params`` is a module, a parameter lacks a numpy ``.data`` or a ``.grad`` that is an
-        array or None, or ``lr`` is not a number.
+        If ``params`` is a module or not iterable, a parameter lacks a float numpy ``.data`` or
+        a ``.grad`` that is an array or None, or ``lr`` is not a real number (a bool, a str).
     ValueError
         If ``params`` is empty or has duplicates, a ``.grad`` and ``.data`` differ in shape or
-        dtype, or ``lr`` is negative or NaN.
+        dtype, or ``lr`` is negative, infinite or NaN.
 
     Examples
     --------
@@ -70,20 +76,39 @@ class Optimizer:
     """
 
     def __init__(self, params: Iterable, lr: float) -> None:
+        fn = type(self).__name__
         if hasattr(params, "parameters"):
             raise TypeError(
-                f"an optimiser takes parameters, got a {type(params).__name__}: "
+                f"{fn}: an optimiser takes parameters, got a {type(params).__name__}: "
                 "pass model.parameters()"
             )
-        self.params = list(params)
+        try:
+            if isinstance(params, np.ndarray):  # iterating it would give its rows
+                raise TypeError
+            self.params = list(params)
+        except TypeError:
+            raise TypeError(
+                f"{fn}: params must be an iterable of parameters, such as model.parameters() or "
+                f"[nn.Parameter(array)]; got {type(params).__name__}"
+            ) from None
         if not self.params:
-            raise ValueError("the optimiser got an empty parameter list; expected at least one")
+            raise ValueError(f"{fn} got an empty parameter list; expected at least one")
         for i, p in enumerate(self.params):
-            _check_grad(i, p)
+            _check_grad(self, i, p)
+            if p.data.dtype.kind != "f":
+                raise TypeError(
+                    f"{fn}: parameter {i} holds dtype {p.data.dtype}; an optimiser updates "
+                    "floating-point arrays"
+                )
         if len({id(p) for p in self.params}) != len(self.params):
             # a parameter listed twice would be updated twice per step
-            raise ValueError("some parameters appear more than once in the parameter list")
-        self.lr = _check_hyper("lr", lr)
+            ids = [id(p) for p in self.params]
+            first = next(i for i, p in enumerate(ids) if p in ids[:i])
+            raise ValueError(
+                f"{fn}: parameter {first} appears more than once in the parameter list; list "
+                "each parameter once"
+            )
+        self.lr = _check_hyper(fn, "lr", lr)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's ``.grad`` (``Parameter.zero_grad``).
@@ -111,7 +136,7 @@ class Optimizer:
 
     def _grad(self, i: int, p, weight_decay: float) -> np.ndarray:
         """Parameter `i`'s gradient (checked) plus torch's L2 weight decay, weight_decay * data."""
-        _check_grad(i, p)  # .grad may have been assigned since __init__
+        _check_grad(self, i, p)  # .grad may have been assigned since __init__
         return p.grad + weight_decay * p.data if weight_decay else p.grad
 
 
@@ -147,8 +172,8 @@ class SGD(Optimizer):
         self, params: Iterable, lr: float, momentum: float = 0.0, weight_decay: float = 0.0
     ) -> None:
         super().__init__(params, lr)
-        self.momentum = _check_hyper("momentum", momentum)
-        self.weight_decay = _check_hyper("weight_decay", weight_decay)
+        self.momentum = _check_hyper("SGD", "momentum", momentum)
+        self.weight_decay = _check_hyper("SGD", "weight_decay", weight_decay)
         self.bufs: list[np.ndarray | None] = [None] * len(self.params)
 
     def step(self) -> None:
@@ -196,8 +221,10 @@ class Adam(Optimizer):
 
     Raises
     ------
+    TypeError
+        If ``betas`` is not a tuple, list or array.
     ValueError
-        If ``betas`` is not a pair.
+        If ``betas`` has not two entries.
 
     Examples
     --------
@@ -219,14 +246,17 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
+        if not isinstance(betas, tuple | list | np.ndarray):
+            raise TypeError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
         if len(betas) != 2:
-            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+            raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
         self.betas = (
-            _check_hyper("betas[0]", betas[0], 0.0, 1.0),
-            _check_hyper("betas[1]", betas[1], 0.0, 1.0),
+            _check_hyper("Adam", "betas[0]", betas[0], 0.0, 1.0),
+            _check_hyper("Adam", "betas[1]", betas[1], 0.0, 1.0),
         )
-        self.eps = _check_hyper("eps", eps, positive=True)  # eps = 0: 0 / 0 for a zero gradient
-        self.weight_decay = _check_hyper("weight_decay", weight_decay)
+        # eps = 0: 0 / 0 for a zero gradient
+        self.eps = _check_hyper("Adam", "eps", eps, positive=True)
+        self.weight_decay = _check_hyper("Adam", "weight_decay", weight_decay)
         self.steps = [0] * len(self.params)  # per parameter, as torch's state["step"]
         self.ms = [np.zeros_like(p.data) for p in self.params]
         self.vs = [np.zeros_like(p.data) for p in self.params]

@@ -15,6 +15,8 @@ from pybackprop.train import fit
 X = np.zeros((2, 3))
 Y = np.array([0, 2])
 X32 = np.zeros((2, 3), dtype=np.float32)
+RO = np.zeros((2, 3))
+RO.flags.writeable = False
 
 
 def lin() -> nn.Linear:
@@ -27,10 +29,35 @@ def after_forward(module, *inputs):
     return module
 
 
-def fit_one(epochs=1, opt=None):
+class Twice(nn.Module):
+    """A hand-written module, with no checks of its own."""
+
+    def forward(self, x):
+        return 2 * x
+
+    def bwd(self, grad_out, x):
+        return 2 * grad_out
+
+
+class IntParam:
+    """A hand-written parameter holding integers."""
+
+    data, grad = np.zeros(2, np.int64), None
+
+
+def fit_one(epochs=1, opt=None, **kwargs):
     model = lin()
     batches = [(X32, np.zeros((2, 2), np.float32))]
-    return fit(model, nn.MSELoss(), opt or SGD(model.parameters(), lr=0.1), batches, epochs=epochs)
+    opt = opt or SGD(model.parameters(), lr=0.1)
+    return fit(
+        kwargs.pop("model", model),
+        kwargs.pop("loss_fn", nn.MSELoss()),
+        opt,
+        batches,
+        epochs=epochs,
+        progress=False,
+        **kwargs,
+    )
 
 
 TYPE, VALUE = TypeError, ValueError
@@ -93,6 +120,30 @@ ROWS = {
         ["grad_out", "(2, 2)", "(2, 3)"],
         ["real numbers"],
     ),
+    "Linear list grad": (
+        lambda: after_forward(lin(), X32).backward([[0.0, 0.0], [0.0, 0.0]]),
+        TYPE,
+        ["Linear.backward", "grad_out", "numpy array", "got a list", "np.asarray"],
+        ["got shape"],
+    ),
+    "ReLU grad None": (
+        lambda: after_forward(nn.ReLU(), X).backward(None),
+        TYPE,
+        ["ReLU.backward", "grad_out", "got a NoneType"],
+        ["got shape", "np.asarray"],
+    ),
+    "Module complex grad, wrong shape": (
+        lambda: after_forward(Twice(), X).backward(np.zeros((3, 2), complex)),
+        TYPE,
+        ["Twice.backward", "grad_out", "real numbers", "complex128"],
+        ["got shape"],
+    ),
+    "Module grad shape": (
+        lambda: after_forward(Twice(), X).backward(np.zeros((3, 2))),
+        VALUE,
+        ["Twice.backward", "output's shape (2, 3)", "got shape (3, 2)"],
+        ["real numbers", "numpy array"],
+    ),
     "ReLU list": (lambda: nn.ReLU()([1.0]), TYPE, ["ReLU", "numpy array", "list"], []),
     "ReLU object grad": (
         lambda: after_forward(nn.ReLU(), X).backward(X.astype(object)),
@@ -126,6 +177,72 @@ ROWS = {
         ["nonlinearity", "'gelu'"],
         ["mode"],
     ),
+    "kaiming read-only": (
+        lambda: init.kaiming_normal_(RO),
+        VALUE,
+        ["weight", "read-only", "copy()"],
+        ["shape"],
+    ),
+    "kaiming rng": (
+        lambda: init.kaiming_normal_(X.copy(), rng=-1),
+        VALUE,
+        ["kaiming_normal_", "rng", "integer >= 0", "got -1"],
+        ["mode"],
+    ),
+    "xavier rng float": (
+        lambda: init.xavier_uniform_(X.copy(), rng=1.5),
+        TYPE,
+        ["xavier_uniform_", "rng", "Generator", "1.5"],
+        ["gain"],
+    ),
+    "kaiming nonlinearity list": (
+        lambda: init.kaiming_normal_(X.copy(), nonlinearity=["relu"]),
+        VALUE,
+        ["nonlinearity", "one of"],
+        ["unhashable"],
+    ),
+    "xavier complex": (
+        lambda: init.xavier_normal_(X + 1j),
+        TYPE,
+        ["weight", "dtype complex128"],
+        ["read-only", "ndarray'>"],
+    ),
+    "xavier gain str": (
+        lambda: init.xavier_normal_(X.copy(), gain="1"),
+        TYPE,
+        ["gain", "real"],
+        [],
+    ),
+    "xavier gain bool": (
+        lambda: init.xavier_normal_(X.copy(), gain=True),
+        TYPE,
+        ["gain", "real number", "True"],
+        [">= 0"],
+    ),
+    "xavier gain < 0": (
+        lambda: init.xavier_uniform_(X.copy(), gain=-1),
+        VALUE,
+        ["gain", ">= 0", "-1"],
+        ["real number"],
+    ),
+    "normalize mean str": (
+        lambda: init.normalize(X, "0", 1),
+        TYPE,
+        ["mean", "real number"],
+        ["finite", "std"],
+    ),
+    "normalize std lost in float16": (
+        lambda: init.normalize(X.astype(np.float16), 0, 1e-10),
+        VALUE,
+        ["std", "float16", "1e-10"],
+        ["mean"],
+    ),
+    "normalize mean lost in float32": (
+        lambda: init.normalize(X32, 1e300, 1),
+        VALUE,
+        ["mean", "float32", "1e+300"],
+        ["std"],
+    ),
     "normalize ints": (lambda: init.normalize(np.arange(3), 0, 1), TYPE, ["floating-point"], []),
     "normalize std 0": (lambda: init.normalize(X, 0, 0), VALUE, ["std", "positive"], []),
     # optim
@@ -133,6 +250,56 @@ ROWS = {
     "Adam eps 0": (lambda: Adam(lin().parameters(), eps=0), VALUE, ["eps", "> 0"], ["lr"]),
     "Adam betas": (lambda: Adam(lin().parameters(), betas=(1, 0.9)), VALUE, ["betas[0]"], []),
     "SGD arrays": (lambda: SGD([np.zeros(2)], lr=0.1), TYPE, ["parameter 0", "nn.Parameter"], []),
+    "SGD lr True": (
+        lambda: SGD(lin().parameters(), lr=True),
+        TYPE,
+        ["SGD", "lr", "real number", "True"],
+        ["finite"],
+    ),
+    "SGD lr str": (lambda: SGD(lin().parameters(), lr="0.1"), TYPE, ["lr", "'0.1'"], ["finite"]),
+    "Adam betas float": (
+        lambda: Adam(lin().parameters(), betas=0.9),
+        TYPE,
+        ["Adam", "betas", "pair", "0.9"],
+        ["len()"],
+    ),
+    "SGD one Parameter": (
+        lambda: SGD(lin().weight, lr=0.1),
+        TYPE,
+        ["SGD", "params", "iterable", "got Parameter"],
+        ["not iterable"],
+    ),
+    "SGD empty": (lambda: SGD([], lr=0.1), VALUE, ["SGD", "empty parameter list"], ["once"]),
+    "SGD duplicates": (
+        lambda: SGD(2 * lin().parameters(), lr=0.1),
+        VALUE,
+        ["SGD", "parameter 2", "more than once"],
+        ["empty"],
+    ),
+    "SGD integer data": (
+        lambda: SGD([IntParam()], lr=0.1),
+        TYPE,
+        ["SGD", "parameter 0", "int64", "floating-point"],
+        ["nn.Parameter"],
+    ),
+    "OneCycle total_steps float": (
+        lambda: OneCycleLR(SGD(lin().parameters(), lr=0.1), 0.1, 12.0),
+        TYPE,
+        ["OneCycleLR", "total_steps", "12.0"],
+        ["pct_start"],
+    ),
+    "OneCycle pct_start str": (
+        lambda: OneCycleLR(SGD(lin().parameters(), lr=0.1), 0.1, 12, pct_start="0.3"),
+        TYPE,
+        ["OneCycleLR", "pct_start", "real number"],
+        ["[0, 1]"],
+    ),
+    "OneCycle pct_start 1.5": (
+        lambda: OneCycleLR(SGD(lin().parameters(), lr=0.1), 0.1, 12, pct_start=1.5),
+        VALUE,
+        ["pct_start", "[0, 1]", "1.5"],
+        ["real number"],
+    ),
     "OneCycle momentum": (
         lambda: OneCycleLR(SGD(lin().parameters(), lr=0.1), 0.1, 10, max_momentum=1.0),
         VALUE,
@@ -143,6 +310,25 @@ ROWS = {
     "DataLoader rows": (lambda: DataLoader(X, Y[:1]), VALUE, ["same number of rows"], []),
     "DataLoader batch": (lambda: DataLoader(X, Y, batch_size=0), VALUE, ["batch_size"], []),
     "DataLoader 2.5": (lambda: DataLoader(X, Y, batch_size=2.5), TYPE, ["batch_size"], ["rows"]),
+    "DataLoader 0-d x": (
+        lambda: DataLoader(np.array(3.0), Y),
+        TYPE,
+        ["DataLoader", "first axis", "x is ndarray of shape ()"],
+        ["same number of rows", "len() of unsized"],
+    ),
+    "DataLoader dict y": (
+        lambda: DataLoader(X, {0: 1, 1: 2}),
+        TYPE,
+        ["DataLoader", "first axis", "y is dict"],
+        ["rows; got len"],
+    ),
+    "DataLoader rng": (
+        lambda: DataLoader(X, Y, shuffle=True, rng="seed"),
+        TYPE,
+        ["DataLoader", "rng", "'seed'"],
+        ["SeedSequence", "batch_size"],
+    ),
+    "mean_std bool": (lambda: mean_std(Y > 0), TYPE, ["mean_std", "real numbers", "bool"], []),
     "mean_std empty": (lambda: mean_std(np.zeros(0)), VALUE, ["at least one value"], []),
     "mean_std complex": (lambda: mean_std(X + 1j), TYPE, ["real numbers"], ["empty"]),
     # gradcheck, Value, fit
@@ -153,8 +339,56 @@ ROWS = {
         ["integer", "nothing would be compared"],
         ["needs the inputs"],
     ),
+    "gradcheck complex": (
+        lambda: gradcheck(lambda x: x, X + 1j, backward=lambda g, x: g),
+        TYPE,
+        ["gradcheck", "input 0", "complex128"],
+        ["nothing would be compared"],
+    ),
+    "gradcheck eps 0": (
+        lambda: gradcheck(lambda x: x, X, backward=lambda g, x: g, eps=0),
+        VALUE,
+        ["gradcheck", "eps", "> 0"],
+        ["input 0"],
+    ),
     "Value of str": (lambda: Value("a"), TYPE, ["real number", "str"], []),
     "fit epochs 0": (lambda: fit_one(epochs=0), VALUE, ["epochs", "positive integer"], []),
+    "fit epochs str": (
+        lambda: fit_one(epochs="2"),
+        TYPE,
+        ["epochs", "positive integer", "'2'"],
+        ["another model"],
+    ),
+    "fit loss a function": (
+        lambda: fit_one(loss_fn=F.mse_loss),
+        TYPE,
+        ["loss_fn", "nn.MSELoss()", "function", "no backward"],
+        ["epochs", "class"],
+    ),
+    "fit opt a list": (
+        lambda: fit_one(opt=lin().parameters()),
+        TYPE,
+        ["opt", "optimiser", "got list", "no step"],
+        ["another model", "class"],
+    ),
+    "fit opt a class": (
+        lambda: fit_one(opt=SGD),
+        TYPE,
+        ["opt", "class SGD", "instance"],
+        ["no step", "zero_grad()"],
+    ),
+    "fit sched a number": (
+        lambda: fit_one(sched=0.1),
+        TYPE,
+        ["sched", "OneCycleLR", "got float"],
+        ["steps left"],
+    ),
+    "fit valid_dl a number": (
+        lambda: fit_one(valid_dl=5),
+        TYPE,
+        ["valid_dl", "iterable", "got int"],
+        ["sched"],
+    ),
     "fit foreign optimiser": (
         lambda: fit_one(opt=SGD(lin().parameters(), lr=0.1)),
         VALUE,

@@ -116,5 +116,5 @@ def test_bad_batch_size_is_reported(bs, error):
 
 
 def test_non_arrays_are_reported():
-    with pytest.raises(TypeError, match="x and y must be arrays with a first axis; got int"):
+    with pytest.raises(TypeError, match="x and y must be arrays with a first axis; x is int"):
         DataLoader(3, np.zeros(3))

@@ -116,7 +116,7 @@ INIT_REFUSALS = {
     "integer weights": (
         lambda: init.xavier_normal_(np.zeros((3, 2), dtype=np.int64)),
         TypeError,
-        "xavier_normal_ needs a float numpy array or a Parameter",
+        "xavier_normal_: weight must be a float numpy array or a Parameter; got dtype int64",
     ),
     "no rows (kaiming)": (
         lambda: init.kaiming_normal_(np.zeros((0, 4))),
@@ -152,12 +152,12 @@ INIT_REFUSALS = {
     "gain nan": (
         lambda: init.xavier_normal_(W, gain=math.nan),
         ValueError,
-        "xavier_normal_: gain must be a finite number; got nan",
+        "xavier_normal_: gain must be a finite number >= 0; got nan",
     ),
     "gain inf": (
         lambda: init.xavier_uniform_(W, gain=math.inf),
         ValueError,
-        "xavier_uniform_: gain must be a finite number; got inf",
+        "xavier_uniform_: gain must be a finite number >= 0; got inf",
     ),
     "integer data": (
         lambda: init.normalize(np.zeros(3, dtype=np.uint8), 0.1, 0.3),
@@ -167,32 +167,32 @@ INIT_REFUSALS = {
     "std 0": (
         lambda: init.normalize(np.zeros(3), 0.1, 0.0),
         ValueError,
-        "normalize: std must be a positive finite number; got 0.0",
+        "normalize: std must be a positive finite number in float64; got 0.0",
     ),
     "std inf": (
         lambda: init.normalize(np.zeros(3), 0.1, math.inf),
         ValueError,
-        "normalize: std must be a positive finite number; got inf",
+        "normalize: std must be a positive finite number in float64; got inf",
     ),
     "std nan": (
         lambda: init.normalize(np.zeros(3), 0.1, math.nan),
         ValueError,
-        "normalize: std must be a positive finite number; got nan",
+        "normalize: std must be a positive finite number in float64; got nan",
     ),
     "std an array": (
         lambda: init.normalize(np.zeros(3), 0.1, np.ones(3)),
-        ValueError,
-        "normalize: std must be a positive finite number; got array([1., 1., 1.])",
+        TypeError,
+        "normalize: std must be a real number; got array([1., 1., 1.])",
     ),
     "mean nan": (
         lambda: init.normalize(np.zeros(3), math.nan, 0.3),
         ValueError,
-        "normalize: mean must be a finite number; got nan",
+        "normalize: mean must be a finite number in float64; got nan",
     ),
     "mean a string": (
         lambda: init.normalize(np.zeros(3), "0.1", 0.3),
-        ValueError,
-        "normalize: mean must be a finite number; got '0.1'",
+        TypeError,
+        "normalize: mean must be a real number; got '0.1'",
     ),
 }
 

@@ -217,7 +217,7 @@ def test_bad_hyperparameter_error_names_the_value(make, bad):
 
 
 def test_non_numeric_hyperparameter_error_names_the_value():
-    with pytest.raises(TypeError, match="lr must be a number, got 'fast'"):
+    with pytest.raises(TypeError, match="SGD: lr must be a real number; got 'fast'"):
         optim.SGD([nn.Parameter(np.zeros(3))], lr="fast")
 
 
@@ -350,37 +350,37 @@ BAD_HYPERPARAMETERS = [
     (
         "sgd-lr-inf",
         lambda: optim.SGD([nn.Parameter(np.zeros(1))], lr=np.inf),
-        "lr must be a finite number >= 0, got inf",
+        "SGD: lr must be a finite number >= 0, got inf",
     ),
     (
         "sgd-lr-nan",
         lambda: optim.SGD([nn.Parameter(np.zeros(1))], lr=np.nan),
-        "lr must be a finite number >= 0, got nan",
+        "SGD: lr must be a finite number >= 0, got nan",
     ),
     (
         "sgd-momentum-negative",
         lambda: optim.SGD([nn.Parameter(np.zeros(1))], lr=0.1, momentum=-0.5),
-        "momentum must be a finite number >= 0, got -0.5",
+        "SGD: momentum must be a finite number >= 0, got -0.5",
     ),
     (
         "adam-eps-zero",
         lambda: optim.Adam([nn.Parameter(np.zeros(1))], eps=0.0),
-        "eps must be a finite number > 0, got 0.0",
+        "Adam: eps must be a finite number > 0, got 0.0",
     ),
     (
         "adam-beta1-one",
         lambda: optim.Adam([nn.Parameter(np.zeros(1))], betas=(1.0, 0.999)),
-        "betas[0] must be in [0, 1), got 1.0",
+        "Adam: betas[0] must be in [0, 1), got 1.0",
     ),
     (
         "one-cycle-max-momentum-one",
         lambda: _one_cycle(max_momentum=1.0),
-        "max_momentum must be in [0, 1), got 1.0",
+        "OneCycleLR: max_momentum must be in [0, 1), got 1.0",
     ),
     (
         "one-cycle-div-factor-zero",
         lambda: _one_cycle(div_factor=0),
-        "div_factor must be a finite number > 0, got 0.0",
+        "OneCycleLR: div_factor must be a finite number > 0, got 0.0",
     ),
 ]
 

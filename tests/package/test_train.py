@@ -404,7 +404,8 @@ def test_plot_accuracy_axis_is_never_a_magnifying_glass(accuracy):
     ("kwargs", "error", "match"),
     [
         (dict(epochs=0), ValueError, "epochs must be a positive integer, got 0"),
-        (dict(epochs=1.5), ValueError, "got 1.5"),
+        (dict(epochs=1.5), TypeError, "got 1.5"),
+        (dict(epochs="2"), TypeError, "epochs must be a positive integer, got '2'"),
     ],
 )
 def test_bad_epochs_is_an_error(kwargs, error, match):
