@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import math
+import os
 import zlib
 from pathlib import Path
 from typing import BinaryIO
@@ -65,6 +66,10 @@ def _header(
             f"got {len(head)}"
         )
     dims = tuple(int.from_bytes(head[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    # numpy sizes an array's axes even when one of them is 0: (0, 2**32 - 1, 2**32 - 1) would
+    # end in its bare "array is too big".
+    if math.prod(d for d in dims if d) > np.iinfo(np.intp).max:
+        raise IDXError(f"{source}: dimensions {dims} are too large for any array")
     if shape is not None and dims != tuple(shape):
         raise IDXError(f"{source}: dimensions are {dims}, expected {tuple(shape)}")
     dtype = IDX_DTYPES[type_code]
@@ -183,11 +188,14 @@ def read_idx(
 
     Raises
     ------
+    TypeError
+        If ``path`` is not a str or a Path.
     FileNotFoundError
         If ``path`` does not exist.
     IDXError
-        If a ``.gz`` file is not valid gzip, or the content is not an IDX file with the given
-        ``magic`` and ``shape`` and the length its header gives (checked while reading).
+        If ``path`` is a folder, a ``.gz`` file is not valid gzip, or the content is not an IDX
+        file with the given ``magic`` and ``shape`` and the length its header gives (checked
+        while reading).
 
     Examples
     --------
@@ -198,7 +206,11 @@ def read_idx(
     >>> print(read_idx(path, magic=2049))  # magic 2049: uint8, 1 dimension; 3 values
     [5 0 4]
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"read_idx: path must be a str or a Path; got {type(path).__name__}")
     path = Path(path)
+    if path.is_dir():
+        raise IDXError(f"{path}: is a folder, not an IDX file")
     with _open_checked(path) as f:
         raw = _read_checked(f, source=str(path), magic=magic, shape=shape)
     return parse_idx(raw, source=str(path))

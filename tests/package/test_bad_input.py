@@ -1,12 +1,15 @@
 """The package's refusals, one row per mistake: (call, exception, words the message must hold,
 words of a neighbouring diagnosis it must not hold)."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import pybackprop.nn.functional as F
 from pybackprop import Value, gradcheck, nn
-from pybackprop.data import DataLoader, mean_std
+from pybackprop.data import DataLoader, IDXError, mean_std, read_idx
+from pybackprop.data.idx import parse_idx
 from pybackprop.nn import init
 from pybackprop.optim import SGD, Adam
 from pybackprop.optim.lr_scheduler import OneCycleLR
@@ -388,6 +391,15 @@ ROWS = {
         TYPE,
         ["valid_dl", "iterable", "got int"],
         ["sched"],
+    ),
+    # IDX files: the path checked before anything is read
+    "read_idx of None": (lambda: read_idx(None), TYPE, ["read_idx", "path", "NoneType"], []),
+    "read_idx of a folder": (lambda: read_idx(Path(".")), IDXError, ["folder"], ["truncated"]),
+    "parse_idx of huge dims": (
+        lambda: parse_idx(bytes([0, 0, 8, 3, 0, 0, 0, 0]) + (2**32 - 1).to_bytes(4, "big") * 2),
+        IDXError,
+        ["too large", "(0, 4294967295, 4294967295)"],
+        ["truncated", "unexpected bytes"],
     ),
     "fit foreign optimiser": (
         lambda: fit_one(opt=SGD(lin().parameters(), lr=0.1)),
