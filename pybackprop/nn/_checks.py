@@ -79,6 +79,8 @@ def reals(x, fn: str, dtype: np.dtype, arg: str = "grad_out") -> np.ndarray:
 
 def scalar(x, fn: str, arg: str) -> float:
     """x as a float, from a real number or a 0-d array of one, or a TypeError naming arg."""
+    if type(x) is float:  # the usual case (a loss's grad_out = 1.0), on every backward pass
+        return x
     a = np.asarray(x)
     if a.dtype.kind not in "iuf" or a.ndim:
         shape = f" of shape {a.shape}" if a.ndim else ""

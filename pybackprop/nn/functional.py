@@ -44,7 +44,7 @@ def _max(x: np.ndarray, dim: int) -> np.ndarray:
     # 0.06 ms). A maximum is exact in any order, so the result is the same.
     if x.ndim == 2 and dim in (1, -1) and len(x) > 16 and x.shape[1] <= 32:
         x = np.asfortranarray(x)
-    return x.max(axis=dim, keepdims=True)
+    return np.maximum.reduce(x, axis=dim, keepdims=True)  # .max without its Python wrapper
 
 
 def relu(input: np.ndarray) -> np.ndarray:
@@ -140,7 +140,8 @@ def log_softmax(input: np.ndarray, dim: int = -1) -> np.ndarray:
 def _log_softmax(x: np.ndarray, dim: int) -> np.ndarray:
     """log_softmax of checked float32/float64 x: x - max - log(sum(exp(x - max)))."""
     shifted = x - _max(x, dim)
-    shifted -= np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+    # np.add.reduce: .sum without its Python wrapper (0.3 µs a call, on every training step)
+    shifted -= np.log(np.add.reduce(np.exp(shifted), axis=dim, keepdims=True))
     return shifted
 
 
@@ -261,8 +262,9 @@ def _nll(log_probs: np.ndarray, target, fn: str) -> np.floating:
     target = _c.labels(target, n, c, fn)
     if not n:  # the mean of no rows, as torch: NaN
         return log_probs.dtype.type(np.nan)
-    # the mean as sum / n: np.mean's Python wrapper costs more than the sum of a batch
-    return -log_probs[np.arange(n), target].sum() / n
+    # the mean as sum / n, the sum as np.add.reduce: np.mean's and .sum's Python wrappers cost
+    # more than the sum of a batch
+    return -np.add.reduce(log_probs[np.arange(n), target]) / n
 
 
 def cross_entropy(input: np.ndarray, target: np.ndarray) -> np.floating:
