@@ -29,7 +29,8 @@ def floats(x, fn: str, arg: str = "input") -> tuple[np.ndarray, np.dtype]:
             f"{_got(x, a)}. Convert it first, e.g. {arg}.astype(np.float32)."
         )
     # numpy rounds float16 after every operation; torch computes in float32 and rounds once.
-    return (a.astype(np.float32) if dtype == np.float16 else a), dtype
+    # (itemsize 2 is float16: cheaper than comparing with np.float16, on every call)
+    return (a.astype(np.float32) if dtype.itemsize == 2 else a), dtype
 
 
 def narrow(out, dtype: np.dtype):
@@ -67,6 +68,8 @@ def count(n, fn: str, arg: str) -> int:
 
 def reals(x, fn: str, dtype: np.dtype, arg: str = "grad_out") -> np.ndarray:
     """x (bool, integer or float numbers) in `dtype`, as torch casts a target or gradient."""
+    if type(x) is np.ndarray and x.dtype == dtype:  # the usual case, on every backward pass
+        return x
     a = np.asarray(x)
     if a.dtype.kind not in "biuf":
         raise TypeError(
@@ -77,11 +80,17 @@ def reals(x, fn: str, dtype: np.dtype, arg: str = "grad_out") -> np.ndarray:
 
 def scalar(x, fn: str, arg: str) -> float:
     """x as a float, from a real number or a 0-d array of one, or a TypeError naming arg."""
+    if type(x) is float:  # the usual case (a loss's grad_out = 1.0), on every backward pass
+        return x
     a = np.asarray(x)
     if a.dtype.kind not in "iuf" or a.ndim:
         shape = f" of shape {a.shape}" if a.ndim else ""
         raise TypeError(f"{fn}: {arg} must be a real number; got {_got(x, a)}{shape}.")
     return float(a)
+
+
+# each integer dtype's unsigned twin, of the same size and byte order (for `labels`)
+_UNSIGNED: dict[np.dtype, np.dtype] = {}
 
 
 def labels(target, n: int, n_classes: int, fn: str, arg: str = "target") -> np.ndarray:
@@ -107,7 +116,10 @@ def labels(target, n: int, n_classes: int, fn: str, arg: str = "target") -> np.n
         )
     # One reduction checks both bounds (this runs on every training step): viewed as
     # unsigned integers of the same size, negative labels wrap round to huge values.
-    if n and target.view(target.dtype.str.replace("i", "u")).max() >= n_classes:
+    unsigned = _UNSIGNED.get(target.dtype)
+    if unsigned is None:  # built once per dtype: building it costs a third of the check
+        unsigned = _UNSIGNED[target.dtype] = np.dtype(target.dtype.str.replace("i", "u"))
+    if n and target.view(unsigned).max() >= n_classes:
         bad = int(np.flatnonzero((target < 0) | (target >= n_classes))[0])
         raise ValueError(
             f"{fn}: the labels in {arg} must lie in [0, {n_classes}) for {n_classes} classes; "

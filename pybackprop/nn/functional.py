@@ -37,6 +37,16 @@ def _batch(x, fn: str, what: str = "logits") -> tuple[np.ndarray, np.dtype]:
     return x, dtype
 
 
+def _max(x: np.ndarray, dim: int) -> np.ndarray:
+    """x.max(axis=dim, keepdims=True), the same numbers, quicker over a few classes."""
+    # numpy reduces a short last axis row by row: 7 µs for a 64 x 10 float32 batch, 0.7 ms for
+    # 10,000 rows. In a Fortran-order copy it is one vectorised max down the columns (3 µs,
+    # 0.06 ms). A maximum is exact in any order, so the result is the same.
+    if x.ndim == 2 and dim in (1, -1) and len(x) > 16 and x.shape[1] <= 32:
+        x = np.asfortranarray(x)
+    return np.maximum.reduce(x, axis=dim, keepdims=True)  # .max without its Python wrapper
+
+
 def relu(input: np.ndarray) -> np.ndarray:
     """``max(x, 0)`` elementwise: any shape -> the same shape.
 
@@ -90,7 +100,7 @@ def logsumexp(input: np.ndarray, dim: int = -1, keepdim: bool = False) -> np.nda
         return np.full(np.sum(x, axis=dim, keepdims=keepdim).shape, -np.inf, dtype)
     # m + log(sum(exp(x - m))) with m the maximum: every exponent <= 0. An infinite m is
     # replaced by 0, as PyTorch does, so -inf rows give -inf and rows holding +inf give +inf.
-    m = x.max(axis=dim, keepdims=True)
+    m = _max(x, dim)
     m = np.where(np.isfinite(m), m, 0)
     with np.errstate(divide="ignore"):  # log(0) = -inf is the exact answer for a -inf row
         out = np.log(np.exp(x - m).sum(axis=dim, keepdims=True))
@@ -124,9 +134,15 @@ def log_softmax(input: np.ndarray, dim: int = -1) -> np.ndarray:
     dim = _c.axis(dim, x, "log_softmax")
     if not x.size:
         return x.astype(dtype)
-    shifted = x - x.max(axis=dim, keepdims=True)
-    shifted -= np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
-    return _c.narrow(shifted, dtype)
+    return _c.narrow(_log_softmax(x, dim), dtype)
+
+
+def _log_softmax(x: np.ndarray, dim: int) -> np.ndarray:
+    """log_softmax of checked float32/float64 x: x - max - log(sum(exp(x - max)))."""
+    shifted = x - _max(x, dim)
+    # np.add.reduce: .sum without its Python wrapper (0.3 µs a call, on every training step)
+    shifted -= np.log(np.add.reduce(np.exp(shifted), axis=dim, keepdims=True))
+    return shifted
 
 
 def softmax(input: np.ndarray, dim: int = -1) -> np.ndarray:
@@ -155,7 +171,7 @@ def softmax(input: np.ndarray, dim: int = -1) -> np.ndarray:
     dim = _c.axis(dim, x, "softmax")
     if not x.size:
         return x.astype(dtype)
-    e = np.exp(x - x.max(axis=dim, keepdims=True))
+    e = np.exp(x - _max(x, dim))
     e /= e.sum(axis=dim, keepdims=True)
     return _c.narrow(e, dtype)
 
@@ -246,8 +262,9 @@ def _nll(log_probs: np.ndarray, target, fn: str) -> np.floating:
     target = _c.labels(target, n, c, fn)
     if not n:  # the mean of no rows, as torch: NaN
         return log_probs.dtype.type(np.nan)
-    # the mean as sum / n: np.mean's Python wrapper costs more than the sum of a batch
-    return -log_probs[np.arange(n), target].sum() / n
+    # the mean as sum / n, the sum as np.add.reduce: np.mean's and .sum's Python wrappers cost
+    # more than the sum of a batch
+    return -np.add.reduce(log_probs[np.arange(n), target]) / n
 
 
 def cross_entropy(input: np.ndarray, target: np.ndarray) -> np.floating:
@@ -281,7 +298,7 @@ def cross_entropy(input: np.ndarray, target: np.ndarray) -> np.floating:
     0.4424
     """
     x, dtype = _batch(input, "cross_entropy")
-    return _c.narrow(_nll(log_softmax(x), target, "cross_entropy"), dtype)
+    return _c.narrow(_nll(_log_softmax(x, 1), target, "cross_entropy"), dtype)
 
 
 def mse_loss(input: np.ndarray, target: np.ndarray) -> np.floating:

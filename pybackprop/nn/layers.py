@@ -80,7 +80,7 @@ class Linear(Module):
         grad_out = _c.reals(grad_out, "Linear.backward", self.weight.dtype)
         self.weight.accumulate_grad(x.T @ grad_out)  # one matmul sums the batch's outer products
         if self.bias is not None:
-            self.bias.accumulate_grad(grad_out.sum(axis=0))
+            self.bias.accumulate_grad(np.add.reduce(grad_out, axis=0))  # .sum(0), no wrapper
 
     def bwd(self, grad_out: np.ndarray, x: np.ndarray) -> np.ndarray:
         """Linear backward: the parameters' grads (bwd_params), grad_x = grad_out @ weight.T."""

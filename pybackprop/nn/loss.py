@@ -129,10 +129,12 @@ class CrossEntropyLoss(Loss):
 
     def forward(self, logits: np.ndarray, target: np.ndarray) -> np.floating:
         """Cross-entropy forward: L = mean(-log_softmax(logits)[i, target[i]])."""
-        x, dtype = F._batch(logits, "CrossEntropyLoss")
-        log_probs = F.log_softmax(x)
+        x, dtype = F._batch(logits, "CrossEntropyLoss")  # checked, and float16 widened
+        log_probs = F._log_softmax(x, 1)
         loss = F._nll(log_probs, target, "CrossEntropyLoss")
-        self._log_probs = log_probs  # the backward pass needs softmax = exp(log_probs)
+        # the backward pass needs softmax = exp(log_probs); stored into vars() directly, as
+        # Module.__call__ does, since __setattr__'s Parameter check costs ~0.3 µs a step
+        vars(self)["_log_probs"] = log_probs
         return _c.narrow(loss, dtype)
 
     def bwd(self, grad_out: float, logits: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -140,7 +142,7 @@ class CrossEntropyLoss(Loss):
         grad_out = _c.scalar(grad_out, "CrossEntropyLoss.backward", "grad_out")
         # softmax in the forward's buffer, and one_hot subtracted where it is 1, unbuilt.
         grad = np.exp(self._log_probs, out=self._log_probs)
-        self._log_probs = None
+        vars(self)["_log_probs"] = None  # (as in forward)
         n = len(grad)
         grad[np.arange(n), target] -= 1
         grad *= grad_out / max(n, 1)  # no rows: an empty gradient, as torch

@@ -87,9 +87,11 @@ class Parameter:
         ValueError
             If ``grad``'s shape is not ``data``'s.
         """
-        if np.shape(grad) != self.data.shape:
+        # np.shape only for non-arrays: its Python wrapper costs ~0.2 µs, on every backward pass
+        shape = grad.shape if type(grad) is np.ndarray else np.shape(grad)
+        if shape != self.data.shape:
             raise ValueError(
-                f"a gradient of shape {np.shape(grad)} for a parameter of shape "
+                f"a gradient of shape {shape} for a parameter of shape "
                 f"{self.data.shape}: dL/dparameter must have the parameter's shape."
             )
         # torch's rule: the first backward assigns (no zero fill, no add pass); later ones add
@@ -157,7 +159,10 @@ class Module:
         if self._saved_pass == _pass:
             self._saved.append(call)
         else:
-            self._saved, self._saved_pass = [call], _pass
+            # Written into vars() directly: this runs on every call of every module, and
+            # __setattr__'s Parameter check (not needed for bookkeeping) costs ~0.3 µs a call.
+            state = vars(self)
+            state["_saved"], state["_saved_pass"] = [call], _pass
         return out
 
     def __setattr__(self, name: str, value: object) -> None:

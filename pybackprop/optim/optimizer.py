@@ -136,8 +136,17 @@ class Optimizer:
 
     def _grad(self, i: int, p, weight_decay: float) -> np.ndarray:
         """Parameter `i`'s gradient (checked) plus torch's L2 weight decay, weight_decay * data."""
-        _check_grad(self, i, p)  # .grad may have been assigned since __init__
-        return p.grad + weight_decay * p.data if weight_decay else p.grad
+        grad, data = p.grad, getattr(p, "data", None)
+        # .grad may have been assigned since __init__: the usual case is tested inline (this
+        # runs per parameter per step), anything else goes through the full check
+        if not (
+            type(grad) is np.ndarray
+            and type(data) is np.ndarray
+            and grad.shape == data.shape
+            and grad.dtype == data.dtype
+        ):
+            _check_grad(self, i, p)
+        return grad + weight_decay * data if weight_decay else grad
 
 
 class SGD(Optimizer):
