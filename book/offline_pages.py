@@ -12,10 +12,10 @@ the standard library, so any Python runs it.
 
 from __future__ import annotations
 
-import os
 import re
 import sys
-from pathlib import Path
+
+from rendered_pages import rewrite_pages
 
 # The tags as Quarto writes them (src/core/jupyter/widgets.ts): require.js and jQuery from a CDN,
 # and the inline shim that registers jQuery with require.js.
@@ -38,19 +38,7 @@ def strip_cdn_scripts(page: str) -> str:
 
 
 def main() -> int:
-    out_dir = Path(os.environ.get("QUARTO_PROJECT_OUTPUT_DIR", "_book"))
-    if not out_dir.is_dir():
-        print(f"offline_pages: no rendered book at {out_dir}; nothing to do", file=sys.stderr)
-        return 0
-    changed = 0
-    for path in sorted(out_dir.rglob("*.html")):
-        page = path.read_text(encoding="utf-8")
-        stripped = strip_cdn_scripts(page)
-        if stripped != page:
-            path.write_text(stripped, encoding="utf-8")
-            changed += 1
-    print(f"offline_pages: removed the widget CDN scripts from {changed} page(s)")
-    return 0
+    return rewrite_pages("offline_pages", strip_cdn_scripts, "removed the widget CDN scripts from")
 
 
 if __name__ == "__main__":

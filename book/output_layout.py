@@ -16,10 +16,10 @@ library, so any Python runs it.
 from __future__ import annotations
 
 import html
-import os
 import re
 import sys
-from pathlib import Path
+
+from rendered_pages import rewrite_pages
 
 _OUTPUT_PRE = re.compile(
     r'(?P<head><div class="cell-output cell-output-(?:stdout|display)">\s*)'
@@ -54,19 +54,9 @@ def mark_tabular_outputs(page: str) -> str:
 
 
 def main() -> int:
-    out_dir = Path(os.environ.get("QUARTO_PROJECT_OUTPUT_DIR", "_book"))
-    if not out_dir.is_dir():
-        print(f"output_layout: no rendered book at {out_dir}; nothing to do", file=sys.stderr)
-        return 0
-    changed = 0
-    for path in sorted(out_dir.rglob("*.html")):
-        page = path.read_text(encoding="utf-8")
-        marked = mark_tabular_outputs(page)
-        if marked != page:
-            path.write_text(marked, encoding="utf-8")
-            changed += 1
-    print(f"output_layout: marked the printed tables and matrices of {changed} page(s)")
-    return 0
+    return rewrite_pages(
+        "output_layout", mark_tabular_outputs, "marked the printed tables and matrices of"
+    )
 
 
 if __name__ == "__main__":
