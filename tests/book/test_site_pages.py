@@ -7,7 +7,7 @@ link to a name the package does not export or that lands on another entry, a 404
 links break when served from another address, and a footer without the licence or MNIST's
 credit. Nothing here needs Quarto: the pages are read as Markdown, and the Reference's entry ids
 are read from the pages `quartodoc build` generates (the `reference` fixture of
-tests/book/test_reference.py).
+tests/book/conftest.py).
 """
 
 from __future__ import annotations
@@ -37,11 +37,6 @@ _DIV_OR_SPAN_ID = re.compile(r"\{#(?P<id>[\w-]+)[\s}]")
 _CHAPTER_REF = re.compile(r"^Chapter (?P<number>\d+), \*(?P<section>.+)\*$")
 _REFERENCE_NAME = re.compile(r"^`(?P<module>\w+)\.(?P<name>\w+)`$")
 _EXTERNAL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
-
-# The generated Reference, page name -> entry ids: test_reference's fixtures, which run
-# `quartodoc build` once per module.
-reference_dir = test_reference.reference_dir
-reference = test_reference.reference
 
 
 # --- reading the pages ------------------------------------------------------------------------
