@@ -327,6 +327,9 @@ def run(path: Path) -> Run:
         kernel_name="python3",
         allow_errors=True,
         resources={"metadata": {"path": str(path.parent)}},
+        # The outputs are in once the last cell has run: stopping the kernel gracefully would
+        # only wait about half a second a page for it to exit.
+        shutdown_kernel="immediate",
     )
     stopped = None
     try:
