@@ -86,6 +86,7 @@ def test_two_players_step_independently_and_end_at_backwards_gradients(tmp_path,
     first, second = step_backward(out), step_backward(twice)
     path = write_page(tmp_path, first._repr_html_(), "<p>Text between.</p>", second._repr_html_())
     page, requests = visit(path)
+    page.clock.install()  # Play's timed steps are run by clock.run_for below, not waited for
     expect = sync_api.expect
     one, two = page.locator(".pbp-player").nth(0), page.locator(".pbp-player").nth(1)
     count, text = one.locator(".pbp-count"), one.locator(".pbp-text")
@@ -111,7 +112,8 @@ def test_two_players_step_independently_and_end_at_backwards_gradients(tmp_path,
     expect(text).to_have_text(first.steps[0].text)
 
     page.keyboard.press(" ")  # play to the end
-    expect(count).to_have_text("step 4 of 4", timeout=15_000)
+    page.clock.run_for(60_000)
+    expect(count).to_have_text("step 4 of 4")
     expect(one.get_by_role("button", name="Play")).to_be_visible()
     expect(text).to_have_text(first.steps[-1].text)
 
@@ -258,6 +260,7 @@ def test_module_player_steps_through_the_modules(tmp_path, visit):
     scalar = step_backward(twice_used())
     path = write_page(tmp_path, player._repr_html_(), scalar._repr_html_())
     page, requests = visit(path)
+    page.clock.install()  # Play's timed steps are run by clock.run_for below, not waited for
     expect = sync_api.expect
     one = page.locator(".pbp-player").nth(0)
     pid = player_id(one)
@@ -284,7 +287,8 @@ def test_module_player_steps_through_the_modules(tmp_path, visit):
     expect(count).to_have_text("step 1 of 4")
     expect(params).to_have_text("weight.grad ?, bias.grad ?")
     page.keyboard.press(" ")  # play to the end
-    expect(count).to_have_text("step 4 of 4", timeout=15_000)
+    page.clock.run_for(60_000)
+    expect(count).to_have_text("step 4 of 4")
     expect(text).to_have_text(player.steps[-1].text)
     expect(one.locator(f"[id='{pid}-g0'] .pbp-grad")).to_have_text("grad (64, 13)")
     one.get_by_role("button", name="Reset").click()
