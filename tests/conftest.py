@@ -22,6 +22,14 @@ from hypothesis import HealthCheck, settings
 
 REQUIRE_ALL = os.environ.get("PYBACKPROP_REQUIRE_SYSTEM_TOOLS") == "1"
 
+# One BLAS/OpenMP thread per test process (set before numpy and torch are first imported, and
+# inherited by the xdist workers, the chapters' kernels and the tests' subprocesses): the tests'
+# arrays are small, and `make test` runs a worker per core. With torch's default of a thread per
+# core, every worker's OpenMP threads compete for the same cores and spin-wait: on a busy 2-core
+# machine a (5, 7) torch.log_softmax took 0.9 ms instead of 3 us. Set a variable to override it.
+for _threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_threads, "1")
+
 # The book's own tools (book/videos.py, book/qmd_notebook.py, ...) are scripts beside the
 # package, not part of it: the tests import them as top-level modules (`import videos`) from
 # that folder, as each script imports its neighbours when Quarto or an organiser runs it.
