@@ -99,6 +99,30 @@ def browser():
         chromium.close()
 
 
+@pytest.fixture(scope="session")
+def _session_tab(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def tab(_session_tab):
+    """A browser tab on a blank page, with Playwright's defaults (1280x720, light, no routes).
+
+    One tab per session, loaded with one test's page after another: opening a tab starts a
+    renderer process (0.2-0.5 s on a 2-core machine, longer than most of these tests take),
+    and loading a document into an open tab does not.
+    """
+    page = _session_tab
+    page.unroute_all()
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.emulate_media(media="screen", color_scheme="light")
+    page.goto("about:blank")
+    return page
+
+
 settings.register_profile(
     "default",
     deadline=None,

@@ -533,7 +533,7 @@ FOLD = {1400: (150, 800), 400: (200, 740)}
 
 @pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc is not installed")
 @pytest.mark.parametrize("width", sorted(FOLD))
-def test_start_buttons_are_above_the_fold(browser, width):
+def test_start_buttons_are_above_the_fold(tab, width):
     from tests.book.test_stylesheet import book_css
 
     html = subprocess.run(
@@ -546,7 +546,8 @@ def test_start_buttons_are_above_the_fold(browser, width):
     ).stdout
     above, fold = FOLD[width]
     column = min(width - 24, 749)
-    page = browser.new_page(viewport={"width": width, "height": fold})
+    page = tab
+    page.set_viewport_size({"width": width, "height": fold})
     page.set_content(
         "<!doctype html><html><head><style>body { margin: 0; font: 17px/1.5 sans-serif; }"
         f"main {{ width: {column}px; margin: {above}px auto 0; }} h1 {{ font-size: 2.2rem; }}"
@@ -557,5 +558,4 @@ def test_start_buttons_are_above_the_fold(browser, width):
     bottoms = page.evaluate(
         "() => [...document.querySelectorAll('a.btn')].map((a) => a.getBoundingClientRect().bottom)"
     )
-    page.close()
     assert len(bottoms) == 2 and max(bottoms) <= fold, f"at {width} px: {bottoms} > {fold}"
