@@ -11,6 +11,7 @@ skipped test fails the run: in CI a skip would hide a failure.
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,10 +22,19 @@ from hypothesis import HealthCheck, settings
 
 REQUIRE_ALL = os.environ.get("PYBACKPROP_REQUIRE_SYSTEM_TOOLS") == "1"
 
+# One BLAS/OpenMP thread per test process (set before numpy and torch are first imported, and
+# inherited by the xdist workers, the chapters' kernels and the tests' subprocesses): the tests'
+# arrays are small, and `make test` runs a worker per core. With torch's default of a thread per
+# core, every worker's OpenMP threads compete for the same cores and spin-wait: on a busy 2-core
+# machine a (5, 7) torch.log_softmax took 0.9 ms instead of 3 us. Set a variable to override it.
+for _threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_threads, "1")
+
 # The book's own tools (book/videos.py, book/qmd_notebook.py, ...) are scripts beside the
 # package, not part of it: the tests import them as top-level modules (`import videos`) from
 # that folder, as each script imports its neighbours when Quarto or an organiser runs it.
-BOOK_TOOLS = Path(__file__).resolve().parent.parent / "book"
+ROOT = Path(__file__).resolve().parent.parent
+BOOK_TOOLS = ROOT / "book"
 sys.path.insert(0, str(BOOK_TOOLS))
 
 
@@ -89,6 +99,30 @@ def browser():
         chromium.close()
 
 
+@pytest.fixture(scope="session")
+def _session_tab(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def tab(_session_tab):
+    """A browser tab on a blank page, with Playwright's defaults (1280x720, light, no routes).
+
+    One tab per session, loaded with one test's page after another: opening a tab starts a
+    renderer process (0.2-0.5 s on a 2-core machine, longer than most of these tests take),
+    and loading a document into an open tab does not.
+    """
+    page = _session_tab
+    page.unroute_all()
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.emulate_media(media="screen", color_scheme="light")
+    page.goto("about:blank")
+    return page
+
+
 settings.register_profile(
     "default",
     deadline=None,
@@ -124,9 +158,8 @@ def dists(tmp_path_factory) -> Dists:
         folder = Path(os.environ[DIST_ENV]).resolve()
     else:
         folder = tmp_path_factory.mktemp("dist")
-        root = Path(__file__).resolve().parent.parent
         built = subprocess.run(
-            [sys.executable, "-m", "build", "--outdir", str(folder), str(root)],
+            [sys.executable, "-m", "build", "--outdir", str(folder), str(ROOT)],
             capture_output=True,
             text=True,
             timeout=900,
@@ -138,3 +171,46 @@ def dists(tmp_path_factory) -> Dists:
         f"{folder} must hold one sdist and one wheel, not {[p.name for p in sdists + wheels]}"
     )
     return Dists(sdist=sdists[0], wheel=wheels[0])
+
+
+# --- the generated Reference (tests/book/test_reference.py, tests/book/test_site_pages.py) ---
+
+# Session scope, not module scope: `make test` keeps a page's tests on one worker, so the tests
+# of test_reference.py run between other modules' and a module-scoped build was redone each time
+# (about 15 builds of 2 s a session).
+QUARTODOC = Path(sys.executable).with_name("quartodoc")
+_ANCHOR = re.compile(r"\{\s*#(?P<id>[\w.\-]+)\s*\}")
+
+
+@pytest.fixture(scope="session")
+def reference_dir(tmp_path_factory) -> Path:
+    """The folder of pages that `quartodoc build` generates from a copy of `_quarto.yml`."""
+    from tests.book.pages import load_config
+
+    site = tmp_path_factory.mktemp("site")
+    shutil.copy(ROOT / "_quarto.yml", site / "_quarto.yml")
+    renderer = load_config()["quartodoc"]["renderer"]["style"]
+    if renderer.endswith(".py"):
+        # quartodoc imports the module named "book.reference_renderer" from where it runs.
+        path = Path(*renderer.removesuffix(".py").split(".")).with_suffix(".py")
+        (site / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / path, site / path)
+    assert QUARTODOC.exists(), f"quartodoc is not installed next to {sys.executable}"
+    result = subprocess.run(
+        [str(QUARTODOC), "build", "--config", "_quarto.yml"],
+        cwd=site,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, f"quartodoc build failed:\n{result.stdout}\n{result.stderr}"
+    return site / load_config()["quartodoc"]["dir"]
+
+
+@pytest.fixture(scope="session")
+def reference(reference_dir) -> dict[str, set[str]]:
+    """Generated page name (e.g. "nn") -> the entry ids it defines."""
+    return {
+        page.stem: {m["id"] for m in _ANCHOR.finditer(page.read_text(encoding="utf-8"))}
+        for page in reference_dir.glob("*.qmd")
+    }

@@ -279,6 +279,16 @@ def run(path: Path) -> Run:
     """Execute page `path` once per test session, as the module docstring says; reuse it after."""
     if path in _runs:
         return _runs[path]
+    from conftest import shared_run
+
+    # `make test` gives each xdist worker its own session: only the tests that name the page in
+    # their id are kept on one worker, so a test that runs a page without naming it would make
+    # a second execution of the page on another worker.
+    test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
+    assert not test or shared_run(test) == path.stem, (
+        f"{test} runs {rel(path)} without naming it in its id: parametrise it by the page "
+        "(tests/conftest.py keeps the tests that name a page on one worker)"
+    )
     warm_matplotlib()
     cells = [nbformat.from_dict(cell) for cell in page_cells(path)]
     is_chapter = path in CHAPTER_FILES
@@ -317,6 +327,9 @@ def run(path: Path) -> Run:
         kernel_name="python3",
         allow_errors=True,
         resources={"metadata": {"path": str(path.parent)}},
+        # The outputs are in once the last cell has run: stopping the kernel gracefully would
+        # only wait about half a second a page for it to exit.
+        shutdown_kernel="immediate",
     )
     stopped = None
     try:

@@ -21,9 +21,7 @@ import ast
 import importlib
 import os
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path, PurePosixPath
 from types import ModuleType
 
@@ -34,46 +32,12 @@ from tests.book.pages import listed_files, load_config, qmd_notebook
 from tests.package.test_docstrings import PUBLIC_MODULES
 
 ROOT = Path(__file__).resolve().parents[2]
-QUARTODOC = Path(sys.executable).with_name("quartodoc")
 
-_ANCHOR = re.compile(r"\{\s*#(?P<id>[\w.\-]+)\s*\}")
 # A table row whose type cell is a parenthesised tuple: `| rng | (int, None) | ...`.
 _TUPLE_TYPE = re.compile(r"^\|[^|]*\|\s*\([^|()]*,[^|]*\)\s*\|")
 _REFERENCE_LINK = re.compile(
     r"\]\((?P<prefix>(?:\.\./)*)reference/(?P<page>[\w.\-]+)\.qmd(?:#(?P<anchor>[\w.\-]+))?\)"
 )
-
-
-@pytest.fixture(scope="module")
-def reference_dir(tmp_path_factory) -> Path:
-    """The folder of pages that `quartodoc build` generates from a copy of `_quarto.yml`."""
-    site = tmp_path_factory.mktemp("site")
-    shutil.copy(ROOT / "_quarto.yml", site / "_quarto.yml")
-    renderer = load_config()["quartodoc"]["renderer"]["style"]
-    if renderer.endswith(".py"):
-        # quartodoc imports the module named "book.reference_renderer" from where it runs.
-        path = Path(*renderer.removesuffix(".py").split(".")).with_suffix(".py")
-        (site / path).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(ROOT / path, site / path)
-    assert QUARTODOC.exists(), f"quartodoc is not installed next to {sys.executable}"
-    result = subprocess.run(
-        [str(QUARTODOC), "build", "--config", "_quarto.yml"],
-        cwd=site,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, f"quartodoc build failed:\n{result.stdout}\n{result.stderr}"
-    return site / load_config()["quartodoc"]["dir"]
-
-
-@pytest.fixture(scope="module")
-def reference(reference_dir) -> dict[str, set[str]]:
-    """Generated page name (e.g. "nn") -> the entry ids it defines."""
-    return {
-        page.stem: {m["id"] for m in _ANCHOR.finditer(page.read_text(encoding="utf-8"))}
-        for page in reference_dir.glob("*.qmd")
-    }
 
 
 def _resolve(dotted: str):
@@ -90,7 +54,7 @@ def _resolve(dotted: str):
     raise ImportError(dotted)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def entries(reference) -> dict[int, tuple[str, str]]:
     """id(object) -> (page, entry id), for every class, function and module documented."""
     found = {}
@@ -326,7 +290,7 @@ def page_ids(text: str) -> set[str]:
     return ids
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def site_pages(reference_dir) -> dict[str, str]:
     """Every page the site renders, path relative to the project -> its markdown."""
     folder = load_config()["quartodoc"]["dir"]

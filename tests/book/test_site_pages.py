@@ -7,7 +7,7 @@ link to a name the package does not export or that lands on another entry, a 404
 links break when served from another address, and a footer without the licence or MNIST's
 credit. Nothing here needs Quarto: the pages are read as Markdown, and the Reference's entry ids
 are read from the pages `quartodoc build` generates (the `reference` fixture of
-tests/book/test_reference.py).
+tests/book/conftest.py).
 """
 
 from __future__ import annotations
@@ -37,11 +37,6 @@ _DIV_OR_SPAN_ID = re.compile(r"\{#(?P<id>[\w-]+)[\s}]")
 _CHAPTER_REF = re.compile(r"^Chapter (?P<number>\d+), \*(?P<section>.+)\*$")
 _REFERENCE_NAME = re.compile(r"^`(?P<module>\w+)\.(?P<name>\w+)`$")
 _EXTERNAL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
-
-# The generated Reference, page name -> entry ids: test_reference's fixtures, which run
-# `quartodoc build` once per module.
-reference_dir = test_reference.reference_dir
-reference = test_reference.reference
 
 
 # --- reading the pages ------------------------------------------------------------------------
@@ -538,7 +533,7 @@ FOLD = {1400: (150, 800), 400: (200, 740)}
 
 @pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc is not installed")
 @pytest.mark.parametrize("width", sorted(FOLD))
-def test_start_buttons_are_above_the_fold(browser, width):
+def test_start_buttons_are_above_the_fold(tab, width):
     from tests.book.test_stylesheet import book_css
 
     html = subprocess.run(
@@ -551,7 +546,8 @@ def test_start_buttons_are_above_the_fold(browser, width):
     ).stdout
     above, fold = FOLD[width]
     column = min(width - 24, 749)
-    page = browser.new_page(viewport={"width": width, "height": fold})
+    page = tab
+    page.set_viewport_size({"width": width, "height": fold})
     page.set_content(
         "<!doctype html><html><head><style>body { margin: 0; font: 17px/1.5 sans-serif; }"
         f"main {{ width: {column}px; margin: {above}px auto 0; }} h1 {{ font-size: 2.2rem; }}"
@@ -562,5 +558,4 @@ def test_start_buttons_are_above_the_fold(browser, width):
     bottoms = page.evaluate(
         "() => [...document.querySelectorAll('a.btn')].map((a) => a.getBoundingClientRect().bottom)"
     )
-    page.close()
     assert len(bottoms) == 2 and max(bottoms) <= fold, f"at {width} px: {bottoms} > {fold}"

@@ -300,10 +300,10 @@ def page_html(theme: str, with_book: bool) -> str:
     )
 
 
-def open_page(browser, width: int, theme: str = "light", with_book: bool = True):
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    page.set_content(page_html(theme, with_book))
-    return page
+def open_page(tab, width: int, theme: str = "light", with_book: bool = True):
+    tab.set_viewport_size({"width": width, "height": 900})
+    tab.set_content(page_html(theme, with_book))
+    return tab
 
 
 MEASURE = """() => {
@@ -361,33 +361,30 @@ def overflow_problems(m: dict) -> list[str]:
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
 @pytest.mark.parametrize("width", WIDTHS)
-def test_nothing_passes_the_column_or_scrolls_sideways(browser, width, theme):
-    page = open_page(browser, width, theme)
+def test_nothing_passes_the_column_or_scrolls_sideways(tab, width, theme):
+    page = open_page(tab, width, theme)
     measured = page.evaluate(MEASURE)
-    page.close()
     assert not overflow_problems(measured), f"at {width} px ({theme}): " + "; ".join(
         overflow_problems(measured)
     )
 
 
 @pytest.mark.parametrize("width", [400, 1400])
-def test_without_the_book_rules_the_same_page_overflows(browser, width):
-    page = open_page(browser, width, with_book=False)
+def test_without_the_book_rules_the_same_page_overflows(tab, width):
+    page = open_page(tab, width, with_book=False)
     problems = overflow_problems(page.evaluate(MEASURE))
-    page.close()
     assert any("figure" in p for p in problems), problems
     assert any("output" in p for p in problems), problems
     assert any("names broken" in p for p in problems), problems
 
 
-def test_a_figure_narrower_than_the_column_is_not_enlarged(browser):
-    page = open_page(browser, 1400)
+def test_a_figure_narrower_than_the_column_is_not_enlarged(tab):
+    page = open_page(tab, 1400)
     width = page.evaluate(
         """() => { const img = document.querySelector('#figure');
         img.setAttribute('width', '600'); img.setAttribute('height', '225');
         return img.getBoundingClientRect().width; }"""
     )
-    page.close()
     assert width == pytest.approx(600, abs=1)
 
 
@@ -434,10 +431,9 @@ def contrast(fg: list[float], bg: list[float]) -> float:
     return (light + 0.05) / (dark + 0.05)
 
 
-def low_contrast(browser, theme: str, with_book: bool = True) -> list[str]:
-    page = open_page(browser, 1400, theme, with_book)
+def low_contrast(tab, theme: str, with_book: bool = True) -> list[str]:
+    page = open_page(tab, 1400, theme, with_book)
     found = page.evaluate(CONTRAST, TEXTS)
-    page.close()
     assert len(found) >= 4 * len(TEXTS) - 4, found  # every kind of text was found
     return [
         f"{sel} {text!r}: {contrast(fg, bg):.2f}"
@@ -452,13 +448,13 @@ def test_contrast_formula_matches_wcag():
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_fit_table_inline_code_and_chat_log_keep_aa_contrast(browser, theme):
-    weak = low_contrast(browser, theme)
+def test_fit_table_inline_code_and_chat_log_keep_aa_contrast(tab, theme):
+    weak = low_contrast(tab, theme)
     assert not weak, f"{theme} theme: text below {AA}:1 contrast: {weak}"
 
 
-def test_without_the_dark_rules_the_fit_table_is_unreadable(browser):
-    weak = low_contrast(browser, "dark", with_book=False)
+def test_without_the_dark_rules_the_fit_table_is_unreadable(tab):
+    weak = low_contrast(tab, "dark", with_book=False)
     assert any("#fit" in w for w in weak) and any("code" in w for w in weak), weak
 
 
@@ -479,25 +475,22 @@ LAYOUT = """() => {
 
 
 @pytest.mark.parametrize("width", [400, 1400])
-def test_code_keeps_clear_of_the_copy_button(browser, width):
+def test_code_keeps_clear_of_the_copy_button(tab, width):
     # A line longer than the box scrolls under the button; scrolled to its end, it ends left of it.
-    page = open_page(browser, width)
+    page = open_page(tab, width)
     m = page.evaluate(LAYOUT)
-    page.close()
     assert m["textRight"] <= m["buttonLeft"] + 0.5, m
 
 
-def test_reference_labels_are_smaller_than_the_entries_they_belong_to(browser):
-    page = open_page(browser, 1400)
+def test_reference_labels_are_smaller_than_the_entries_they_belong_to(tab):
+    page = open_page(tab, 1400)
     m = page.evaluate(LAYOUT)
-    page.close()
     assert m["label"] < m["method"] <= m["entry"] and m["sublabel"] < m["method"], m
 
 
-def test_without_the_book_rules_code_runs_under_the_button(browser):
-    page = open_page(browser, 1400, with_book=False)
+def test_without_the_book_rules_code_runs_under_the_button(tab):
+    page = open_page(tab, 1400, with_book=False)
     m = page.evaluate(LAYOUT)
-    page.close()
     assert m["textRight"] > m["buttonLeft"] and m["label"] >= m["method"], m
 
 
@@ -594,20 +587,18 @@ def layout_problems(m: dict) -> list[str]:
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
 @pytest.mark.parametrize("width", [400, 749])
-def test_code_scrolls_tables_keep_their_rows_and_words_stay_whole(browser, width, theme):
-    page = open_page(browser, width, theme)
+def test_code_scrolls_tables_keep_their_rows_and_words_stay_whole(tab, width, theme):
+    page = open_page(tab, width, theme)
     m = page.evaluate(LINES_AND_TABLES)
-    page.close()
     assert not layout_problems(m), f"at {width} px ({theme}): " + "; ".join(layout_problems(m))
     if width == 749:  # ch 9's table fits the column whole (its code wraps at spaces)
         assert not next(t for t in m["tables"] if t["sel"] == "#ch9")["scrolls"], m["tables"]
 
 
 @pytest.mark.parametrize("width", [400, 749])
-def test_without_the_book_rules_code_wraps_and_names_break(browser, width):
-    page = open_page(browser, width, with_book=False)
+def test_without_the_book_rules_code_wraps_and_names_break(tab, width):
+    page = open_page(tab, width, with_book=False)
     problems = layout_problems(page.evaluate(LINES_AND_TABLES))
-    page.close()
     assert any("a line of code wraps" in p for p in problems), problems
     assert any("words broken" in p for p in problems), problems
 
@@ -635,23 +626,22 @@ FURNITURE = {
 }
 
 
-def furniture_contrast(browser, theme: str, with_book: bool = True) -> list[tuple[str, float]]:
-    page = open_page(browser, 1400, theme, with_book)
+def furniture_contrast(tab, theme: str, with_book: bool = True) -> list[tuple[str, float]]:
+    page = open_page(tab, 1400, theme, with_book)
     found = page.evaluate(CONTRAST, FURNITURE[theme])
-    page.close()
     assert {sel for sel, *_ in found} == set(FURNITURE[theme]), found
     return [(f"{sel} {text!r}", contrast(fg, bg)) for sel, text, fg, bg in found]
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_captions_titles_breadcrumbs_and_navigation_keep_aa_contrast(browser, theme):
-    weak = [f"{what}: {r:.2f}" for what, r in furniture_contrast(browser, theme) if r < AA]
+def test_captions_titles_breadcrumbs_and_navigation_keep_aa_contrast(tab, theme):
+    weak = [f"{what}: {r:.2f}" for what, r in furniture_contrast(tab, theme) if r < AA]
     assert not weak, f"{theme} theme: below {AA}:1: {weak}"
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_without_the_book_rules_the_furniture_is_too_faint(browser, theme):
-    ratios = dict(furniture_contrast(browser, theme, with_book=False))
+def test_without_the_book_rules_the_furniture_is_too_faint(tab, theme):
+    ratios = dict(furniture_contrast(tab, theme, with_book=False))
     assert all(r < AA for r in ratios.values()), ratios
 
 
@@ -680,12 +670,13 @@ FIGURES = {
 }
 
 
-def figure_pixels(browser, theme: str, kind: str, with_book: bool = True) -> dict[str, tuple]:
+def figure_pixels(tab, theme: str, kind: str, with_book: bool = True) -> dict[str, tuple]:
     from io import BytesIO
 
     from PIL import Image
 
-    page = browser.new_page(viewport={"width": 400, "height": 300})
+    page = tab
+    page.set_viewport_size({"width": 400, "height": 300})
     colours = THEMES[theme]
     book = book_css(theme) if with_book else ""
     page.set_content(
@@ -694,7 +685,6 @@ def figure_pixels(browser, theme: str, kind: str, with_book: bool = True) -> dic
         f'style="width: 300px">{FIGURES[kind]}</main></body></html>'
     )
     shot = Image.open(BytesIO(page.screenshot())).convert("RGB")
-    page.close()
     return {
         "page": shot.getpixel((350, 250)),
         "paper": shot.getpixel((5, 100)),
@@ -705,10 +695,10 @@ def figure_pixels(browser, theme: str, kind: str, with_book: bool = True) -> dic
 
 @pytest.mark.parametrize("kind", list(FIGURES))
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_figures_take_the_page_background_and_keep_readable_ink(browser, theme, kind):
+def test_figures_take_the_page_background_and_keep_readable_ink(tab, theme, kind):
     """Matplotlib's and Graphviz's images, and the players' drawings (the site review's
     white rectangles in the dark theme), take the page's background."""
-    px = figure_pixels(browser, theme, kind)
+    px = figure_pixels(tab, theme, kind)
     if theme == "light" and kind == "player":
         assert px["paper"] == (255, 255, 255), px  # the player's white panel, as on white
     else:
@@ -719,8 +709,8 @@ def test_figures_take_the_page_background_and_keep_readable_ink(browser, theme, 
 
 
 @pytest.mark.parametrize("kind", list(FIGURES))
-def test_without_the_dark_rules_a_figure_is_a_white_box(browser, kind):
-    px = figure_pixels(browser, "dark", kind, with_book=False)
+def test_without_the_dark_rules_a_figure_is_a_white_box(tab, kind):
+    px = figure_pixels(tab, "dark", kind, with_book=False)
     assert px["paper"] == (255, 255, 255) and px["page"] == (34, 34, 34), px
 
 
@@ -786,16 +776,14 @@ RUN_BOX = """() => {
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_run_box_on_a_phone_is_a_few_full_width_lines(browser, theme):
-    page = open_page(browser, 400, theme)
+def test_run_box_on_a_phone_is_a_few_full_width_lines(tab, theme):
+    page = open_page(tab, 400, theme)
     m = page.evaluate(RUN_BOX)
-    page.close()
     assert m["lines"] <= 5, f"the how-to-run box takes {m['lines']} lines on a phone: {m}"
     assert m["iconWidth"] == 0 and m["right"] <= m["mainRight"] + 0.5, m
 
 
-def test_without_the_book_rules_the_run_box_keeps_its_icon_column(browser):
-    page = open_page(browser, 400, with_book=False)
+def test_without_the_book_rules_the_run_box_keeps_its_icon_column(tab):
+    page = open_page(tab, 400, with_book=False)
     m = page.evaluate(RUN_BOX)
-    page.close()
     assert m["iconWidth"] > 0, m

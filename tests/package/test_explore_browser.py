@@ -15,7 +15,7 @@ from pybackprop.explore.optimisers import _path
 from tests.package import test_player_browser as players
 from tests.package.test_player_browser import _contrast, outside, write_page
 
-visit = players.visit  # the players' fixture: a fresh context per page, requests recorded
+visit = players.visit  # the players' fixture: the session's tab, requests recorded
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 MIN_LABEL_PX = 10

@@ -32,28 +32,49 @@ main{{max-width:{column}px;margin:0 auto;padding:0 8px}}
 
 
 @pytest.fixture
-def visit(browser):
-    """Open a file in a fresh context: (page, every URL it requested)."""
-    contexts = []
+def visit(browser, tab):
+    """Open a file: (page, every URL it requested; anything but the file is refused).
 
-    def open_(path: Path, width: int = 1400, scheme: str = "light"):
-        context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
-        contexts.append(context)
+    In the test's `tab` (conftest.py), sized and themed for this page; with clock=True in a
+    context of its own whose timers the test runs with `page.clock` (a fake clock stays in its
+    context, so it is kept out of the tab the session shares).
+    """
+    opened = []  # (page, its request recorder), to detach after the test
+
+    def open_(path: Path, width: int = 1400, scheme: str = "light", clock: bool = False):
+        if clock:
+            context = browser.new_context()
+            context.clock.install()
+            page = context.new_page()
+        else:
+            page = tab
+        for earlier, record in opened:
+            earlier.remove_listener("request", record)
+        page.unroute_all()
+        page.set_viewport_size({"width": width, "height": 900})
+        page.emulate_media(color_scheme=scheme)
         requests: list[str] = []
-        context.on("request", lambda request: requests.append(request.url))
-        context.route(
+
+        def record(request):
+            requests.append(request.url)
+
+        page.on("request", record)
+        opened.append((page, record))
+        page.route(
             "**/*",
             lambda route: (
                 route.continue_() if route.request.url == path.as_uri() else route.abort()
             ),
         )
-        page = context.new_page()
         page.goto(path.as_uri())
         return page, requests
 
     yield open_
-    for context in contexts:
-        context.close()
+    for page, record in opened:
+        page.remove_listener("request", record)
+        page.unroute_all()
+        if page is not tab:
+            page.context.close()
 
 
 def write_page(tmp_path: Path, *parts: str, column: int = COLUMN_PX) -> Path:
@@ -85,7 +106,7 @@ def test_two_players_step_independently_and_end_at_backwards_gradients(tmp_path,
     out, twice = BOOK_GRAPHS["ch2 expression"](), twice_used()
     first, second = step_backward(out), step_backward(twice)
     path = write_page(tmp_path, first._repr_html_(), "<p>Text between.</p>", second._repr_html_())
-    page, requests = visit(path)
+    page, requests = visit(path, clock=True)  # Play's timed steps: clock.run_for, not waited
     expect = sync_api.expect
     one, two = page.locator(".pbp-player").nth(0), page.locator(".pbp-player").nth(1)
     count, text = one.locator(".pbp-count"), one.locator(".pbp-text")
@@ -111,7 +132,8 @@ def test_two_players_step_independently_and_end_at_backwards_gradients(tmp_path,
     expect(text).to_have_text(first.steps[0].text)
 
     page.keyboard.press(" ")  # play to the end
-    expect(count).to_have_text("step 4 of 4", timeout=15_000)
+    page.clock.run_for(60_000)
+    expect(count).to_have_text("step 4 of 4")
     expect(one.get_by_role("button", name="Play")).to_be_visible()
     expect(text).to_have_text(first.steps[-1].text)
 
@@ -257,7 +279,7 @@ def test_module_player_steps_through_the_modules(tmp_path, visit):
     player = chapter8_player()
     scalar = step_backward(twice_used())
     path = write_page(tmp_path, player._repr_html_(), scalar._repr_html_())
-    page, requests = visit(path)
+    page, requests = visit(path, clock=True)  # Play's timed steps: clock.run_for, not waited
     expect = sync_api.expect
     one = page.locator(".pbp-player").nth(0)
     pid = player_id(one)
@@ -284,7 +306,8 @@ def test_module_player_steps_through_the_modules(tmp_path, visit):
     expect(count).to_have_text("step 1 of 4")
     expect(params).to_have_text("weight.grad ?, bias.grad ?")
     page.keyboard.press(" ")  # play to the end
-    expect(count).to_have_text("step 4 of 4", timeout=15_000)
+    page.clock.run_for(60_000)
+    expect(count).to_have_text("step 4 of 4")
     expect(text).to_have_text(player.steps[-1].text)
     expect(one.locator(f"[id='{pid}-g0'] .pbp-grad")).to_have_text("grad (64, 13)")
     one.get_by_role("button", name="Reset").click()
