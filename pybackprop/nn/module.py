@@ -8,7 +8,8 @@ The calls made inside one outermost call (a model's forward calling its layers) 
 forward pass. A module called twice in it (one ReLU used twice) keeps both calls' inputs, and
 its backward passes take them back last first, the reverse of the calls, as PyTorch's graph
 does; a shared layer's gradients add up over its uses. A new outermost call starts a new pass,
-so a module called outside training (evaluation) keeps only its last call.
+so a module called outside training (evaluation) keeps only its last call. ``Sequential``
+follows the same rule for its layers, whose inputs it keeps itself (``nn/layers.py``).
 """
 
 from __future__ import annotations
