@@ -77,15 +77,16 @@ class Linear(Module):
 
     def bwd_params(self, grad_out: np.ndarray, x: np.ndarray) -> None:
         """Linear backward: weight.grad += x.T @ grad_out, bias.grad += grad_out.sum(0)."""
-        grad_out = _c.reals(grad_out, "Linear.backward", self.weight.dtype)
+        grad_out = _c.reals(grad_out, "Linear.backward", self.weight.data.dtype)
         self.weight.accumulate_grad(x.T @ grad_out)  # one matmul sums the batch's outer products
         if self.bias is not None:
             self.bias.accumulate_grad(np.add.reduce(grad_out, axis=0))  # .sum(0), no wrapper
 
     def bwd(self, grad_out: np.ndarray, x: np.ndarray) -> np.ndarray:
         """Linear backward: the parameters' grads (bwd_params), grad_x = grad_out @ weight.T."""
+        grad_out = _c.reals(grad_out, "Linear.backward", self.weight.data.dtype)
         self.bwd_params(grad_out, x)
-        return _c.reals(grad_out, "Linear.backward", self.weight.dtype) @ self.weight.data.T
+        return grad_out @ self.weight.data.T
 
     def backward_formulas(self, grad_out: np.ndarray, x: np.ndarray) -> list[tuple[str, str]]:
         """The formulas of bwd, with the operands' shapes."""
