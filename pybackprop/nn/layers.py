@@ -84,9 +84,8 @@ class Linear(Module):
 
     def bwd(self, grad_out: np.ndarray, x: np.ndarray) -> np.ndarray:
         """Linear backward: the parameters' grads (bwd_params), grad_x = grad_out @ weight.T."""
-        grad_out = _c.reals(grad_out, "Linear.backward", self.weight.data.dtype)
         self.bwd_params(grad_out, x)
-        return grad_out @ self.weight.data.T
+        return _c.reals(grad_out, "Linear.backward", self.weight.data.dtype) @ self.weight.data.T
 
     def backward_formulas(self, grad_out: np.ndarray, x: np.ndarray) -> list[tuple[str, str]]:
         """The formulas of bwd, with the operands' shapes."""
