@@ -119,7 +119,7 @@ def labels(target, n: int, n_classes: int, fn: str, arg: str = "target") -> np.n
     unsigned = _UNSIGNED.get(target.dtype)
     if unsigned is None:  # built once per dtype: building it costs a third of the check
         unsigned = _UNSIGNED[target.dtype] = np.dtype(target.dtype.str.replace("i", "u"))
-    if n and target.view(unsigned).max() >= n_classes:
+    if n and np.maximum.reduce(target.view(unsigned)) >= n_classes:  # .max(), no wrapper
         bad = int(np.flatnonzero((target < 0) | (target >= n_classes))[0])
         raise ValueError(
             f"{fn}: the labels in {arg} must lie in [0, {n_classes}) for {n_classes} classes; "

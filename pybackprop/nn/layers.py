@@ -14,7 +14,7 @@ import numpy.typing as npt
 
 from . import _checks as _c
 from . import functional as F
-from . import init
+from . import init, module
 from .module import Module, Parameter
 
 __all__ = ["Linear", "ReLU", "Sequential"]
@@ -77,7 +77,7 @@ class Linear(Module):
 
     def bwd_params(self, grad_out: np.ndarray, x: np.ndarray) -> None:
         """Linear backward: weight.grad += x.T @ grad_out, bias.grad += grad_out.sum(0)."""
-        grad_out = _c.reals(grad_out, "Linear.backward", self.weight.dtype)
+        grad_out = _c.reals(grad_out, "Linear.backward", self.weight.data.dtype)
         self.weight.accumulate_grad(x.T @ grad_out)  # one matmul sums the batch's outer products
         if self.bias is not None:
             self.bias.accumulate_grad(np.add.reduce(grad_out, axis=0))  # .sum(0), no wrapper
@@ -85,7 +85,7 @@ class Linear(Module):
     def bwd(self, grad_out: np.ndarray, x: np.ndarray) -> np.ndarray:
         """Linear backward: the parameters' grads (bwd_params), grad_x = grad_out @ weight.T."""
         self.bwd_params(grad_out, x)
-        return _c.reals(grad_out, "Linear.backward", self.weight.dtype) @ self.weight.data.T
+        return _c.reals(grad_out, "Linear.backward", self.weight.data.dtype) @ self.weight.data.T
 
     def backward_formulas(self, grad_out: np.ndarray, x: np.ndarray) -> list[tuple[str, str]]:
         """The formulas of bwd, with the operands' shapes."""
@@ -189,16 +189,8 @@ class Sequential(Module):
 
     def __init__(self, *modules: Module) -> None:
         for i, m in enumerate(modules):
-            if isinstance(m, (list, tuple)):
-                raise TypeError(
-                    f"Sequential takes the modules as separate arguments; argument {i} is a "
-                    f"{type(m).__name__}. Unpack it: nn.Sequential(*layers)."
-                )
             if not isinstance(m, Module):
-                raise TypeError(
-                    f"Sequential takes Modules; argument {i} is a {type(m).__name__}. "
-                    "Pass an instance, e.g. nn.ReLU() rather than nn.ReLU."
-                )
+                raise TypeError(_not_a_module(i, m))
         self.layers = list(modules)
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
@@ -207,24 +199,34 @@ class Sequential(Module):
             yield str(i), m
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """Sequential forward: x through each layer in turn."""
+        """Sequential forward: x through each layer's forward in turn, keeping each one's input."""
+        # The layers' forward and bwd are called directly, their inputs kept here (one list per
+        # call, by Module's rule for calls), not by each layer's own call: ~1.5 µs less a layer.
+        inputs = []
         for m in self.layers:
-            x = m(x)
+            inputs.append(x)
+            x = m.forward(x)
+        state = self.__dict__  # its own pass mark: a Sequential inside a Sequential has no call
+        if state.get("_saved_inputs_pass") == module._pass:
+            state["_saved_inputs"].append(inputs)
+        else:
+            state["_saved_inputs"], state["_saved_inputs_pass"] = [inputs], module._pass
         return x
 
     def bwd(self, grad_out: np.ndarray, x: np.ndarray) -> np.ndarray:
-        """Sequential backward: each layer's backward, last first (each kept its input)."""
-        for m in reversed(self.layers):
-            grad_out = m.backward(grad_out)
+        """Sequential backward: each layer's bwd on the input it had, last first."""
+        inputs = self._saved_inputs.pop()
+        for i in range(len(self.layers) - 1, -1, -1):
+            grad_out = self.layers[i].bwd(grad_out, inputs[i])
         return grad_out
 
     def bwd_params(self, grad_out: np.ndarray, x: np.ndarray) -> None:
-        """As bwd, but the first layer skips its grad_x (input_grad=False)."""
-        if not self.layers:
-            return
-        for m in reversed(self.layers[1:]):
-            grad_out = m.backward(grad_out)
-        self.layers[0].backward(grad_out, input_grad=False)
+        """As bwd, but the first layer skips its grad_x (bwd_params)."""
+        inputs = self._saved_inputs.pop()
+        for i in range(len(self.layers) - 1, 0, -1):
+            grad_out = self.layers[i].bwd(grad_out, inputs[i])
+        if self.layers:
+            self.layers[0].bwd_params(grad_out, inputs[0])
 
     def __getitem__(self, i: int) -> Module:
         return self.layers[i]
@@ -234,3 +236,16 @@ class Sequential(Module):
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self.layers)
+
+
+def _not_a_module(i: int, m: object) -> str:
+    """What to say when Sequential's argument i is not a Module."""
+    if isinstance(m, (list, tuple)):
+        return (
+            f"Sequential takes the modules as separate arguments; argument {i} is a "
+            f"{type(m).__name__}. Unpack it: nn.Sequential(*layers)."
+        )
+    return (
+        f"Sequential takes Modules; argument {i} is a {type(m).__name__}. "
+        "Pass an instance, e.g. nn.ReLU() rather than nn.ReLU."
+    )

@@ -132,17 +132,19 @@ class CrossEntropyLoss(Loss):
         x, dtype = F._batch(logits, "CrossEntropyLoss")  # checked, and float16 widened
         log_probs = F._log_softmax(x, 1)
         loss = F._nll(log_probs, target, "CrossEntropyLoss")
-        # the backward pass needs softmax = exp(log_probs); stored into vars() directly, as
+        # the backward pass needs softmax = exp(log_probs); into __dict__ directly, as
         # Module.__call__ does, since __setattr__'s Parameter check costs ~0.3 µs a step
-        vars(self)["_log_probs"] = log_probs
+        self.__dict__["_saved_log_probs"] = (logits, log_probs)
         return _c.narrow(loss, dtype)
 
     def bwd(self, grad_out: float, logits: np.ndarray, target: np.ndarray) -> np.ndarray:
         """Cross-entropy backward: grad = grad_out * (softmax(logits) - one_hot(target)) / n."""
         grad_out = _c.scalar(grad_out, "CrossEntropyLoss.backward", "grad_out")
+        kept, log_probs = self.__dict__.pop("_saved_log_probs", (None, None))
+        if kept is not logits:  # an earlier call of the same pass (the last goes back first)
+            log_probs = F._log_softmax(F._batch(logits, "CrossEntropyLoss")[0], 1)
         # softmax in the forward's buffer, and one_hot subtracted where it is 1, unbuilt.
-        grad = np.exp(self._log_probs, out=self._log_probs)
-        vars(self)["_log_probs"] = None  # (as in forward)
+        grad = np.exp(log_probs, out=log_probs)
         n = len(grad)
         grad[np.arange(n), target] -= 1
         grad *= grad_out / max(n, 1)  # no rows: an empty gradient, as torch
@@ -158,8 +160,3 @@ class CrossEntropyLoss(Loss):
                 f"{float(grad_out):.4g} * {np.shape(logits)} / {len(logits)}",
             )
         ]
-
-    def __getstate__(self) -> dict:
-        state = super().__getstate__()
-        state.pop("_log_probs", None)  # like the inputs, kept for one backward only
-        return state

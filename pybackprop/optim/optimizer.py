@@ -134,9 +134,12 @@ class Optimizer:
         """
         raise NotImplementedError
 
-    def _grad(self, i: int, p, weight_decay: float) -> np.ndarray:
-        """Parameter `i`'s gradient (checked) plus torch's L2 weight decay, weight_decay * data."""
-        grad, data = p.grad, getattr(p, "data", None)
+    def _grad(self, i: int, p, weight_decay: float) -> np.ndarray | None:
+        """Parameter `i`'s gradient (checked) plus weight_decay * data (torch's L2); None: none."""
+        grad = p.grad
+        if grad is None:  # as torch: no gradient, no step
+            return None
+        data = getattr(p, "data", None)
         # .grad may have been assigned since __init__: the usual case is tested inline (this
         # runs per parameter per step), anything else goes through the full check
         if not (
@@ -187,18 +190,19 @@ class SGD(Optimizer):
 
     def step(self) -> None:
         """SGD step, in place: buf = momentum * buf + g (buf = g at first); p -= lr * buf."""
+        lr, momentum, weight_decay = self.lr, self.momentum, self.weight_decay
         for i, p in enumerate(self.params):
-            if p.grad is None:  # as torch: no gradient, no step (and no momentum)
+            g = self._grad(i, p, weight_decay)
+            if g is None:  # no gradient, no step (and no momentum)
                 continue
-            g = self._grad(i, p, self.weight_decay)
-            if self.momentum:
+            if momentum:
                 if self.bufs[i] is None:
                     self.bufs[i] = g.copy()
                 else:
-                    self.bufs[i] *= self.momentum
+                    self.bufs[i] *= momentum
                     self.bufs[i] += g
                 g = self.bufs[i]
-            p.data -= self.lr * g
+            p.data -= lr * g
 
     def __repr__(self) -> str:
         return (
@@ -274,9 +278,9 @@ class Adam(Optimizer):
         """Adam step, in place: update m and v, then p -= lr * m_hat / (sqrt(v_hat) + eps)."""
         beta1, beta2 = self.betas
         for i, (p, m, v) in enumerate(zip(self.params, self.ms, self.vs, strict=True)):
-            if p.grad is None:  # as torch: no gradient, no step (its moments and t stay)
-                continue
             g = self._grad(i, p, self.weight_decay)
+            if g is None:  # no gradient, no step (its moments and t stay)
+                continue
             self.steps[i] += 1
             t = self.steps[i]
             step_size = self.lr / (1 - beta1**t)
