@@ -14,8 +14,8 @@ import numpy.typing as npt
 
 from . import _checks as _c
 from . import functional as F
-from . import init, module
-from .module import Module, Parameter
+from . import init
+from .module import Module, Parameter, _keep_for_backward
 
 __all__ = ["Linear", "ReLU", "Sequential"]
 
@@ -206,11 +206,7 @@ class Sequential(Module):
         for m in self.layers:
             inputs.append(x)
             x = m.forward(x)
-        state = self.__dict__  # its own pass mark: a Sequential inside a Sequential has no call
-        if state.get("_saved_inputs_pass") == module._pass:
-            state["_saved_inputs"].append(inputs)
-        else:
-            state["_saved_inputs"], state["_saved_inputs_pass"] = [inputs], module._pass
+        _keep_for_backward(self.__dict__, "_saved_inputs", inputs)  # Module's rule for calls
         return x
 
     def bwd(self, grad_out: np.ndarray, x: np.ndarray) -> np.ndarray:

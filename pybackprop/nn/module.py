@@ -27,6 +27,17 @@ _depth = 0
 _pass = 0
 
 
+def _keep_for_backward(state: dict, name: str, item: object) -> None:
+    """Append item to the list state[name] of this pass's calls; a new pass starts a new list."""
+    # state is a module's __dict__, written directly: this runs on every call of every module,
+    # and Module.__setattr__'s Parameter check (not needed here) costs ~0.3 µs a write.
+    pass_name = name + "_pass"
+    if state.get(pass_name) == _pass:
+        state[name].append(item)
+    else:
+        state[name], state[pass_name] = [item], _pass
+
+
 class Parameter:
     """A trainable array ``.data`` and its gradient ``.grad``, of the same shape and dtype.
 
@@ -155,13 +166,7 @@ class Module:
             out = self.forward(*inputs)
         finally:
             _depth -= 1
-        # Bookkeeping goes into __dict__ directly: this runs on every call of every module, and
-        # __setattr__'s Parameter check (not needed here) costs ~0.3 µs a write.
-        state = self.__dict__
-        if state.get("_saved_pass") == _pass:
-            state["_saved"].append((inputs, out))
-        else:
-            state["_saved"], state["_saved_pass"] = [(inputs, out)], _pass
+        _keep_for_backward(self.__dict__, "_saved", (inputs, out))
         return out
 
     def __setattr__(self, name: str, value: object) -> None:
