@@ -641,6 +641,13 @@ def test_the_issue_s_tiny_quotient_is_one():
 
 # input -> (exception type, words its message must hold); each row's words only in its error
 ARRAY = np.ones(3)
+BINARY_OPS = [
+    ("+", operator.add),
+    ("-", operator.sub),
+    ("*", operator.mul),
+    ("/", operator.truediv),
+    ("**", operator.pow),
+]
 VALUE_REFUSALS = {
     **{
         f"Value {name} array": (
@@ -648,13 +655,7 @@ VALUE_REFUSALS = {
             TypeError,
             "a Value combines with single numbers, not arrays: got ndarray of shape (3,)",
         )
-        for name, op in [
-            ("+", operator.add),
-            ("-", operator.sub),
-            ("*", operator.mul),
-            ("/", operator.truediv),
-            ("**", operator.pow),
-        ]
+        for name, op in BINARY_OPS
     },  # fmt: skip
     **{
         f"array {name} Value": (
@@ -662,13 +663,7 @@ VALUE_REFUSALS = {
             TypeError,
             "a Value combines with single numbers, not arrays: got ndarray of shape (3,)",
         )
-        for name, op in [
-            ("+", operator.add),
-            ("-", operator.sub),
-            ("*", operator.mul),
-            ("/", operator.truediv),
-            ("**", operator.pow),
-        ]
+        for name, op in BINARY_OPS
     },  # fmt: skip
     "a 0-d array": (
         lambda: Value(1.0) * np.array(2.0),
