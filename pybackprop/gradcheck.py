@@ -113,7 +113,7 @@ def gradcheck(
         )
     out = fn_or_module(*xs)
     u = _upstream(out, rng)
-    grads = backward(u, *xs)
+    grads = backward(u.copy(), *xs)  # a copy: a backward may update grad_out in place
     if not isinstance(grads, (tuple, list)):
         grads = (grads,)
     if len(grads) != len(xs):
@@ -159,7 +159,7 @@ def _check_module(module: Module, xs: list, rng, eps: float, atol: float, rtol: 
             p.data, p.grad = p.data.astype(np.float64), np.zeros(p.shape)
         out = module(*xs)
         u = _upstream(out, rng)
-        grad_in = module.backward(u)
+        grad_in = module.backward(u.copy())  # a copy: bwd may update grad_out in place
         checks = [(f"parameter '{name}'", p.data, p.grad.copy()) for name, p in named]
         if xs[0].dtype.kind == "f":
             checks.insert(0, ("input 0", xs[0], grad_in))

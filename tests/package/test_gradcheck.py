@@ -192,3 +192,42 @@ def test_a_call_that_would_compare_nothing_is_refused_with_its_own_reason(case):
 def test_a_none_gradient_beside_a_checked_one_is_still_allowed_for_labels():
     x, labels = np.array([[1.0, -2.0]]), np.array([0])
     assert gradcheck(lambda x, y: x * 2, x, labels, backward=lambda g, x, y: (2 * g, None))
+
+
+class SquareInPlace(nn.Module):
+    """x**2 whose backward multiplies grad_out in place by `factor * x` (2 is right)."""
+
+    def __init__(self, factor):
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x):
+        return x * x
+
+    def bwd(self, grad_out, x):
+        grad_out *= self.factor * x
+        return grad_out
+
+
+@settings(max_examples=30)
+@given(
+    shape=st.lists(small, min_size=1, max_size=3).map(tuple),
+    seed=seeds(),
+    factor=st.sampled_from([2.0, 1.0, 3.0, -2.0]),
+)
+def test_a_backward_updating_grad_out_in_place_is_judged_on_its_gradient(shape, seed, factor):
+    """As torch.autograd.gradcheck: backward gets a copy of u, so in place is no mistake."""
+    rng = np.random.default_rng(seed)
+    x = rng.choice([-1.0, 1.0], shape) * rng.uniform(0.5, 2.0, shape)  # no entry near 0
+
+    def backward(g, a):
+        return np.multiply(g, factor * a, out=g)
+
+    checks = [lambda: gradcheck(SquareInPlace(factor), x, rng=seed),
+              lambda: gradcheck(lambda a: a * a, x, backward=backward, rng=seed)]  # fmt: skip
+    for check in checks:
+        if factor == 2.0:
+            assert check() is True
+        else:
+            with pytest.raises(GradcheckError, match=r"input 0 at index"):
+                check()
