@@ -13,6 +13,26 @@ from ..nn import _checks as _c
 __all__ = ["DataLoader"]
 
 
+def _rows(a, name: str) -> np.ndarray:
+    """``a`` as an array with a first axis (a list converted once), or an error naming it."""
+    arr = None
+    if not isinstance(a, Mapping):  # a dict has a len(), but no rows to slice
+        try:
+            arr = np.asanyarray(a)
+        except ValueError as e:
+            raise ValueError(
+                f"DataLoader: {name} is a {type(a).__name__} that numpy cannot make one array of "
+                f"(rows of different lengths?): {e}"
+            ) from None
+    if arr is None or arr.ndim == 0:  # a number, str, 0-d array, set, generator, ...
+        shape = f" of shape {a.shape}" if isinstance(a, np.ndarray) else ""
+        raise TypeError(
+            f"DataLoader: x and y must be arrays with a first axis; {name} is "
+            f"{type(a).__name__}{shape}"
+        )
+    return arr
+
+
 class DataLoader:
     """Iterate over ``(xb, yb)`` minibatches: x (n, ...), y (n, ...) -> xb (b, ...), yb (b, ...).
 
@@ -21,9 +41,9 @@ class DataLoader:
     Parameters
     ----------
     x : np.ndarray of shape (n, ...)
-        The inputs, one example per row.
+        The inputs, one example per row (a list is made an array once, here).
     y : np.ndarray of shape (n, ...)
-        The targets, row for row with ``x``.
+        The targets, row for row with ``x`` (a list too).
     batch_size : int, default 64
         Rows per batch, at least 1; the last batch is smaller when it does not divide n.
     shuffle : bool, default False
@@ -39,7 +59,8 @@ class DataLoader:
         If ``x`` or ``y`` has no rows (a 0-d array, a dict), ``batch_size`` is not an integer,
         or ``rng`` not a seed or Generator.
     ValueError
-        If ``x`` and ``y`` have different numbers of rows, or ``batch_size`` < 1.
+        If ``x`` and ``y`` have different numbers of rows, ``batch_size`` < 1, or a list's rows
+        differ in length.
 
     Examples
     --------
@@ -59,17 +80,7 @@ class DataLoader:
         drop_last: bool = False,
         rng: int | np.random.Generator | None = None,
     ) -> None:
-        for name, a in (("x", x), ("y", y)):
-            try:
-                if isinstance(a, Mapping | str | bytes):  # a len(), but no rows to slice
-                    raise TypeError
-                len(a)  # a 0-d array has __len__ but raises
-            except TypeError:
-                shape = f" of shape {a.shape}" if isinstance(a, np.ndarray) else ""
-                raise TypeError(
-                    f"DataLoader: x and y must be arrays with a first axis; {name} is "
-                    f"{type(a).__name__}{shape}"
-                ) from None
+        x, y = _rows(x, "x"), _rows(y, "y")
         if len(x) != len(y):
             raise ValueError(
                 f"DataLoader: x and y must have the same number of rows; got len(x)={len(x)}, "

@@ -115,6 +115,53 @@ def test_bad_batch_size_is_reported(bs, error):
         DataLoader(np.zeros((5, 2)), np.zeros(5), batch_size=bs)
 
 
-def test_non_arrays_are_reported():
-    with pytest.raises(TypeError, match="x and y must be arrays with a first axis; x is int"):
-        DataLoader(3, np.zeros(3))
+@given(
+    rows=st.lists(st.lists(st.floats(-1e6, 1e6), min_size=2, max_size=2), max_size=40),
+    bs=batch_sizes,
+    shuffle=st.booleans(),
+    seed=seeds(),
+)
+def test_lists_give_the_arrays_batches_shuffled_or_not(rows, bs, shuffle, seed):
+    """Lists are made arrays once, as torch's collate gives tensors: never a list batch."""
+    labels = [i % 3 for i in range(len(rows))]
+    ours = DataLoader(rows, labels, batch_size=bs, shuffle=shuffle, rng=seed)
+    arrays = DataLoader(np.array(rows), np.array(labels), batch_size=bs, shuffle=shuffle, rng=seed)
+    assert len(ours) == len(arrays)
+    for (xb, yb), (ax, ay) in zip(ours, arrays, strict=True):
+        assert type(xb) is np.ndarray and type(yb) is np.ndarray
+        np.testing.assert_array_equal(xb, ax)
+        np.testing.assert_array_equal(yb, ay)
+        assert xb.dtype == np.float64 and yb.dtype == np.int64
+
+
+# input -> (exception type, words its message must hold); each row's words only in its error
+REFUSALS = {
+    "a number": (lambda: DataLoader(3, np.zeros(3)), TypeError, "first axis; x is int"),
+    "a 0-d array": (
+        lambda: DataLoader(np.zeros(3), np.array(1)),
+        TypeError,
+        "first axis; y is ndarray of shape ()",
+    ),
+    "a dict": (lambda: DataLoader({0: 1.0, 1: 2.0}, [0, 1]), TypeError, "first axis; x is dict"),
+    "a str": (lambda: DataLoader("abc", [0, 1, 2]), TypeError, "first axis; x is str"),
+    "a ragged list": (
+        lambda: DataLoader([[0.0, 1.0], [2.0]], [0, 1]),
+        ValueError,
+        "x is a list that numpy cannot make one array of (rows of different lengths?)",
+    ),
+    "lengths differ": (
+        lambda: DataLoader([[0.0], [1.0]], [0, 1, 2]),
+        ValueError,
+        "same number of rows; got len(x)=2, len(y)=3",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", REFUSALS)
+def test_each_bad_x_or_y_is_refused_with_its_own_message(name):
+    call, error, words = REFUSALS[name]
+    with pytest.raises(error) as info:
+        call()
+    message = str(info.value)
+    assert type(info.value) is error and words in message
+    assert not [w for n, (_, _, w) in REFUSALS.items() if n != name and w in message]
