@@ -95,7 +95,7 @@ class History:
         Per epoch: the seconds the epoch took, validation included.
     validated : bool, default False
         Whether ``valid_dl`` was evaluated: the table then shows ``valid_loss`` (and
-        ``accuracy`` for integer labels), a NaN as ``nan``.
+        ``accuracy`` for class labels), a NaN as ``nan``.
 
     Examples
     --------
@@ -129,7 +129,7 @@ class History:
 
     def _row(self, i: int, cols: list[str]) -> list[str]:
         """Epoch ``i``'s cells for the columns ``cols``: a NaN loss as nan, no accuracy as -."""
-        acc = self.accuracy[i]  # NaN only where labels are not integers: not applicable
+        acc = self.accuracy[i]  # NaN where fit did not classify: not applicable
         cells = {
             "epoch": str(i + 1),
             "train_loss": f"{self.train_loss[i]:.6f}",
@@ -316,7 +316,7 @@ class _Bars:
 
 
 def _evaluate(model, loss_fn, valid_dl: Iterable) -> tuple[float, float]:
-    """(mean loss, accuracy) over `valid_dl`, by rows; accuracy NaN unless labels are integers."""
+    """(mean loss, accuracy) over `valid_dl`, by rows; accuracy NaN unless it classifies."""
     total_loss = total_correct = 0.0
     n = 0
     classification = True
@@ -326,7 +326,15 @@ def _evaluate(model, loss_fn, valid_dl: Iterable) -> tuple[float, float]:
             raise ValueError(_empty_batch("valid_dl", f"batch {i}"))
         pred = model(xb)
         total_loss += float(loss_fn(pred, yb)) * rows
-        classification = classification and np.issubdtype(np.asarray(yb).dtype, np.integer)
+        # Classification is (n, c) scores and (n,) integer labels; integer regression targets,
+        # (n, 1) or one-hot (n, c), have no accuracy.
+        labels = np.asarray(yb)
+        classification = (
+            classification
+            and np.ndim(pred) == 2
+            and labels.shape == (len(pred),)
+            and np.issubdtype(labels.dtype, np.integer)
+        )
         if classification:
             total_correct += float(F.accuracy(pred, yb)) * rows
         n += rows
@@ -373,8 +381,19 @@ def _short(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _check_schedule(sched, epochs: int, steps_per_epoch: int) -> None:
-    """Refuse a OneCycleLR with fewer steps left than fit takes: it would fail mid-run."""
+def _check_schedule(sched, opt, epochs: int, steps_per_epoch: int) -> None:
+    """Refuse a schedule built on another optimiser, or a OneCycleLR with too few steps left."""
+    # Skipped, as in _check_optimiser_params, for a hand-written schedule that names no optimiser.
+    held = getattr(sched, "optimizer", None)
+    if held is not None and held is not opt:
+        lr = getattr(opt, "lr", None)
+        at = f" lr={lr:g}" if isinstance(lr, float) else " lr"
+        raise ValueError(
+            f"fit: sched was built on another optimiser ({type(held).__name__}), not on opt, "
+            f"so it would set that one's learning rate and opt would train at its constant{at}. "
+            "Was opt built again after the schedule (a cell run again)? Build the schedule on "
+            f"the optimiser passed to fit: {type(sched).__name__}(opt, ...)."
+        )
     if not isinstance(sched, OneCycleLR):
         return
     needed, left = epochs * steps_per_epoch, sched.total_steps - sched.step_num
@@ -444,13 +463,15 @@ def fit(
         Re-iterable ``(xb, yb)`` batches with a ``len()``, such as ``data.DataLoader``: ``xb``
         of shape (batch, ...), ``yb`` of shape (batch,) or (batch, ...).
     valid_dl : iterable of (np.ndarray, np.ndarray) or None, default None
-        Evaluated after each epoch for ``valid_loss`` and ``accuracy`` (for integer labels).
+        Evaluated after each epoch for ``valid_loss`` and ``accuracy`` (NaN unless the
+        model gives (batch, n_classes) scores and ``yb`` is (batch,) integer labels).
     epochs : int, default 1
         The number of passes over ``train_dl``.
     progress : bool, default True
         Show a progress bar and one table row per epoch; False prints nothing.
     sched : OneCycleLR or None, default None
-        A schedule over ``epochs * len(train_dl)`` steps; its ``step()`` runs after each step.
+        A schedule built on ``opt``, over ``epochs * len(train_dl)`` steps; its ``step()``
+        runs after each step.
 
     Returns
     -------
@@ -465,9 +486,9 @@ def fit(
         If ``epochs`` is not an integer, ``train_dl`` has no ``len()``, or another argument
         lacks the methods fit calls (``model.backward``, ``opt.step``, ...).
     ValueError
-        If ``epochs`` < 1, ``train_dl`` yields no batches or a batch of 0
-        rows, ``opt`` holds a parameter that is not one of ``model.parameters()``, or ``sched``
-        has fewer steps left than ``epochs * len(train_dl)``.
+        If ``epochs`` < 1, ``train_dl`` yields no batches or a batch of 0 rows, ``opt`` holds
+        a parameter that is not one of ``model.parameters()``, or ``sched`` was built on an
+        optimiser other than ``opt`` or has fewer steps left than ``epochs * len(train_dl)``.
 
     Examples
     --------
@@ -492,7 +513,7 @@ def fit(
             "train_dl has no batches: is the batch size larger than the data with drop_last=True?"
         )
     _check_optimiser_params(model, opt)
-    _check_schedule(sched, epochs, steps_per_epoch)
+    _check_schedule(sched, opt, epochs, steps_per_epoch)
     # The batch itself needs no gradient: an nn.Module can skip computing dL/dx for it, as
     # torch does for inputs; a hand-written model just gets model.backward(grad).
     backward = (

@@ -488,6 +488,9 @@ def fit_call(**change):
         "inf_train": lambda: DataLoader(inf_x, y, 5),
         "inf_valid": lambda: DataLoader(inf_x, y, 5),
         "short_sched": lambda: optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=7),
+        "other_opt_sched": lambda: optim.lr_scheduler.OneCycleLR(
+            optim.SGD(model.parameters(), 0.01, momentum=0.9), max_lr=0.1, total_steps=8
+        ),
     }
     kwargs = dict(train_dl=DataLoader(x, y, 5), valid_dl=DataLoader(x, y, 10), epochs=2)
     for key, value in change.items():
@@ -523,6 +526,11 @@ FIT_REFUSALS = {
         ValueError,
         "the schedule has 7 steps left (total_steps=7) but fit takes epochs * len(train_dl) "
         "= 2 * 4 = 8 steps. Build it with total_steps=8",
+    ),
+    "schedule on another optimiser": (
+        dict(sched="other_opt_sched"),
+        ValueError,
+        "sched was built on another optimiser (SGD), not on opt",
     ),
 }
 
@@ -563,6 +571,80 @@ def test_a_schedule_that_already_took_steps_counts_only_those_left():
                   sched=sched)  # fmt: skip
     hist = train.fit(model, nn.CrossEntropyLoss(), opt, train_dl, progress=False, sched=sched)
     assert len(hist.lr) == 4
+
+
+def test_a_schedule_on_an_optimiser_built_again_is_refused_before_any_step():
+    """A notebook cell run again makes a new opt; the schedule still holds the old one."""
+    model = mlp(seed=23)
+    train_dl, _ = small_classification(seed=23, n=20, batch_size=5)
+    old = optim.SGD(model.parameters(), 0.01, momentum=0.9)
+    sched = optim.lr_scheduler.OneCycleLR(old, max_lr=0.1, total_steps=4)
+    opt = optim.SGD(model.parameters(), 0.01, momentum=0.9)
+    before = [p.data.copy() for p in model.parameters()]
+    with pytest.raises(ValueError) as info:
+        train.fit(model, nn.CrossEntropyLoss(), opt, train_dl, progress=False, sched=sched)
+    message = str(info.value)
+    assert "constant lr=0.01" in message and "OneCycleLR(opt, ...)" in message
+    assert "steps left" not in message and "parameters" not in message
+    assert all(np.array_equal(p.data, b) for p, b in zip(model.parameters(), before, strict=True))
+    assert sched.step_num == 0  # the schedule was not stepped either
+    sched = optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=4)
+    hist = train.fit(model, nn.CrossEntropyLoss(), opt, train_dl, progress=False, sched=sched)
+    assert len(set(hist.lr)) == 4  # the schedule now sets the lr fit trains with
+
+
+class HandSchedule:
+    """A hand-written schedule: halves `optimizer`'s lr each step (torch's attribute name)."""
+
+    def __init__(self, optimizer):
+        self.optimizer = optimizer
+
+    def step(self):
+        self.optimizer.lr /= 2
+
+
+def test_a_hand_written_schedule_is_checked_by_its_optimizer_attribute():
+    model = mlp(seed=24)
+    train_dl, _ = small_classification(seed=24, n=20, batch_size=5)
+    opt = optim.SGD(model.parameters(), 0.08)
+    with pytest.raises(ValueError, match=r"another optimiser \(Adam\), not on opt"):
+        train.fit(model, nn.CrossEntropyLoss(), opt, train_dl, progress=False,
+                  sched=HandSchedule(optim.Adam(model.parameters())))  # fmt: skip
+    hist = train.fit(model, nn.CrossEntropyLoss(), opt, train_dl, progress=False,
+                     sched=HandSchedule(opt))  # fmt: skip
+    assert hist.lr == [0.08, 0.04, 0.02, 0.01]
+
+
+def classifier_and_targets(layout: str, dtype, n: int, c: int, seed: int):
+    """A linear model (n, 3) -> (n, c) or (n, 1), its loss, and integer targets in `layout`."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3))
+    labels = rng.integers(0, c, size=n).astype(dtype)
+    if layout == "labels":  # classification: (n, c) logits, (n,) labels
+        return x, labels, nn.Linear(3, c, rng=seed, dtype=np.float64), nn.CrossEntropyLoss()
+    y = labels[:, None] if layout == "column" else F.one_hot(labels, c).astype(dtype)
+    return x, y, nn.Linear(3, y.shape[1], rng=seed, dtype=np.float64), nn.MSELoss()
+
+
+@given(
+    layout=st.sampled_from(["labels", "column", "one_hot"]),
+    dtype=st.sampled_from([np.int8, np.uint8, np.int16, np.int32, np.int64, np.uint64]),
+    n=st.integers(1, 30),
+    c=st.integers(1, 5),
+    batch_size=st.integers(1, 12),
+    seed=st.integers(0, 2**16),
+)
+@settings(max_examples=40, deadline=None)
+def test_accuracy_is_counted_only_for_class_labels(layout, dtype, n, c, batch_size, seed):
+    """Integer regression targets, (n, 1) or one-hot, train and validate; accuracy is NaN."""
+    x, y, model, loss_fn = classifier_and_targets(layout, dtype, n, c, seed)
+    dl = DataLoader(x, y, batch_size)
+    hist = train.fit(model, loss_fn, optim.SGD(model.parameters(), 1e-3), dl, dl, progress=False)
+    assert math.isfinite(hist.valid_loss[0])
+    if layout == "labels":
+        assert hist.accuracy[0] == pytest.approx(float(F.accuracy(model(x), y)))
+    else:
+        assert math.isnan(hist.accuracy[0]) and "accuracy" not in repr(hist)
 
 
 class InterruptedSGD(optim.SGD):
