@@ -202,6 +202,8 @@ class Page:
         ------
         FileExistsError
             If ``path`` is a symbolic link, or exists and ``overwrite`` is False.
+        IsADirectoryError
+            If ``path`` is a directory.
         """
         path = Path(path)
         title = html.escape(self.title)
@@ -215,6 +217,11 @@ class Page:
             raise FileExistsError(
                 f"{path} is a symbolic link (to {os.readlink(path)}); save() does not write "
                 "through links: give the path of a file, or remove the link"
+            )
+        if path.is_dir():
+            raise IsADirectoryError(
+                f"{path} is a directory; save() writes one file: give a file name, e.g. "
+                f"{path / 'figure.html'}"
             )
         if not overwrite:
             # O_EXCL: fails if anything is there by now, a link included, instead of replacing it.

@@ -128,12 +128,11 @@ def step_backward_modules(
     # A copy holds the parameters, not the arrays a forward pass kept (Module.__getstate__).
     model_copy, loss_copy = copy.deepcopy((model, loss_fn))
     copies = [work for _, work in _flat(model_copy)] + [loss_copy]
-    # What model_copy(x) does, one module at a time, to know each module's inputs.
-    all_inputs, out = [], x
-    for work in copies[:-1]:
-        all_inputs.append((out,))
-        out = work(out)
-    all_inputs.append((out, target))
+    # What model_copy(x) does, one module at a time, in one forward pass (one call): a module
+    # used twice keeps both calls, as in model(x).
+    chain = _Chain(copies[:-1])
+    out = chain(x)
+    all_inputs = chain.inputs + [(out, target)]
     loss = loss_copy(out, target)
 
     steps = []
@@ -143,7 +142,7 @@ def step_backward_modules(
     ):
         work.zero_grad()  # so that .grad holds this step's gradients alone (None if it gives none)
         formulas = work.backward_formulas(grad_out, *inputs)
-        grad_in = work.backward(grad_out)
+        grad_in = work.bwd(grad_out, *inputs)  # as Sequential.bwd: on the inputs of this use
         param_grads = {name: p.grad for name, p in work.named_parameters()}
         results = [grad_in] + list(param_grads.values())
         clauses = [
@@ -162,6 +161,21 @@ def step_backward_modules(
         steps.append(step)
         grad_out = grad_in
     return ModuleBackwardPlayer(steps, float(loss), _shape(target))
+
+
+class _Chain(Module):
+    """The modules' forward one after another, as Sequential's, keeping each one's inputs."""
+
+    def __init__(self, modules: list[Module]) -> None:
+        self.modules = modules
+        self.inputs: list[tuple[np.ndarray]] = []
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """Each module's forward in turn."""
+        for work in self.modules:
+            self.inputs.append((x,))
+            x = work.forward(x)
+        return x
 
 
 def _one_line(module: Module) -> str:

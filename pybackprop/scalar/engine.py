@@ -161,9 +161,7 @@ class Value:
         if x == 0.0 and 0.0 < n < 1.0:
             raise ValueError(f"x ** {n:g} has no finite derivative at x = 0: {self!r} ** {n:g}")
         out = _checked(x, n)
-        # n = 0 has derivative 0, which n * x**-1 would break at x = 0.
-        local = n * _checked(x, n - 1.0) if n != 0.0 else 0.0
-        return _node(out, f"**{n:g}", self, local)
+        return _node(out, f"**{n:g}", self, _power_derivative(x, n))
 
     def _pow_value(self, other: Value) -> Value:
         """Power by a Value: d(x**y)/dx = y * x**(y-1), d(x**y)/dy = x**y * log(x)."""
@@ -174,7 +172,7 @@ class Value:
                 f"{self!r} ** {other!r}"
             )
         out = _checked(x, y)
-        return _node(out, "**", self, y * _checked(x, y - 1.0), other, out * math.log(x))
+        return _node(out, "**", self, _power_derivative(x, y), other, out * math.log(x))
 
     # ---- a number on the left: `2 + v`, `2 - v`, `2 * v`, `2 / v`, `2 ** v` ----
 
@@ -404,6 +402,18 @@ def _node(
     out._b = b
     out._db = db
     return out
+
+
+def _power_derivative(x: float, n: float) -> float:
+    """d(x**n)/dx = n * x**(n-1); +-inf where only x**(n-1) overflows, as torch (and 1 / x)."""
+    if n == 0.0:
+        return 0.0  # x**0 = 1 everywhere, which n * x**-1 would break at x = 0
+    try:
+        return n * x ** (n - 1.0)
+    except OverflowError:
+        # x < 0 comes with an integer n: x**(n-1) is negative for an odd n - 1
+        odd = x < 0.0 and (n - 1.0) % 2.0 == 1.0
+        return math.copysign(math.inf, -n if odd else n)
 
 
 def _checked(x: float, n: float) -> float:

@@ -131,9 +131,10 @@ def _names(order: list[Value]) -> dict[int, str]:
 
 def _local_formulas(node: Value, names: dict[int, str]) -> list[str]:
     """d(node)/d(parent) for each parent, written with the names of the nodes."""
-    # A constant (an unlabelled leaf) is written as its number, any other node as `name.data`.
+    # A constant (an unlabelled leaf) is written as its number, bracketed if negative (so that
+    # `(-3)**2` and `-(-2)` read as computed), any other node as `name.data`.
     p = [
-        names[id(q)] if not (q.label or q.parents) else f"{_owner(names[id(q)])}.data"
+        _atom(names[id(q)]) if not (q.label or q.parents) else f"{_owner(names[id(q)])}.data"
         for q in node.parents
     ]
     o = f"{_owner(names[id(node)])}.data"

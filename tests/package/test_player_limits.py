@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pybackprop import Value, draw_graph, nn, step_backward
+from pybackprop import Value, draw_graph, explore, nn, step_backward
 from pybackprop._player import printable
 from pybackprop.scalar import GraphDrawing
 from pybackprop.scalar import graph as graph_module
@@ -220,7 +220,11 @@ def module_player():
     return nn.step_backward_modules(model, nn.MSELoss(), x, y)
 
 
-PLAYERS = {"scalar": lambda: step_backward(labelled("x")), "modules": module_player}
+PLAYERS = {
+    "scalar": lambda: step_backward(labelled("x")),
+    "modules": module_player,
+    "figure": lambda: explore.relu_pieces(pieces=2, n=5),  # explore's figures share save()
+}
 
 
 def make_file(tmp_path, path):
@@ -236,6 +240,19 @@ def make_dangling_link(tmp_path, path):
     path.symlink_to(tmp_path / "nothing-yet.txt")
 
 
+def make_directory(tmp_path, path):
+    path.mkdir()
+    (path / "notes.txt").write_text("the reader's own file")
+
+
+def snapshot(folder):
+    """Every entry under folder: whether it is a link, and a file's bytes."""
+    return {
+        str(p.relative_to(folder)): (p.is_symlink(), p.is_file() and p.read_bytes())
+        for p in folder.rglob("*")
+    }
+
+
 # (what is at the path, overwrite, the refusal's words or None if it is written)
 SAVE_CASES = [
     ("nothing", lambda tmp_path, path: None, False, None),
@@ -245,6 +262,8 @@ SAVE_CASES = [
     ("a link", make_link, True, r"save\(\) does not write through links"),
     ("a dangling link", make_dangling_link, False, r"is a symbolic link \(to .*nothing-yet"),
     ("a dangling link", make_dangling_link, True, r"is a symbolic link"),
+    ("a directory", make_directory, False, r"page\.html is a directory; .* give a file name"),
+    ("a directory", make_directory, True, r"page\.html is a directory; .* give a file name"),
 ]
 
 
@@ -254,16 +273,19 @@ SAVE_CASES = [
     [case[1:] for case in SAVE_CASES],
     ids=[f"{case[0]}-overwrite={case[2]}" for case in SAVE_CASES],
 )
-def test_save_refuses_to_overwrite_or_follow_a_link(tmp_path, player, make, overwrite, words):
+def test_save_refuses_to_overwrite_follow_a_link_or_replace_a_directory(
+    tmp_path, player, make, overwrite, words
+):
     path = tmp_path / "page.html"
     make(tmp_path, path)
-    before = {p.name: (p.is_symlink(), p.exists() and p.read_bytes()) for p in tmp_path.iterdir()}
+    before = snapshot(tmp_path)
     if words is None:
         assert PLAYERS[player]().save(path, overwrite=overwrite) == path
         assert not path.is_symlink() and path.read_text().startswith("<!DOCTYPE html>")
         assert sorted(p.name for p in tmp_path.iterdir()) == ["page.html"]  # no temporary left
         return
-    with pytest.raises(FileExistsError, match=words):
+    error = IsADirectoryError if path.is_dir() and not path.is_symlink() else FileExistsError
+    with pytest.raises(error, match=words) as refused:
         PLAYERS[player]().save(path, overwrite=overwrite)
-    after = {p.name: (p.is_symlink(), p.exists() and p.read_bytes()) for p in tmp_path.iterdir()}
-    assert after == before  # nothing written, the link's target untouched
+    assert "overwrite=True" not in str(refused.value) or make is make_file  # no advice that fails
+    assert snapshot(tmp_path) == before  # nothing written, the link's target untouched

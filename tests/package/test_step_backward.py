@@ -6,6 +6,7 @@ tests/book/test_chapter_graphs.py.
 The player in a real browser is tested in tests/package/test_player_browser.py."""
 
 import json
+import math
 import os
 import re
 import xml.etree.ElementTree as ET
@@ -277,3 +278,88 @@ def test_player_survives_a_broken_dot(tmp_path, monkeypatch):
     html = step_backward(BOOK_GRAPHS["ch3 log-exp"]())._repr_html_()
     assert "dot: cannot load plugins" in html and "built-in layout instead" in html
     assert len(ET.fromstring(player_svg(html)).findall(f".//{SVG}text[@class='pbp-grad']")) == 6
+
+
+# --- the chain rule's text reads as Python -----------------------------------------------------
+
+# Constants whose names (4 significant digits) and exponents (6) are exact, negative ones too.
+exact_numbers = st.one_of(
+    st.integers(-9, 9).map(float),
+    st.integers(-32, 32).map(lambda k: k / 4),
+    st.sampled_from([1e-05, -1e-05, 2.5e07, -2.5e07]),
+)
+exponents = st.sampled_from([-3.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0])
+BINARY = ("+", "-", "*", "/", "**")
+
+
+@st.composite
+def graphs_with_constants(draw):
+    """An output built by every operation from labelled leaves and constants on either side."""
+    nodes = [Value(draw(st.floats(-3, 3)), label=f"x{i}") for i in range(draw(st.integers(1, 3)))]
+    for _ in range(draw(st.integers(1, 8))):
+        op = draw(st.sampled_from(BINARY + ("**n", "neg", "exp", "log", "tanh", "relu", "sigmoid")))
+        a, b = draw(st.sampled_from(nodes)), draw(st.sampled_from(nodes))
+        if op in BINARY and draw(st.booleans()):  # a constant on one side: a number or a leaf
+            c = draw(exact_numbers)
+            c = Value(c) if draw(st.booleans()) else c
+            a, b = (c, b) if draw(st.booleans()) else (a, c)
+        try:
+            if op in BINARY:
+                out = {"+": a + b, "-": a - b, "*": a * b, "/": a / b, "**": a**b}[op]
+            elif op == "**n":
+                out = a ** draw(exponents)
+            else:
+                out = -a if op == "neg" else getattr(a, op)()
+        except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+            continue  # outside the domain (TypeError: ** of two numbers, no Value)
+        if isinstance(out, Value) and abs(out.data) < 1e6 and abs(out._da) < 1e12:
+            nodes.append(out)
+    total = nodes[-1]
+    for node in nodes[:-1]:  # every node in the output's graph
+        total = total + node
+    return total
+
+
+CLAUSE = re.compile(
+    r"(?P<parent>.+?)\.grad \+= (?P<formula>.+) × (?P<owner>[^×]+)\.grad = "
+    r"(?P<local>\S+) × (?P<upstream>\S+) = (?P<product>\S+)( \(so .*\))?"
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(out=graphs_with_constants())
+def test_every_formula_shown_evaluates_as_python_to_the_number_next_to_it(out):
+    from pybackprop.scalar.player import _names, _owner
+
+    names = _names(out._topological_order())
+    values: dict[str, set[float]] = {}  # `name.data` as the text writes it -> the values
+    for node in out._topological_order():
+        values.setdefault(f"{_owner(names[id(node)])}.data", set()).add(node.data)
+    for step in step_backward(out).steps:
+        for clause, update in zip(step.text.split("; "), step.updates, strict=True):
+            match = CLAUSE.fullmatch(clause)
+            assert match, clause
+            assert match["local"] == _number(update.local)
+            formula = match["formula"].replace("×", "*")
+            env = {"log": math.log}
+            for i, key in enumerate(sorted(values, key=len, reverse=True)):
+                if key in formula:
+                    if len(values[key]) > 1:  # two nodes named alike ("* result"): ambiguous
+                        break
+                    formula = formula.replace(key, f"_v{i}")
+                    env[f"_v{i}"] = next(iter(values[key]))
+            else:
+                shown = eval(formula, env)  # noqa: S307 (the player's own text)
+                assert math.isclose(shown, update.local, rel_tol=1e-9, abs_tol=1e-12), clause
+
+
+@pytest.mark.parametrize(
+    ("make", "formula"),
+    [
+        (lambda: Value(1.5, label="x") / -0.5, "-x.data / (-0.5)**2"),
+        (lambda: Value(-3.0) ** 3, "3 × (-3)**2"),
+        (lambda: -2 / Value(1.5, label="x"), "-(-2) / x.data**2"),
+    ],
+)
+def test_the_reviews_negative_constants_are_bracketed(make, formula):
+    assert f"+= {formula} × " in step_backward(make()).steps[0].text

@@ -224,3 +224,54 @@ def test_cross_entropy_steps_and_the_losss_own_pending_backward():
     steps = nn.step_backward_modules(model, loss_fn, x, labels).steps
     assert steps[0].formulas == ("grad_in = grad_out * (softmax(logits) - one_hot(target)) / n",)
     np.testing.assert_array_equal(steps[0].grad_in, loss_fn.backward())
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=batch_sizes, width=small_widths, seed=seeds(), data=st.data(), tail=st.booleans())
+def test_a_module_used_twice_steps_as_model_backward_and_torch(n, width, seed, data, tail):
+    lin, relu = nn.Linear(width, width, rng=seed, dtype=np.float64), nn.ReLU()
+    layers = [lin, relu, lin] + ([relu] if tail else [])  # weight tying; one ReLU used twice
+    model = nn.Sequential(*layers)
+    x, target = data.draw(arrays((n, width))), data.draw(arrays((n, width)))
+
+    steps = nn.step_backward_modules(model, nn.MSELoss(), x, target).steps
+    assert [s.module for s in steps[1:]] == layers[::-1]
+    weight = sum(s.param_grads["weight"] for s in steps if s.module is lin)
+    bias = sum(s.param_grads["bias"] for s in steps if s.module is lin)
+
+    twin, twin_loss = copy.deepcopy(model), nn.MSELoss()
+    twin_loss(twin(x), target)
+    np.testing.assert_array_equal(steps[-1].grad_in, twin.backward(twin_loss.backward()))
+    np.testing.assert_array_equal(weight, twin[0].weight.grad)
+    np.testing.assert_array_equal(bias, twin[0].bias.grad)
+
+    t_lin = to_torch(lin, np.float64)
+    xt = torch.from_numpy(x.copy()).requires_grad_()
+    pred = t_lin(torch.relu(t_lin(xt)))
+    pred = torch.relu(pred) if tail else pred
+    torch.nn.functional.mse_loss(pred, torch.from_numpy(target)).backward()
+    assert_close(steps[-1].grad_in, xt.grad, np.float64)
+    assert_close(weight, t_lin.weight.grad.numpy().T, np.float64)
+    assert_close(bias, t_lin.bias.grad, np.float64)
+
+
+def test_a_module_of_ones_own_used_twice_calling_a_shared_layer():
+    class Block(nn.Module):  # calls its layer itself: the layer keeps one input per call
+        def __init__(self):
+            self.lin = nn.Linear(2, 2, rng=0, dtype=np.float64)
+
+        def forward(self, x):
+            return self.lin(x) * 2
+
+        def bwd(self, grad_out, x):
+            return self.lin.backward(grad_out * 2)
+
+    block = Block()
+    model = nn.Sequential(block, nn.ReLU(), block)
+    x, target = np.arange(6.0).reshape(3, 2), np.ones((3, 2))
+    steps = nn.step_backward_modules(model, nn.MSELoss(), x, target).steps
+    twin, twin_loss = copy.deepcopy(model), nn.MSELoss()
+    twin_loss(twin(x), target)
+    np.testing.assert_array_equal(steps[-1].grad_in, twin.backward(twin_loss.backward()))
+    weight = steps[1].param_grads["lin.weight"] + steps[3].param_grads["lin.weight"]
+    np.testing.assert_array_equal(weight, twin[0].lin.weight.grad)

@@ -113,6 +113,47 @@ def test_pow_zero_exponent_is_one_with_zero_gradient(x):
     assert_matches_torch(lambda v: v**0, x)
 
 
+# Numbers from 1e-320 (subnormal) to 1e300, either sign: where x**n or only its derivative
+# n * x**(n-1) overflows.
+wide_floats = st.builds(
+    lambda sign, mantissa, e: sign * mantissa * 10.0**e,
+    st.sampled_from([1.0, -1.0]),
+    st.floats(min_value=1, max_value=9.99),
+    st.integers(min_value=-320, max_value=300),
+)
+
+
+@given(x=wide_floats, n=st.sampled_from([-3, -2, -1, -0.5, 0.5, 1.5, 2, 3]))
+def test_pow_matches_torch_unless_its_result_overflows(x, n):
+    assume(x > 0 or float(n).is_integer())
+    if math.isinf(torch_grads(lambda v: v**n, x)[0]):
+        with pytest.raises(OverflowError, match=rf"^{re.escape(f'{x!r} ** {float(n)!r}')} over"):
+            Value(x) ** n
+    else:  # the derivative may be +-inf, as torch's
+        assert_matches_torch(lambda v: v**n, x)
+
+
+@given(x=wide_floats.map(abs), y=exponents)
+def test_pow_by_a_value_matches_torch_unless_its_result_overflows(x, y):
+    if math.isinf(torch_grads(operator.pow, x, y)[0]):
+        with pytest.raises(OverflowError, match=rf"^{re.escape(f'{x!r} ** {y!r}')} over"):
+            Value(x) ** Value(y)
+    else:
+        assert_matches_torch(operator.pow, x, y)
+
+
+def test_an_overflowing_derivative_is_inf_as_for_division():
+    x = Value(1e-200)
+    (x**-1).backward()
+    y = Value(1e-200)
+    (1 / y).backward()
+    assert x.grad == y.grad == -math.inf
+    assert (Value(-1e-100) ** -3).data == pytest.approx(-1e300)
+    base, exponent = Value(1e-300), Value(-0.5)
+    (base**exponent).backward()
+    assert (base.grad, exponent.grad) == (-math.inf, pytest.approx(-6.907755278982137e152))
+
+
 # Reflected forms: the number on the left, the Value on the right.
 REFLECTED = {
     "radd": (lambda c, v: c + v, small_floats),
