@@ -332,7 +332,10 @@ def test_names_read_are_those_the_cell_does_not_bind():
     ("cells", "expected"),
     [
         # a later section binds again the name an earlier cell reads
-        (["W = 1", "print(W + 1)", "W = 2\nV = 3", "print(V)"], "line 12 reads 'W', which lines 8, 16"),
+        (
+            ["W = 1", "print(W + 1)", "W = 2\nV = 3", "print(V)"],
+            "line 12 reads 'W', which lines 8, 16",
+        ),
         # an earlier section binds it first: running that cell again changes the reader's input
         (["W = 1", "W = 2", "print(W + 1)"], "line 16 reads 'W', which lines 8, 12"),
     ],
