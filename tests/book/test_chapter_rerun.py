@@ -1,11 +1,14 @@
 """Chapter cells as learners use them: re-run one by one, and with the exercises done.
 
-Two properties, for every page with Python cells:
+Three properties, for every page with Python cells:
 
 - **Exercises do not overwrite the chapter.** No code cell of the `## Exercises` section defines
   at top level (`def`, `class`, or an assignment) a name that a cell before the section defined.
   Otherwise a learner's half-written starter replaces the chapter's working function, and
   re-running an earlier cell silently uses the learner's version (a static check, no kernel).
+- **Each name a cell reads from another cell is bound by one cell only.** Otherwise re-running
+  it after the other binding cell, earlier or later in the page, computes with another
+  section's value (a static check).
 - **Every cell gives the same result when run twice in a row.** The page's one execution
   (tests/book/pages.py) runs each code cell immediately followed by a copy of itself; the two
   runs' text outputs (results as
@@ -285,11 +288,12 @@ def global_bindings(source: str) -> dict[str, int]:
     return visitor.found
 
 
-def later_rebindings(path: Path) -> list[str]:
-    """One line per name a chapter cell reads from an earlier cell and a later cell rebinds.
+def rebindings(path: Path) -> list[str]:
+    """One line per name a chapter cell reads from an earlier cell when another cell binds it too.
 
-    Re-running the reading cell after the rebinding one (as members do, scrolling back during
-    a meeting) would compute with the later section's value, or fail on its shape.
+    Re-running the reading cell after any other binding cell, earlier or later (as members do,
+    scrolling back during a meeting), would compute with that section's value, or fail on its
+    shape: each name a cell reads from elsewhere must be bound by one cell only.
     """
     text = path.read_text(encoding="utf-8")
     cells = page_cells(path)
@@ -300,14 +304,13 @@ def later_rebindings(path: Path) -> list[str]:
     for i, cell in enumerate(body):
         earlier = set().union(*defined[:i]) if i else set()
         for name in sorted(names_read(cell["source"]) & earlier):
-            for j in range(i + 1, len(body)):
-                if name in defined[j]:
-                    problems.append(
-                        f"{rel(path)}, line {_qmd_line(text, cell['source'])} reads {name!r}, "
-                        f"which line {_qmd_line(text, body[j]['source'], defined[j][name])} "
-                        "binds again"
-                    )
-                    break
+            binders = [j for j, names in enumerate(defined) if name in names]
+            if len(binders) > 1:
+                lines = [str(_qmd_line(text, body[j]["source"], defined[j][name])) for j in binders]
+                problems.append(
+                    f"{rel(path)}, line {_qmd_line(text, cell['source'])} reads {name!r}, which "
+                    f"lines {', '.join(lines)} all bind"
+                )
     return problems
 
 
@@ -325,24 +328,42 @@ def test_names_read_are_those_the_cell_does_not_bind():
     }
 
 
-def test_a_later_rebinding_is_reported_with_both_lines(tmp_path):
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        # a later section binds again the name an earlier cell reads
+        (
+            ["W = 1", "print(W + 1)", "W = 2\nV = 3", "print(V)"],
+            "line 12 reads 'W', which lines 8, 16",
+        ),
+        # an earlier section binds it first: running that cell again changes the reader's input
+        (["W = 1", "W = 2", "print(W + 1)"], "line 16 reads 'W', which lines 8, 12"),
+    ],
+)
+def test_a_name_bound_by_two_cells_is_reported_with_every_line(tmp_path, cells, expected):
+    page = tmp_path / "page.qmd"
+    body = "\n\n".join(f"```{{python}}\n{cell}\n```" for cell in cells)
+    page.write_text(f"---\ntitle: t\n---\n\n## One\n\n{body}\n", encoding="utf-8")
+    assert rebindings(page) == [f"{rel(page)}, {expected} all bind"]
+
+
+def test_a_name_bound_once_and_read_anywhere_is_not_reported(tmp_path):
     page = tmp_path / "page.qmd"
     page.write_text(
-        "---\ntitle: t\n---\n\n## One\n\n"
-        "```{python}\nW = 1\n```\n\n```{python}\nprint(W + 1)\n```\n\n"
-        "## Two\n\n```{python}\nW = 2\nV = 3\n```\n\n```{python}\nprint(V)\n```\n",
+        "---\ntitle: t\n---\n\n## One\n\n```{python}\nW = 1\n```\n\n"
+        "```{python}\nprint(W)\n```\n\n```{python}\nW2 = W + 1\nprint(W)\n```\n",
         encoding="utf-8",
     )
-    assert later_rebindings(page) == [f"{rel(page)}, line 12 reads 'W', which line 18 binds again"]
+    assert rebindings(page) == []
 
 
 @pytest.mark.parametrize("path", PAGES, ids=rel)
-def test_no_later_cell_rebinds_a_name_an_earlier_cell_reads(path):
-    problems = later_rebindings(path)
+def test_a_name_read_from_another_cell_is_bound_by_one_cell(path):
+    problems = rebindings(path)
     assert not problems, (
-        "a cell reads a name from an earlier section that a later section binds again; run "
-        "again later in a meeting, it would compute with the later value. Give each section "
-        "its own names:\n" + "\n".join(problems)
+        "a cell reads a name that two cells bind; run again after the other one in a meeting, "
+        "it would compute with that section's value. Give each section its own names:\n"
+        + "\n".join(problems)
     )
 
 
