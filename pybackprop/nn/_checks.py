@@ -97,9 +97,7 @@ def labels(target, n: int, n_classes: int, fn: str, arg: str = "target") -> np.n
     """`target` as integer class indices of shape (n,) in [0, n_classes), or a clear error."""
     target = np.asarray(target)
     if target.shape != (n,):
-        raise ValueError(
-            f"{fn} expects one label per row: {arg} of shape ({n},); got shape {target.shape}."
-        )
+        raise ValueError(_label_shape_message(target.shape, n, n_classes, fn, arg))
     if target.dtype.kind not in "iu":
         if target.dtype.kind == "f" and n:
             whole = target == np.round(target)  # False for NaN and inf too
@@ -128,6 +126,39 @@ def labels(target, n: int, n_classes: int, fn: str, arg: str = "target") -> np.n
     return target
 
 
+def _label_shape_message(shape: tuple, n: int, c: int, fn: str, arg: str) -> str:
+    """Why labels of `shape` do not fit (n, c) logits: transposed logits, one-hot, or plainly."""
+    if shape == (c,) and c != n:
+        return (
+            f"{fn}: the logits look transposed: input has shape ({n}, {c}) and {arg} holds {c} "
+            f"labels, one per column. Logits must be (batch, n_classes), here ({c}, {n}): "
+            "pass input.T."
+        )
+    if shape == (n, c) and c > 1:
+        return (
+            f"{fn} takes class indices in {arg}, of shape ({n},); got shape {shape}, one-hot "
+            f"or class probabilities. Convert with {arg}.argmax(1) (PyTorch also accepts "
+            "probabilities; pybackprop does not)."
+        )
+    return f"{fn} expects one label per row: {arg} of shape ({n},); got shape {shape}."
+
+
+def swapped(x, target, fn: str, what: str) -> str | None:
+    """The message when x (integer or 1-D) and target (float, 2-D) look passed in swapped."""
+    try:
+        a, t = np.asarray(x), np.asarray(target)
+    except ValueError:  # a ragged list: numpy's own error says so
+        return None
+    if t.dtype.kind != "f" or t.ndim != 2 or (a.dtype.kind not in "biu" and a.ndim != 1):
+        return None
+    call = "loss_fn" if fn[0].isupper() else f"F.{fn}"
+    first = "log_probs" if what == "log-probabilities" else "logits"
+    return (
+        f"{fn}: the arguments look swapped: input has dtype {a.dtype} and shape {a.shape}, "
+        f"target is float of shape {t.shape}. Pass the {what} first: {call}({first}, target)."
+    )
+
+
 def real(x, fn: str, arg: str) -> float:
     """x as a float if it is one real number (a 0-d array of one too; not a bool), or an error."""
     zero_d = isinstance(x, np.ndarray) and x.ndim == 0 and x.dtype.kind in "iuf"
@@ -150,7 +181,14 @@ def generator(rng, fn: str) -> np.random.Generator:
 
 
 def grad_out_error(grad_out, shape: tuple[int, ...], fn: str) -> Exception:
-    """Why grad_out does not fit an output of `shape`: its type, its dtype, else its shape."""
+    """Why grad_out does not fit an output of `shape`: a loss, its type, dtype, else shape."""
+    loss = _loss_given(grad_out)
+    if loss:
+        return TypeError(
+            f"{fn}: grad_out must be dL/doutput, an array of the output's shape {shape}; got "
+            f"{loss}. Pass loss_fn.backward() (dL/dpred), not the loss: "
+            "model.backward(loss_fn.backward())."
+        )
     if not isinstance(grad_out, np.ndarray):
         hint = " (np.asarray(grad_out) converts it)" if isinstance(grad_out, list | tuple) else ""
         return TypeError(
@@ -165,3 +203,15 @@ def grad_out_error(grad_out, shape: tuple[int, ...], fn: str) -> Exception:
     return ValueError(
         f"{fn}: grad_out must have the output's shape {shape}; got shape {grad_out.shape}."
     )
+
+
+def _loss_given(grad_out) -> str | None:
+    """How to name grad_out if it is a loss (a module, or one real number), else None."""
+    if hasattr(grad_out, "bwd") and hasattr(grad_out, "forward"):  # a Module, unimported here
+        return f"the module {type(grad_out).__name__} itself"
+    if isinstance(grad_out, bool | np.bool_) or not isinstance(grad_out, numbers.Real | np.ndarray):
+        return None
+    a = np.asarray(grad_out)
+    if a.ndim or a.dtype.kind not in "iuf":
+        return None
+    return f"one number, {float(a):.6g} ({a.dtype}), a loss"

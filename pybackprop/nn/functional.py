@@ -26,15 +26,21 @@ __all__ = [
 ]
 
 
-def _batch(x, fn: str, what: str = "logits") -> tuple[np.ndarray, np.dtype]:
+def _batch(x, target, fn: str, what: str = "logits") -> tuple[np.ndarray, np.dtype]:
     """(x as floats of shape (batch, n_classes), its dtype), or an error saying what was wrong."""
-    x, dtype = _c.floats(x, fn)
-    if x.ndim != 2 or not x.shape[1]:
-        raise ValueError(
-            f"{fn} expects {what} in input, of shape (batch, n_classes) with at least one class; "
-            f"got shape {x.shape}. For a single example use x[None, :]."
-        )
-    return x, dtype
+    try:
+        a, dtype = _c.floats(x, fn)
+        if a.ndim != 2 or not a.shape[1]:
+            raise ValueError(
+                f"{fn} expects {what} in input, of shape (batch, n_classes) with at least one "
+                f"class; got shape {a.shape}. For a single example use x[None, :]."
+            )
+    except (TypeError, ValueError) as err:
+        hint = _c.swapped(x, target, fn, what)
+        if hint is None:
+            raise
+        raise type(err)(hint) from None
+    return a, dtype
 
 
 def _max(x: np.ndarray, dim: int) -> np.ndarray:
@@ -252,7 +258,7 @@ def nll_loss(input: np.ndarray, target: np.ndarray) -> np.floating:
     >>> round(float(F.nll_loss(log_probs, np.array([0, 1]))), 4)
     0.2899
     """
-    log_probs, dtype = _batch(input, "nll_loss", "log-probabilities")
+    log_probs, dtype = _batch(input, target, "nll_loss", "log-probabilities")
     return _c.narrow(_nll(log_probs, target, "nll_loss"), dtype)
 
 
@@ -280,7 +286,7 @@ def cross_entropy(input: np.ndarray, target: np.ndarray) -> np.floating:
     Returns
     -------
     np.floating
-        In ``input``'s dtype; finite for any finite logits.
+        In ``input``'s dtype; finite unless the loss passes the dtype's largest value.
 
     Raises
     ------
@@ -297,7 +303,7 @@ def cross_entropy(input: np.ndarray, target: np.ndarray) -> np.floating:
     >>> round(float(F.cross_entropy(logits, np.array([0, 1]))), 4)
     0.4424
     """
-    x, dtype = _batch(input, "cross_entropy")
+    x, dtype = _batch(input, target, "cross_entropy")
     return _c.narrow(_nll(_log_softmax(x, 1), target, "cross_entropy"), dtype)
 
 
@@ -374,7 +380,7 @@ def accuracy(logits: np.ndarray, target: np.ndarray) -> float:
     >>> F.accuracy(np.array([[2.0, 0.5, -1.0], [0.1, 1.0, 0.3]]), np.array([0, 2]))
     0.5
     """
-    logits, _ = _batch(logits, "accuracy")
+    logits, _ = _batch(logits, target, "accuracy")
     n, c = logits.shape
     target = _c.labels(target, n, c, "accuracy")
     if not n:

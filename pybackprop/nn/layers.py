@@ -57,10 +57,7 @@ class Linear(Module):
         rng: int | np.random.Generator | None = None,
         dtype: npt.DTypeLike = np.float32,
     ) -> None:
-        for name, n in (("n_in", n_in), ("n_out", n_out)):
-            if not isinstance(n, (int, np.integer)) or n < 1:
-                raise ValueError(f"Linear: {name} must be a positive integer; got {n!r}.")
-        self.n_in, self.n_out = int(n_in), int(n_out)
+        self.n_in, self.n_out = _size(n_in, "n_in"), _size(n_out, "n_out")
         self.weight = Parameter(np.empty((self.n_in, self.n_out), dtype=dtype))
         init.kaiming_normal_(self.weight, rng=rng)
         self.bias = Parameter(np.zeros(self.n_out, dtype=dtype)) if bias else None
@@ -70,9 +67,12 @@ class Linear(Module):
         w = self.weight.data
         if not isinstance(x, np.ndarray) or x.shape[1:] != (self.n_in,) or x.dtype != w.dtype:
             raise _input_error(self, x)
-        out = x @ w
-        if self.bias is not None:
-            out += self.bias.data
+        try:  # x fits, so only a weight or bias of the wrong shape (assigned) can fail
+            out = x @ w
+            if self.bias is not None:
+                out += self.bias.data
+        except ValueError as err:
+            raise _param_error(self) or err from None
         return out
 
     def bwd_params(self, grad_out: np.ndarray, x: np.ndarray) -> None:
@@ -102,6 +102,29 @@ class Linear(Module):
         return f"in={self.n_in}, out={self.n_out}, bias={self.bias is not None}"
 
 
+def _size(n, name: str) -> int:
+    """n_in or n_out as an int, or the ValueError saying it must be a positive integer."""
+    if not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"Linear: {name} must be a positive integer; got {n!r}.")
+    return int(n)
+
+
+def _param_error(layer: Linear) -> Exception | None:
+    """The error naming a weight or bias whose shape does not fit the layer's sizes, or None."""
+    me, sizes, w = f"Linear({layer.n_in}, {layer.n_out})", (layer.n_in, layer.n_out), layer.weight
+    if w.shape != sizes:
+        transposed = w.shape == sizes[::-1]
+        return ValueError(
+            f"{me}: weight has shape {w.shape}; it must be (n_in, n_out) = {sizes}."
+            + (" PyTorch stores the transpose (out, in): assign its .T." if transposed else "")
+        )
+    if layer.bias is not None and layer.bias.shape != (layer.n_out,):
+        return ValueError(
+            f"{me}: bias has shape {layer.bias.shape}; it must be (n_out,) = ({layer.n_out},)."
+        )
+    return None
+
+
 def _input_error(layer: Linear, x) -> Exception:
     """The error that says what is wrong with the input x of a Linear layer."""
     me, dtype = f"Linear({layer.n_in}, {layer.n_out})", layer.weight.dtype
@@ -116,6 +139,9 @@ def _input_error(layer: Linear, x) -> Exception:
         )
     if x.dtype.kind != "f":
         return TypeError(f"{me} expects floating-point features x; got dtype {x.dtype}.")
+    bad = _param_error(layer)  # a weight assigned in the wrong shape, x maybe made to fit it
+    if bad is not None:
+        return bad
     if x.ndim == 1:
         return ValueError(
             f"{me} expects a batch of shape (batch, {layer.n_in}); got a 1-D array of shape "

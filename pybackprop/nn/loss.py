@@ -45,7 +45,18 @@ class _LossFloat32(np.float32):
     backward = property(_no_backward)
 
 
-_LOSS_TYPES = {np.dtype(np.float64): _LossFloat64, np.dtype(np.float32): _LossFloat32}
+class _LossFloat16(np.float16):
+    """A float16 loss whose .backward says what to do (numpy's own error is bare)."""
+
+    __slots__ = ()
+    backward = property(_no_backward)
+
+
+_LOSS_TYPES = {
+    np.dtype(np.float64): _LossFloat64,
+    np.dtype(np.float32): _LossFloat32,
+    np.dtype(np.float16): _LossFloat16,
+}
 
 
 class Loss(Module):
@@ -129,7 +140,8 @@ class CrossEntropyLoss(Loss):
 
     def forward(self, logits: np.ndarray, target: np.ndarray) -> np.floating:
         """Cross-entropy forward: L = mean(-log_softmax(logits)[i, target[i]])."""
-        x, dtype = F._batch(logits, "CrossEntropyLoss")  # checked, and float16 widened
+        # checked, and float16 widened
+        x, dtype = F._batch(logits, target, "CrossEntropyLoss")
         log_probs = F._log_softmax(x, 1)
         loss = F._nll(log_probs, target, "CrossEntropyLoss")
         # the backward pass needs softmax = exp(log_probs); into __dict__ directly, as
@@ -142,7 +154,7 @@ class CrossEntropyLoss(Loss):
         grad_out = _c.scalar(grad_out, "CrossEntropyLoss.backward", "grad_out")
         kept, log_probs = self.__dict__.pop("_saved_log_probs", (None, None))
         if kept is not logits:  # an earlier call of the same pass (the last goes back first)
-            log_probs = F._log_softmax(F._batch(logits, "CrossEntropyLoss")[0], 1)
+            log_probs = F._log_softmax(F._batch(logits, target, "CrossEntropyLoss")[0], 1)
         # softmax in the forward's buffer, and one_hot subtracted where it is 1, unbuilt.
         grad = np.exp(log_probs, out=log_probs)
         n = len(grad)

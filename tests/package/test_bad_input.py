@@ -26,6 +26,18 @@ def lin() -> nn.Linear:
     return nn.Linear(3, 2, rng=0)
 
 
+def lin_given(name, shape, width=3):
+    """lin() with its `name` Parameter replaced by one of `shape`, called on width features."""
+    layer = lin()
+    setattr(layer, name, nn.Parameter(np.zeros(shape, np.float32)))
+    return layer(np.zeros((2, width), np.float32))
+
+
+def mlp_backward(grad_out):
+    """A model's backward pass given grad_out, after a forward pass on X32."""
+    return after_forward(nn.Sequential(lin()), X32).backward(grad_out)
+
+
 def after_forward(module, *inputs):
     """The module, called once (so that its backward can run)."""
     module(*inputs)
@@ -74,7 +86,72 @@ ROWS = {
     "softmax dim a float": (lambda: F.softmax(X, dim=1.0), TYPE, ["dim", "integer"], ["lie in"]),
     "logsumexp dim": (lambda: F.logsumexp(X, dim=-3), VALUE, ["logsumexp", "dim=-3"], []),
     "log_softmax dim": (lambda: F.log_softmax(X, dim=None), TYPE, ["log_softmax", "dim"], []),
-    "ce 1-d logits": (lambda: F.cross_entropy(X[0], Y), VALUE, ["(batch, n_classes)"], ["target"]),
+    "ce 1-d logits": (
+        lambda: F.cross_entropy(X[0], Y),
+        VALUE,
+        ["(batch, n_classes)"],
+        ["target", "swapped"],
+    ),
+    "ce int logits": (
+        lambda: F.cross_entropy(X.astype(int), Y),
+        TYPE,
+        ["cross_entropy", "floating-point", "int64"],
+        ["swapped"],
+    ),
+    "ce swapped": (
+        lambda: F.cross_entropy(Y, X),
+        TYPE,
+        ["cross_entropy", "look swapped", "(2, 3)", "F.cross_entropy(logits, target)"],
+        ["astype", "labels"],
+    ),
+    "ce swapped, labels made floats": (
+        lambda: F.cross_entropy(Y.astype(float), X),
+        VALUE,
+        ["look swapped", "float64", "(2,)", "F.cross_entropy(logits, target)"],
+        ["x[None, :]"],
+    ),
+    "nll swapped": (
+        lambda: F.nll_loss(Y, X),
+        TYPE,
+        ["nll_loss", "look swapped", "F.nll_loss(log_probs, target)"],
+        ["astype"],
+    ),
+    "accuracy swapped": (
+        lambda: F.accuracy(list(Y), X),
+        TYPE,
+        ["accuracy", "look swapped", "F.accuracy(logits, target)"],
+        ["astype"],
+    ),
+    "ce transposed logits": (
+        lambda: F.cross_entropy(X.T, Y),
+        VALUE,
+        ["look transposed", "(3, 2)", "(batch, n_classes)", "input.T"],
+        ["one label per row", "argmax", "swapped"],
+    ),
+    "accuracy transposed logits": (
+        lambda: F.accuracy(np.zeros((3, 5)), np.zeros(5, int)),
+        VALUE,
+        ["accuracy", "look transposed", "(5, 3)"],
+        ["one label per row", "argmax"],
+    ),
+    "ce one-hot target": (
+        lambda: F.cross_entropy(X, F.one_hot(Y, 3)),
+        VALUE,
+        ["class indices", "(2,)", "(2, 3)", "target.argmax(1)", "PyTorch also accepts"],
+        ["transposed", "one label per row", "swapped"],
+    ),
+    "ce probability target": (
+        lambda: F.cross_entropy(X, np.full((2, 3), 1 / 3)),
+        VALUE,
+        ["class indices", "target.argmax(1)", "probabilities"],
+        ["transposed", "one label per row", "swapped"],
+    ),
+    "ce too many labels": (
+        lambda: F.cross_entropy(X, [0, 1, 2, 0]),
+        VALUE,
+        ["one label per row", "(2,)", "(4,)"],
+        ["transposed", "argmax"],
+    ),
     "ce no classes": (lambda: F.cross_entropy(X[:, :0], Y), VALUE, ["one class"], ["target"]),
     "ce float labels": (
         lambda: F.cross_entropy(X, Y.astype(float)),
@@ -91,9 +168,19 @@ ROWS = {
     ),
     "ce label range": (lambda: F.cross_entropy(X, [0, 3]), VALUE, ["[0, 3)", "got 3"], ["dtype"]),
     "ce negative": (lambda: F.cross_entropy(X, [-1, 0]), VALUE, ["[0, 3)", "got -1"], ["dtype"]),
-    "ce label shape": (lambda: F.cross_entropy(X, [[0], [1]]), VALUE, ["(2,)", "(2, 1)"], []),
+    "ce label shape": (
+        lambda: F.cross_entropy(X, [[0], [1]]),
+        VALUE,
+        ["one label per row", "(2,)", "(2, 1)"],
+        ["transposed", "argmax", "swapped"],
+    ),
     "ce bool labels": (lambda: F.cross_entropy(X, [True, False]), TYPE, ["bool"], ["range"]),
-    "nll of ints": (lambda: F.nll_loss(np.zeros((2, 3), int), Y), TYPE, ["nll_loss", "input"], []),
+    "nll of ints": (
+        lambda: F.nll_loss(np.zeros((2, 3), int), Y),
+        TYPE,
+        ["nll_loss", "input"],
+        ["swapped"],
+    ),
     "accuracy str": (lambda: F.accuracy(X, ["a", "b"]), TYPE, ["accuracy", "target"], []),
     "mse broadcast": (lambda: F.mse_loss(X, X[:, :1]), VALUE, ["same shape", "(2, 1)"], []),
     "mse complex": (lambda: F.mse_loss(X, X + 1j), TYPE, ["target", "real numbers"], ["shape"]),
@@ -109,7 +196,36 @@ ROWS = {
     "Linear complex": (lambda: lin()(X32 + 1j), TYPE, ["complex64"], ["integer"]),
     "Linear float64": (lambda: lin()(X), TYPE, ["float32 weights", "float64 input"], []),
     "Linear 1-d": (lambda: lin()(X32[0]), VALUE, ["x[None, :]"], ["dtype"]),
-    "Linear width": (lambda: lin()(X32[:, :2]), VALUE, ["(batch, 3)", "(2, 2)"], ["dtype"]),
+    "Linear width": (
+        lambda: lin()(X32[:, :2]),
+        VALUE,
+        ["(batch, 3)", "(2, 2)"],
+        ["dtype", "weight has"],
+    ),
+    "Linear torch-layout weight": (
+        lambda: lin_given("weight", (2, 3)),
+        VALUE,
+        ["Linear(3, 2)", "weight has shape (2, 3)", "(n_in, n_out) = (3, 2)", ".T"],
+        ["matmul", "(batch, 3)"],
+    ),
+    "Linear torch weight, input made to fit": (
+        lambda: lin_given("weight", (2, 5), width=5),
+        VALUE,
+        ["weight has shape (2, 5)", "(n_in, n_out) = (3, 2)"],
+        ["(batch, 3)", ".T"],
+    ),
+    "Linear weight too wide": (
+        lambda: lin_given("weight", (3, 4)),
+        VALUE,
+        ["weight has shape (3, 4)", "(n_in, n_out) = (3, 2)"],
+        [".T", "broadcast"],
+    ),
+    "Linear bias shape": (
+        lambda: lin_given("bias", (3,)),
+        VALUE,
+        ["bias has shape (3,)", "(n_out,) = (2,)"],
+        ["weight", "broadcast"],
+    ),
     "Linear n_in": (lambda: nn.Linear(0, 2), VALUE, ["n_in", "positive integer"], []),
     "Linear complex grad": (
         lambda: after_forward(lin(), X32).backward(np.zeros((2, 2), complex)),
@@ -121,19 +237,43 @@ ROWS = {
         lambda: after_forward(lin(), X32).backward(np.zeros((2, 3), np.float32)),
         VALUE,
         ["grad_out", "(2, 2)", "(2, 3)"],
-        ["real numbers"],
+        ["real numbers", "loss_fn"],
+    ),
+    "model backward of the loss": (
+        lambda: mlp_backward(nn.CrossEntropyLoss()(X32, Y)),
+        TYPE,
+        ["Sequential.backward", "a loss", "float32", "Pass loss_fn.backward() (dL/dpred)"],
+        ["_Loss", "got a", "np.asarray"],
+    ),
+    "model backward of float(loss)": (
+        lambda: mlp_backward(float(nn.MSELoss()(X, X + 1))),
+        TYPE,
+        ["one number, 1 (float64)", "Pass loss_fn.backward()"],
+        ["got a float", "np.asarray"],
+    ),
+    "model backward of a 0-d array": (
+        lambda: mlp_backward(np.array(0.5, np.float32)),
+        TYPE,
+        ["one number, 0.5", "Pass loss_fn.backward()"],
+        ["got shape", "real numbers ("],
+    ),
+    "model backward of the loss module": (
+        lambda: mlp_backward(nn.CrossEntropyLoss()),
+        TYPE,
+        ["the module CrossEntropyLoss itself", "Pass loss_fn.backward()"],
+        ["got a CrossEntropyLoss", "number"],
     ),
     "Linear list grad": (
         lambda: after_forward(lin(), X32).backward([[0.0, 0.0], [0.0, 0.0]]),
         TYPE,
         ["Linear.backward", "grad_out", "numpy array", "got a list", "np.asarray"],
-        ["got shape"],
+        ["got shape", "loss_fn"],
     ),
     "ReLU grad None": (
         lambda: after_forward(nn.ReLU(), X).backward(None),
         TYPE,
         ["ReLU.backward", "grad_out", "got a NoneType"],
-        ["got shape", "np.asarray"],
+        ["got shape", "np.asarray", "loss_fn"],
     ),
     "Module complex grad, wrong shape": (
         lambda: after_forward(Twice(), X).backward(np.zeros((3, 2), complex)),
@@ -170,6 +310,30 @@ ROWS = {
         [],
     ),
     "CE loss labels": (lambda: nn.CrossEntropyLoss()(X, [0, 5]), VALUE, ["[0, 3)", "5"], []),
+    "CE loss swapped": (
+        lambda: nn.CrossEntropyLoss()(Y, X32),
+        TYPE,
+        ["CrossEntropyLoss", "look swapped", "int64", "loss_fn(logits, target)"],
+        ["astype", "labels"],
+    ),
+    "CE loss swapped, labels made floats": (
+        lambda: nn.CrossEntropyLoss()(Y.astype(np.float32), X32),
+        VALUE,
+        ["look swapped", "loss_fn(logits, target)"],
+        ["x[None, :]"],
+    ),
+    "CE loss 1-d logits": (
+        lambda: nn.CrossEntropyLoss()(X32[0], Y),
+        VALUE,
+        ["CrossEntropyLoss", "(batch, n_classes)", "x[None, :]"],
+        ["swapped"],
+    ),
+    "CE loss one-hot target": (
+        lambda: nn.CrossEntropyLoss()(X32, np.eye(3, dtype=np.float32)[Y]),
+        VALUE,
+        ["CrossEntropyLoss", "class indices", "target.argmax(1)"],
+        ["swapped", "one label per row"],
+    ),
     # init
     "kaiming 1-d": (lambda: init.kaiming_normal_(np.zeros(3)), VALUE, ["(n_in, n_out)"], []),
     "kaiming ints": (lambda: init.kaiming_normal_(np.zeros((2, 2), int)), TYPE, ["float"], []),

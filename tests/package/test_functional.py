@@ -177,6 +177,22 @@ def test_logsumexp_softmax_log_softmax_cross_entropy_finite_for_huge_logits(case
     assert_close(loss, TF.cross_entropy(xt, torch.from_numpy(y)), dtype, log_domain=True)
 
 
+@pytest.mark.parametrize(
+    ("logits", "finite"),
+    [
+        (np.array([[3e4, -3e4]], np.float16), True),  # a loss of 6e4, under float16's 65504
+        (np.array([[4e4, -4e4]], np.float16), False),  # 8e4: inf, as torch
+        (np.array([[1e308, -1e308, 0.0]]), False),  # 2e308, past float64's largest value
+    ],
+)
+def test_cross_entropy_is_inf_only_past_the_dtype_s_largest_value_as_torch(logits, finite):
+    with np.errstate(over="ignore"):
+        loss = F.cross_entropy(logits, np.array([1]))
+    expected = TF.cross_entropy(torch.from_numpy(logits), torch.tensor([1]))
+    assert np.isfinite(loss) == finite and loss.dtype == logits.dtype
+    np.testing.assert_array_equal(loss, expected.numpy())
+
+
 @st.composite
 def logits_with_neg_inf(draw):
     """Logits where some entries are -inf, including at least one row that is all -inf."""

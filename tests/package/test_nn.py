@@ -531,7 +531,7 @@ def test_parameter_rejects_integer_data():
         nn.Parameter(np.arange(3))
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 def test_loss_backward_on_the_returned_number_shows_the_book_s_way(dtype):
     """PyTorch's `loss.backward()` fails with the way pybackprop does it, not numpy's error."""
     rng = np.random.default_rng(0)
