@@ -29,6 +29,7 @@ import io
 import linecache
 import math
 import os
+import re
 import sysconfig
 import textwrap
 import threading
@@ -431,14 +432,31 @@ def _function_text(fn: types.FunctionType) -> bytes | None:
         source = textwrap.dedent(inspect.getsource(fn))
     except (OSError, TypeError):
         return None
-    tokens = []
+    # An f-string is one STRING token before Python 3.12 and FSTRING_START ... FSTRING_END
+    # after (PEP 701), spaced and braced differently: it counts without spaces and braces.
+    tokens, fstring, depth = [], [], 0
     try:
         for token in tokenize.generate_tokens(io.StringIO(source).readline):
-            if token.type not in _SKIPPED_TOKENS:
+            kind = tokenize.tok_name[token.type]
+            depth += kind == "FSTRING_START"
+            if depth:
+                fstring.append(token.string)
+                depth -= kind == "FSTRING_END"
+                if not depth:
+                    tokens.append(_squeezed("".join(fstring)))
+                    fstring = []
+            elif kind == "STRING" and "f" in token.string.split(token.string[-1])[0].lower():
+                tokens.append(_squeezed(token.string))
+            elif token.type not in _SKIPPED_TOKENS:
                 tokens.append(token.string)
     except (tokenize.TokenError, SyntaxError):
         pass  # an unfinished last line: the tokens read so far stand for it
     return " ".join(tokens).encode()
+
+
+def _squeezed(text: str) -> str:
+    """``text`` without whitespace and braces."""
+    return re.sub(r"[\s{}]", "", text)
 
 
 def _codes(code: types.CodeType) -> list[types.CodeType]:

@@ -121,7 +121,8 @@ class CheckResult:
 
         An exercise's check call ends with the starter code's ``fingerprint``, so that the
         starter gets "not solved yet" (its mistake is the exercise, and naming it would give
-        the answer away) and any other answer gets the full report.
+        the answer away) and any other answer gets the full report, even one returning the
+        starter's numbers. Where the source cannot be read, the neutral report says only that.
 
         Parameters
         ----------

@@ -456,3 +456,15 @@ def test_in_a_jupyter_kernel_the_starter_and_an_answer_of_ones_own_are_told_apar
     for text in (shown[2], shown[4]):
         assert "not solved yet" in text and "This is the starter code" in text, text
     assert "FAILED [graph_cut]" in shown[3] and "starter" not in shown[3], shown[3]
+
+
+def test_an_f_string_counts_the_same_however_it_is_tokenised():
+    """Python 3.12 splits an f-string into tokens (PEP 701): spaces and braces do not count."""
+    from pybackprop.exercises.isolate import _function_text
+
+    texts = []
+    for body in ('f"a {x + 1:.2f}"', 'f"a {x+1:.2f}"'):
+        ns = {"__name__": "__main__"}
+        run_cell(ns, f"def g(x):\n    return {body}  # a comment\n")
+        texts.append(_function_text(ns["g"]))
+    assert texts[0] == texts[1] == b'def g ( x ) : return f"ax+1:.2f"'
