@@ -11,23 +11,32 @@ cannot be stopped that way, and keeps running in the background: the report says
 Every exception it raises, except ``KeyboardInterrupt``, becomes a report; its text is made
 in that thread too, under the same limit, so a ``__str__`` that raises or never returns
 cannot take the check with it. ``guarded`` wraps each public check: it records a fingerprint
-of what the learner's code returned (``CheckResult.unless_starter`` compares it with the
-starter code's), and turns an exception from the learner's code that reached the check
-(a returned object whose ``__float__`` raises) into a report.
+of what the learner's code returned and of its source (``CheckResult.unless_starter``
+compares it with the starter code's), and turns an exception from the learner's code that
+reached the check (a returned object whose ``__float__`` raises) into a report.
 """
 
 from __future__ import annotations
 
+import ast
 import ctypes
 import dataclasses
+import dis
 import functools
 import hashlib
+import inspect
+import io
+import linecache
 import math
 import os
+import re
 import sysconfig
+import textwrap
 import threading
 import time
+import tokenize
 import traceback
+import types
 import warnings
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
@@ -313,6 +322,166 @@ def _summary(value: Any, depth: int = 0) -> bytes:
     return type(value).__qualname__.encode()
 
 
+# ---- the learner's code: a fingerprint of its source ---------------------------------------------
+
+# Bounds the walk through the learner's namespace (a notebook can define thousands of functions).
+_MAX_FUNCTIONS = 200
+_SKIPPED_TOKENS = {
+    tokenize.COMMENT,
+    tokenize.NL,
+    tokenize.NEWLINE,
+    tokenize.INDENT,
+    tokenize.DEDENT,
+    tokenize.ENDMARKER,
+}
+_GLOBAL_LOADS = {"LOAD_GLOBAL", "LOAD_NAME", "LOAD_FROM_DICT_OR_GLOBALS"}
+
+
+def _code_fingerprint(roots: Sequence[Any]) -> str | None:
+    """8 hex digits over the source of the learner's functions the check runs, else None."""
+    # None if one of them has no source to read (typed at a ">>>" prompt, or exec'd).
+    # The source, not the bytecode: it reads the same on every Python version. Comments and
+    # blank lines do not count, so the starter's "# TODO" removed is still the starter. A
+    # notebook cell's source is in linecache (IPython puts it there: Jupyter, VS Code, Colab).
+    # Which functions: those given to the check, and the functions and classes they read as
+    # globals that their own cell defines (a notebook cell, or a script), with the methods of
+    # those classes and the functions in closures. Not those of other cells: another
+    # exercise's answer, or the chapter's code, must not change this exercise's starter.
+    try:
+        roots = [r if isinstance(r, (type, types.FunctionType)) else _unwrap(r) for r in roots]
+        functions = [
+            f
+            for r in roots
+            for f in ([r] if isinstance(r, types.FunctionType) else _members(r))
+            if isinstance(f, types.FunctionType)
+        ]
+        namespaces = {id(f.__globals__) for f in functions}
+        own: set[str] = set()
+        for filename in {f.__code__.co_filename for f in functions}:
+            names = _defined_names(filename)
+            if names is None:
+                return None
+            own |= names
+        stack, seen, parts = list(roots), set(), set()
+        while stack and len(seen) < _MAX_FUNCTIONS:
+            obj = _unwrap(stack.pop())
+            if id(obj) in seen:
+                continue
+            seen.add(id(obj))
+            if isinstance(obj, type):
+                stack += _members(obj)
+            elif isinstance(obj, types.FunctionType) and id(obj.__globals__) in namespaces:
+                part = _function_text(obj)
+                if part is None:
+                    return None
+                parts.add(part)
+                stack += _referenced(obj, own)
+        return hashlib.sha256(b"\0".join(sorted(parts))).hexdigest()[:8]
+    except Exception:  # an odd object of the learner's: no code fingerprint, not a crash
+        return None
+
+
+def _defined_names(filename: str) -> set[str] | None:
+    """The names a cell or file defines at its top level; None if its source is not known."""
+    try:
+        tree = ast.parse("".join(linecache.getlines(filename)) or "?")
+    except (SyntaxError, ValueError):
+        return None
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
+    return names
+
+
+def _unwrap(obj: Any) -> Any:
+    """The function inside a method or partial, the class of a callable instance."""
+    obj = getattr(obj, "__func__", obj)  # a bound method, staticmethod or classmethod
+    if isinstance(obj, functools.partial):
+        return obj.func
+    if isinstance(obj, property):
+        return obj.fget
+    if callable(obj) and not isinstance(obj, (type, types.FunctionType, types.BuiltinFunctionType)):
+        return type(obj)
+    return obj
+
+
+def _members(cls: Any) -> list[Any]:
+    """The methods and properties of class ``cls`` (nothing for anything else)."""
+    if not isinstance(cls, type):
+        return []
+    return [
+        _unwrap(v)
+        for v in vars(cls).values()
+        if callable(v) or isinstance(v, property) or hasattr(v, "__func__")
+    ]
+
+
+def _function_text(fn: types.FunctionType) -> bytes | None:
+    """``fn``'s source as tokens (no comments, no layout); a lambda's names; None if unreadable."""
+    code = fn.__code__
+    if code.co_name == "<lambda>":  # its source lines hold the rest of the statement too
+        names: set[str] = set()
+        for c in _codes(code):
+            names.update(c.co_names + c.co_varnames + c.co_freevars + c.co_cellvars)
+        return ("lambda " + " ".join(sorted(n for n in names if n.isidentifier()))).encode()
+    try:
+        source = textwrap.dedent(inspect.getsource(fn))
+    except (OSError, TypeError):
+        return None
+    # An f-string is one STRING token before Python 3.12 and FSTRING_START ... FSTRING_END
+    # after (PEP 701), spaced and braced differently: it counts without spaces and braces.
+    tokens, fstring, depth = [], [], 0
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            kind = tokenize.tok_name[token.type]
+            depth += kind == "FSTRING_START"
+            if depth:
+                fstring.append(token.string)
+                depth -= kind == "FSTRING_END"
+                if not depth:
+                    tokens.append(_squeezed("".join(fstring)))
+                    fstring = []
+            elif kind == "STRING" and "f" in token.string.split(token.string[-1])[0].lower():
+                tokens.append(_squeezed(token.string))
+            elif token.type not in _SKIPPED_TOKENS:
+                tokens.append(token.string)
+    except (tokenize.TokenError, SyntaxError):
+        pass  # an unfinished last line: the tokens read so far stand for it
+    return " ".join(tokens).encode()
+
+
+def _squeezed(text: str) -> str:
+    """``text`` without whitespace and braces."""
+    return re.sub(r"[\s{}]", "", text)
+
+
+def _codes(code: types.CodeType) -> list[types.CodeType]:
+    """``code`` and the code of the functions, lambdas and comprehensions inside it."""
+    inner = [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    return [code, *(c for i in inner for c in _codes(i))]
+
+
+def _referenced(fn: types.FunctionType, own: set[str]) -> list[Any]:
+    """The functions and classes ``fn`` reads as globals named in ``own``, and its closure's."""
+    names = {
+        ins.argval
+        for code in _codes(fn.__code__)
+        for ins in dis.get_instructions(code)
+        if ins.opname in _GLOBAL_LOADS and ins.argval in own
+    }
+    found = [fn.__globals__[n] for n in sorted(names) if n in fn.__globals__]
+    for cell in fn.__closure__ or ():
+        try:
+            found.append(cell.cell_contents)
+        except ValueError:  # an empty cell
+            pass
+    return [obj for obj in found if callable(obj)]
+
+
 # ---- the public checks ------------------------------------------------------------------------
 
 
@@ -340,6 +509,10 @@ def guarded(check: Callable[..., CheckResult]) -> Callable[..., CheckResult]:
             )
         finally:
             _DIGEST.reset(token)
-        return dataclasses.replace(result, fingerprint=digest.hexdigest()[:8])
+        fingerprint = digest.hexdigest()[:8]
+        code = _code_fingerprint([*args, *kwargs.values()])
+        if code is not None:
+            fingerprint += f"-{code}"
+        return dataclasses.replace(result, fingerprint=fingerprint)
 
     return run

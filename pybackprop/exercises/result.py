@@ -93,7 +93,8 @@ class CheckResult:
         Where an exception was raised in the learner's code, e.g.
         ``"line 3 of relu_backward: return grad_out[mask]"``, else None.
     fingerprint : str | None
-        8 hex digits that change with anything the function returned in this check.
+        8 hex digits that change with anything the function returned in this check, then
+        ``-`` and 8 for the source of your functions it ran, if readable.
 
     Examples
     --------
@@ -116,11 +117,12 @@ class CheckResult:
         return self.passed
 
     def unless_starter(self, fingerprint: str) -> CheckResult:
-        """This report, or a neutral one if the function still returns what the starter does.
+        """This report, or a neutral one if the code is still the starter code.
 
         An exercise's check call ends with the starter code's ``fingerprint``, so that the
         starter gets "not solved yet" (its mistake is the exercise, and naming it would give
-        the answer away) and any other answer gets the full report.
+        the answer away) and any other answer gets the full report, even one returning the
+        starter's numbers. Where the source cannot be read, the neutral report says only that.
 
         Parameters
         ----------
@@ -132,14 +134,24 @@ class CheckResult:
         CheckResult
             ``self``, or a failed result with the diagnosis ``"not_solved_yet"``.
         """
-        if self.passed or self.fingerprint != fingerprint:
+        values, _, code = fingerprint.partition("-")
+        mine, _, my_code = (self.fingerprint or "").partition("-")
+        if self.passed or mine != values or (code and my_code and code != my_code):
             return self
-        message = (
-            "This is the starter code, incomplete on purpose. Write your answer in its "
-            "place and run the cell again: the check then says what is still wrong, if anything."
-        )
+        if code and my_code:  # the same values from the same source: the starter itself
+            message = (
+                "This is the starter code, incomplete on purpose. Write your answer in its "
+                "place and run the cell again: the check then says what is still wrong, if "
+                "anything."
+            )
+        else:  # no source to compare: true of the starter and of an answer returning the same
+            message = (
+                "This returns what the starter code returns, and the starter is incomplete on "
+                "purpose. Change the code and run the cell again: the check then says what is "
+                "still wrong, if anything."
+            )
         return CheckResult(
-            self.check, False, message, _NOT_SOLVED, self.n_cases, None, None, fingerprint
+            self.check, False, message, _NOT_SOLVED, self.n_cases, None, None, self.fingerprint
         )
 
     def _headline(self) -> str:

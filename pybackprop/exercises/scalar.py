@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from numbers import Real
 
 import numpy as np
 
@@ -91,6 +92,18 @@ def _forward(fn: Callable[[float], float]) -> Mistake:
 
 def _mistake(diagnosis: str, message: str, fn: Callable, output: int = 0) -> Mistake:
     return Mistake(diagnosis, message, output=output, produce=fn)
+
+
+def _graph_cut(output: int, name: str) -> Mistake:
+    """A binary op's derivative read off backward() as 0: the result is not built from ``name``."""
+    return Mistake(
+        "graph_cut",
+        f"it is 0, as if backward() never reached {name}: a Value made from numbers "
+        f"({name}.data) starts a new graph, with no link back to {name}. Build the result "
+        "from the Values a and b themselves.",
+        output=output,
+        detect=lambda got, want, case: isinstance(got, Real) and got == 0 and want != 0,
+    )
 
 
 _SWAPPED = "the two partial derivatives are swapped: d(a*b)/da = b and d(a*b)/db = a."
@@ -261,7 +274,8 @@ def check_value_backward(op: str, fn: Callable, seed: int = 0) -> CheckResult:
         ``passed``, or the ``diagnosis`` of the first failing case: ``"swapped_partials"``,
         ``"wrong_sign"``, ``"returned_forward"``, ``"derivative_at_input"``,
         ``"missing_square"``, ``"missing_factor_n"``, ``"exponent_not_decreased"``,
-        ``"power_rule_on_exp"``, ``"wrong_mask"``, ``"returned_value_object"`` or a general one.
+        ``"power_rule_on_exp"``, ``"wrong_mask"``, ``"graph_cut"`` (a binary op's derivative 0),
+        ``"returned_value_object"`` or a general one.
 
     Raises
     ------
@@ -301,6 +315,6 @@ def check_value_backward(op: str, fn: Callable, seed: int = 0) -> CheckResult:
         cases,
         reference,
         spec.outputs,
-        spec.mistakes,
+        [*spec.mistakes, _graph_cut(0, "a"), _graph_cut(1, "b")] if binary else spec.mistakes,
         scalar=True,
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -192,6 +193,11 @@ class Axes:
 
 W, H = 360, 250  # a panel's viewBox: at 13px its labels stay at least 10px wide down to 277px
 LEFT, RIGHT, TOP, BOTTOM = 62, 12, 26, 44
+
+
+def int_ticks(lo: float, hi: float, step: int = 1) -> list[tuple[float, str]]:
+    """Ticks at the integers from ceil(lo) to floor(hi), every ``step``: all inside the axis."""
+    return [(v, f"{v:g}") for v in range(math.ceil(lo), math.floor(hi) + 1, step)]
 
 
 def _num(x: float) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -9,16 +10,17 @@ import numpy as np
 from .. import nn
 from ..nn import functional as F
 from ..scalar import MLP, Value
-from ._figure import Axes, Explorable, Series, Slider
+from ._figure import Axes, Explorable, Series, Slider, int_ticks
 
 __all__ = ["learning_rate_1d", "moons_training"]
 
 DRAW_1D = """function (fig, d, v) {
-  var r = d.runs[v.lr];
+  var r = d.runs[v.lr], steps = d.steps.slice(0, r.c.length), last = r.c.length - 1;
   fig.line("path", r.c, r.loss);
   fig.dots("points", r.c, r.loss);
-  fig.line("dist", d.steps, r.logdist);
-  fig.dots("distdots", d.steps, r.logdist);
+  fig.line("dist", steps, r.logdist);
+  fig.dots("distdots", steps, r.logdist);
+  fig.dots("stop", r.diverged ? [last] : [], r.diverged ? [Math.min(r.logdist[last], 3.6)] : []);
   return r.text;
 }"""
 
@@ -45,6 +47,10 @@ DRAW_MOONS = """function (fig, d, v) {
 }"""
 
 
+# How far from the mean, in starting distances (at least 1), a diverging run may go.
+_FAR = 1e6
+
+
 def _sig(values, digits: int = 5) -> list[float]:
     """Each value rounded to `digits` significant digits, as floats for JSON."""
     return [float(f"{v:.{digits}g}") for v in np.asarray(values, dtype=np.float64).ravel()]
@@ -59,7 +65,8 @@ def learning_rate_1d(
     """Chapter 4's explorable figure: a learning-rate slider redraws descent on a 1-D loss.
 
     The loss is the MSE of one constant c against the targets; each run takes ``steps``
-    gradient-descent steps from ``start``, its gradient from ``Value.backward()``.
+    gradient-descent steps from ``start``, its gradient from ``Value.backward()``. A diverging
+    run stops, marked, once c would go 1e6 starting distances from the mean.
 
     Parameters
     ----------
@@ -80,7 +87,8 @@ def learning_rate_1d(
     Raises
     ------
     ValueError
-        If there are no targets or learning rates, one is not positive, or ``steps`` < 2.
+        If there are no targets or learning rates, one is not positive or finite, ``steps``
+        < 2, or the loss at ``start`` overflows a float.
 
     Examples
     --------
@@ -96,19 +104,36 @@ def learning_rate_1d(
             f"need targets, positive learning rates and steps >= 2; got {len(targets)} targets, "
             f"lrs {lrs}, steps {steps!r}"
         )
+    if not all(math.isfinite(v) for v in [*targets, *lrs, start]):
+        raise ValueError(
+            f"targets, lrs and start must be finite; got targets {targets}, lrs {lrs}, "
+            f"start {start}"
+        )
     mean = sum(targets) / len(targets)
+    # A diverging run stops once c is this far from the mean (far off both panels), before
+    # its loss overflows a float; the figure marks where it stopped.
+    bound = _FAR * max(1.0, abs(start - mean))
     runs = []
     for lr in lrs:
-        c, cs, losses = Value(start), [], []
+        c, cs, losses, ratio = Value(start), [], [], None
         for _ in range(steps + 1):
-            loss = sum((c - t) ** 2 for t in targets) / len(targets)
+            if not abs(c.data - mean) <= bound:  # also stops at inf and nan
+                break
+            try:
+                loss = sum((c - t) ** 2 for t in targets) / len(targets)
+            except OverflowError:  # targets so large that even this loss overflows
+                break
             cs.append(c.data)
             losses.append(loss.data)
             c.grad = 0.0
             loss.backward()
             c = Value(c.data - lr * c.grad)
+            if ratio is None:  # the factor of every step: 1 - 2 lr
+                ratio = (c.data - mean) / (cs[0] - mean) + 0.0 if cs[0] != mean else 0.0
+        if not cs:
+            raise ValueError(f"the loss at start = {start:g} overflows a float; got {targets}")
         dist = np.abs(np.array(cs) - mean)
-        ratio = (cs[2] - mean) / (cs[1] - mean) if cs[1] != mean else 0.0
+        diverged = len(cs) <= steps
         if abs(ratio) < 1e-9:
             how = "c lands on the mean in one step and stays"
         elif abs(abs(ratio) - 1) < 1e-9:
@@ -119,15 +144,23 @@ def learning_rate_1d(
             how = "c overshoots, jumping from side to side, but converges"
         else:
             how = "c creeps up on the mean from one side"
+        done = f"After {len(cs) - 1} steps c = {cs[-1]:.4g} and the loss is {losses[-1]:.4g}"
+        if diverged:
+            done = (
+                f"Diverged: the run stops after {len(cs) - 1} of {steps} steps, as the next "
+                f"would take c over {bound:.3g} from the mean; c = {cs[-1]:.4g} and the loss "
+                f"is {losses[-1]:.4g}"
+            )
         runs.append(
             {
                 "c": _sig(cs),
                 "loss": _sig(losses),
                 "logdist": _sig(np.log10(np.maximum(dist, 1e-12)), 4),
+                "diverged": diverged,
                 "text": (
                     f"lr {lr:g}: each step multiplies c's distance to the mean {mean:g} by "
-                    f"{ratio:.2f}, so {how}. After {steps} steps c = {cs[-1]:.4g} and the loss "
-                    f"is {losses[-1]:.4g} (its minimum: {losses[0] - (start - mean) ** 2:.4g})."
+                    f"{ratio:.2f}, so {how}. {done} (its minimum: "
+                    f"{losses[0] - (start - mean) ** 2:.4g})."
                 ),
             }
         )
@@ -139,7 +172,7 @@ def learning_rate_1d(
         title="The loss of c and the steps",
         x=(mean - 6, mean + 6),
         y=(0.0, top),
-        xticks=[(v, f"{v:g}") for v in range(int(np.ceil(mean - 6)), int(mean + 6) + 1, 2)],
+        xticks=int_ticks(mean - 6, mean + 6, 2),
         yticks=[(v, f"{v:g}") for v in np.arange(0, top + 1, 10)],
         xlabel="c",
         ylabel="MSE",
@@ -154,12 +187,18 @@ def learning_rate_1d(
         yticks=[(e, f"1e{e}") for e in range(-8, 5, 2)],
         xlabel="step",
         ylabel="distance (log scale)",
-        series=[Series("dist", style="pbx-c0 pbx-thin"), Series("distdots", "dots", "pbx-c0")],
+        series=[
+            Series("dist", style="pbx-c0 pbx-thin"),
+            Series("distdots", "dots", "pbx-c0"),
+            Series("stop", "dots", "pbx-c3"),
+        ],
     )
+    stopped = [("pbx-c3 pbx-dots", "where a diverging run stops")]
     return Explorable(
         title="Gradient descent and the learning rate",
         panels=[loss_axes, dist_axes],
-        legend=[("pbx-c4", "the loss, MSE of c"), ("pbx-c1", "c after each step")],
+        legend=[("pbx-c4", "the loss, MSE of c"), ("pbx-c1", "c after each step")]
+        + (stopped if any(r["diverged"] for r in runs) else []),
         controls=[Slider("lr", "learning rate", [f"{lr:g}" for lr in lrs], min(5, len(lrs) - 1))],
         data={"steps": list(range(steps + 1)), "runs": runs},
         draw=DRAW_1D,
@@ -274,8 +313,8 @@ def moons_training(
         title="Decision boundary",
         x=(float(lo[0]), float(hi[0])),
         y=(float(lo[1]), float(hi[1])),
-        xticks=[(v, f"{v:g}") for v in range(int(np.ceil(lo[0])), int(hi[0]) + 1)],
-        yticks=[(v, f"{v:g}") for v in range(int(np.ceil(lo[1])), int(hi[1]) + 1)],
+        xticks=int_ticks(lo[0], hi[0]),
+        yticks=int_ticks(lo[1], hi[1]),
         xlabel="x[:, 0]",
         ylabel="x[:, 1]",
         series=[

@@ -78,7 +78,8 @@ def valley_optimisers(
     Raises
     ------
     ValueError
-        If ``curvature`` or ``start`` is not two numbers, or ``steps`` < 1.
+        If ``curvature`` or ``start`` is not two numbers, ``curvature`` is not positive and
+        finite, ``start`` not finite, or ``steps`` < 1.
 
     Examples
     --------
@@ -93,6 +94,11 @@ def valley_optimisers(
         raise ValueError(
             f"need curvature and start of shape (2,) and steps >= 1; got {curvature.shape}, "
             f"{start.shape}, {steps!r}"
+        )
+    if not (np.all(curvature > 0) and np.all(np.isfinite([*curvature, *start]))):
+        raise ValueError(
+            f"curvature must be positive and finite, and start finite; got curvature "
+            f"{curvature.tolist()}, start {start.tolist()}"
         )
     grids = {
         "lr": [round(0.01 * i, 2) for i in range(1, 13)],

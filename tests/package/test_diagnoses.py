@@ -164,7 +164,42 @@ def value_check(op: str):
     return partial(check_value_backward, op)
 
 
+def by_backward(op):
+    """The local derivatives of ``op(a, b)`` on Values read off backward(), as chapter 2 does."""
+
+    def derivatives(a, b):
+        va, vb = Value(a), Value(b)
+        op(va, vb).backward()
+        return va.grad, vb.grad
+
+    return derivatives
+
+
 row(value_check("mul"), "swapped_partials", "(a, b)", lambda a, b: (a, b))
+row(
+    value_check("sub"),
+    "graph_cut",
+    "Value(a.data - b.data)",
+    by_backward(lambda a, b: Value(a.data - b.data)),
+)
+row(
+    value_check("sub"),
+    "graph_cut",
+    "a + Value(-b.data)",
+    by_backward(lambda a, b: a + Value(-b.data)),
+)
+row(
+    value_check("mul"),
+    "graph_cut",
+    "Value(a.data * b.data)",
+    by_backward(lambda a, b: Value(a.data * b.data)),
+)
+row(
+    value_check("div"),
+    "graph_cut",
+    "a * Value(1 / b.data)",
+    by_backward(lambda a, b: a * Value(1 / b.data)),
+)
 row(value_check("div"), "swapped_partials", "(-a / b**2, 1 / b)", lambda a, b: (-a / b**2, 1 / b))
 row(value_check("sub"), "wrong_sign", "(1, 1)", lambda a, b: (1.0, 1.0))
 row(value_check("div"), "wrong_sign", "(1 / b, a / b**2)", lambda a, b: (1 / b, a / b**2))

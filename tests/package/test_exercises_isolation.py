@@ -6,6 +6,9 @@ Every public check is run on each misbehaving function, so a check added later i
 """
 
 import _thread
+import itertools
+import linecache
+import re
 import sys
 import threading
 import warnings
@@ -14,7 +17,7 @@ import numpy as np
 import pytest
 
 import pybackprop.exercises as ex
-from pybackprop import nn
+from pybackprop import Value, nn
 from pybackprop.exercises import CheckResult, set_time_limit
 
 CHECK_NAMES = sorted(n for n in ex.__all__ if n.startswith("check_"))
@@ -218,9 +221,13 @@ def buggy_starter(x, grad_out):  # a "find the bug" starter: its mistake is the 
 
 def test_a_fingerprint_follows_what_the_function_returns():
     first, again = ex.check_relu_backward(starter), ex.check_relu_backward(starter)
-    assert first.fingerprint == again.fingerprint and len(first.fingerprint) == 8
+    assert first.fingerprint == again.fingerprint
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{8}", first.fingerprint)
     same_numbers = ex.check_relu_backward(lambda x, g: np.zeros(x.shape, x.dtype))
-    assert same_numbers.fingerprint == first.fingerprint
+    values, code = same_numbers.fingerprint.split("-")
+    assert (
+        first.fingerprint == f"{values}-{first.fingerprint[9:]}" and first.fingerprint[9:] != code
+    )
     assert ex.check_relu_backward(buggy_starter).fingerprint != first.fingerprint
     other_seed = ex.check_relu_backward(buggy_starter, seed=1).fingerprint
     assert other_seed != ex.check_relu_backward(buggy_starter).fingerprint
@@ -229,7 +236,7 @@ def test_a_fingerprint_follows_what_the_function_returns():
 def test_a_fingerprint_ignores_the_last_bits_of_a_float():
     exact = ex.check_relu_backward(buggy_starter)
     noisy = ex.check_relu_backward(lambda x, g: np.nextafter(g, np.inf))
-    assert noisy.diagnosis == exact.diagnosis and noisy.fingerprint == exact.fingerprint
+    assert noisy.diagnosis == exact.diagnosis and noisy.fingerprint[:8] == exact.fingerprint[:8]
 
 
 def test_the_starter_gets_a_neutral_report_and_an_answer_of_ones_own_the_diagnosis():
@@ -249,6 +256,137 @@ def test_the_starter_gets_a_neutral_report_and_an_answer_of_ones_own_the_diagnos
     assert own.diagnosis == "relu_mask_from_grad_out" and "FAILED" in str(own)
     right = ex.check_relu_backward(lambda x, g: g * (x > 0))
     assert right.unless_starter(right.fingerprint) is right
+
+
+# Chapter 2's exercise 1 as a learner runs it: each cell's source in linecache, as IPython
+# (Jupyter, VS Code, Colab) keeps it, under a new name each run.
+SUB_STARTER = """\
+def sub(a, b):
+    # TODO: return a - b using only + and unary -
+    return Value(0.0)
+
+
+def sub_local_derivatives(a, b):
+    \"""d(a - b)/da and d(a - b)/db at the numbers a, b, by backward() through `sub`.\"""
+    va, vb = Value(a), Value(b)
+    sub(va, vb).backward()
+    return va.grad, vb.grad
+"""
+ANSWERS = [
+    "def sub(a, b):\n    return Value(a.data - b.data)\n",  # the graph cut: grads (0, 0)
+    "def sub(a, b):\n    return Value(0.0) * (a - b)\n",  # 0 times the answer: grads (0, 0)
+    "def sub(a, b):\n    return a + -b + Value(0.0) - a - -b\n",  # grads (0, 0) too
+]
+_cells = itertools.count()
+
+
+def run_cell(namespace: dict, source: str, *, readable: bool = True) -> None:
+    name = f"/tmp/ipykernel_0/{next(_cells)}.py" if readable else "<string>"
+    if readable:
+        linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+    exec(compile(source, name, "exec"), namespace)
+
+
+def sub_check(namespace: dict):
+    return ex.check_value_backward("sub", namespace["sub_local_derivatives"])
+
+
+def notebook(readable: bool = True) -> dict:
+    namespace = {"__name__": "__main__", "Value": Value}
+    run_cell(namespace, SUB_STARTER, readable=readable)
+    return namespace
+
+
+def test_the_starter_is_told_apart_from_an_answer_returning_the_same_numbers():
+    ns = notebook()
+    fingerprint = sub_check(ns).fingerprint
+    run_cell(ns, SUB_STARTER)  # the cell run again
+    neutral = sub_check(ns).unless_starter(fingerprint)
+    assert neutral.diagnosis == "not_solved_yet" and "This is the starter code" in str(neutral)
+    run_cell(ns, SUB_STARTER.replace("    # TODO: return a - b using only + and unary -\n", ""))
+    assert sub_check(ns).unless_starter(fingerprint).diagnosis == "not_solved_yet"
+    for answer in ANSWERS:
+        run_cell(ns, answer)  # only `sub` changes: the checked function reaches it
+        own = sub_check(ns)
+        assert own.fingerprint[:8] == fingerprint[:8]  # the starter's numbers
+        report = own.unless_starter(fingerprint)
+        assert report is own and "FAILED" in str(report) and "starter" not in str(report)
+    assert own.diagnosis == "graph_cut" and "never reached a" in own.message
+
+
+def test_without_source_to_read_the_report_says_only_what_is_true():
+    fingerprint = sub_check(notebook()).fingerprint
+    for ns in (notebook(readable=False), notebook()):
+        run_cell(ns, ANSWERS[0], readable=False)
+        for fp in (fingerprint, fingerprint[:8]):  # a values-only fingerprint: the same
+            report = sub_check(ns).unless_starter(fp)
+            assert report.diagnosis == "not_solved_yet", str(report)
+            assert "This returns what the starter code returns" in str(report)
+            assert "This is the starter code" not in str(report) and "data" not in str(report)
+    assert len(sub_check(notebook(readable=False)).fingerprint) == 8
+
+
+def test_the_code_fingerprint_follows_the_functions_the_check_reaches():
+    source = """\
+import numpy as np
+SCALE = 1.0
+
+
+def helper(x):
+    return np.zeros_like(x) * SCALE
+
+
+def unrelated():
+    return 1
+
+
+def relu_backward(x, grad_out):
+    return helper(x)
+
+
+class Model:
+    def grad(self, x, grad_out):
+        return helper(x)
+
+
+def make():
+    inner = helper
+
+    def closure(x, grad_out):
+        return inner(x)
+
+    return closure
+"""
+
+    def codes(edit=("", "")):
+        ns = {"__name__": "__main__"}
+        run_cell(ns, source.replace(*edit))
+        fns = (ns["relu_backward"], ns["Model"]().grad, ns["make"]())
+        return [ex.check_relu_backward(fn).fingerprint for fn in fns]
+
+    base = codes()
+    assert codes() == base and len(set(base)) == 3
+    assert codes(("SCALE = 1.0", "SCALE = 1.0  # the scale")) == base
+    assert codes(("return 1", "return 2")) == base  # unrelated() is not reached
+    changed = codes(("* SCALE", "* SCALE * 1"))  # the same numbers, other code
+    assert all(c[:8] == b[:8] and c != b for c, b in zip(changed, base, strict=True))
+
+
+def test_only_the_checked_cells_own_definitions_count():
+    """Chapter 9: the log-softmax starter calls exercise 1's answer, written in another cell."""
+    ns = {"__name__": "__main__", "np": np}
+    run_cell(ns, "def helper(x):\n    return np.zeros_like(x)\n")  # another exercise's cell
+    cell = "def relu_backward(x, grad_out):\n    return helper(x)\n"
+    run_cell(ns, cell)
+    first = ex.check_relu_backward(ns["relu_backward"]).fingerprint
+    run_cell(ns, "def helper(x):\n    return np.zeros(x.shape, x.dtype)  # solved\n")
+    assert ex.check_relu_backward(ns["relu_backward"]).fingerprint == first
+    # A name the checked function's cell defines, answered in a new cell: that code counts.
+    ns = notebook()
+    fingerprint = sub_check(ns).fingerprint
+    run_cell(ns, ANSWERS[0])
+    own = sub_check(ns)
+    assert own.fingerprint[:8] == fingerprint[:8] and own.unless_starter(fingerprint) is own
 
 
 def test_a_neutral_report_is_not_truthy():
@@ -295,3 +433,38 @@ def test_in_a_jupyter_kernel_a_loop_is_stopped_and_sys_exit_reported():
     assert "the learner's print" in shown[2] and "FAILED [exception]" in shown[2]
     assert "SystemExit" in shown[2]
     assert "passed" in shown[3]
+
+
+def test_in_a_jupyter_kernel_the_starter_and_an_answer_of_ones_own_are_told_apart():
+    """IPython keeps each cell's source (for tracebacks), which the code fingerprint reads."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    check = "check_value_backward('sub', sub_local_derivatives)"
+    cells = [
+        "from pybackprop import Value\nfrom pybackprop.exercises import check_value_backward",
+        f"{SUB_STARTER}\nfp = {check}.fingerprint",
+        f"{SUB_STARTER}\n{check}.unless_starter(fp)",  # the same cell again: the starter
+        f"{ANSWERS[0]}\n{check}.unless_starter(fp)",
+        f"{SUB_STARTER}\n{check}.unless_starter(fp)",  # the answer undone
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nbclient.NotebookClient(nb, kernel_name="python3", timeout=60).execute()
+    shown = [
+        "".join(o.get("text", "") + o.get("data", {}).get("text/plain", "") for o in c.outputs)
+        for c in nb.cells
+    ]
+    for text in (shown[2], shown[4]):
+        assert "not solved yet" in text and "This is the starter code" in text, text
+    assert "FAILED [graph_cut]" in shown[3] and "starter" not in shown[3], shown[3]
+
+
+def test_an_f_string_counts_the_same_however_it_is_tokenised():
+    """Python 3.12 splits an f-string into tokens (PEP 701): spaces and braces do not count."""
+    from pybackprop.exercises.isolate import _function_text
+
+    texts = []
+    for body in ('f"a {x + 1:.2f}"', 'f"a {x+1:.2f}"'):
+        ns = {"__name__": "__main__"}
+        run_cell(ns, f"def g(x):\n    return {body}  # a comment\n")
+        texts.append(_function_text(ns["g"]))
+    assert texts[0] == texts[1] == b'def g ( x ) : return f"ax+1:.2f"'

@@ -5,11 +5,16 @@ figure's plane, scored by array layers, is the scalar MLP's; the activation stat
 those of the layers rebuilt by hand; and each function refuses bad input naming it.
 """
 
+import math
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pybackprop import MLP, explore, nn
 from pybackprop.data import load_mnist, make_moons, mean_std
+from pybackprop.explore._figure import int_ticks
 from pybackprop.explore.descent import _array_model
 from pybackprop.explore.optimisers import _path
 
@@ -88,6 +93,62 @@ def test_learning_rate_runs_are_gradient_descent_on_the_mse():
             c -= lr * 2 * np.mean(c - targets)
         np.testing.assert_allclose(run["c"], expect, rtol=1e-4, atol=1e-12)
         assert word in run["text"]
+
+
+def descent(lr, targets, steps, start=0.0):
+    """Gradient descent on the MSE of c against targets, by the closed-form gradient."""
+    c, path = start, []
+    for _ in range(steps + 1):
+        path.append(c)
+        c -= lr * 2 * np.mean(c - np.asarray(targets))
+    return np.array(path)
+
+
+@pytest.mark.parametrize("lr, steps", [(1000.0, 60), (1.25, 60), (1e9, 3)])
+def test_a_diverging_run_stops_before_it_overflows_and_is_marked(lr, steps):
+    targets = [1.0, 2.0, 3.0]
+    fig = explore.learning_rate_1d(targets, lrs=[lr, 0.25], steps=steps)
+    far, calm = fig.data["runs"]
+    expect = descent(lr, targets, steps)
+    kept = np.abs(expect - 2.0) <= 1e6 * 2.0  # the first that leaves the bound stops the run
+    n = int(np.argmin(kept)) if not kept.all() else len(expect)
+    assert far["diverged"] and 1 <= len(far["c"]) == n < steps + 1
+    np.testing.assert_allclose(far["c"], expect[:n], rtol=1e-4)
+    assert len(far["loss"]) == len(far["logdist"]) == n
+    assert "diverges" in far["text"] and f"stops after {n - 1} of {steps} steps" in far["text"]
+    assert not calm["diverged"] and len(calm["c"]) == steps + 1 and "Diverged" not in calm["text"]
+    assert ("pbx-c3 pbx-dots", "where a diverging run stops") in fig.legend
+    assert "nan" not in fig._repr_html_() and "inf" not in fig._repr_html_().lower()
+
+
+def test_a_figure_without_a_diverging_run_has_no_stop_in_its_legend():
+    fig = explore.learning_rate_1d([1.0, 2.0], lrs=[0.25, 1.25])
+    assert not any(r["diverged"] for r in fig.data["runs"])
+    assert all("stops" not in text for _, text in fig.legend)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    mean=st.floats(-1e4, 1e4, allow_nan=False),
+    shift=st.floats(-50, 50, allow_nan=False),
+    scale=st.floats(0.01, 30, allow_nan=False),
+)
+def test_every_tick_lies_inside_its_axis(mean, shift, scale):
+    figs = [explore.learning_rate_1d([mean], lrs=[0.1], steps=2)]
+    x, y = make_moons(8, noise=0.1, rng=1)
+    figs.append(explore.moons_training(x * scale + shift, y, steps=1, hidden=(2,), grid=2))
+    for ax in (ax for fig in figs for ax in fig.panels):
+        for ticks, (lo, hi) in ((ax.xticks, ax.x), (ax.yticks, ax.y)):
+            assert ticks and all(lo <= t <= hi for t, _ in ticks), (ax.title, ticks, lo, hi)
+
+
+@given(lo=st.floats(-1e6, 1e6), width=st.floats(0, 1e3), step=st.integers(1, 5))
+def test_integer_ticks_are_the_integers_inside_the_range(lo, width, step):
+    hi = lo + width
+    ticks = [t for t, _ in int_ticks(lo, hi, step)]
+    assert all(lo <= t <= hi for t in ticks)
+    inside = [v for v in range(math.ceil(lo), math.floor(hi) + 1)]
+    assert ticks == inside[::step]
 
 
 def test_moons_plane_is_the_scalar_mlps_sign():
@@ -182,6 +243,14 @@ def test_softmax_live_line_names_what_the_naive_form_lost(logits, scale, words):
         (lambda: explore.moons_training(np.zeros((4, 2)), np.full(4, 2)), r"values \[2\]"),
         (lambda: explore.activations_by_init(depth=1), "depth >= 2"),
         (lambda: explore.valley_optimisers(start=(1.0,)), r"\(1,\)"),
+        (lambda: explore.valley_optimisers(curvature=(-0.5, 20)), r"positive.*\[-0.5, 20.0\]"),
+        (lambda: explore.valley_optimisers(curvature=(0.0, 20)), r"must be positive"),
+        (lambda: explore.valley_optimisers(curvature=(np.inf, 20)), r"positive and finite"),
+        (lambda: explore.valley_optimisers(curvature=(np.nan, 20)), r"positive and finite"),
+        (lambda: explore.valley_optimisers(start=(np.nan, 1)), r"start finite.*\[nan, 1.0\]"),
+        (lambda: explore.learning_rate_1d([np.nan]), r"must be finite; got targets \[nan\]"),
+        (lambda: explore.learning_rate_1d([1.0], start=np.inf), r"finite.*start inf"),
+        (lambda: explore.learning_rate_1d([1e200]), r"loss at start = 0 overflows a float"),
         (lambda: explore.softmax_temperature([1.0]), r"2 to 10 finite numbers; got \[1.0\]"),
         (lambda: explore.softmax_temperature(scales=[2, 1]), r"increasing; got \[2, 1\]"),
         (lambda: explore.softmax_temperature(dtype=np.float16), "np.float32 or np.float64"),

@@ -100,6 +100,23 @@ def test_learning_rate_slider_redraws_the_recorded_descent(tmp_path, visit):
     assert outside(requests, page.url) == []
 
 
+def test_a_diverging_run_is_drawn_up_to_where_it_stops_and_marked(tmp_path, visit):
+    made = explore.learning_rate_1d([1.0, 2.0, 3.0], lrs=[0.25, 1000.0], steps=60)
+    page, _ = visit(write_page(tmp_path, made._repr_html_()))
+    fig = page.locator(".pbx")
+    slide(page, fig, "lr", 1)
+    far = made.data["runs"][1]
+    np.testing.assert_array_equal(points(fig, "path")[:, 0], far["c"])
+    dist = points(fig, "dist")
+    np.testing.assert_array_equal(dist[:, 0], range(len(far["c"])))
+    stop = fig.locator('[data-part="stop"]').get_attribute("d")
+    assert stop == f"M{len(far['c']) - 1} {min(far['logdist'][-1], 3.6)}h0"
+    assert "Diverged: the run stops" in fig.locator(".pbx-live").text_content()
+    slide(page, fig, "lr", 0)
+    assert fig.locator('[data-part="stop"]').get_attribute("d") == ""
+    assert len(points(fig, "dist")) == 61
+
+
 def test_moons_step_slider_scrubs_through_training(tmp_path, visit):
     from pybackprop.data import make_moons
 
