@@ -381,10 +381,18 @@ def _code_fingerprint(roots: Sequence[Any]) -> str | None:
         return None
 
 
-def _defined_names(filename: str) -> set[str] | None:
+def _defined_names(filename: str) -> frozenset[str] | None:
     """The names a cell or file defines at its top level; None if its source is not known."""
+    return _top_level_names("".join(linecache.getlines(filename)) or "?")
+
+
+# Parsed once per source: a script with many checks (a test file) parsed itself again on every
+# check, which took longer than the checks.
+@functools.lru_cache(maxsize=32)
+def _top_level_names(source: str) -> frozenset[str] | None:
+    """The names ``source`` defines at its top level; None if it does not parse."""
     try:
-        tree = ast.parse("".join(linecache.getlines(filename)) or "?")
+        tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return None
     names = set()
@@ -394,7 +402,7 @@ def _defined_names(filename: str) -> set[str] | None:
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
-    return names
+    return frozenset(names)
 
 
 def _unwrap(obj: Any) -> Any:
