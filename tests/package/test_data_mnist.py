@@ -21,6 +21,7 @@ from pybackprop.data import ChecksumError, DataNotFoundError, IDXError, load_mni
 from pybackprop.data import download as download_module
 from pybackprop.data import mnist as mnist_module
 from pybackprop.data.idx import read_idx
+from tests.refusals import assert_refused_alone
 
 REPO = Path(__file__).parents[2]
 SHARED = REPO.parent / "shared" / "data"
@@ -365,9 +366,4 @@ MEAN_STD_REFUSALS = {
 
 @pytest.mark.parametrize("name", MEAN_STD_REFUSALS)
 def test_mean_std_refuses_each_mistake_with_its_own_message(name):
-    x, error, words = MEAN_STD_REFUSALS[name]
-    with pytest.raises(error) as info:
-        mean_std(x)
-    assert type(info.value) is error and words in str(info.value)
-    others = [w for n, (_, _, w) in MEAN_STD_REFUSALS.items() if n != name]
-    assert not any(w in str(info.value) for w in others)
+    assert_refused_alone(MEAN_STD_REFUSALS, name, mean_std)
