@@ -14,11 +14,13 @@ program, so this module parses the .qmd itself. It makes two kinds of notebook:
 What it understands:
 
 - YAML front matter becomes a markdown title cell (`# title`, then the subtitle).
-- An executable cell is a fence of three or more backticks whose info string is `{python}` (with
-  or without attributes, e.g. `{python}` or `{python echo=false}`); it ends at a line of at least
-  as many backticks. Its `#|` option lines stay in the code cell, and also go into the cell's
-  metadata (`quarto`) with tags Jupyter tools understand: `eval: false` -> `skip-execution`,
-  `error: true` -> `raises-exception`.
+- An executable cell is a fence of three or more backticks (indented or not, as in a list item)
+  whose info string is `{python}` (with or without attributes, e.g. `{python echo=false}`); it
+  ends at a line of at least as many backticks. A `~~~{python}` fence only displays, as in
+  Quarto. Its option lines (`#|`, `# |`, a trailing `# comment`, as Quarto reads them) stay in
+  the code cell, and also go into the cell's metadata (`quarto`) with tags Jupyter tools
+  understand: `eval: false` -> `skip-execution`, `error: true` -> `raises-exception`.
+- `{{< include >}}` is refused (`QmdError`): Quarto would run the included cells.
 - Everything else stays markdown, including display-only blocks (```` ```python ````,
   ```` ```{.python} ````, ```` ```{{python}} ````), whatever they contain, and (as Quarto runs
   the page) Quarto's `:::` divs.
@@ -38,10 +40,19 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
-_FENCE = re.compile(r"^(?P<fence>`{3,}|~{3,})\s*(?P<info>.*?)\s*$")
+# A fence may be indented (a cell in a list item runs in Quarto, as in its break-quarto-md).
+_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})\s*(?P<info>.*?)\s*$")
 # `{python}` and `{python key=value ...}` run; `{.python}` and `{{python}}` only display.
 _EXECUTABLE_INFO = re.compile(r"^\{python(?:[\s,][^{}]*)?\}$")
-_OPTION = re.compile(r"^#\|\s?(?P<body>.*)$")
+# Quarto's option comment: `#|`, `# |`, `#|  ` (its optionCommentPattern, `^#\s*\| ?`).
+_OPTION = re.compile(r"^#\s*\|\s?(?P<body>.*)$")
+# Quarto expands `{{< include file >}}` before it runs the page; this converter does not.
+_INCLUDE = re.compile(r"\{\{<\s*include\s")
+
+
+def _runs(marker: re.Match) -> bool:
+    """Whether a fence opens a cell Quarto runs: backticks and `{python ...}`, never tildes."""
+    return marker["fence"][0] == "`" and bool(_EXECUTABLE_INFO.match(marker["info"]))
 
 
 class QmdError(ValueError):
@@ -90,16 +101,27 @@ def parse_front_matter(text: str) -> tuple[dict, str]:
     return meta, "".join(lines[end + 1 :])
 
 
+def _without_comment(value: str) -> str:
+    """A YAML value without its trailing `# comment` (a `#` after a space, outside quotes)."""
+    value = value.strip()
+    if value[:1] in ("'", '"') and (end := value.find(value[0], 1)) > 0:
+        return value[: end + 1]
+    return re.sub(r"(?:^|\s)#.*$", "", value)
+
+
 def parse_options(source_lines: list[str]) -> dict:
     """The `#| key: value` lines at the top of a cell as a dict (values parsed as scalars)."""
-    options = {}
+    options: dict = {}
+    top = None  # the indentation of the options' top-level keys (the first line's)
     for line in source_lines:
         match = _OPTION.match(line)
         if not match:
             break
         key, sep, value = match["body"].partition(":")
-        if sep and key.strip() and not key.startswith(" "):
-            options[key.strip()] = parse_scalar(value)
+        indent = len(key) - len(key.lstrip())
+        top = indent if top is None else top
+        if sep and key.strip() and not key.strip().startswith("#") and indent == top:
+            options[key.strip()] = parse_scalar(_without_comment(value))
     return options
 
 
@@ -146,9 +168,15 @@ def split_cells(body: str, first_line: int = 1) -> list[dict]:
     for number, line in enumerate(body.splitlines(keepends=True), start=first_line):
         match = _FENCE.match(line.rstrip("\n"))
         if fence is None:
+            if _INCLUDE.search(line):
+                raise QmdError(
+                    f"line {number}: {{{{< include >}}}} is not supported here: Quarto would run "
+                    "the included file's cells, which the notebook would leave out; put its "
+                    "content in the page instead"
+                )
             if match:
-                fence, opened_at = match["fence"], number
-                if _EXECUTABLE_INFO.match(match["info"]):
+                fence, opened_at, indent = match["fence"], number, match["indent"]
+                if _runs(match):
                     flush_markdown()
                     code = []
                     continue
@@ -169,7 +197,8 @@ def split_cells(body: str, first_line: int = 1) -> list[dict]:
                 continue
             markdown.append(line)
         elif code is not None:
-            code.append(line)
+            # A cell indented in a list item runs without its indentation.
+            code.append(line[len(indent) :] if line.startswith(indent) else line.lstrip(" \t"))
         else:
             markdown.append(line)
     if fence is not None:
@@ -301,7 +330,7 @@ class Target(NamedTuple):
 
 # Cross-reference kinds and the words Quarto puts before their numbers (its defaults).
 _PREFIXES = {"fig": "Figure", "tbl": "Table", "eq": "Equation", "sec": "Section"}
-_LABEL_OPTION = re.compile(r"^#\|\s*label:\s*(?P<label>(?:fig|tbl)-\S+)\s*$")
+_LABEL_OPTION = re.compile(r"^#\s*\|\s*label:\s*(?P<label>(?:fig|tbl)-\S+)\s*$")
 _LABEL_ATTR = re.compile(r"\{[^{}]*?#(?P<label>(?:fig|tbl|eq)-[\w-]+)[^{}]*\}")
 _HEADING = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<title>.*?)\s*(?:\{(?P<attrs>[^{}]*)\})?\s*$")
 _DIV_OPEN = re.compile(r"^:{3,}\s*(?P<attrs>\S.*?)\s*$")
@@ -363,7 +392,7 @@ def page_targets(page: str, text: str, chapter: str | None) -> dict[str, Target]
                 add(option["label"])
             continue
         if marker := _FENCE.match(line):
-            fence, in_cell = marker["fence"], bool(_EXECUTABLE_INFO.match(marker["info"]))
+            fence, in_cell = marker["fence"], _runs(marker)
             continue
         if _DIV_CLOSE.match(line):
             divs = divs[:-1]
@@ -510,7 +539,7 @@ def callouts_to_markdown(body: str, first_line: int = 1) -> str:
         if fence is not None:
             if _closes(line, fence):
                 fence, shown = None, False
-            elif shown and leading and line.startswith("#|"):
+            elif shown and leading and _OPTION.match(line):
                 continue  # Quarto's options mean nothing in a displayed block
             else:
                 leading = False
@@ -518,7 +547,7 @@ def callouts_to_markdown(body: str, first_line: int = 1) -> str:
             continue
         if marker := _FENCE.match(line):
             fence, opened_at = marker["fence"], number
-            in_cell = bool(_EXECUTABLE_INFO.match(marker["info"]))
+            in_cell = _runs(marker)
             if in_cell and any(div.folds for div in divs):
                 in_cell, shown, leading, line = False, True, True, f"{fence}python"
             emit(line, in_cell)
@@ -687,6 +716,21 @@ def install_cell(book: Book) -> dict:
     return cell
 
 
+def _shown_if_not_run(cell: dict) -> dict:
+    """An `eval: false` cell as Markdown showing its code: Jupyter's and Colab's "Run all"
+    ignore the `skip-execution` tag, and the page does not run it either."""
+    if cell["cell_type"] != "code" or cell["metadata"].get("quarto", {}).get("eval") is not False:
+        return cell
+    lines = cell["source"].split("\n")
+    while lines and _OPTION.match(lines[0]):
+        lines.pop(0)
+    code = "\n".join(lines).strip("\n")
+    fence = "`" * max([3, *(len(run) + 1 for run in re.findall(r"`{3,}", code))])
+    return _markdown_cell(
+        f"Not run (the page shows this code without running it):\n\n{fence}python\n{code}\n{fence}"
+    )
+
+
 def downloadable_notebook(text: str, stem: str, book: Book) -> dict:
     """The notebook offered for download and opened in Colab: an exercise book that runs anywhere.
 
@@ -707,7 +751,7 @@ def downloadable_notebook(text: str, stem: str, book: Book) -> dict:
     meta, body = parse_front_matter(text)
     body = callouts_to_markdown(body, first_line=_body_line(text, body))
     cells = _drop_section(_with_title(meta, split_cells(body)), "Meeting videos")
-    cells = _plain_headings(cells)
+    cells = _plain_headings([_shown_if_not_run(cell) for cell in cells])
     for cell in cells:
         if cell["cell_type"] == "markdown":
             cell["source"] = _map_prose(

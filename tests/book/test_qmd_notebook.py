@@ -109,6 +109,52 @@ def test_option_lines_after_code_are_ordinary_comments():
     assert "tags" not in cell["metadata"] and "quarto" not in cell["metadata"]
 
 
+@pytest.mark.parametrize(
+    "option",
+    ["#| eval: false", "# | eval: false", "#|  eval: false", "#| eval: false  # later"],
+)
+def test_option_lines_are_read_as_quarto_reads_them(option):
+    cell = to_nb(f"```{{python}}\n{option}\nraise SystemExit\n```\n")["cells"][0]
+    assert cell["metadata"] == {"tags": ["skip-execution"], "quarto": {"eval": False}}
+
+
+def test_a_trailing_comment_is_not_part_of_an_option_value():
+    cell = to_nb('```{python}\n#| error: true # expected\n#| label: "a # b" # c\n1/0\n```\n')
+    assert cell["cells"][0]["metadata"] == {
+        "tags": ["raises-exception"],
+        "quarto": {"error": True, "label": "a # b"},
+    }
+
+
+def test_nested_option_keys_are_not_top_level_options():
+    cell = to_nb("```{python}\n#| fig-cap:\n#|   eval: false\nx = 1\n```\n")["cells"][0]
+    assert "tags" not in cell["metadata"]
+
+
+@pytest.mark.parametrize("indent", ["  ", "    ", "\t"])
+def test_an_indented_cell_in_a_list_item_runs_without_its_indentation(indent):
+    text = f"1. Step:\n\n{indent}```{{python}}\n{indent}if True:\n{indent}    x = 1\n{indent}```\n"
+    nb = to_nb(text)
+    assert kinds(nb) == ["markdown", "code"]
+    assert code_sources(nb) == ["if True:\n    x = 1"]
+
+
+def test_a_tilde_fence_is_a_displayed_block_as_in_quarto():
+    nb = to_nb("~~~{python}\nx = 1\n~~~\n\n```{python}\ny = 2\n```\n")
+    assert kinds(nb) == ["markdown", "code"] and code_sources(nb) == ["y = 2"]
+    assert nb["cells"][0]["source"] == "~~~{python}\nx = 1\n~~~"
+
+
+def test_an_include_shortcode_is_refused_not_dropped():
+    with pytest.raises(qmd_notebook.QmdError, match=r"line 3: \{\{< include >\}\} is not"):
+        to_nb("Intro\n\n{{< include _setup.qmd >}}\n\n```{python}\nprint(x)\n```\n")
+
+
+def test_an_include_shown_in_a_code_block_is_not_refused():
+    nb = to_nb("````markdown\n{{< include _setup.qmd >}}\n````\n")
+    assert kinds(nb) == ["markdown"]
+
+
 def test_callouts_and_divs_stay_in_markdown_around_cells():
     text = '::: {.callout-tip collapse="true"}\n## Solution\n\n```{python}\n2 * 3\n```\n:::\n'
     nb = to_nb(text)
@@ -569,3 +615,15 @@ def test_main_without_quarto_yml_says_so(tmp_path, capsys):
     (tmp_path / "chapters").mkdir()
     assert qmd_notebook.main([str(tmp_path)]) == 1
     assert "_quarto.yml" in capsys.readouterr().err
+
+
+def test_a_cell_not_run_on_the_page_is_shown_not_run_in_the_download():
+    nb = download(
+        "## A\n\n```{python}\n#| eval: false\nwhile True: pass\n```\n\n```{python}\nx = 1\n```\n"
+    )
+    cells = reader_cells(nb)
+    assert [c["cell_type"] for c in cells] == ["markdown", "markdown", "code"]
+    assert cells[1]["source"] == (
+        "Not run (the page shows this code without running it):\n\n```python\nwhile True: pass\n```"
+    )
+    assert cells[2]["source"] == "x = 1"
