@@ -79,6 +79,9 @@ _START_EXPECTED = "expected seconds (90) or a time such as 1m30s, 1h2m3s, 01:30 
 _CLOCK = re.compile(r"(?:(\d+):)?(\d+):(\d\d)")
 _UNITS = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?")
 _ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d")
+# A name that looks like a cohort file's but that the folder check would not read: another
+# case of .yml (cohort-02.YML), .yml.txt (Windows Notepad), or no extension (cohort-02).
+_UNREAD_COHORT = re.compile(r"cohort[-_ ]?\d+|.*\.ya?ml(?:\.txt)?", re.IGNORECASE)
 
 # Limits on what a cohort file (or a chat log) may hold, far above any real one: a file of
 # 448 bytes or of a few megabytes must not take the check's time and memory (issue 24).
@@ -338,7 +341,7 @@ def parse_video(value: str) -> tuple[str, int | None]:
         raise ValueError(f"{_short(value)} is not a YouTube video: {_VIDEO_EXPECTED}")
     text = value.strip()
     if VIDEO_ID.fullmatch(text):
-        return text, None
+        return _not_placeholder(text, value), None
     try:
         parts = urlsplit(text if "://" in text else "https://" + text)
         host = (parts.hostname or "").removeprefix("www.")
@@ -365,6 +368,7 @@ def parse_video(value: str) -> tuple[str, int | None]:
             f"{_short(value)} is not a YouTube video: the id in the link, {_short(candidate)}, has "
             f"{len(candidate)} characters; a YouTube id has 11 (letters, digits, - and _)"
         )
+    _not_placeholder(candidate, value)
     fragment = parse_qs(parts.fragment)
     times = query.get("t") or query.get("start") or fragment.get("t") or fragment.get("start")
     if not times:
@@ -375,6 +379,16 @@ def parse_video(value: str) -> tuple[str, int | None]:
         raise ValueError(
             f"{_short(value)} is not a YouTube video link with a valid start time: {err}"
         ) from None
+
+
+def _not_placeholder(video_id: str, value: str) -> str:
+    """`video_id`, unless it is a placeholder such as the docs' example XXXXXXXXXXX."""
+    if set(video_id) <= {"x", "X"}:
+        raise ValueError(
+            f"{_short(value)} is the example's placeholder, not a video: replace it with the "
+            "meeting's real link (YouTube's Share button, or the address bar)"
+        )
+    return video_id
 
 
 def _parse_date(value: object) -> dt.date:
@@ -456,7 +470,10 @@ def _strict_loader():
                     f"have at most {MAX_NUMBER_LENGTH}; put text in quotes",
                     node.start_mark,
                 )
-            return super().construct_yaml_int(node)
+            text = node.value.lower()  # YAML 1.2: 0x1f, 0o17, and decimal even with a leading 0
+            if text.startswith(("0x", "0o")):
+                return int(text[2:], 16 if text[1] == "x" else 8)
+            return int(text)
 
         def construct_object(self, node, deep=False):
             try:
@@ -488,6 +505,18 @@ def _strict_loader():
 
     StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_scalar)
     StrictLoader.add_constructor("tag:yaml.org,2002:int", StrictLoader.construct_yaml_int)
+    # YAML 1.2's integers (PyYAML keeps 1.1's): digits are decimal, so `cohort: 010` is 10, not
+    # 8, `cohort: 08` a number, `start: 0100` 100 s; 1.1's 010 octal, binary, `1_000` and `1:30`
+    # forms stay text.
+    StrictLoader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:int"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    StrictLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:int",
+        re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+        list("-+0123456789"),
+    )
     return StrictLoader
 
 
@@ -955,12 +984,17 @@ def load_cohorts(
         raise VideoConfigError([f"{videos_dir}: no such folder (expected the cohort files here)"])
     _import_yaml()
     chapters = _chapter_stems(chapters_dir)
-    paths = sorted(
-        p
-        for p in videos_dir.iterdir()
-        if p.suffix in (".yml", ".yaml") and not p.name.startswith("_")
-    )
-    problems: list[str] = []
+    paths, problems = [], []
+    for p in sorted(videos_dir.iterdir()):
+        if p.name.startswith("_"):
+            continue
+        if p.suffix in (".yml", ".yaml"):
+            paths.append(p)
+        elif _UNREAD_COHORT.fullmatch(p.name):
+            problems.append(
+                f"{p}: not read, so its meetings are not on the site: a cohort file is named "
+                "cohort-NN.yml (lower-case .yml, nothing after it); rename it"
+            )
     cohorts: list[Cohort] = []
     numbers: dict[int, list[Path]] = {}
     for path in paths:

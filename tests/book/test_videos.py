@@ -780,6 +780,16 @@ def test_template_example_validates_once_uncommented(tmp_path):
     videos_dir = make_book(tmp_path)
     (videos_dir / "cohort-02.yml").write_text(head + "meetings:\n" + uncommented)
     (videos_dir / "2025-01-14-cohort-02-chat.txt").write_text("18:02 Ann: hello\n")
+    assert problems_of(videos_dir) == [
+        f"{videos_dir / 'cohort-02.yml'}: meeting 1 (02-scalar-autodiff, 2025-01-14): "
+        "field 'video': "
+        "'https://youtu.be/XXXXXXXXXXX?t=90' is the example's placeholder, not a video: replace "
+        "it with the meeting's real link (YouTube's Share button, or the address bar)"
+    ]
+    # The organiser pastes the recording's link in place of the example's.
+    (videos_dir / "cohort-02.yml").write_text(
+        head + "meetings:\n" + uncommented.replace("XXXXXXXXXXX", "abcDEF12345")
+    )
     (cohort,) = load_cohorts(videos_dir)
     (meeting,) = cohort.meetings
     assert (meeting.chapter, meeting.start, meeting.chat_log) == (
@@ -900,7 +910,10 @@ DIAGNOSES = {
     "folder": "is a folder, not a file",
     "link": "is a symbolic link",
     "not regular": "is not a regular file",
+    "unread": "not read, so its meetings are not on the site: a cohort file is named cohort-NN.yml",
+    "placeholder": "is the example's placeholder, not a video: replace it with the meeting's real",
 }
+BROKEN_COHORT = "cohort: 2\nmeetings:\n  - chapter: nonexistent\n    date: 2025-13-45\n"
 
 
 def _special(kind: str):
@@ -964,7 +977,42 @@ ODD_FILES = {
     "broken_link.yml": (_special("broken link"), "link", []),
     "link.yml": (_special("link"), "link", []),
     "fifo.yml": (_special("fifo"), "not regular", []),
+    "cohort-02.YML": (BROKEN_COHORT, "unread", ["rename it"]),
+    "cohort-02.yml.txt": (BROKEN_COHORT, "unread", []),
+    "cohort-02.yaml.TXT": (BROKEN_COHORT, "unread", []),
+    "cohort-02": (BROKEN_COHORT, "unread", []),
+    "Cohort_3": ("", "unread", []),
+    "placeholder.yml": (
+        "cohort: 41\nmeetings:\n" + MEETING.replace("AAAAAAAAAAA", '"youtu.be/XXXXXXXXXXX?t=9"'),
+        "placeholder",
+        ["meeting 1 (02-scalar-autodiff, 2025-01-14): field 'video'"],
+    ),
+    "placeholder_id.yml": (
+        "cohort: 42\nmeetings:\n" + MEETING.replace("AAAAAAAAAAA", "xxxxxxxxxxx"),
+        "placeholder",
+        ["'xxxxxxxxxxx'"],
+    ),
 }
+
+
+@pytest.mark.parametrize("name", ["cohort-02.txt", "2025-01-14-cohort-02-chat.txt", "notes.md"])
+def test_other_files_in_the_folder_are_not_taken_for_cohort_files(good, name):
+    before = load_cohorts(good)
+    (good / name).write_text("18:02 Ann: hello\n")
+    assert load_cohorts(good) == before
+
+
+@pytest.mark.parametrize(
+    ("cohort", "start", "number", "seconds"),
+    [("010", "0100", 10, 100), ("08", "09", 8, 9), ("01", "007", 1, 7), ("0x0A", "0o17", 10, 15)],
+)
+def test_numbers_with_a_leading_zero_are_decimal(tmp_path, cohort, start, number, seconds):
+    videos_dir = make_book(tmp_path)
+    (videos_dir / "cohort-01.yml").write_text(
+        f"cohort: {cohort}\nmeetings:\n{MEETING}    start: {start}\n", encoding="utf-8"
+    )
+    ((loaded,),) = [load_cohorts(videos_dir)]
+    assert (loaded.number, loaded.meetings[0].start) == (number, seconds)
 
 
 def write_odd(videos_dir: Path, name: str) -> None:
