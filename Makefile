@@ -77,7 +77,7 @@ format: $(VENV)/.installed-test
 	$(VENV)/bin/ruff format .
 
 # The meeting-videos files, checked as organisers check them (videos/README.md): the command
-# is `python book/videos.py check`, from the repository's root.
+# is `python3 book/videos.py check`, from the repository's root.
 videos-check: $(VENV)/.installed-videos
 	$(PY) book/videos.py check
 

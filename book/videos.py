@@ -8,7 +8,7 @@ and checks those files and writes the markdown that the book shows:
   problem;
 - ``meeting_videos(chapter, videos_dir)`` -> the "Meeting videos" section of one chapter;
 - ``videos_page(videos_dir)`` -> the cohort listing of the book's "Videos" page;
-- ``python book/videos.py check [VIDEOS_DIR | FILE]`` (``main``), from the repository's root
+- ``python3 book/videos.py check [VIDEOS_DIR | FILE]`` (``main``), from the repository's root
   -> every problem at once, exit status 1 if any.
 
 Cohort files and chat logs are untrusted input, published on the site: each is read only if it
@@ -57,7 +57,7 @@ REQUIRED_MEETING_FIELDS = ("chapter", "date", "video")
 SECTION_ID = "meeting-videos"
 
 # What organisers run, from the repository's root; every error message names it.
-CHECK_COMMAND = "python book/videos.py check"
+CHECK_COMMAND = "python3 book/videos.py check"
 
 NO_RECORDING = "No recording of this chapter yet. See [Videos](../videos.qmd) to add one."
 
@@ -127,7 +127,7 @@ class VideoConfigError(ValueError):
     >>> print(err)
     1 problem in the meeting videos files:
     - videos/cohort-02.yml: field 'cohort': missing
-    After fixing, check again with: python book/videos.py check
+    After fixing, check again with: python3 book/videos.py check
     >>> err.problems
     ["videos/cohort-02.yml: field 'cohort': missing"]
     """
@@ -415,8 +415,10 @@ def _import_yaml():
         import yaml
     except ImportError as err:
         raise ImportError(
-            "book/videos.py needs PyYAML to read the cohort files: pip install pyyaml, "
-            f"then run {CHECK_COMMAND} again"
+            "book/videos.py needs PyYAML to read the cohort files: run make videos-check "
+            "from the repository's root (it installs PyYAML in the project's .venv), or install "
+            "it for python3 (Debian/Ubuntu: sudo apt install python3-yaml; in a virtual "
+            f"environment: pip install pyyaml), then run {CHECK_COMMAND} again"
         ) from err
     return yaml
 
@@ -969,7 +971,7 @@ def load_cohorts(
     1 problem in the meeting videos files:
     - ...cohort-02.yml: field 'cohort': cohort 1 is also defined in ...cohort-01.yml;
       give each cohort its own number
-    After fixing, check again with: python book/videos.py check
+    After fixing, check again with: python3 book/videos.py check
     >>> meeting = cohorts[0].meetings[0]
     >>> print(cohorts[0].name, meeting.chapter, meeting.date, meeting.video_id, meeting.start)
     Cohort 1 02-scalar-autodiff 2025-01-14 abcDEF12345 90
@@ -1290,7 +1292,7 @@ def _load_one(path: Path) -> Cohort:
 
 
 def main(argv: list[str] | None = None) -> int:
-    r"""The command line: ``python book/videos.py check [PATH]``, from the repository's root.
+    r"""The command line: ``python3 book/videos.py check [PATH]``, from the repository's root.
 
     ``check`` loads every cohort file in the folder ``PATH`` (default ``videos``), or the one
     cohort file ``PATH``; it prints every problem to stderr, or a one-line summary to stdout
@@ -1328,7 +1330,7 @@ def main(argv: list[str] | None = None) -> int:
     (0, True)
     """
     parser = argparse.ArgumentParser(
-        prog="python book/videos.py",
+        prog="python3 book/videos.py",
         description="Check the meeting videos files (one YAML file per cohort).",
     )
     commands = parser.add_subparsers(dest="command", required=True)

@@ -121,7 +121,7 @@ def test_a_broken_cohort_file_stops_the_build(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(script, "ROOT", book)
     assert script.main() == 1
     err = capsys.readouterr().err
-    assert "cohort-01.yml" in err and "python book/videos.py check" in err
+    assert "cohort-01.yml" in err and "python3 book/videos.py check" in err
 
 
 # --- the Lua filter, run by pandoc itself (Quarto runs it the same way, after its reader) ------

@@ -347,9 +347,11 @@ def test_missing_pyyaml_gives_an_install_hint(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "yaml", None)
     videos._strict_loader.cache_clear()
     try:
-        with pytest.raises(ImportError, match=r"pip install pyyaml") as info:
+        with pytest.raises(
+            ImportError, match=r"make videos-check .*apt install python3-yaml"
+        ) as info:
             load_cohorts(make_book(tmp_path))
-        assert "python book/videos.py check" in str(info.value)
+        assert "python3 book/videos.py check" in str(info.value)
     finally:
         videos._strict_loader.cache_clear()
 
@@ -804,7 +806,7 @@ def test_template_example_validates_once_uncommented(tmp_path):
 
 
 def run_check(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    """`python book/videos.py check ARGS`, run as a script from `cwd` (the path as organisers
+    """`python3 book/videos.py check ARGS`, run as a script from `cwd` (the path as organisers
     type it from the repository's root, else the script's full path)."""
     script = "book/videos.py" if cwd == ROOT else str(ROOT / "book" / "videos.py")
     return subprocess.run(
@@ -831,7 +833,7 @@ def test_cli_check_broken_folder_prints_every_problem_and_exits_1(tmp_path):
         load_cohorts(videos_dir)
     for problem in info.value.problems:
         assert f"- {problem}\n" in result.stderr
-    assert result.stderr.endswith("After fixing, check again with: python book/videos.py check\n")
+    assert result.stderr.endswith("After fixing, check again with: python3 book/videos.py check\n")
 
 
 def test_cli_check_defaults_to_the_real_videos_folder():
@@ -846,7 +848,7 @@ def test_cli_check_missing_folder_exits_1_naming_the_full_path_tried(tmp_path):
     assert "no such folder" in result.stderr
     assert f"looked for the cohort files in {tmp_path / 'nowhere'}" in result.stderr
     assert "Run the command from the book's root folder" in result.stderr
-    assert "python book/videos.py check path/to/videos" in result.stderr
+    assert "python3 book/videos.py check path/to/videos" in result.stderr
 
 
 def test_cli_check_from_a_sub_folder_says_where_to_run_it(tmp_path):
@@ -858,7 +860,7 @@ def test_cli_check_from_a_sub_folder_says_where_to_run_it(tmp_path):
     assert result.returncode == 1 and result.stdout == ""
     assert f"looked for the cohort files in {root / 'chapters' / 'videos'}" in result.stderr
     assert f"from the book's root folder, {root}:" in result.stderr
-    assert f"cd {root} && python book/videos.py check\n" in result.stderr
+    assert f"cd {root} && python3 book/videos.py check\n" in result.stderr
 
 
 def test_the_package_has_no_videos_module_and_loads_no_yaml():
@@ -1228,7 +1230,7 @@ def test_cli_check_file_checks_that_file_alone(good, capsys):
     assert videos.main(["check", str(good / "cohort-01.yml")]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"{good / 'cohort-01.yml'}: OK, 1 cohort file, 3 meetings.")
-    assert "Checked alone: python book/videos.py check checks the whole folder" in out
+    assert "Checked alone: python3 book/videos.py check checks the whole folder" in out
 
 
 def test_cli_check_file_reports_only_that_files_problems(tmp_path, capsys):
