@@ -731,6 +731,12 @@ def naive_softmax(x):
     return np.exp(x) / np.exp(x).sum(-1, keepdims=True)
 
 
+def lse2d(x, *, axis):
+    """A logsumexp written for (batch, n) only: over axis 1, kept."""
+    m = x.max(axis=axis, keepdims=True)
+    return m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
+
+
 def lse(x, *, m=None, keepdims=True):
     m = x.max(-1, keepdims=True) if m is None else m
     out = m + np.log(np.exp(x - m).sum(-1, keepdims=True))
@@ -761,6 +767,10 @@ row(
 )
 row(SM, "wrong_axis", "sum over axis 0", lambda x: np.exp(x) / np.exp(x).sum(0, keepdims=True))
 row(SM, "wrong_axis", "sum over everything", lambda x: np.exp(x) / np.exp(x).sum())
+row(
+    SM, "two_d_only", "exp(x - lse[:, None])", lambda x: np.exp(x - lse(x, keepdims=False)[:, None])
+)
+row(SM, "two_d_only", "exp(x - lse over axis=1)", lambda x: np.exp(x - lse2d(x, axis=1)))
 
 LS = check_log_softmax
 row(LS, "log_of_softmax", "np.log(stable softmax)", lambda x: np.log(stable_softmax(x)))
@@ -785,6 +795,8 @@ row(LS, "missing_keepdims", "x - lse(x)[:, 0]", lambda x: x - lse(x, keepdims=Fa
 row(LS, "missing_keepdims", "x - F.logsumexp(x)", lambda x: x - F.logsumexp(x))
 row(LS, "wrong_axis", "over axis 0", lambda x: x - np.log(np.exp(x).sum(0, keepdims=True)))
 row(LS, "wrong_axis", "F.log_softmax(x, dim=0)", lambda x: F.log_softmax(x, dim=0))
+row(LS, "two_d_only", "x - lse(x)[:, None]", lambda x: x - lse(x, keepdims=False)[:, None])
+row(LS, "two_d_only", "x - m - log(sum(axis=1))", lambda x: x - lse2d(x, axis=1))
 
 LE = check_logsumexp
 row(LE, "no_max_subtracted", "np.log(np.exp(x).sum(-1))", lambda x: np.log(np.exp(x).sum(-1)))
@@ -827,6 +839,13 @@ row(
 )
 row(LE, "wrong_axis", "over axis 0", lambda x: x.max(0) + np.log(np.exp(x - x.max(0)).sum(0)))
 row(LE, "wrong_axis", "F.logsumexp(x, dim=0)", lambda x: F.logsumexp(x, dim=0))
+row(
+    LE,
+    "two_d_only",
+    "m[:, None] (the review's answer)",
+    lambda x: x.max(-1) + np.log(np.exp(x - x.max(-1)[:, None]).sum(-1)),
+)
+row(LE, "two_d_only", "axis=1", lambda x: lse2d(x, axis=1)[:, 0])
 
 
 def log_probs(x):
