@@ -159,15 +159,22 @@ def exception_text(exc: BaseException) -> str:
 
 def _exception_hint(exc: BaseException, text: str) -> str:
     """A pointer for exceptions whose cause is usually the same."""
+    # Only what the error shows: several mistakes (a missing .T, arrays passed in the wrong
+    # order, a keepdims missing) raise the same one, and naming one cause misleads on the others.
     if ("matmul" in text and "mismatch" in text) or "not aligned" in text:
         return (
-            "\nA matrix product got shapes that do not fit: print the shapes of both "
-            "operands; one of them probably needs a transpose (.T)."
+            "\nA matrix product got operands whose inner sizes differ. Print the shapes of "
+            "both operands at the line below, and of the arrays they came from."
+        )
+    if "remapped shapes" in text:
+        return (
+            "\nnp.einsum got arrays whose axes do not fit its subscripts: check each "
+            "operand's letters, in order, against that array's shape."
         )
     if "could not be broadcast" in text:
         return (
-            "\nTwo arrays could not be broadcast together: a sum or max over an axis "
-            "probably needs keepdims=True so that it lines up with the rows."
+            "\nTwo arrays with the shapes above could not be combined entry by entry. Print "
+            "both shapes at the line below, and of the arrays they came from."
         )
     if isinstance(exc, IndexError) and "out of bounds" in text:
         return (

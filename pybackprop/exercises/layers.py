@@ -220,6 +220,14 @@ def _linear_exception(exc: BaseException, text: str) -> tuple[str, str] | None:
             "In this backward pass that is a missing (or extra) transpose: "
             "grad_x = grad_out @ weight.T and grad_weight = x.T @ grad_out.",
         )
+    if "remapped shapes" in text:  # np.einsum's form of the same mistake
+        return (
+            "missing_transpose",
+            "In this backward pass that is the einsum form of a missing transpose: a "
+            "subscript pair in the wrong order. weight is (n_in, n_out) and x is (batch, n_in): "
+            'grad_x = einsum("bo,io->bi", grad_out, weight), grad_weight = '
+            'einsum("bi,bo->io", x, grad_out).',
+        )
     return None
 
 

@@ -11,6 +11,7 @@ as in PyTorch: ``.grad`` starts as None, the first backward pass assigns it and 
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -188,6 +189,64 @@ def _mistakes(n_params: int) -> list[Mistake]:
     return mistakes
 
 
+def _layers(module: Any) -> list[Any]:
+    """A container's sub-modules (``module.layers``), or [] for a single layer."""
+    layers = getattr(module, "layers", None)
+    if not isinstance(layers, (list, tuple)) or len(layers) < 2:
+        return []
+    return list(layers) if all(hasattr(m, "backward") for m in layers) else []
+
+
+def _through(order: Callable, chain: bool) -> Callable:
+    """What a container's backward gives when it visits ``order(layers)``, chaining or not."""
+
+    def run(proto: _Prototype, x: np.ndarray, u: np.ndarray) -> np.ndarray:
+        module = proto.fresh()
+        module(x)
+        g = u
+        for layer in order(_layers(module)):
+            out = layer.backward(g)
+            g = out if chain else g
+        return g if chain else out
+
+    return run
+
+
+def _container_mistake(diagnosis: str, message: str, run: Callable) -> Mistake:
+    # call_learner: the simulation runs the learner's layers, which may raise anything
+    return Mistake(diagnosis, message, produce=lambda *args: call_learner(run, args).value)
+
+
+_FORWARD_ORDER = _through(lambda layers: layers, chain=True)
+_NOT_CHAINED = _through(reversed, chain=False)
+_CONTAINER_MISTAKES = [
+    _container_mistake(
+        "layers_not_reversed",
+        "backward visits the layers in forward order: the gradient of the output has the "
+        "output's shape and goes to the last layer first. Loop over reversed(self.layers).",
+        _FORWARD_ORDER,
+    ),
+    _container_mistake(
+        "gradient_not_passed_on",
+        "each layer's backward gets the container's grad_out, not the gradient the layer "
+        "after it returned: out_g = layer.backward(out_g), so that each result goes on to "
+        "the layer before.",
+        _NOT_CHAINED,
+    ),
+]
+
+
+def _container_exception(result: CheckResult, cases: list[Case]) -> CheckResult:
+    """An exception named by the container mistake whose simulation raises the same one."""
+    case = cases[result.n_cases - 1]
+    for mistake, run in zip(_CONTAINER_MISTAKES, (_FORWARD_ORDER, _NOT_CHAINED), strict=True):
+        called = call_learner(run, case.args)
+        if called.exception is not None and f"raised {called.text}\n" in result.message + "\n":
+            message = f"your function raised {called.text}\n{mistake.explain(case)}"
+            return dataclasses.replace(result, diagnosis=mistake.diagnosis, message=message)
+    return result
+
+
 def _cases(
     proto_of: Callable[[], Any], in_features: int | None, seed: int
 ) -> list[Case] | CheckResult:
@@ -320,8 +379,9 @@ def check_module(
         ``passed``, or the ``diagnosis`` of the first failing case:
         ``"backward_returns_grad_out"``, ``"relu_mask_from_grad_out"``,
         ``"missing_grad_out"``, ``"wrong_sign"``, ``"parameter_grad_not_filled"``,
-        ``"grad_not_accumulated"``, ``"grad_is_none"``, ``"passed_instance"`` or a general
-        one.
+        ``"grad_not_accumulated"``, ``"grad_is_none"``, ``"passed_instance"``,
+        ``"layers_not_reversed"``, ``"gradient_not_passed_on"`` (a container with
+        ``.layers``) or a general one.
 
     See Also
     --------
@@ -358,16 +418,19 @@ def check_module(
         return cases
     named = _named_parameters(cases[0].args[0].module)
     outputs = ("grad_x", *(f"{name}.grad" for name, _ in named))
+    container = _CONTAINER_MISTAKES if _layers(cases[0].args[0].module) else []
     result = run_check(
         "check_module",
         _analytical,
         cases,
         _numerical,
         outputs,
-        _mistakes(len(named)),
+        _mistakes(len(named)) + container,
         explain_exception=_grad_none_exception if named else None,
         in_place_fix=_IN_PLACE_FIX,
     )
+    if result.diagnosis == "exception" and container:
+        return _container_exception(result, cases)
     if result.passed and named:
         failed = _check_accumulates(cases[0], [name for name, _ in named], len(cases))
         return result if failed is None else failed

@@ -2,12 +2,14 @@
 
 Each runs small logits first, then large ones: rows near 1e3 (where exp overflows unless the
 row's maximum is subtracted) and rows spread over thousands (where subtracting one maximum
-for the whole batch underflows the other rows). The references are ``pybackprop.nn.functional``.
+for the whole batch underflows the other rows). The first three then try 3-D and 1-D logits,
+which an answer written for (batch, n) only fails. The references are ``pybackprop.nn.functional``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
@@ -52,6 +54,55 @@ def _logit_cases(seed: int, *, labels: bool = False) -> list[Case]:
                 )
             )
     return cases
+
+
+def _other_shapes(seed: int) -> list[Case]:
+    """3-D and 1-D logits (after the 2-D ones), small and spread over thousands."""
+    rng = np.random.default_rng(seed + 1)
+    specs = (((2, 3, 5), "", 2.0), ((2, 4, 6), "spread over +-3e3", 1000.0), ((7,), "", 2.0))
+    return [
+        Case(
+            f"shape {shape}, {np.dtype(dtype)}" + (f", logits {what}" if what else ""),
+            ((scale * rng.standard_normal(shape)).astype(dtype),),
+            ("x",),
+            np.dtype(dtype),
+            large=what,
+        )
+        for shape, what, scale in specs
+        for dtype in DTYPES
+    ]
+
+
+_TWO_D_ONLY = (
+    "every (batch, n) case passed, but not this one: the answer works on 2-D logits only, "
+    "as [:, None] and axis=1 assume two axes. Reduce over the last axis with axis=-1 and "
+    "keepdims=True (or add the axis back with [..., None]): that works for any shape."
+)
+
+
+def _two_d_only(exc: BaseException, text: str) -> tuple[str, str]:
+    return ("two_d_only", _TWO_D_ONLY[0].upper() + _TWO_D_ONLY[1:])
+
+
+def _any_shape(
+    check: str, fn: Callable, seed: int, reference: Callable, output: str, mistakes: list
+) -> CheckResult:
+    """The 2-D cases with this check's mistakes; if they pass, the 3-D and 1-D ones."""
+    two_d = _logit_cases(seed)
+    first = run_check(
+        check, fn, two_d, reference, (output,), mistakes, explain_exception=_keepdims_exception
+    )
+    if not first.passed:
+        return first
+    # Every 2-D case passed, so any wrong answer now comes from assuming two axes.
+    wrong = Mistake("two_d_only", _TWO_D_ONLY, detect=lambda *_: True)
+    more = run_check(
+        check, fn, _other_shapes(seed), reference, (output,), [wrong], explain_exception=_two_d_only
+    )
+    n = first.n_cases + more.n_cases
+    if not more.passed or more.diagnosis or first.diagnosis:
+        return replace(more if not more.passed or more.diagnosis else first, n_cases=n)
+    return replace(more, n_cases=n, message=f"all {n} cases match the reference.")
 
 
 def _overflowed(received, expected, case: Case) -> bool:
@@ -142,15 +193,15 @@ _SOFTMAX_MISTAKES = [
 
 @guarded
 def check_softmax(fn: Callable, seed: int = 0) -> CheckResult:
-    """Check your softmax over the last axis: (batch, n) logits -> (batch, n) probabilities.
+    """Check your softmax over the last axis: (..., n) logits -> (..., n) probabilities.
 
     Row by row ``exp(x - m) / sum(exp(x - m))``, m the row's maximum, in x's dtype; compared
-    with ``pybackprop.nn.functional.softmax`` on 16 cases, large logits among them.
+    with ``pybackprop.nn.functional.softmax`` on 22 cases: 2-D, then 3-D and 1-D, large logits too.
 
     Parameters
     ----------
     fn : Callable
-        Your ``softmax(x) -> probs``: np.ndarray of shape (batch, n) to (batch, n).
+        Your ``softmax(x) -> probs``: np.ndarray of shape (..., n) to (..., n).
     seed : int, default 0
         Chooses the random cases.
 
@@ -158,7 +209,8 @@ def check_softmax(fn: Callable, seed: int = 0) -> CheckResult:
     -------
     CheckResult
         ``passed``, or the ``diagnosis`` of the first failing case: ``"no_max_subtracted"``,
-        ``"global_max_subtracted"``, ``"missing_keepdims"``, ``"wrong_axis"`` or a general one.
+        ``"global_max_subtracted"``, ``"missing_keepdims"``, ``"wrong_axis"``, ``"two_d_only"`` or
+        a general one.
 
     See Also
     --------
@@ -174,15 +226,7 @@ def check_softmax(fn: Callable, seed: int = 0) -> CheckResult:
     >>> print(check_softmax(softmax).passed)
     True
     """
-    return run_check(
-        "check_softmax",
-        fn,
-        _logit_cases(seed),
-        F.softmax,
-        ("softmax(x)",),
-        _SOFTMAX_MISTAKES,
-        explain_exception=_keepdims_exception,
-    )
+    return _any_shape("check_softmax", fn, seed, F.softmax, "softmax(x)", _SOFTMAX_MISTAKES)
 
 
 # ---- log-softmax ------------------------------------------------------------------------------
@@ -215,16 +259,16 @@ _LOG_SOFTMAX_MISTAKES = [
 
 @guarded
 def check_log_softmax(fn: Callable, seed: int = 0) -> CheckResult:
-    """Check your log-softmax over the last axis: (batch, n) logits -> (batch, n) log-probabilities.
+    """Check your log-softmax over the last axis: (..., n) logits -> (..., n) log-probabilities.
 
     Row by row ``x - logsumexp(x)``, in x's dtype, finite for any finite logits (``log(softmax(x))``
-    is not); compared with ``pybackprop.nn.functional.log_softmax`` on the 16 cases of
+    is not); compared with ``pybackprop.nn.functional.log_softmax`` on the 22 cases of
     ``check_softmax``.
 
     Parameters
     ----------
     fn : Callable
-        Your ``log_softmax(x) -> log_probs``: np.ndarray of shape (batch, n) to (batch, n).
+        Your ``log_softmax(x) -> log_probs``: np.ndarray of shape (..., n) to (..., n).
     seed : int, default 0
         Chooses the random cases.
 
@@ -233,7 +277,7 @@ def check_log_softmax(fn: Callable, seed: int = 0) -> CheckResult:
     CheckResult
         ``passed``, or the ``diagnosis`` of the first failing case: ``"no_max_subtracted"``,
         ``"global_max_subtracted"``, ``"missing_keepdims"``, ``"wrong_axis"``,
-        ``"log_of_softmax"``, ``"returned_softmax"`` or a general one.
+        ``"log_of_softmax"``, ``"returned_softmax"``, ``"two_d_only"`` or a general one.
 
     See Also
     --------
@@ -246,14 +290,8 @@ def check_log_softmax(fn: Callable, seed: int = 0) -> CheckResult:
     >>> print(check_log_softmax(lambda x: x - F.logsumexp(x, keepdim=True)).passed)
     True
     """
-    return run_check(
-        "check_log_softmax",
-        fn,
-        _logit_cases(seed),
-        F.log_softmax,
-        ("log_softmax(x)",),
-        _LOG_SOFTMAX_MISTAKES,
-        explain_exception=_keepdims_exception,
+    return _any_shape(
+        "check_log_softmax", fn, seed, F.log_softmax, "log_softmax(x)", _LOG_SOFTMAX_MISTAKES
     )
 
 
@@ -282,15 +320,15 @@ _LOGSUMEXP_MISTAKES = [
 
 @guarded
 def check_logsumexp(fn: Callable, seed: int = 0) -> CheckResult:
-    """Check your log-sum-exp over the last axis: (batch, n) -> (batch,).
+    """Check your log-sum-exp over the last axis: (..., n) -> (...).
 
     Row by row ``m + log(sum(exp(x - m)))``, m the row's maximum, in x's dtype; compared with
-    ``pybackprop.nn.functional.logsumexp`` on the 16 cases of ``check_softmax``.
+    ``pybackprop.nn.functional.logsumexp`` on the 22 cases of ``check_softmax``.
 
     Parameters
     ----------
     fn : Callable
-        Your ``logsumexp(x) -> out``: np.ndarray of shape (batch, n) to (batch,).
+        Your ``logsumexp(x) -> out``: np.ndarray of shape (..., n) to (...).
     seed : int, default 0
         Chooses the random cases.
 
@@ -299,7 +337,7 @@ def check_logsumexp(fn: Callable, seed: int = 0) -> CheckResult:
     CheckResult
         ``passed``, or the ``diagnosis`` of the first failing case: ``"no_max_subtracted"``,
         ``"global_max_subtracted"``, ``"max_not_added_back"``, ``"missing_keepdims"``,
-        ``"wrong_axis"`` or a general one.
+        ``"wrong_axis"``, ``"two_d_only"`` or a general one.
 
     See Also
     --------
@@ -310,20 +348,12 @@ def check_logsumexp(fn: Callable, seed: int = 0) -> CheckResult:
     >>> import numpy as np
     >>> from pybackprop.exercises import check_logsumexp
     >>> def logsumexp(x):
-    ...     m = x.max(axis=-1)
-    ...     return m + np.log(np.exp(x - m[:, None]).sum(axis=-1))
+    ...     m = x.max(axis=-1, keepdims=True)
+    ...     return (m + np.log(np.exp(x - m).sum(axis=-1, keepdims=True)))[..., 0]
     >>> print(check_logsumexp(logsumexp).passed)
     True
     """
-    return run_check(
-        "check_logsumexp",
-        fn,
-        _logit_cases(seed),
-        F.logsumexp,
-        ("logsumexp(x)",),
-        _LOGSUMEXP_MISTAKES,
-        explain_exception=_keepdims_exception,
-    )
+    return _any_shape("check_logsumexp", fn, seed, F.logsumexp, "logsumexp(x)", _LOGSUMEXP_MISTAKES)
 
 
 # ---- cross-entropy ----------------------------------------------------------------------------

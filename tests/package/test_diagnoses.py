@@ -385,6 +385,18 @@ def linear(dx=None, dw=None, db=None):
 row(L, "missing_transpose", "g @ w", linear(dx=lambda x, w, g: g @ w))
 row(L, "missing_transpose", "g.T @ x", linear(dw=lambda x, g: g.T @ x))
 row(L, "missing_transpose", "x @ g", linear(dw=lambda x, g: x @ g))
+row(
+    L,
+    "missing_transpose",
+    'einsum("bj,ji->bi")',
+    linear(dx=lambda x, w, g: np.einsum("bj,ji->bi", g, w)),
+)
+row(
+    L,
+    "missing_transpose",
+    'einsum("bo,oi->bi")',
+    linear(dx=lambda x, w, g: np.einsum("bo,oi->bi", g, w)),
+)
 row(L, "bias_not_summed", "g", linear(db=lambda g: g))
 row(L, "bias_not_summed", "g.mean(0)", linear(db=lambda g: g.mean(0)))
 row(L, "bias_summed_over_wrong_axis", "g.sum(1)", linear(db=lambda g: g.sum(1)))
@@ -512,6 +524,60 @@ class Relu:
         return grad_out * (self.x > 0)
 
 
+class Lin:
+    def __init__(self, n_in, n_out, seed):
+        rng = np.random.default_rng(seed)
+        self.w, self.b = rng.standard_normal((n_in, n_out)), rng.standard_normal(n_out)
+
+    def __call__(self, x):
+        self.x = x
+        return x @ self.w + self.b
+
+    def backward(self, grad_out):
+        return grad_out @ self.w.T
+
+
+class Seq:
+    """A container of layers, as chapter 8's Sequential: 4 -> 3 -> ReLU -> 2."""
+
+    def __init__(self):
+        self.layers = [Lin(4, 3, 1), Relu(), Lin(3, 2, 2)]
+
+    def __call__(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def backward(self, grad_out):
+        for layer in reversed(self.layers):
+            grad_out = layer.backward(grad_out)
+        return grad_out
+
+
+def in_forward_order(self, g):
+    for layer in self.layers:
+        g = layer.backward(g)
+    return g
+
+
+def by_index(self, g):
+    for i in range(len(self.layers)):
+        g = self.layers[i].backward(g)
+    return g
+
+
+def not_chained(self, g):
+    for layer in reversed(self.layers):
+        layer.backward(g)
+    return g
+
+
+def last_result(self, g):
+    for layer in self.layers[::-1]:
+        out = layer.backward(g)
+    return out
+
+
 def module(base, backward):
     """``base`` with its backward replaced by ``backward(self, grad_out)``."""
     return type(f"Wrong{base.__name__}", (base,), {"backward": backward})
@@ -599,6 +665,10 @@ row(
     "grad_out *= x > 0",
     module(Relu, lambda self, g: np.multiply(g, self.x > 0, out=g)),
 )
+row(MO4, "layers_not_reversed", "for layer in self.layers", module(Seq, in_forward_order))
+row(MO4, "layers_not_reversed", "range(len(self.layers))", module(Seq, by_index))
+row(MO4, "gradient_not_passed_on", "layer.backward(g) dropped", module(Seq, not_chained))
+row(MO4, "gradient_not_passed_on", "out = layer.backward(g)", module(Seq, last_result))
 row(MO, "passed_instance", "Sigmoid()", Sigmoid())
 row(MO, "passed_instance", "nn.ReLU()", nn.ReLU())
 row(MO, "not_callable", "None", None)
@@ -731,6 +801,12 @@ def naive_softmax(x):
     return np.exp(x) / np.exp(x).sum(-1, keepdims=True)
 
 
+def lse2d(x, *, axis):
+    """A logsumexp written for (batch, n) only: over axis 1, kept."""
+    m = x.max(axis=axis, keepdims=True)
+    return m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
+
+
 def lse(x, *, m=None, keepdims=True):
     m = x.max(-1, keepdims=True) if m is None else m
     out = m + np.log(np.exp(x - m).sum(-1, keepdims=True))
@@ -761,6 +837,10 @@ row(
 )
 row(SM, "wrong_axis", "sum over axis 0", lambda x: np.exp(x) / np.exp(x).sum(0, keepdims=True))
 row(SM, "wrong_axis", "sum over everything", lambda x: np.exp(x) / np.exp(x).sum())
+row(
+    SM, "two_d_only", "exp(x - lse[:, None])", lambda x: np.exp(x - lse(x, keepdims=False)[:, None])
+)
+row(SM, "two_d_only", "exp(x - lse over axis=1)", lambda x: np.exp(x - lse2d(x, axis=1)))
 
 LS = check_log_softmax
 row(LS, "log_of_softmax", "np.log(stable softmax)", lambda x: np.log(stable_softmax(x)))
@@ -785,6 +865,8 @@ row(LS, "missing_keepdims", "x - lse(x)[:, 0]", lambda x: x - lse(x, keepdims=Fa
 row(LS, "missing_keepdims", "x - F.logsumexp(x)", lambda x: x - F.logsumexp(x))
 row(LS, "wrong_axis", "over axis 0", lambda x: x - np.log(np.exp(x).sum(0, keepdims=True)))
 row(LS, "wrong_axis", "F.log_softmax(x, dim=0)", lambda x: F.log_softmax(x, dim=0))
+row(LS, "two_d_only", "x - lse(x)[:, None]", lambda x: x - lse(x, keepdims=False)[:, None])
+row(LS, "two_d_only", "x - m - log(sum(axis=1))", lambda x: x - lse2d(x, axis=1))
 
 LE = check_logsumexp
 row(LE, "no_max_subtracted", "np.log(np.exp(x).sum(-1))", lambda x: np.log(np.exp(x).sum(-1)))
@@ -827,6 +909,13 @@ row(
 )
 row(LE, "wrong_axis", "over axis 0", lambda x: x.max(0) + np.log(np.exp(x - x.max(0)).sum(0)))
 row(LE, "wrong_axis", "F.logsumexp(x, dim=0)", lambda x: F.logsumexp(x, dim=0))
+row(
+    LE,
+    "two_d_only",
+    "m[:, None] (the review's answer)",
+    lambda x: x.max(-1) + np.log(np.exp(x - x.max(-1)[:, None]).sum(-1)),
+)
+row(LE, "two_d_only", "axis=1", lambda x: lse2d(x, axis=1)[:, 0])
 
 
 def log_probs(x):
@@ -1578,6 +1667,7 @@ def test_in_place_messages_give_the_exercise_s_own_fix():
         (check_mlp_backward, mlp(spelling=1)),
         (check_module, Relu),
         (check_module, Sigmoid),
+        (MO4, Seq),
         (MO4, linear_with("accumulate_grad")),
         (MO4, linear_with("if None")),
         (check_value_backward, None),

@@ -468,3 +468,20 @@ def test_an_f_string_counts_the_same_however_it_is_tokenised():
         run_cell(ns, f"def g(x):\n    return {body}  # a comment\n")
         texts.append(_function_text(ns["g"]))
     assert texts[0] == texts[1] == b'def g ( x ) : return f"ax+1:.2f"'
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        (lambda x, g: x @ g, "matrix product got operands whose inner sizes differ"),
+        (lambda x, g: g * (x.sum(1) > 0), "could not be combined entry by entry"),
+        (lambda x, g: np.einsum("ij,ji->ij", x, g), "np.einsum got arrays whose axes"),
+    ],
+)
+def test_generic_pointers_say_what_the_error_shows_not_a_guessed_cause(answer, words):
+    from pybackprop.exercises import check_relu_backward
+
+    result = check_relu_backward(answer)
+    assert result.diagnosis == "exception" and words in result.message, str(result)
+    for guess in ("transpose", "keepdims", "probably"):
+        assert guess not in result.message, str(result)

@@ -120,7 +120,8 @@ def test_a_container_that_does_not_reverse_its_layers_is_reported_with_the_learn
             return grad_out
 
     result = check_module(lambda: Forward(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2)), 4)
-    assert not result.passed and result.diagnosis == "exception"
+    assert not result.passed and result.diagnosis == "layers_not_reversed", str(result)
+    assert "reversed(self.layers)" in result.message and "transpose" not in result.message
     assert "grad_out = m.backward(grad_out)" in result.learner_line
 
 

@@ -125,3 +125,43 @@ def test_every_check_runs_large_logits_batch_1_and_both_dtypes():
 def test_cross_entropy_accepts_any_kind_of_number():
     for convert in (float, np.float32, np.asarray):
         assert check_cross_entropy(lambda x, y, c=convert: c(F.cross_entropy(x, y)))
+
+
+def two_d_lse(x):
+    """The review's answer: right for (batch, n) only, because of [:, None]."""
+    m = x.max(-1)
+    return m + np.log(np.exp(x - m[:, None]).sum(-1))
+
+
+@pytest.mark.parametrize(
+    ("check", "answer"),
+    [
+        (check_logsumexp, two_d_lse),
+        (check_log_softmax, lambda x: x - two_d_lse(x)[:, None]),
+        (check_softmax, lambda x: np.exp(x - two_d_lse(x)[:, None])),
+    ],
+)
+def test_an_answer_for_two_axes_only_fails_on_3d_logits(check, answer):
+    result = check(answer)
+    assert result.diagnosis == "two_d_only", str(result)
+    assert result.case.description.startswith("shape (2, 3, 5)")
+    assert "keepdims=True" in result.message and "axis=-1" in result.message
+    assert result.n_cases == 17
+
+
+@pytest.mark.parametrize(
+    ("check", "good"),
+    [
+        (check_softmax, F.softmax),
+        (check_log_softmax, F.log_softmax),
+        (check_logsumexp, F.logsumexp),
+    ],
+)
+def test_the_any_shape_checks_run_3d_and_1d_logits(check, good):
+    seen = []
+    result = check(lambda x: seen.append(x.ndim) or good(x))
+    assert result.passed and result.n_cases == 22 and "all 22 cases" in result.message
+    assert set(seen) == {1, 2, 3}
+    # a right answer in float64 only: the note is kept over the two runs of cases
+    note = check(lambda x: good(x.astype(np.float64)))
+    assert note.passed and note.diagnosis == "wrong_dtype" and note.n_cases == 22
