@@ -13,7 +13,7 @@ package.
 
 from .backprop import check_mae_backward, check_mlp_backward, check_sigmoid_backward
 from .descent import check_descent_step, check_sign_accuracy
-from .evaluation import check_compare_runs, check_per_class_accuracy
+from .evaluation import check_compare_runs, check_evaluate, check_per_class_accuracy
 from .init import check_kaiming_init
 from .isolate import set_time_limit
 from .layers import check_linear_backward, check_mse_backward, check_relu_backward
@@ -36,6 +36,7 @@ __all__ = [
     "check_compare_runs",
     "check_cross_entropy",
     "check_descent_step",
+    "check_evaluate",
     "check_kaiming_init",
     "check_linear_backward",
     "check_log_softmax",

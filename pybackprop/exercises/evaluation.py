@@ -1,7 +1,8 @@
 """Checks for measuring trained networks (chapters 10 and 12).
 
-Accuracy per class (chapter 10), and the difference between two models' mean accuracies over
-several seeds, with its standard error (chapter 12).
+Accuracy per class and a validation loss measured batch by batch (chapter 10), and the
+difference between two models' mean accuracies over several seeds, with its standard error
+(chapter 12).
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..nn import functional as F
 from .isolate import guarded
 from .result import CheckResult
 from .runner import DTYPES, Case, Mistake, close, run_check
 
-__all__ = ["check_compare_runs", "check_per_class_accuracy"]
+__all__ = ["check_compare_runs", "check_evaluate", "check_per_class_accuracy"]
 
 # ---- accuracy per class -----------------------------------------------------------------------
 
@@ -158,6 +160,167 @@ def check_per_class_accuracy(fn: Callable, seed: int = 0) -> CheckResult:
         ("accuracies",),
         _PER_CLASS_MISTAKES,
         explain_exception=_argmax_axis_exception,
+    )
+
+
+# ---- the validation loss, batch by batch --------------------------------------------------------
+
+
+class _Linear:
+    """A fixed linear model, x (n, d) -> logits x @ w (n, c): what a check can compare and show."""
+
+    def __init__(self, w: np.ndarray) -> None:
+        self.w = w
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return x @ self.w
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Linear) and np.array_equal(self.w, other.w)
+
+    def __repr__(self) -> str:
+        d, c = self.w.shape
+        return f"a linear model, {d} features -> {c} classes ({self.w.dtype})"
+
+
+class _Batches:
+    """A loader: (x, y) batches of the given sizes, in order, as DataLoader yields them."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, sizes: list[int]) -> None:
+        self.x, self.y, self.sizes = x, y, sizes
+
+    def __iter__(self):
+        start = 0
+        for size in self.sizes:
+            yield self.x[start : start + size], self.y[start : start + size]
+            start += size
+
+    def __len__(self) -> int:
+        return len(self.sizes)
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, _Batches)
+            and self.sizes == other.sizes
+            and np.array_equal(self.x, other.x)
+            and np.array_equal(self.y, other.y)
+        )
+
+    def __repr__(self) -> str:
+        return f"a loader of {len(self.sizes)} batches of sizes {self.sizes}"
+
+
+def _evaluate(model: _Linear, loader: _Batches) -> tuple[float, float]:
+    logits = model(loader.x)
+    return float(F.cross_entropy(logits, loader.y)), float(F.accuracy(logits, loader.y))
+
+
+def _batch_means(model: _Linear, loader: _Batches) -> np.ndarray:
+    """Each batch's (loss, accuracy): (n_batches, 2)."""
+    return np.array([(F.cross_entropy(model(x), y), F.accuracy(model(x), y)) for x, y in loader])
+
+
+def _sums(model: _Linear, loader: _Batches) -> np.ndarray:
+    return (_batch_means(model, loader) * np.array(loader.sizes)[:, None]).sum(axis=0)
+
+
+_WEIGHTED = (
+    "A batch's mean times its size is its sum: add up the sums over the batches, and divide "
+    "by the number of examples at the end."
+)
+_EVALUATE_MISTAKES = [
+    mistake
+    for k, name in enumerate(("loss", "accuracy"))
+    for mistake in (
+        Mistake(
+            "mean_of_batch_means",
+            f"this {name} is the mean of the batches' means, which counts an example of the "
+            f"short last batch more than the others. {_WEIGHTED}",
+            output=k,
+            produce=lambda m, b, k=k: float(_batch_means(m, b)[:, k].mean()),
+        ),
+        Mistake(
+            "sum_not_mean",
+            f"this {name} is the sum over the examples; divide by their number. {_WEIGHTED}",
+            output=k,
+            produce=lambda m, b, k=k: float(_sums(m, b)[k]),
+        ),
+        Mistake(
+            "divided_by_batches",
+            f"this {name} divides the sum over the examples by the number of batches; divide "
+            f"by the number of examples. {_WEIGHTED}",
+            output=k,
+            produce=lambda m, b, k=k: float(_sums(m, b)[k] / len(b)),
+        ),
+    )
+]
+
+
+def _evaluate_cases(seed: int) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    cases = []
+    for sizes, d, c in (([30, 30, 30, 10], 6, 4), ([16, 16, 5], 3, 3), ([50, 50, 50, 1], 8, 10)):
+        for dtype in DTYPES:
+            n = sum(sizes)
+            y = rng.integers(0, c, n)
+            x = rng.standard_normal((n, d)).astype(dtype)
+            w = rng.standard_normal((d, c)).astype(dtype)
+            x[np.arange(n), y % d] += 1.0  # better than chance, so the accuracy varies too
+            cases.append(
+                Case(
+                    f"{len(sizes)} batches of sizes {sizes}, {np.dtype(dtype)}",
+                    (_Linear(w), _Batches(x, y, sizes)),
+                    ("model", "loader"),
+                    dtype,
+                )
+            )
+    return cases
+
+
+@guarded
+def check_evaluate(fn: Callable, seed: int = 0) -> CheckResult:
+    """Check your batched validation: the mean cross-entropy and accuracy over every example.
+
+    Compared with the whole set at once, on 6 cases whose last batch is shorter than the rest
+    (float64 and float32 models).
+
+    Parameters
+    ----------
+    fn : Callable
+        Your ``evaluate(model, loader) -> (loss, accuracy)``: ``model(x_batch)`` gives logits
+        (batch, n_classes); ``loader`` yields ``(x_batch, y_batch)``; returns two floats.
+    seed : int, default 0
+        Chooses the random cases.
+
+    Returns
+    -------
+    CheckResult
+        ``passed``, or the ``diagnosis`` of the first failing case: ``"mean_of_batch_means"``,
+        ``"sum_not_mean"``, ``"divided_by_batches"`` or a general one.
+
+    Examples
+    --------
+    >>> import pybackprop.nn.functional as F
+    >>> from pybackprop.exercises import check_evaluate
+    >>> def evaluate(model, loader):
+    ...     loss = right = count = 0
+    ...     for x, y in loader:
+    ...         logits = model(x)
+    ...         loss += F.cross_entropy(logits, y) * len(y)
+    ...         right += F.accuracy(logits, y) * len(y)
+    ...         count += len(y)
+    ...     return loss / count, right / count
+    >>> print(check_evaluate(evaluate).passed)
+    True
+    """
+    return run_check(
+        "check_evaluate",
+        fn,
+        _evaluate_cases(seed),
+        _evaluate,
+        ("loss", "accuracy"),
+        _EVALUATE_MISTAKES,
+        scalar=True,
     )
 
 

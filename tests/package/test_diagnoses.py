@@ -25,6 +25,7 @@ from pybackprop.exercises import (
     check_compare_runs,
     check_cross_entropy,
     check_descent_step,
+    check_evaluate,
     check_kaiming_init,
     check_linear_backward,
     check_log_softmax,
@@ -1408,6 +1409,57 @@ def per_class(logits, target, *, by="target", divide="class", flip=False):
         out.append({"class": count / mask.sum(), "all": count / len(target), "none": count}[divide])
     out = np.array(out, dtype=np.float64)
     return 1 - out if flip else out
+
+
+def evaluate(model, loader, *, divide="examples", mean_of_means=False):
+    losses, accs, sizes = [], [], []
+    for x, y in loader:
+        logits = model(x)
+        losses.append(float(F.cross_entropy(logits, y)))
+        accs.append(float(F.accuracy(logits, y)))
+        sizes.append(len(y))
+    if mean_of_means:
+        return float(np.mean(losses)), float(np.mean(accs))
+    sums = np.dot(losses, sizes), np.dot(accs, sizes)
+    by = {"examples": sum(sizes), "batches": len(sizes), "nothing": 1}[divide]
+    return sums[0] / by, sums[1] / by
+
+
+EV = check_evaluate
+row(EV, "mean_of_batch_means", "np.mean of the batch means", partial(evaluate, mean_of_means=True))
+row(
+    EV,
+    "mean_of_batch_means",
+    "running mean over batches",
+    lambda m, loader: tuple(
+        np.array([(F.cross_entropy(m(x), y), F.accuracy(m(x), y)) for x, y in loader]).mean(0)
+    ),
+)
+row(EV, "sum_not_mean", "sums", partial(evaluate, divide="nothing"))
+row(
+    EV,
+    "sum_not_mean",
+    "F.cross_entropy * len(y), summed",
+    lambda m, loader: tuple(
+        np.sum(
+            [(F.cross_entropy(m(x), y) * len(y), F.accuracy(m(x), y) * len(y)) for x, y in loader],
+            0,
+        )
+    ),
+)
+row(EV, "divided_by_batches", "/ len(loader)", partial(evaluate, divide="batches"))
+row(
+    EV,
+    "divided_by_batches",
+    "sums / number of batches counted",
+    lambda m, loader: tuple(
+        np.sum(
+            [(F.cross_entropy(m(x), y) * len(y), F.accuracy(m(x), y) * len(y)) for x, y in loader],
+            0,
+        )
+        / sum(1 for _ in loader)
+    ),
+)
 
 
 PC = check_per_class_accuracy

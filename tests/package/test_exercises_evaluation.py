@@ -11,7 +11,7 @@ import torch
 from hypothesis import given, settings
 from strategies import seeds
 
-from pybackprop.exercises import check_compare_runs, check_per_class_accuracy
+from pybackprop.exercises import check_compare_runs, check_evaluate, check_per_class_accuracy
 
 
 def torch_per_class(logits, target):
@@ -32,11 +32,21 @@ def torch_compare(a, b):
     return (ta.mean() - tb.mean()).item(), se2.sqrt().item()
 
 
+def torch_evaluate(model, loader):
+    """All the loader's examples at once, through torch's cross-entropy."""
+    xs, ys = zip(*loader, strict=True)
+    logits = torch.from_numpy(model(np.concatenate(xs))).double()
+    target = torch.from_numpy(np.concatenate(ys))
+    loss = torch.nn.functional.cross_entropy(logits, target)
+    return loss.item(), (logits.argmax(1) == target).double().mean().item()
+
+
 @settings(max_examples=5)
 @given(seed=seeds())
 def test_right_answers_pass(seed):
     assert check_per_class_accuracy(torch_per_class, seed=seed).diagnosis is None
     assert check_compare_runs(torch_compare, seed=seed).diagnosis is None
+    assert check_evaluate(torch_evaluate, seed=seed).diagnosis is None
 
 
 def right(x, t):
