@@ -77,7 +77,7 @@ class History:
     """What ``fit`` recorded: per-step losses and learning rates, per-epoch metrics.
 
     Each argument is also the attribute of that name, a list that grows as training runs. The
-    repr is the table of epochs that ``fit`` prints.
+    repr has the columns and cells of the table ``fit`` prints, a value not recorded as ``-``.
 
     Parameters
     ----------
@@ -94,15 +94,17 @@ class History:
     epoch_time : list of float, length epochs
         Per epoch: the seconds the epoch took, validation included.
     validated : bool, default False
-        Whether ``valid_dl`` was evaluated: the table then shows ``valid_loss`` (and
-        ``accuracy`` for class labels), a NaN as ``nan``.
+        Whether ``valid_dl`` was evaluated: the table then shows ``valid_loss`` and ``accuracy``.
+    steps_per_epoch : int or None, default None
+        Steps in an epoch, to place the steps of an unfinished one (None: ``n_steps / epochs``).
 
     Examples
     --------
     >>> from pybackprop.train import History
-    >>> hist = History(step_loss=[2.3, 1.9], lr=[0.1, 0.1], train_loss=[2.1])
-    >>> hist.epochs, len(hist.step_loss)
-    (1, 2)
+    >>> History(step_loss=[2.3, 1.9], lr=[0.1, 0.1], train_loss=[2.1])
+    History: 1 epoch, 2 steps
+    epoch  train_loss  time
+        1    2.100000     -
     """
 
     step_loss: list[float] = field(default_factory=list)
@@ -112,6 +114,7 @@ class History:
     accuracy: list[float] = field(default_factory=list)
     epoch_time: list[float] = field(default_factory=list)
     validated: bool = False
+    steps_per_epoch: int | None = None
 
     @property
     def epochs(self) -> int:
@@ -119,34 +122,41 @@ class History:
         return len(self.train_loss)
 
     def _columns(self) -> list[str]:
-        """The table's columns: no valid_loss without validation, no accuracy in regression."""
-        cols = ["epoch", "train_loss"]
-        if self.validated:
-            cols.append("valid_loss")
-            if any(not math.isnan(a) for a in self.accuracy):
-                cols.append("accuracy")
-        return cols + ["time"]
+        """The columns of fit's table: valid_loss and accuracy only with validation."""
+        return ["epoch", "train_loss"] + ["valid_loss", "accuracy"] * self.validated + ["time"]
 
     def _row(self, i: int, cols: list[str]) -> list[str]:
-        """Epoch ``i``'s cells for the columns ``cols``: a NaN loss as nan, no accuracy as -."""
-        acc = self.accuracy[i]  # NaN where fit did not classify: not applicable
+        """Epoch ``i``'s cells for the columns ``cols``: a NaN loss as nan, a missing value as -."""
+
+        def cell(values: list[float], fmt: str) -> str:
+            return fmt.format(values[i]) if i < len(values) else "-"
+
+        acc = cell(self.accuracy, "{:.4f}")  # NaN where fit did not classify: not applicable
         cells = {
             "epoch": str(i + 1),
-            "train_loss": f"{self.train_loss[i]:.6f}",
-            "valid_loss": f"{self.valid_loss[i]:.6f}",
-            "accuracy": "-" if math.isnan(acc) else f"{acc:.4f}",
-            "time": f"{self.epoch_time[i]:.2f}s",
+            "train_loss": cell(self.train_loss, "{:.6f}"),
+            "valid_loss": cell(self.valid_loss, "{:.6f}"),
+            "accuracy": "-" if acc == "nan" else acc,
+            "time": cell(self.epoch_time, "{:.2f}s"),
         }
         return [cells[c] for c in cols]
 
     def __repr__(self) -> str:
-        if not self.epochs:
+        steps, epochs, s = len(self.step_loss), self.epochs, "s" * (len(self.step_loss) != 1)
+        n_rows = max(map(len, (self.train_loss, self.valid_loss, self.accuracy, self.epoch_time)))
+        if not (steps or n_rows):
             return "History(no epochs yet)"
+        head = f"History: {steps} step{s} of epoch 1, no finished epoch"
+        if epochs:
+            head = f"History: {epochs} epoch{'s' * (epochs != 1)}, {steps} step{s}"
+        unfinished = steps - epochs * (self.steps_per_epoch or steps)  # a run that diverged
+        if epochs and unfinished > 0:
+            head += f" ({unfinished} of them in unfinished epoch {epochs + 1})"
         cols = self._columns()
-        rows = [cols] + [self._row(i, cols) for i in range(self.epochs)]
+        rows = [cols] + [self._row(i, cols) for i in range(n_rows)]
         widths = [max(len(r[j]) for r in rows) for j in range(len(cols))]
         lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-        return f"History: {self.epochs} epochs, {len(self.step_loss)} steps\n" + "\n".join(lines)
+        return "\n".join([head] + lines * bool(n_rows))
 
     def plot(self) -> np.ndarray:
         """Loss curves (per step and per epoch) and, for classification, the accuracy.
@@ -163,14 +173,14 @@ class History:
         ImportError
             If matplotlib is not installed.
         ValueError
-            If the History has no epochs.
+            If the History has no steps and no epochs.
         """
         try:
             import matplotlib.pyplot as plt
         except ImportError as e:
             raise ImportError("History.plot() needs matplotlib: pip install matplotlib") from e
-        if not self.epochs:
-            raise ValueError("nothing to plot: the History has no epochs")
+        if not self.epochs and not self.step_loss:
+            raise ValueError("nothing to plot: the History has no steps and no epochs")
         has_acc = any(not math.isnan(a) for a in self.accuracy)
         _, axes = plt.subplots(
             1,
@@ -180,18 +190,22 @@ class History:
             layout="constrained",
         )
         ax = axes[0, 0]
-        steps = np.arange(1, len(self.step_loss) + 1) * self.epochs / len(self.step_loss)
-        ends = np.arange(1, self.epochs + 1)
+        # Step k at k / steps_per_epoch epochs; a hand-built History without any epoch, by step.
+        per = self.steps_per_epoch or (len(self.step_loss) / self.epochs if self.epochs else 0)
+        steps = np.arange(1, len(self.step_loss) + 1) / (per or 1)
         ax.plot(steps, self.step_loss, lw=0.8, alpha=0.5, label="train (per step)")
         # An epoch's mean averages weights from its whole span: drawn at its middle, not its end,
         # where the validation loss is measured.
-        ax.plot(ends - 0.5, self.train_loss, "o-", label="train (epoch mean)")
+        means = np.arange(len(self.train_loss)) + 0.5
+        ax.plot(means, self.train_loss, "o-", label="train (epoch mean)")
         if any(not math.isnan(v) for v in self.valid_loss):
+            ends = np.arange(1, len(self.valid_loss) + 1)
             ax.plot(ends, self.valid_loss, "s-", label="valid (epoch end)")
-        ax.set(xlabel="epoch", ylabel="loss", title="Loss")
+        ax.set(xlabel="epoch" if per else "step", ylabel="loss", title="Loss")
         ax.legend()
         if has_acc:
             ax = axes[0, 1]
+            ends = np.arange(1, len(self.accuracy) + 1)
             ax.plot(ends, self.accuracy, "s-", color="C2")
             ax.set(xlabel="epoch", ylabel="accuracy", title="Validation accuracy")
             ax.set_xticks(ends)
@@ -522,9 +536,8 @@ def fit(
         else model.backward
     )
     bars = _Bars(epochs) if progress else _Silent(epochs)
-    hist = History(validated=valid_dl is not None)
-    cols = ["epoch", "train_loss"] + (["valid_loss", "accuracy"] if hist.validated else [])
-    cols.append("time")
+    hist = History(validated=valid_dl is not None, steps_per_epoch=steps_per_epoch)
+    cols = hist._columns()
     bars.write(cols)
     epoch, step, validating = 0, 0, False
     # Gradients left by earlier code (an interrupted run, a hand-written step) would be added

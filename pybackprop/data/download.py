@@ -40,6 +40,8 @@ def fetch(url: str, *, progress: bool, max_bytes: int) -> bytes:
 
     with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response:
         length = response.headers.get("Content-Length")
+        if length is not None and not length.strip().isdecimal():
+            raise OSError(f"the mirror sent a bad Content-Length header: {length!r}, not a number")
         total = int(length) if length else None
         if total is not None and total > max_bytes:
             raise OSError(f"the mirror announces {total} bytes, at most {max_bytes} expected")
@@ -104,14 +106,16 @@ class _TextProgress:
         self.label, self.total, self.shown = label, total, None
 
     def update(self, got: int) -> None:
+        # In kB below a megabyte: MNIST's label files are 5 and 29 kB, "0.0/0.0 MB" in MB.
+        scale, unit = (1e3, "kB") if (self.total or got) < 1e6 else (1e6, "MB")
         if self.total:
             filled = self.WIDTH * got // self.total
             line = (
                 f"{self.label} [{'#' * filled}{'.' * (self.WIDTH - filled)}] "
-                f"{got / 1e6:.1f}/{self.total / 1e6:.1f} MB"
+                f"{got / scale:.1f}/{self.total / scale:.1f} {unit}"
             )
         else:
-            line = f"{self.label} {got / 1e6:.1f} MB"
+            line = f"{self.label} {got / scale:.1f} {unit}"
         if line != self.shown:
             sys.stderr.write(f"\r{line}")
             sys.stderr.flush()

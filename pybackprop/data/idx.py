@@ -31,6 +31,7 @@ IDX_DTYPES = {
 }
 IMAGES_MAGIC = 2051  # uint8, 3 dimensions: (n, rows, cols)
 LABELS_MAGIC = 2049  # uint8, 1 dimension: (n,)
+GZIP_MAGIC = b"\x1f\x8b"  # the first two bytes of every gzip file
 EXTRA = 1 << 16  # bytes read past a file's expected end to say how many are left over
 CHUNK = 1 << 20
 
@@ -135,25 +136,24 @@ def _read_checked(
 
 
 def _open_checked(path: Path) -> BinaryIO:
-    """``path`` opened for ``_read_checked``: decompressed as it is read if its name ends in .gz."""
+    """``path`` opened for ``_read_checked``: decompressed as read if named .gz or gzip's bytes."""
     f = open(path, "rb")  # noqa: SIM115 (closed by the caller's `with`)
-    return _GzipReader(f, str(path)) if path.suffix == ".gz" else f
+    gzipped = path.suffix == ".gz" or f.peek(2)[:2] == GZIP_MAGIC
+    return _GzipReader(f, str(path), "delete it and fetch it again") if gzipped else f
 
 
 class _GzipReader:
     """gzip data, decompressed only as far as read; gzip's errors become an ``IDXError``."""
 
-    def __init__(self, compressed: BinaryIO, source: str) -> None:
-        self.compressed, self.source = compressed, source
+    def __init__(self, compressed: BinaryIO, source: str, fix: str) -> None:
+        self.compressed, self.source, self.fix = compressed, source, fix
         self.file = gzip.GzipFile(fileobj=compressed, mode="rb")
 
     def read(self, n: int) -> bytes:
         try:
             return self.file.read(n)
         except (OSError, EOFError, zlib.error) as err:  # bad header or CRC, truncated stream
-            raise IDXError(
-                f"{self.source}: not a valid gzip file ({err}); delete it and fetch it again"
-            ) from err
+            raise IDXError(f"{self.source}: not a valid gzip file ({err}); {self.fix}") from err
 
     def __enter__(self) -> _GzipReader:
         return self
@@ -169,7 +169,7 @@ def read_idx(
     magic: int | None = None,
     shape: tuple[int, ...] | None = None,
 ) -> np.ndarray:
-    """Read an IDX file, gzip-compressed if its name ends in ``.gz``.
+    """Read an IDX file, decompressed if its name ends in ``.gz`` or it starts as gzip does.
 
     Parameters
     ----------

@@ -3,10 +3,10 @@
 MNIST is by Yann LeCun, Corinna Cortes and Christopher J.C. Burges, under CC BY-SA 3.0 (see
 LICENSE-MNIST.md next to this file). The full files are looked for in ``$PYBACKPROP_DATA``,
 then in the per-user cache ``$XDG_CACHE_HOME/pybackprop`` (``~/.cache/pybackprop``), then
-downloaded into that cache from ``download.MIRRORS``. A file may be gzip-compressed or not;
-each is checked against the sha256 of its decompressed content, and a download is written
-(atomically) only after it has passed that check. Every size is known in advance, so nothing is
-read or downloaded much past it (a gzip bomb, /dev/zero, an endless mirror).
+downloaded into that cache from ``download.MIRRORS``. A file may be gzip-compressed (told by its
+first bytes) or not; each is checked against the sha256 of its decompressed content, and a
+download is written (atomically) only after it has passed that check. Every size is known in
+advance, so nothing is read or downloaded much past it (a gzip bomb, /dev/zero, an endless mirror).
 """
 
 from __future__ import annotations
@@ -81,6 +81,11 @@ FILES = {
 
 SPLITS = ("sample", "full", "test")
 N_TRAIN = 50_000  # fast.ai's mnist.pkl.gz: first 50,000 training images train, last 10,000 valid
+
+
+# What to do about a bad file: one on disk, or one a mirror sent (never written to disk).
+_ON_DISK = "delete it and fetch it again"
+_FROM_MIRROR = "the mirror sent something other than this file (nothing was saved)"
 
 
 class ChecksumError(ValueError):
@@ -270,15 +275,15 @@ def _read_verified(path: str, size: int, mtime_ns: int) -> np.ndarray:
     return array
 
 
-def verify(raw: bytes, name: str, *, source: str) -> np.ndarray:
-    """The IDX array of ``raw`` if it is MNIST file ``name``: header and length, then sha256."""
+def verify(raw: bytes, name: str, *, source: str, fix: str = _ON_DISK) -> np.ndarray:
+    """The IDX array of ``raw`` if it is MNIST file ``name``; a ChecksumError ends with ``fix``."""
     spec = _spec(name)
     array = parse_idx(raw, source=source, magic=spec.magic, shape=spec.shape)
     actual = hashlib.sha256(raw).hexdigest()
     if actual != spec.sha256:
         raise ChecksumError(
             f"{source}: sha256 of the content of {name} is {actual}, expected {spec.sha256}. "
-            "The file is corrupt or not the original MNIST file; delete it and fetch it again."
+            f"The file is corrupt or not the original MNIST file; {fix}."
         )
     return array
 
@@ -319,11 +324,12 @@ def download(
         url = f"{base}{name}.gz"
         try:
             raw = _download.fetch(url, progress=progress, max_bytes=max_bytes)
-            with _GzipReader(io.BytesIO(raw), url) as f:
+            with _GzipReader(io.BytesIO(raw), url, _FROM_MIRROR) as f:
                 content = _read_checked(f, source=url, magic=spec.magic, shape=spec.shape)
-            verify(content, name, source=url)
+            verify(content, name, source=url, fix=_FROM_MIRROR)
         except (OSError, http.client.HTTPException, ValueError) as err:
-            failures.append(f"  - {url}: {err}")
+            # A file's errors start with their source, here the URL: named once.
+            failures.append(f"  - {err}" if str(err).startswith(url) else f"  - {url}: {err}")
             continue
         return _writable(folder, name, raw)
     tried = "\n".join(failures) if failures else "  (no mirrors configured)"

@@ -2,7 +2,9 @@
 
 Weights have shape (n_in, n_out), the transpose of PyTorch's, so fan_in is ``shape[0]``; the
 numbers come out the same. A function ending in ``_`` fills a float array or a ``Parameter``'s
-``.data`` in place and returns its argument, as PyTorch's do.
+``.data`` in place and returns its argument, as PyTorch's do. With the same generator, the
+normal fills are ``rng.standard_normal(shape) * std`` rounded to the weight's dtype, except in
+float32, which numpy draws by its own method: other numbers (``xavier_uniform_`` has no exception).
 """
 
 from __future__ import annotations
@@ -254,6 +256,7 @@ def normalize(x: np.ndarray, mean: float, std: float) -> np.ndarray:
         raise ValueError(
             f"normalize: std must be a positive finite number in {x.dtype}; got {std!r}."
         )
-    out = x - m
+    # Into an array of x's shape: on a 0-d x, `x - m` would give a numpy scalar.
+    out = np.subtract(x, m, out=np.empty_like(x))
     out /= s
     return out

@@ -64,8 +64,12 @@ class Mirror(http.server.BaseHTTPRequestHandler):
             content = bytearray(gzip.decompress(body))
             content[-1] ^= 0x01
             body = gzip.compress(bytes(content))
+        if behaviour == "html":  # a page saying the file moved, served as the file
+            body = b"<html>moved</html>"
         self.send_response(200)
-        if behaviour != "nolength":
+        if behaviour == "badlen":
+            self.send_header("Content-Length", "abc")
+        elif behaviour != "nolength":
             self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         # "short": promise the whole body, send half, and close the connection.
@@ -131,6 +135,26 @@ def test_corrupt_download_is_rejected_and_leaves_nothing(server, tmp_path):
     with pytest.raises(DataNotFoundError, match=rf"sha256 .* expected {expected}"):
         download(NAME, folder, mirrors=(mirror(server, "corrupt"),), progress=False)
     assert not folder.exists() or list(folder.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "reason"),
+    [
+        ("html", r"not a valid gzip file \(.*\); the mirror sent something other than this file"),
+        ("corrupt", "not the original MNIST file; the mirror sent something other than this file"),
+        ("badlen", "the mirror sent a bad Content-Length header: 'abc', not a number"),
+    ],
+)
+def test_a_bad_mirror_is_named_once_with_the_cause_and_no_advice_to_delete(
+    server, tmp_path, behaviour, reason
+):
+    url = f"{mirror(server, behaviour)}{NAME}.gz"
+    with pytest.raises(DataNotFoundError) as info:
+        download(NAME, tmp_path / "cache", mirrors=(mirror(server, behaviour),), progress=False)
+    (line,) = [line for line in str(info.value).splitlines() if url in line]
+    assert re.fullmatch(rf"  - {re.escape(url)}: .*{reason}.*", line)
+    assert line.count(url) == 1 and "delete" not in line
+    assert not (tmp_path / "cache").exists() or list((tmp_path / "cache").iterdir()) == []
 
 
 def test_falls_back_to_the_next_mirror(server, tmp_path):
@@ -212,7 +236,8 @@ def test_unreachable_mirror_is_reported(tmp_path):
 def test_progress_bar_goes_to_stderr(server, tmp_path, capsys):
     download(NAME, tmp_path, mirrors=(mirror(server, "ok"),), progress=True)
     err = capsys.readouterr().err
-    assert f"{NAME}.gz [" in err and "MB" in err and err.endswith("\n")
+    size = f"{len(PACKED) / 1e3:.1f}"  # a small file in kB, not "0.0/0.0 MB"
+    assert f"{NAME}.gz [" in err and f"] {size}/{size} kB" in err and err.endswith("\n")
     download(NAME, tmp_path / "quiet", mirrors=(mirror(server, "ok"),), progress=False)
     assert capsys.readouterr().err == ""
 

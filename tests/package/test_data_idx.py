@@ -126,6 +126,16 @@ def test_wrong_dimensions_are_reported():
         parse_idx(raw, shape=(3, 28, 28))
 
 
+def test_a_gzip_file_is_read_by_its_first_bytes_whatever_its_name(tmp_path):
+    values = np.arange(12, dtype=np.uint8)
+    path = tmp_path / "labels-idx1-ubyte"  # gzip-compressed, named without .gz
+    path.write_bytes(gzip.compress(encode(values, 0x08)))
+    np.testing.assert_array_equal(read_idx(path), values)
+    path.write_bytes(b"\x1f\x8b" + bytes(10))  # gzip's bytes, then no valid gzip
+    with pytest.raises(IDXError, match=rf"{re.escape(str(path))}: not a valid gzip file"):
+        read_idx(path)
+
+
 def test_corrupt_gzip_is_reported(tmp_path):
     packed = bytearray(gzip.compress(encode(np.arange(200, dtype=np.uint8), 0x08)))
     packed[len(packed) // 2] ^= 0xFF

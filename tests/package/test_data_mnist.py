@@ -249,6 +249,13 @@ def test_uncompressed_copy_is_accepted(tmp_path):
     assert not labels.flags.writeable
 
 
+@needs_shared
+def test_a_gzip_copy_named_without_gz_is_read(tmp_path):
+    path = tmp_path / "t10k-labels-idx1-ubyte"
+    path.write_bytes((SHARED / "t10k-labels-idx1-ubyte.gz").read_bytes())
+    assert mnist_module.read_mnist_file(path)[:10].tolist() == FIRST_TEST_LABELS
+
+
 def test_the_four_files_have_mnists_headers():
     shapes = {name: (spec.magic, spec.shape) for name, spec in mnist_module.FILES.items()}
     assert shapes == {

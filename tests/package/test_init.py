@@ -85,6 +85,35 @@ def test_initialisers_fill_half_precision_with_the_float64_draws_rounded(fill):
     np.testing.assert_array_equal(half, fill(np.zeros((40, 30)), rng=3).astype(np.float16))
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.longdouble])
+def test_normal_fills_are_the_by_hand_draw_rounded_except_in_float32(dtype):
+    """What the module docstring and chapter 11 say: the same generator gives the by-hand
+    numbers, except float32 weights, which get numpy's float32 draws."""
+    std = {"kaiming_normal_": math.sqrt(2 / 40), "xavier_normal_": math.sqrt(2 / 70)}
+    for name, scale in std.items():
+        w = getattr(init, name)(np.zeros((40, 30), dtype=dtype), rng=np.random.default_rng(1))
+        by_hand = np.random.default_rng(1).standard_normal((40, 30)) * scale
+        if dtype == np.float32:
+            own = np.random.default_rng(1).standard_normal((40, 30), dtype=np.float32) * scale
+            np.testing.assert_array_equal(w, own)
+            rounded = np.isclose(w, by_hand, rtol=1e-6, atol=0)
+            assert rounded.mean() < 0.01, "other numbers, not the by-hand ones rounded"
+        else:
+            np.testing.assert_array_equal(w, by_hand.astype(dtype))
+    bound = math.sqrt(6 / 70)
+    w = init.xavier_uniform_(np.zeros((40, 30), dtype=dtype), rng=np.random.default_rng(1))
+    by_hand = np.random.default_rng(1).uniform(-bound, bound, (40, 30))
+    np.testing.assert_array_equal(w, by_hand.astype(dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_normalize_of_a_0d_array_is_a_0d_array_as_in_torch(dtype):
+    out = init.normalize(np.array(0.5, dtype=dtype), 0.1, 0.2)
+    expected = (torch.tensor(0.5, dtype=getattr(torch, np.dtype(dtype).name)) - 0.1) / 0.2
+    assert isinstance(out, np.ndarray) and out.shape == () == tuple(expected.shape)
+    assert out.dtype == dtype and float(out) == pytest.approx(expected.item(), rel=1e-3)
+
+
 @given(dtype=float_dtypes, mean=small_floats, std=positive_floats, seed=seeds())
 def test_normalize_matches_formula_and_keeps_dtype(dtype, mean, std, seed):
     x = np.random.default_rng(seed).standard_normal((5, 7)).astype(dtype)

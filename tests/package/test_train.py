@@ -118,7 +118,9 @@ def test_history_lengths_and_epoch_means_are_consistent(seed, n, batch_size, epo
         losses = hist.step_loss[e * steps : (e + 1) * steps]
         assert hist.train_loss[e] == pytest.approx(np.average(losses, weights=rows))
     assert hist.epochs == epochs
-    assert f"{epochs} epochs, {epochs * steps} steps" in repr(hist)
+    plural = {1: ""}
+    head = f"History: {epochs} epoch{plural.get(epochs, 's')}, {epochs * steps} step"
+    assert repr(hist).splitlines()[0] == head + plural.get(epochs * steps, "s")
 
 
 def test_history_repr_is_the_table_of_epochs():
@@ -139,6 +141,8 @@ def test_history_repr_is_the_table_of_epochs():
         "    2    1.050000    1.000000    0.7500  0.02s"
     )
     assert repr(train.History()) == "History(no epochs yet)"
+    with pytest.raises(ValueError, match="no steps and no epochs"):
+        train.History().plot()
 
 
 def test_history_shows_a_nan_validation_loss_rather_than_hiding_its_column():
@@ -180,8 +184,46 @@ def test_regression_records_nan_accuracy():
     )
     assert all(math.isnan(a) for a in hist.accuracy)
     assert all(math.isfinite(v) for v in hist.valid_loss)
-    assert "accuracy" not in repr(hist) and "valid_loss" in repr(hist)
+    assert [row.split()[3] for row in repr(hist).splitlines()[1:]] == ["accuracy", "-", "-"]
     assert len(hist.plot()) == 1  # no accuracy panel
+
+
+def test_history_repr_has_the_columns_and_cells_of_fit_s_printed_table(capsys):
+    """In regression too: fit prints an accuracy column of -, and so does the repr."""
+    rng = np.random.default_rng(4)
+    x, y = rng.normal(size=(40, 784)).astype(np.float32), rng.normal(size=(40, 1))
+    model = mlp(seed=4, n_out=1)
+    dl = DataLoader(x, y.astype(np.float32), 8)
+    hist = train.fit(model, nn.MSELoss(), optim.SGD(model.parameters(), 1e-3), dl, dl, epochs=2)
+    printed = [line.split("\r")[-1].split() for line in capsys.readouterr().out.splitlines()]
+    table = [row.split() for row in repr(hist).splitlines()[1:]]
+    assert table[0] == printed[0] == ["epoch", "train_loss", "valid_loss", "accuracy", "time"]
+    # The times differ only because fit's table is built before the epoch's time is final.
+    assert [row[:4] for row in table[1:]] == [
+        row[:4] for row in printed if row[:1] in (["1"], ["2"])
+    ]
+
+
+def test_history_s_docstring_example_shows_missing_values_as_a_dash():
+    hist = train.History(step_loss=[2.3, 1.9], lr=[0.1, 0.1], train_loss=[2.1])
+    assert repr(hist) == (
+        "History: 1 epoch, 2 steps\nepoch  train_loss  time\n    1    2.100000     -"
+    )
+
+
+@pytest.mark.parametrize(
+    "lists",
+    [
+        {"accuracy": [0.5], "validated": True},
+        {"train_loss": [1.0, 2.0], "valid_loss": [1.0], "epoch_time": [0.1, 0.2, 0.3]},
+        {"train_loss": [1.0], "accuracy": [0.5, 0.6], "validated": True},
+    ],
+)
+def test_any_history_has_a_repr_and_a_plot(lists):
+    hist = train.History(step_loss=[1.0, 0.5], **lists)
+    lines = repr(hist).splitlines()
+    assert len({len(line) for line in lines[1:]}) == 1, "an aligned table"
+    assert len(hist.plot()) == 1 + ("accuracy" in lists)
 
 
 def test_without_valid_dl_valid_loss_and_accuracy_are_nan():
@@ -231,6 +273,28 @@ def test_nan_loss_error_names_epoch_and_step(epoch, step):
     assert "smaller learning rate" in str(err)
     assert np.isfinite(model[0].weight.data).all(), "the bad step must not touch the weights"
     assert len(err.history.step_loss) == 5 * (epoch - 1) + step - 1
+
+
+def test_the_history_of_a_divergence_places_its_steps_and_names_the_unfinished_epoch():
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(40, 784)).astype(np.float32)
+    for epoch, step, head, xs in [
+        (2, 3, "History: 1 epoch, 6 steps (2 of them in unfinished epoch 2)", np.arange(1, 7) / 4),
+        (1, 3, "History: 2 steps of epoch 1, no finished epoch", [0.25, 0.5]),
+    ]:
+        dl = PoisonedLoader(x, rng.integers(0, 10, size=40), 10, epoch, step)
+        model = mlp(seed=6)
+        with pytest.raises(train.NonFiniteLossError) as info:
+            train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), 0.01), dl,
+                      epochs=3, progress=False)  # fmt: skip
+        hist = info.value.history
+        assert repr(hist).splitlines()[0] == head
+        (ax,) = hist.plot()
+        steps = ax.get_lines()[0]
+        assert list(steps.get_ydata()) == hist.step_loss
+        np.testing.assert_allclose(steps.get_xdata(), xs)  # step k at k / 4 epochs
+        assert ax.get_xlabel() == "epoch"
+        ax.figure.clear()
 
 
 def test_diverging_learning_rate_raises_nan_loss_error():
@@ -640,7 +704,7 @@ def test_accuracy_is_counted_only_for_class_labels(layout, dtype, n, c, batch_si
     if layout == "labels":
         assert hist.accuracy[0] == pytest.approx(float(F.accuracy(model(x), y)))
     else:
-        assert math.isnan(hist.accuracy[0]) and "accuracy" not in repr(hist)
+        assert math.isnan(hist.accuracy[0]) and repr(hist).splitlines()[2].split()[3] == "-"
 
 
 class InterruptedSGD(optim.SGD):
