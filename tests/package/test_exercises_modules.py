@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from strategies import seeds
 
 from pybackprop import nn
@@ -177,3 +178,29 @@ def test_float32_parameters_are_checked_in_float64_and_left_alone():
     assert check_module(lambda: layer, 4)
     assert layer.weight.data.dtype == np.float32 and np.array_equal(layer.weight.data, before)
     assert layer.weight.grad is None
+
+
+class _GeneralReLU(nn.Module):
+    """Chapter 11's general ReLU: leaky_relu(x) - shift."""
+
+    def __init__(self, leak=0.1, shift=0.4):
+        self.leak, self.shift = leak, shift
+
+    def forward(self, x):
+        return np.where(x > 0, x, self.leak * x) - self.shift
+
+    def bwd(self, grad_out, x):
+        return np.where(x > 0, grad_out, self.leak * grad_out)
+
+
+class _HardCodedLeak(_GeneralReLU):
+    def bwd(self, grad_out, x):
+        return np.where(x > 0, grad_out, 0.1 * grad_out)  # the default leak, written in
+
+
+@settings(max_examples=5)
+@given(seed=seeds(), leak=st.sampled_from([0.01, 0.2, 0.3, 0.5]))
+def test_a_module_built_with_its_own_settings_is_checked_with_them(seed, leak):
+    # chapter 11 builds its GeneralReLU with a leak other than the default, for this reason
+    assert check_module(lambda: _GeneralReLU(leak=leak, shift=0.2), seed=seed).passed
+    assert not check_module(lambda: _HardCodedLeak(leak=leak, shift=0.2), seed=seed).passed
