@@ -217,7 +217,8 @@ def _evaluate(model: _Linear, loader: _Batches) -> tuple[float, float]:
 
 def _batch_means(model: _Linear, loader: _Batches) -> np.ndarray:
     """Each batch's (loss, accuracy): (n_batches, 2)."""
-    return np.array([(F.cross_entropy(model(x), y), F.accuracy(model(x), y)) for x, y in loader])
+    logits = [(model(x), y) for x, y in loader]
+    return np.array([(F.cross_entropy(z, y), F.accuracy(z, y)) for z, y in logits])
 
 
 def _sums(model: _Linear, loader: _Batches) -> np.ndarray:
